@@ -1,0 +1,11 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root (the folder with package.json), found from this file's place in functions/engine. */
+export const projectRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where derived files (feature models) are cached: FAULTLINE_CACHE_DIR, else .cache/ in the project (git-ignored). */
+export const cacheDir = (): string => process.env.FAULTLINE_CACHE_DIR ?? join(projectRoot(), '.cache');
+
+/** The shared folder beside the project root, with models/ and datasets/ when present. */
+export const sharedDir = (): string => process.env.FAULTLINE_SHARED_DIR ?? resolve(projectRoot(), '..', 'shared');
