@@ -1,0 +1,129 @@
+import * as ort from 'onnxruntime-node';
+import { DataType, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
+import { onnx } from '../onnx/onnx-proto.ts';
+import { createSession, type SessionOptions } from '../onnx/create-session.ts';
+
+export interface NearestNeighbours {
+  /** Euclidean distance of each query to its nearest bank row. */
+  distances: Float32Array;
+  /** Index of that bank row. */
+  indices: Int32Array;
+}
+
+/**
+ * Builds the exact nearest-neighbour search as an ONNX graph:
+ * |q - b|^2 = |q|^2 + (|b|^2 - 2 q.b); the bracket is one Gemm, its row minimum one TopK(k=1) (or ReduceMin when the
+ * index is not wanted), and |q|^2 is added after the minimum since it is constant along the row.
+ * With the bank given, it is a constant of the graph (onnxruntime pre-packs it for the Gemm); without, the graph
+ * takes it as a second input `bank`, for callers whose bank changes between runs (the coreset).
+ */
+export function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: number }): Uint8Array {
+  const initializer = bank ? [int64Tensor('k', [1])] : [];
+  const input = [valueInfo('queries', DataType.FLOAT, ['n', dims])];
+  const nodes = [];
+  if (bank) {
+    initializer.push(floatTensor('bank', [bank.rows, dims], bank.data), floatTensor('bank_sq', [bank.rows], squaredNorms(bank.data, bank.rows, dims)));
+  } else {
+    input.push(valueInfo('bank', DataType.FLOAT, ['m', dims]));
+    nodes.push(node('ReduceSumSquare', ['bank'], ['bank_sq'], { axes: { ints: [1] }, keepdims: { int: 0 } }));
+  }
+  nodes.push(node('Gemm', ['queries', 'bank', 'bank_sq'], ['partial'], { alpha: { float: -2 }, beta: { float: 1 }, transB: { int: 1 } }));
+  if (bank) nodes.push(node('TopK', ['partial', 'k'], ['best', 'indices'], { axis: { int: 1 }, largest: { int: 0 } }));
+  else nodes.push(node('ReduceMin', ['partial'], ['best'], { axes: { ints: [1] }, keepdims: { int: 1 } }));
+  nodes.push(
+    node('ReduceSumSquare', ['queries'], ['queries_sq'], { axes: { ints: [1] }, keepdims: { int: 1 } }),
+    node('Add', ['best', 'queries_sq'], ['squared']),
+    node('Relu', ['squared'], ['clamped']), // rounding can make a zero distance slightly negative
+    node('Sqrt', ['clamped'], ['distances']),
+  );
+  const output = [valueInfo('distances', DataType.FLOAT, ['n', 1])];
+  if (bank) output.push(valueInfo('indices', DataType.INT64, ['n', 1]));
+  const graph = { name: 'faultline_nearest_neighbour', input, output, initializer, node: nodes };
+  return onnx.ModelProto.encode({ irVersion: 8, producerName: 'faultline', opsetImport: [{ domain: '', version: 13 }], graph }).finish();
+}
+
+function squaredNorms(data: Float32Array, rows: number, dims: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let d = r * dims, end = d + dims; d < end; d++) s += data[d] * data[d];
+    out[r] = s;
+  }
+  return out;
+}
+
+/** Exact nearest neighbour of each query among the memory bank rows, on onnxruntime. */
+export class NearestNeighbourSearch {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly dims: number,
+  ) {}
+
+  static async create(bank: Float32Array, rows: number, dims: number, options?: SessionOptions): Promise<NearestNeighbourSearch> {
+    return new NearestNeighbourSearch(await createSession(buildSearchModel(dims, { data: bank, rows }), options), dims);
+  }
+
+  async search(queries: Float32Array): Promise<NearestNeighbours> {
+    const n = queries.length / this.dims;
+    const out = await this.session.run({ queries: new ort.Tensor('float32', queries, [n, this.dims]) });
+    const distances = out.distances.data as Float32Array;
+    const raw = out.indices.data as BigInt64Array;
+    const indices = new Int32Array(n);
+    for (let i = 0; i < n; i++) indices[i] = Number(raw[i]);
+    return { distances, indices };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Distance from each query to the nearest of a set of rows that changes between calls (no indices). */
+export class MinimumDistance {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly dims: number,
+  ) {}
+
+  static async create(dims: number, options?: SessionOptions): Promise<MinimumDistance> {
+    return new MinimumDistance(await createSession(buildSearchModel(dims), options), dims);
+  }
+
+  async run(queries: Float32Array, bank: Float32Array): Promise<Float32Array> {
+    const out = await this.session.run({
+      queries: new ort.Tensor('float32', queries, [queries.length / this.dims, this.dims]),
+      bank: new ort.Tensor('float32', bank, [bank.length / this.dims, this.dims]),
+    });
+    return out.distances.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Brute-force reference (for tests and small banks): the same answer, computed plainly. */
+export function bruteForceNearest(queries: Float32Array, bank: Float32Array, dims: number): NearestNeighbours {
+  const n = queries.length / dims;
+  const rows = bank.length / dims;
+  const distances = new Float32Array(n);
+  const indices = new Int32Array(n);
+  for (let q = 0; q < n; q++) {
+    let best = Infinity;
+    let bestIndex = -1;
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const diff = queries[q * dims + d] - bank[r * dims + d];
+        s += diff * diff;
+      }
+      if (s < best) {
+        best = s;
+        bestIndex = r;
+      }
+    }
+    distances[q] = Math.sqrt(best);
+    indices[q] = bestIndex;
+  }
+  return { distances, indices };
+}
