@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { detectionSettingsSchema } from '../detection/detection-settings.ts';
+
+const scaleSchema = z.object({ threshold: z.number(), min: z.number(), max: z.number() });
+
+export const preprocessingSchema = z.object({
+  size: z.number().int().positive(),
+  resize: z.enum(['direct', 'crop']),
+  resizeTo: z.number().int().positive(),
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number(), z.number(), z.number()]),
+});
+
+export const evaluationMetricsSchema = z.object({
+  imageAuroc: z.number().optional(),
+  pixelAuroc: z.number().optional(),
+  f1: z.number().optional(),
+  images: z.number().int().optional(),
+  source: z.string().optional(),
+});
+
+export const artifactManifestSchema = z.object({
+  format: z.literal('faultline-patchcore'),
+  formatVersion: z.number().int().positive(),
+  engineVersion: z.string(),
+  createdAt: z.iso.datetime(),
+  backbone: z.object({
+    id: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    layers: z.array(z.string()).min(1),
+    grid: z.number().int().positive(),
+    channels: z.number().int().positive(),
+  }),
+  preprocessing: preprocessingSchema,
+  memoryBank: z.object({
+    rows: z.number().int().positive(),
+    dims: z.number().int().positive(),
+    coresetRatio: z.number().gt(0).lte(1),
+    projectionDims: z.number().int().positive(),
+    seed: z.number().int(),
+    file: z.literal('bank.f32'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    sourcesFile: z.literal('bank-sources.u32'),
+    sourcesSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  scoring: z.object({ neighbours: z.number().int().positive(), blurSigma: z.number().min(0) }),
+  thresholds: z.object({
+    method: z.enum(['normal-quantile', 'f1-optimal']),
+    image: scaleSchema,
+    pixel: scaleSchema,
+    calibrationImages: z.number().int().nonnegative(),
+  }),
+  training: z.object({
+    images: z.number().int().positive(),
+    /** Training image names (relative to the training folder) and sizes, for the evidence of each detection. */
+    imageNames: z.array(z.string()),
+    imageSizes: z.array(z.tuple([z.number().int(), z.number().int()])),
+    heldOut: z.array(z.string()),
+    durationMs: z.number().nonnegative(),
+    date: z.iso.datetime(),
+  }),
+  metrics: evaluationMetricsSchema.optional(),
+  settings: detectionSettingsSchema,
+});
+
+export type ArtifactManifest = z.infer<typeof artifactManifestSchema>;
+export type EvaluationMetrics = z.infer<typeof evaluationMetricsSchema>;
+export type Preprocessing = z.infer<typeof preprocessingSchema>;
