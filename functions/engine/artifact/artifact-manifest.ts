@@ -24,6 +24,8 @@ export const artifactManifestSchema = z.object({
   formatVersion: z.number().int().positive(),
   engineVersion: z.string(),
   createdAt: z.iso.datetime(),
+  /** A label the service gives a model (e.g. "v3"); when absent the version is derived from the bank's digest. */
+  version: z.string().min(1).max(100).optional(),
   backbone: z.object({
     id: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -86,7 +86,7 @@ export async function decodeForModel(bytes: Uint8Array, geometry: ModelInputGeom
   return (await toRaw(pipeline)).data;
 }
 
-/** Decodes the image for display, no larger than maxSide on its longer side. Returns HWC RGB bytes and the size. */
-export async function decodeForDisplay(bytes: Uint8Array, maxSide: number, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<{ data: Buffer; width: number; height: number }> {
-  return toRaw(rgbPipeline(bytes, limits).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }));
+/** Decodes the image for display at exactly width x height (the anomaly map's size). Returns HWC RGB bytes. */
+export async function decodeForDisplay(bytes: Uint8Array, width: number, height: number, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Buffer> {
+  return (await toRaw(rgbPipeline(bytes, limits).resize(width, height, { fit: 'fill' }))).data;
 }
