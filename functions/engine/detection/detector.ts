@@ -1,0 +1,212 @@
+import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
+import { loadModelArtifact, type ModelArtifact } from '../artifact/model-artifact.ts';
+import { prepareBackbone } from '../backbone/obtain-backbone.ts';
+import { confidenceOf, normaliseMap, normaliseScore, severityOf } from '../calibration/score-scale.ts';
+import { FaultlineError, InvalidOptionError, ModelArtifactError } from '../errors.ts';
+import { FeatureExtractor } from '../features/feature-extractor.ts';
+import { type DecodedImage, InputPreparer } from '../features/input-preparer.ts';
+import { DEFAULT_IMAGE_LIMITS, decodeForDisplay, type ImageLimits } from '../image/decode-image.ts';
+import type { SessionOptions } from '../onnx/create-session.ts';
+import { inputAnomalyMap, mapSize, toImageGeometry } from '../scoring/anomaly-map.ts';
+import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
+import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
+import type { DetectionResult, StageTimings } from './detection-result.ts';
+import { type DetectionSettings, detectionSettingsSchema } from './detection-settings.ts';
+import { explainPeak } from './evidence.ts';
+import { findRegions } from './regions.ts';
+
+export interface DetectorOptions {
+  session?: SessionOptions;
+  /** Images per backbone run in detectBatch. */
+  batchSize?: number;
+  limits?: ImageLimits;
+}
+
+export interface DetectOptions {
+  /** Decision threshold in normalised units (0..1); default 0.5, the calibrated threshold. */
+  threshold?: number;
+  visualisations?: boolean;
+  /** Also return the raw (un-normalised) pixel map, for evaluation. */
+  rawMap?: boolean;
+  /** Settings to use instead of the model's (a project's severity bands, for example). */
+  settings?: DetectionSettings;
+}
+
+export interface Detection {
+  result: DetectionResult;
+  visualisations?: Visualisations;
+  /** Raw anomaly map at the map size (the image, capped at settings.maxMapSide). */
+  rawMap?: { data: Float32Array; width: number; height: number };
+}
+
+export interface NamedImage {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export type BatchItem = { name: string; detection: Detection } | { name: string; error: FaultlineError };
+
+const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
+
+/** The model's version label: the one the service gave it, else derived from the memory bank's digest. */
+export const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
+
+/**
+ * A loaded model, ready to detect: the backbone session, the search session with the memory bank, and the
+ * calibration. Load once, detect many times; sessions are released with release().
+ */
+export class Detector {
+  readonly modelVersion: string;
+  private readonly preparer: InputPreparer;
+
+  private constructor(
+    readonly artifact: ModelArtifact,
+    private readonly extractor: FeatureExtractor,
+    private readonly scorer: PatchScorer,
+    readonly options: DetectorOptions,
+  ) {
+    this.modelVersion = modelVersionOf(artifact.manifest);
+    this.preparer = new InputPreparer(artifact.manifest.preprocessing, options.batchSize ?? 8, options.limits ?? DEFAULT_IMAGE_LIMITS);
+  }
+
+  get manifest(): ArtifactManifest {
+    return this.artifact.manifest;
+  }
+
+  static async load(model: string | ModelArtifact, options: DetectorOptions = {}): Promise<Detector> {
+    const artifact = typeof model === 'string' ? await loadModelArtifact(model) : model;
+    const { manifest } = artifact;
+    const backbone = await prepareBackbone({ backbone: manifest.backbone.id, layers: manifest.backbone.layers });
+    if (backbone.manifest.sha256 !== manifest.backbone.sha256) {
+      throw new ModelArtifactError(
+        'ARTIFACT_INCOMPATIBLE',
+        `the model was trained with backbone ${manifest.backbone.id} sha256 ${manifest.backbone.sha256}, but this installation has sha256 ${backbone.manifest.sha256}`,
+        { backbone: manifest.backbone.id },
+      );
+    }
+    if (backbone.channels !== manifest.memoryBank.dims || backbone.grid !== manifest.backbone.grid) {
+      throw new ModelArtifactError('ARTIFACT_INCOMPATIBLE', `the model's memory bank has ${manifest.memoryBank.dims} dimensions on a ${manifest.backbone.grid} grid; the backbone gives ${backbone.channels} on ${backbone.grid}`, {});
+    }
+    const extractor = await FeatureExtractor.create(backbone, options.session);
+    const scorer = await PatchScorer.create(
+      { data: artifact.bank, rows: manifest.memoryBank.rows, dims: manifest.memoryBank.dims },
+      backbone.grid * backbone.grid,
+      manifest.scoring.neighbours,
+      options.session,
+    );
+    return new Detector(artifact, extractor, scorer, options);
+  }
+
+  /** Detects one image; a bad image throws its typed error. */
+  async detect(bytes: Uint8Array, options: DetectOptions = {}): Promise<Detection> {
+    const [item] = await this.detectBatch([{ name: '', bytes }], options);
+    if ('error' in item) throw item.error;
+    return item.detection;
+  }
+
+  /**
+   * Detects several images with one backbone run per batchSize images. A bad image gives its error in its place and
+   * does not stop the others.
+   */
+  async detectBatch(images: NamedImage[], options: DetectOptions = {}): Promise<BatchItem[]> {
+    const threshold = options.threshold ?? 0.5;
+    if (!(threshold > 0 && threshold < 1)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
+    const settings = options.settings ? detectionSettingsSchema.parse(options.settings) : this.manifest.settings;
+    const out: BatchItem[] = [];
+    for (let start = 0; start < images.length; start += this.preparer.batchSize) {
+      out.push(...(await this.runBatch(images.slice(start, start + this.preparer.batchSize), { ...options, threshold, settings })));
+    }
+    return out;
+  }
+
+  private async runBatch(images: NamedImage[], options: DetectOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
+    const started = performance.now();
+    const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes)));
+    const decodeMs = performance.now() - started;
+    const good: { index: number; image: DecodedImage }[] = [];
+    const items: (BatchItem | undefined)[] = decoded.map((d, index) => {
+      if (d.status === 'fulfilled') {
+        good.push({ index, image: d.value });
+        return undefined;
+      }
+      if (d.reason instanceof FaultlineError) return { name: images[index].name, error: d.reason };
+      throw d.reason;
+    });
+    if (good.length === 0) return items as BatchItem[];
+
+    let t = performance.now();
+    good.forEach((g, slot) => this.preparer.write(g.image, slot));
+    const preprocessMs = performance.now() - t;
+    t = performance.now();
+    const features = await this.extractor.extract(this.preparer.batch, good.length);
+    const backboneMs = performance.now() - t;
+    let searchMs = 0;
+    const scores = await this.scorer.score(features, good.length, (ms) => (searchMs += ms));
+    const n = good.length;
+    const shared = { decode: decodeMs / n, preprocess: preprocessMs / n, backbone: backboneMs / n, search: searchMs / n };
+    for (let i = 0; i < n; i++) {
+      const { index, image } = good[i];
+      items[index] = { name: images[index].name, detection: await this.finish(images[index].bytes, image, scores[i], shared, options) };
+    }
+    return items as BatchItem[];
+  }
+
+  /** Post-processing (map, regions, evidence) and the optional visualisations of one scored image. */
+  private async finish(
+    bytes: Uint8Array,
+    image: DecodedImage,
+    scores: PatchScores,
+    shared: Omit<StageTimings, 'postprocess' | 'encode'>,
+    options: DetectOptions & { threshold: number; settings: DetectionSettings },
+  ): Promise<Detection> {
+    const t = performance.now();
+    const { manifest } = this;
+    const { settings, threshold } = options;
+    const { width, height } = image.info;
+    const size = mapSize(width, height, settings.maxMapSide);
+    const inputMap = inputAnomalyMap(scores.distances, manifest.backbone.grid, manifest.preprocessing.size, manifest.scoring.blurSigma);
+    const map = toImageGeometry(inputMap, manifest.preprocessing, size.width, size.height);
+    const rawMap = options.rawMap ? { data: map.slice(), width: size.width, height: size.height } : undefined;
+    normaliseMap(map, manifest.thresholds.pixel);
+    const score = normaliseScore(scores.image.score, manifest.thresholds.image);
+    const isAnomalous = score >= threshold;
+    const { regions, damagePercentage, mask } = findRegions(map, size.width, size.height, width, height, threshold, settings.regions);
+    const strongest = regions[0];
+    const evidence = strongest
+      ? explainPeak({ x: ((strongest.peakX + 0.5) * width) / size.width, y: ((strongest.peakY + 0.5) * height) / size.height }, { width, height }, scores, this.artifact.sources, manifest)
+      : null;
+    const postprocessMs = performance.now() - t;
+
+    let visualisations: Visualisations | undefined;
+    let encodeMs = 0;
+    if (options.visualisations) {
+      const e = performance.now();
+      const rgb = await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
+      visualisations = await renderVisualisations({ rgb, width: size.width, height: size.height, map, mask, boxes: regions.map((r) => r.box), imageWidth: width, imageHeight: height });
+      encodeMs = performance.now() - e;
+    }
+    const timings: StageTimings = { ...shared, postprocess: postprocessMs, encode: encodeMs };
+    const totalMs = Object.values(timings).reduce((a, b) => a + b, 0);
+    for (const k of Object.keys(timings) as (keyof StageTimings)[]) timings[k] = round(timings[k], 2);
+    const result: DetectionResult = {
+      anomaly_score: round(score),
+      classification: severityOf(score, settings),
+      confidence: confidenceOf(score, settings, threshold),
+      is_anomalous: isAnomalous,
+      threshold,
+      damage_percentage: damagePercentage,
+      bounding_boxes: regions.map((r) => r.box),
+      evidence,
+      raw_score: round(scores.image.score, 6),
+      image: image.info,
+      processing_time: round(totalMs / 1000, 4),
+      timings_ms: timings,
+      model_version: this.modelVersion,
+    };
+    return { result, visualisations, rawMap };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.extractor.release(), this.scorer.release()]);
+  }
+}
