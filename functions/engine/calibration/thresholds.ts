@@ -1,0 +1,43 @@
+import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
+import { f1OptimalThreshold } from '../math/auroc.ts';
+import { type ScoreScale, scaleFromNormals, scaleFromRange } from './score-scale.ts';
+
+export type Thresholds = ArtifactManifest['thresholds'];
+
+/** Scores of the calibration images: image scores, and per image the largest pixel of its anomaly map. */
+export interface CalibrationScores {
+  normalImageScores: number[];
+  normalPixelMaxima: number[];
+  /** Labelled defective images, when given. */
+  anomalousImageScores: number[];
+  /** Pixel scores and labels sampled from defective images with masks and from normal images. */
+  pixelSamples?: { scores: Float32Array; labels: Uint8Array };
+}
+
+export interface QuantileOptions {
+  /** Quantile of the normal scores taken as the threshold (1 = the largest). */
+  quantile: number;
+  /** Relative margin added above that quantile. */
+  margin: number;
+}
+
+/**
+ * Thresholds from normal images only: a high quantile of their image scores, and of their anomaly maps' maxima for
+ * pixels (so that a normal image rarely has any region). With labelled defective images, the F1-optimal threshold.
+ */
+export function calibrateThresholds(scores: CalibrationScores, options: QuantileOptions): Thresholds {
+  const { normalImageScores: normals, anomalousImageScores: anomalies } = scores;
+  const calibrationImages = normals.length + anomalies.length;
+  const pixelFromNormals = scaleFromNormals(scores.normalPixelMaxima, options.quantile, options.margin);
+  if (anomalies.length === 0 || normals.length === 0) {
+    return { method: 'normal-quantile', image: scaleFromNormals(normals, options.quantile, options.margin), pixel: pixelFromNormals, calibrationImages };
+  }
+  const all = [...normals, ...anomalies];
+  const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];
+  const image = scaleFromRange(f1OptimalThreshold(all, labels).threshold, all);
+  let pixel: ScoreScale = pixelFromNormals;
+  if (scores.pixelSamples && scores.pixelSamples.labels.some((l) => l === 1)) {
+    pixel = scaleFromRange(f1OptimalThreshold(scores.pixelSamples.scores, scores.pixelSamples.labels).threshold, scores.pixelSamples.scores);
+  }
+  return { method: 'f1-optimal', image, pixel, calibrationImages };
+}

@@ -1,0 +1,147 @@
+import type { ModelArtifact } from '../artifact/model-artifact.ts';
+import { readMvtecCategory } from '../dataset/mvtec-category.ts';
+import { STAGES, type StageTimings } from '../detection/detection-result.ts';
+import { Detector } from '../detection/detector.ts';
+import { decodeMask } from '../image/decode-mask.ts';
+import { auroc, f1At } from '../math/auroc.ts';
+import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
+
+export interface EvaluationProgress {
+  stage: 'features' | 'coreset' | 'calibration' | 'test';
+  done: number;
+  total: number;
+}
+
+export interface EvaluationReport {
+  category: string;
+  settings: { backbone: string; layers: string[]; resize: string; resizeTo: number; coresetRatio: number; thresholdMethod: string; calibration: string };
+  counts: { train: number; calibration: number; test: number; good: number; anomalous: number; withMask: number; skipped: number };
+  imageAuroc: number;
+  pixelAuroc: number;
+  /** Image-level F1 at the calibrated threshold (what a user gets without tuning), and its precision and recall. */
+  f1: number;
+  precision: number;
+  recall: number;
+  /** Share of defective images flagged, per defect type. */
+  recallByDefect: Record<string, number>;
+  timings: { trainMs: TrainingReport['timingsMs']; detectMsPerImage: StageTimings & { total: number } };
+}
+
+/** Pixel scores split by label, grown in chunks so that millions of values never sit in a plain array. */
+class ScoreBag {
+  private chunks: Float32Array[] = [];
+  private length = 0;
+  add(values: Float32Array): void {
+    this.chunks.push(values);
+    this.length += values.length;
+  }
+  toArray(): Float32Array {
+    const out = new Float32Array(this.length);
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * Trains on train/good, calibrates on validation/good (or held-out training images), and scores every test image:
+ * image AUROC over all test images, pixel AUROC over the good ones and the defective ones that have masks.
+ */
+export async function evaluateCategory(
+  root: string,
+  options: TrainOptions & { onEvaluationProgress?: (p: EvaluationProgress) => void } = {},
+): Promise<{ report: EvaluationReport; artifact: ModelArtifact }> {
+  const category = readMvtecCategory(root);
+  const report = (p: EvaluationProgress) => options.onEvaluationProgress?.(p);
+  const { artifact, report: training } = await train(category.train, {
+    ...options,
+    calibrationImages: options.calibrationImages ?? (category.validation.length > 0 ? category.validation : undefined),
+    onProgress: (p) => report(p),
+  });
+  const detector = await Detector.load(artifact);
+  try {
+    const scores: number[] = [];
+    const labels: number[] = [];
+    const defects: string[] = [];
+    const positives = new ScoreBag();
+    const negatives = new ScoreBag();
+    const sums = Object.fromEntries(STAGES.map((s) => [s, 0])) as unknown as StageTimings;
+    let detected = 0;
+    let skipped = 0;
+    let withMask = 0;
+    const batch = 8;
+    for (let start = 0; start < category.test.length; start += batch) {
+      const chunk = category.test.slice(start, start + batch);
+      const items = await detector.detectBatch(await Promise.all(chunk.map(async (c) => ({ name: c.image.name, bytes: await c.image.read() }))), { rawMap: true });
+      for (let i = 0; i < chunk.length; i++) {
+        const item = items[i];
+        if ('error' in item) {
+          skipped++;
+          continue;
+        }
+        const { result, rawMap } = item.detection;
+        const truth = chunk[i];
+        detected++;
+        for (const s of STAGES) sums[s] += result.timings_ms[s];
+        scores.push(result.raw_score);
+        labels.push(truth.anomalous ? 1 : 0);
+        defects.push(truth.defect);
+        if (!rawMap) continue;
+        if (!truth.anomalous) negatives.add(rawMap.data);
+        else if (truth.mask) {
+          withMask++;
+          const mask = await decodeMask(await truth.mask.read(), rawMap.width, rawMap.height);
+          const pos: number[] = [];
+          const neg: number[] = [];
+          for (let p = 0; p < mask.length; p++) (mask[p] ? pos : neg).push(rawMap.data[p]);
+          positives.add(Float32Array.from(pos));
+          negatives.add(Float32Array.from(neg));
+        }
+      }
+      report({ stage: 'test', done: Math.min(start + batch, category.test.length), total: category.test.length });
+    }
+    const threshold = artifact.manifest.thresholds.image.threshold;
+    const pos = scores.filter((_, i) => labels[i]);
+    const neg = scores.filter((_, i) => !labels[i]);
+    const predicted = scores.map((s) => s >= threshold);
+    const tp = predicted.filter((p, i) => p && labels[i]).length;
+    const fp = predicted.filter((p, i) => p && !labels[i]).length;
+    const recallByDefect: Record<string, number> = {};
+    for (const d of new Set(defects.filter((_, i) => labels[i]))) {
+      const idx = defects.map((x, i) => (x === d ? i : -1)).filter((i) => i >= 0);
+      recallByDefect[d] = round(idx.filter((i) => predicted[i]).length / idx.length);
+    }
+    const detectMsPerImage = Object.fromEntries(STAGES.map((s) => [s, round(sums[s] / Math.max(1, detected), 2)])) as unknown as StageTimings & { total: number };
+    detectMsPerImage.total = round(STAGES.reduce((a, s) => a + detectMsPerImage[s], 0), 2);
+    const m = artifact.manifest;
+    const evaluation: EvaluationReport = {
+      category: root.split(/[\\/]/).filter(Boolean).pop() ?? root,
+      settings: {
+        backbone: m.backbone.id,
+        layers: m.backbone.layers,
+        resize: m.preprocessing.resize,
+        resizeTo: m.preprocessing.resizeTo,
+        coresetRatio: m.memoryBank.coresetRatio,
+        thresholdMethod: m.thresholds.method,
+        calibration: category.validation.length > 0 && !options.calibrationImages ? 'validation/good' : options.calibrationImages ? 'given images' : 'held-out training images',
+      },
+      counts: { train: training.trainImages, calibration: training.calibrationImages, test: detected, good: neg.length, anomalous: pos.length, withMask, skipped },
+      imageAuroc: round(auroc(pos, neg)),
+      pixelAuroc: round(auroc(positives.toArray(), negatives.toArray())),
+      f1: round(f1At(scores, labels, threshold)),
+      precision: round(tp / Math.max(1, tp + fp)),
+      recall: round(tp / Math.max(1, pos.length)),
+      recallByDefect,
+      timings: { trainMs: training.timingsMs, detectMsPerImage },
+    };
+    artifact.manifest.metrics = { imageAuroc: evaluation.imageAuroc, pixelAuroc: evaluation.pixelAuroc, f1: evaluation.f1, images: detected, source: `faultline eval ${evaluation.category}` };
+    return { report: evaluation, artifact };
+  } finally {
+    await detector.release();
+  }
+}
+
+const round = (v: number, digits = 4): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
