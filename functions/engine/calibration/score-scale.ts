@@ -43,7 +43,9 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export function scaleFromNormals(normalScores: ArrayLike<number>, q: number, margin: number): ScoreScale {
   const threshold = quantile(normalScores, q) * (1 + margin);
   const min = Math.min(...Array.from(normalScores));
-  return { threshold, min, max: threshold + Math.max(threshold - min, Number.EPSILON) };
+  // The floor scales with the threshold: a fixed epsilon vanishes below half an ulp of a large threshold.
+  const range = Math.max(threshold - min, Math.abs(threshold) * 1e-6, 1e-12);
+  return { threshold, min, max: threshold + range };
 }
 
 /** Scale from scores whose threshold was chosen elsewhere (e.g. F1-optimal), with the range of all scores seen. */
@@ -66,6 +68,7 @@ export function severityOf(normalised: number, settings: DetectionSettings): str
 
 /** How sure the decision is: the normalised distance from the decision threshold. */
 export function confidenceOf(normalised: number, settings: DetectionSettings, decisionAt = 0.5): Confidence {
-  const d = Math.abs(normalised - decisionAt);
+  // The epsilon keeps band edges exact despite float subtraction (0.6 - 0.5 < 0.1).
+  const d = Math.abs(normalised - decisionAt) + 1e-9;
   return d >= settings.confidence.high ? 'High' : d >= settings.confidence.medium ? 'Medium' : 'Low';
 }

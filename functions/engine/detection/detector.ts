@@ -35,8 +35,8 @@ export interface DetectOptions {
 export interface Detection {
   result: DetectionResult;
   visualisations?: Visualisations;
-  /** Raw anomaly map at the map size (the image, capped at settings.maxMapSide). */
-  rawMap?: { data: Float32Array; width: number; height: number };
+  /** Raw anomaly map at the map size (the image, capped at settings.maxMapSide), and at the model input (size x size). */
+  rawMap?: { data: Float32Array; width: number; height: number; input: Float32Array };
 }
 
 export interface NamedImage {
@@ -166,7 +166,7 @@ export class Detector {
     const size = mapSize(width, height, settings.maxMapSide);
     const inputMap = inputAnomalyMap(scores.distances, manifest.backbone.grid, manifest.preprocessing.size, manifest.scoring.blurSigma);
     const map = toImageGeometry(inputMap, manifest.preprocessing, size.width, size.height);
-    const rawMap = options.rawMap ? { data: map.slice(), width: size.width, height: size.height } : undefined;
+    const rawMap = options.rawMap ? { data: map.slice(), width: size.width, height: size.height, input: inputMap } : undefined;
     normaliseMap(map, manifest.thresholds.pixel);
     const score = normaliseScore(scores.image.score, manifest.thresholds.image);
     const isAnomalous = score >= threshold;

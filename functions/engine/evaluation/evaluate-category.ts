@@ -2,7 +2,7 @@ import type { ModelArtifact } from '../artifact/model-artifact.ts';
 import { readMvtecCategory } from '../dataset/mvtec-category.ts';
 import { STAGES, type StageTimings } from '../detection/detection-result.ts';
 import { Detector } from '../detection/detector.ts';
-import { decodeMask } from '../image/decode-mask.ts';
+import { decodeMask, decodeMaskForInput } from '../image/decode-mask.ts';
 import { auroc, f1At } from '../math/auroc.ts';
 import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
 
@@ -17,7 +17,10 @@ export interface EvaluationReport {
   settings: { backbone: string; layers: string[]; resize: string; resizeTo: number; coresetRatio: number; thresholdMethod: string; calibration: string };
   counts: { train: number; calibration: number; test: number; good: number; anomalous: number; withMask: number; skipped: number };
   imageAuroc: number;
+  /** Pixel AUROC over every pixel of the images at their own size (what a user sees). */
   pixelAuroc: number;
+  /** Pixel AUROC at the model input (224 x 224, cropped when the model crops), the protocol anomalib reports. */
+  pixelAurocInput: number;
   /** Image-level F1 at the calibrated threshold (what a user gets without tuning), and its precision and recall. */
   f1: number;
   precision: number;
@@ -46,6 +49,14 @@ class ScoreBag {
   }
 }
 
+function splitByMask(map: Float32Array, mask: Uint8Array, positives: ScoreBag, negatives: ScoreBag): void {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  for (let p = 0; p < mask.length; p++) (mask[p] ? pos : neg).push(map[p]);
+  positives.add(Float32Array.from(pos));
+  negatives.add(Float32Array.from(neg));
+}
+
 /**
  * Trains on train/good, calibrates on validation/good (or held-out training images), and scores every test image:
  * image AUROC over all test images, pixel AUROC over the good ones and the defective ones that have masks.
@@ -68,6 +79,8 @@ export async function evaluateCategory(
     const defects: string[] = [];
     const positives = new ScoreBag();
     const negatives = new ScoreBag();
+    const inputPositives = new ScoreBag();
+    const inputNegatives = new ScoreBag();
     const sums = Object.fromEntries(STAGES.map((s) => [s, 0])) as unknown as StageTimings;
     let detected = 0;
     let skipped = 0;
@@ -90,15 +103,14 @@ export async function evaluateCategory(
         labels.push(truth.anomalous ? 1 : 0);
         defects.push(truth.defect);
         if (!rawMap) continue;
-        if (!truth.anomalous) negatives.add(rawMap.data);
-        else if (truth.mask) {
+        if (!truth.anomalous) {
+          negatives.add(rawMap.data);
+          inputNegatives.add(rawMap.input);
+        } else if (truth.mask) {
           withMask++;
-          const mask = await decodeMask(await truth.mask.read(), rawMap.width, rawMap.height);
-          const pos: number[] = [];
-          const neg: number[] = [];
-          for (let p = 0; p < mask.length; p++) (mask[p] ? pos : neg).push(rawMap.data[p]);
-          positives.add(Float32Array.from(pos));
-          negatives.add(Float32Array.from(neg));
+          const maskBytes = await truth.mask.read();
+          splitByMask(rawMap.data, await decodeMask(maskBytes, rawMap.width, rawMap.height), positives, negatives);
+          splitByMask(rawMap.input, await decodeMaskForInput(maskBytes, artifact.manifest.preprocessing), inputPositives, inputNegatives);
         }
       }
       report({ stage: 'test', done: Math.min(start + batch, category.test.length), total: category.test.length });
@@ -131,6 +143,7 @@ export async function evaluateCategory(
       counts: { train: training.trainImages, calibration: training.calibrationImages, test: detected, good: neg.length, anomalous: pos.length, withMask, skipped },
       imageAuroc: round(auroc(pos, neg)),
       pixelAuroc: round(auroc(positives.toArray(), negatives.toArray())),
+      pixelAurocInput: round(auroc(inputPositives.toArray(), inputNegatives.toArray())),
       f1: round(f1At(scores, labels, threshold)),
       precision: round(tp / Math.max(1, tp + fp)),
       recall: round(tp / Math.max(1, pos.length)),

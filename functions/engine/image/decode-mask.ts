@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Preprocessing } from '../artifact/artifact-manifest.ts';
 import { InvalidImageError } from '../errors.ts';
 
 /**
@@ -19,4 +20,18 @@ export async function decodeMask(bytes: Uint8Array, width: number, height: numbe
   } catch (cause) {
     throw new InvalidImageError('CORRUPT_IMAGE', `the mask could not be decoded: ${(cause as Error).message}`, {}, { cause });
   }
+}
+
+/**
+ * A ground-truth mask in the model input's geometry (size x size), transformed as the image is: resized to the
+ * input, or to resizeTo and centre-cropped. This is how anomalib scores pixels, so figures compare with its own.
+ */
+export async function decodeMaskForInput(bytes: Uint8Array, preprocessing: Preprocessing): Promise<Uint8Array> {
+  const { size, resize, resizeTo } = preprocessing;
+  if (resize === 'direct') return decodeMask(bytes, size, size);
+  const full = await decodeMask(bytes, resizeTo, resizeTo);
+  const offset = Math.floor((resizeTo - size) / 2);
+  const out = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) out.set(full.subarray((y + offset) * resizeTo + offset, (y + offset) * resizeTo + offset + size), y * size);
+  return out;
 }

@@ -95,10 +95,8 @@ describe('scaleFromNormals', () => {
     expect(normaliseScore(1.5, scale)).toBe(0.5);
   });
 
-  // KNOWN BUG: max = threshold + Math.max(threshold - min, Number.EPSILON) adds nothing once threshold >= 2 (EPSILON is
-  // below half an ulp there), so the range is 0 and normaliseScore falls back to its step: the threshold maps to 1, not
-  // 0.5. Happens with margin 0 (the training default) and a single calibration image. Remove `.fails` once fixed.
-  it.fails('keeps a positive range when all normals are equal (threshold >= 2)', () => {
+  // Regression: a fixed Number.EPSILON floor vanished once threshold >= 2, mapping the threshold to 1 instead of 0.5.
+  it('keeps a positive range when all normals are equal (threshold >= 2)', () => {
     const scale = scaleFromNormals([2, 2, 2], 0.99, 0);
     expect(scale.threshold).toBe(2);
     expect(scale.max).toBeGreaterThan(scale.threshold);
@@ -142,6 +140,7 @@ describe('confidenceOf', () => {
     expect(confidenceOf(0.55, settings)).toBe('Low');
     expect(confidenceOf(0.45, settings)).toBe('Low');
     expect(confidenceOf(0.65, settings)).toBe('Medium');
+    expect(confidenceOf(0.6, settings)).toBe('Medium'); // 0.6 - 0.5 is 0.09999... in floats
     expect(confidenceOf(0.35, settings)).toBe('Medium');
     expect(confidenceOf(0.75, settings)).toBe('High'); // exactly 0.25 away
     expect(confidenceOf(0.25, settings)).toBe('High');
