@@ -16,8 +16,9 @@ export function addTrainingOptions(command: Command): Command {
     .option('--neighbours <n>', 'bank neighbours in the image-score re-weighting', positiveInteger('--neighbours'), d.neighbours)
     .option('--blur-sigma <px>', 'Gaussian blur of the anomaly map, in input pixels', numberOption('--blur-sigma', (v) => v >= 0, '>= 0'), d.blurSigma)
     .option('--hold-out <share>', 'share of normal images held out for calibration when no calibration folder is given', fraction('--hold-out'), d.holdOut)
-    .option('--quantile <q>', 'quantile of held-out normal scores taken as the threshold', numberOption('--quantile', (v) => v > 0 && v <= 1, 'in (0, 1]'), d.quantile)
-    .option('--margin <m>', 'threshold = quantile x (1 + margin)', numberOption('--margin', (v) => v >= 0 && v < 10, 'in [0, 10)'), d.margin)
+    .option('--sigmas <k>', 'threshold at mean + k standard deviations of the calibration images\' scores', numberOption('--sigmas', (v) => v >= 0 && v <= 10, 'in [0, 10]'), d.sigmas)
+    .option('--quantile <q>', 'threshold at this quantile of the calibration scores instead (1 = the largest)', numberOption('--quantile', (v) => v > 0 && v <= 1, 'in (0, 1]'))
+    .option('--margin <m>', 'threshold x (1 + margin)', numberOption('--margin', (v) => v >= 0 && v < 10, 'in [0, 10)'), d.margin)
     .option('--seed <n>', 'seed of the hold-out split, projection and coreset start', numberOption('--seed', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'), d.seed)
     .option('--batch-size <n>', 'images per backbone run', positiveInteger('--batch-size'), d.batchSize);
 }
@@ -32,13 +33,14 @@ export interface TrainingFlags {
   neighbours: number;
   blurSigma: number;
   holdOut: number;
-  quantile: number;
+  sigmas: number;
+  quantile?: number;
   margin: number;
   seed: number;
   batchSize: number;
 }
 
 export function trainOptionsFrom(flags: TrainingFlags): TrainOptions {
-  const { backbone, layers, resize, resizeTo, coresetRatio, projectionDims, neighbours, blurSigma, holdOut, quantile, margin, seed, batchSize } = flags;
-  return { backbone, layers, resize, resizeTo, coresetRatio, projectionDims, neighbours, blurSigma, holdOut, quantile, margin, seed, batchSize };
+  const { backbone, layers, resize, resizeTo, coresetRatio, projectionDims, neighbours, blurSigma, holdOut, sigmas, quantile, margin, seed, batchSize } = flags;
+  return { backbone, layers, resize, resizeTo, coresetRatio, projectionDims, neighbours, blurSigma, holdOut, sigmas, quantile, margin, seed, batchSize };
 }

@@ -26,7 +26,7 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const model = join(work, 'model');
     const trained = faultline('train', cookie, '--out', model, '--no-progress');
     expect(trained.status, trained.stderr).toBe(0);
-    expect(trained.lines[0]).toMatchObject({ trainImages: 26, calibrationImages: 5, thresholds: { method: 'normal-quantile' } });
+    expect(trained.lines[0]).toMatchObject({ trainImages: 26, calibrationImages: 5, thresholds: { method: 'normal-sigma' } });
     expect(existsSync(join(model, 'manifest.json'))).toBe(true);
 
     const out = join(work, 'out');

@@ -47,7 +47,7 @@ export const artifactManifestSchema = z.object({
   }),
   scoring: z.object({ neighbours: z.number().int().positive(), blurSigma: z.number().min(0) }),
   thresholds: z.object({
-    method: z.enum(['normal-quantile', 'f1-optimal']),
+    method: z.enum(['normal-sigma', 'normal-quantile', 'f1-optimal']),
     image: scaleSchema,
     pixel: scaleSchema,
     calibrationImages: z.number().int().nonnegative(),

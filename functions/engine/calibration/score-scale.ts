@@ -37,11 +37,32 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 /**
- * Scale from normal images only: the threshold is a high quantile of their scores times (1 + margin); the lowest
- * normal score maps to 0, and the range is symmetric around the threshold.
+ * How the threshold is placed from normal scores alone: mean + sigmas x standard deviation (robust with a handful of
+ * calibration images, where a high quantile is just the largest score), or a quantile.
  */
-export function scaleFromNormals(normalScores: ArrayLike<number>, q: number, margin: number): ScoreScale {
-  const threshold = quantile(normalScores, q) * (1 + margin);
+export type NormalRule = { sigmas: number } | { quantile: number };
+
+/** Fewest normal scores for a standard deviation worth using; below, the sigma rule takes the largest score. */
+export const MIN_SCORES_FOR_SIGMA = 3;
+
+export function normalThreshold(normalScores: ArrayLike<number>, rule: NormalRule): number {
+  if ('quantile' in rule) return quantile(normalScores, rule.quantile);
+  const n = normalScores.length;
+  if (n < MIN_SCORES_FOR_SIGMA) return quantile(normalScores, 1);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += normalScores[i];
+  mean /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (normalScores[i] - mean) ** 2;
+  return mean + rule.sigmas * Math.sqrt(ss / (n - 1));
+}
+
+/**
+ * Scale from normal images only: the threshold from the rule, times (1 + margin); the lowest normal score maps to 0,
+ * and the range is symmetric around the threshold. A bare number is a quantile.
+ */
+export function scaleFromNormals(normalScores: ArrayLike<number>, rule: NormalRule | number, margin: number): ScoreScale {
+  const threshold = normalThreshold(normalScores, typeof rule === 'number' ? { quantile: rule } : rule) * (1 + margin);
   const min = Math.min(...Array.from(normalScores));
   // The floor scales with the threshold: a fixed epsilon vanishes below half an ulp of a large threshold.
   const range = Math.max(threshold - min, Math.abs(threshold) * 1e-6, 1e-12);

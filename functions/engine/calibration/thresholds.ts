@@ -1,6 +1,6 @@
 import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
 import { f1OptimalThreshold } from '../math/auroc.ts';
-import { type ScoreScale, scaleFromNormals, scaleFromRange } from './score-scale.ts';
+import { type NormalRule, type ScoreScale, scaleFromNormals, scaleFromRange } from './score-scale.ts';
 
 export type Thresholds = ArtifactManifest['thresholds'];
 
@@ -14,23 +14,25 @@ export interface CalibrationScores {
   pixelSamples?: { scores: Float32Array; labels: Uint8Array };
 }
 
-export interface QuantileOptions {
-  /** Quantile of the normal scores taken as the threshold (1 = the largest). */
-  quantile: number;
-  /** Relative margin added above that quantile. */
+export interface NormalCalibrationOptions {
+  /** Where the threshold goes among the normal scores. */
+  rule: NormalRule;
+  /** Relative margin added above it. */
   margin: number;
 }
 
 /**
- * Thresholds from normal images only: a high quantile of their image scores, and of their anomaly maps' maxima for
- * pixels (so that a normal image rarely has any region). With labelled defective images, the F1-optimal threshold.
+ * Thresholds from normal images only: placed by the rule among their image scores, and among their anomaly maps'
+ * maxima for pixels (so that a normal image rarely has any region). With labelled defective images, the F1-optimal
+ * threshold.
  */
-export function calibrateThresholds(scores: CalibrationScores, options: QuantileOptions): Thresholds {
+export function calibrateThresholds(scores: CalibrationScores, options: NormalCalibrationOptions): Thresholds {
   const { normalImageScores: normals, anomalousImageScores: anomalies } = scores;
   const calibrationImages = normals.length + anomalies.length;
-  const pixelFromNormals = scaleFromNormals(scores.normalPixelMaxima, options.quantile, options.margin);
+  const pixelFromNormals = scaleFromNormals(scores.normalPixelMaxima, options.rule, options.margin);
   if (anomalies.length === 0 || normals.length === 0) {
-    return { method: 'normal-quantile', image: scaleFromNormals(normals, options.quantile, options.margin), pixel: pixelFromNormals, calibrationImages };
+    const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';
+    return { method, image: scaleFromNormals(normals, options.rule, options.margin), pixel: pixelFromNormals, calibrationImages };
   }
   const all = [...normals, ...anomalies];
   const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];

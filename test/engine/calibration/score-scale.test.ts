@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confidenceOf, normaliseMap, normaliseScore, quantile, scaleFromNormals, scaleFromRange, severityOf, type ScoreScale } from '../../../functions/engine/calibration/score-scale.ts';
+import { confidenceOf, normaliseMap, normaliseScore, normalThreshold, quantile, scaleFromNormals, scaleFromRange, severityOf, type ScoreScale } from '../../../functions/engine/calibration/score-scale.ts';
 import { defaultDetectionSettings, detectionSettingsSchema } from '../../../functions/engine/detection/detection-settings.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
@@ -178,5 +178,24 @@ describe('detectionSettingsSchema', () => {
   it('rejects confidence.high <= confidence.medium', () => {
     expect(detectionSettingsSchema.safeParse({ confidence: { medium: 0.2, high: 0.2 } }).success).toBe(false);
     expect(detectionSettingsSchema.safeParse({ confidence: { medium: 0.3, high: 0.2 } }).success).toBe(false);
+  });
+});
+
+describe('normalThreshold', () => {
+  it('places the sigma rule at mean + k sample standard deviations', () => {
+    // mean 3, sample variance 2.5
+    expect(normalThreshold([1, 2, 3, 4, 5], { sigmas: 2 })).toBeCloseTo(3 + 2 * Math.sqrt(2.5), 12);
+    expect(normalThreshold([5, 1, 4, 2, 3], { sigmas: 0 })).toBeCloseTo(3, 12);
+  });
+
+  it('takes the largest score when there are too few for a standard deviation', () => {
+    expect(normalThreshold([2, 7], { sigmas: 2 })).toBe(7);
+    expect(normalThreshold([4], { sigmas: 2 })).toBe(4);
+  });
+
+  it('follows the quantile rule when asked, as a bare number does in scaleFromNormals', () => {
+    expect(normalThreshold([1, 2, 3, 4, 5], { quantile: 0.5 })).toBe(3);
+    expect(scaleFromNormals([1, 2, 3, 4, 5], 0.5, 0).threshold).toBe(3);
+    expect(scaleFromNormals([1, 2, 3, 4, 5], { sigmas: 1 }, 0.5).threshold).toBeCloseTo((3 + Math.sqrt(2.5)) * 1.5, 12);
   });
 });

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { gaussianBlur } from '../../../functions/engine/math/gaussian-blur.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 import { resizeBilinear } from '../../../functions/engine/math/resize-bilinear.ts';
+import type { Preprocessing } from '../../../functions/engine/artifact/artifact-manifest.ts';
 import { imageToInput, inputAnomalyMap, inputRectToImage, mapSize, toImageGeometry } from '../../../functions/engine/scoring/anomaly-map.ts';
 
-const preprocessing = (resize: 'direct' | 'crop') => ({ size: 224, resize, resizeTo: resize === 'crop' ? 256 : 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+const preprocessing = (resize: 'direct' | 'crop'): Preprocessing => ({ size: 224, resize, resizeTo: resize === 'crop' ? 256 : 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
 
 describe('inputAnomalyMap', () => {
   it('equals bilinear upsampling followed by the Gaussian blur, for several grids and sigmas', () => {
