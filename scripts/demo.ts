@@ -25,7 +25,8 @@ progress.stop();
 await saveModelArtifact(join(out, 'model'), artifact);
 console.log(`Model: ${report.bankRows} bank rows from ${report.trainImages} images in ${(report.timingsMs.total / 1000).toFixed(1)} s -> ${join(out, 'model')}`);
 
-const defective = category.test.filter((t) => t.anomalous).slice(0, 3);
+// Defects with ground-truth masks first: those are the labelled ones, worth looking at.
+const defective = category.test.filter((t) => t.anomalous && t.mask).slice(0, 3);
 const good = category.test.filter((t) => !t.anomalous).slice(0, 2);
 const detector = await Detector.load(artifact);
 const rows: string[][] = [];
