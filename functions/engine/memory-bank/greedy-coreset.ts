@@ -70,7 +70,7 @@ export async function greedyCoreset(points: Float32Array, rows: number, dims: nu
   const size = Math.min(options.size, rows);
   const random = seededRandom(options.seed ?? 0);
   const candidateCount = Math.min(options.candidates ?? 1024, rows - 1);
-  const minimum = await MinimumDistance.create(dims);
+  const minimum = await MinimumDistance.create(dims, { spinning: true }); // the only session running meanwhile
   try {
     const minDist = new Float64Array(rows).fill(Infinity);
     const scratch = new Float64Array(rows);
