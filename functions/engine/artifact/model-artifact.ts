@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ModelArtifactError } from '../errors.ts';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION } from '../version.ts';
@@ -38,13 +38,17 @@ export function sealManifest(manifest: Omit<ArtifactManifest, 'memoryBank'> & { 
 /** Writes the artifact into a sibling temporary folder, then renames it into place: never half a model. */
 export async function saveModelArtifact(dir: string, artifact: ModelArtifact): Promise<void> {
   const parsed = artifactManifestSchema.parse(artifact.manifest);
-  const tmp = join(dirname(dir), `.${Date.now()}-${process.pid}.partial`);
-  await mkdir(tmp, { recursive: true });
+  // A unique staging folder beside the target: concurrent saves never share it, and a crash leaves only a dot-folder.
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = await mkdtemp(join(dirname(dir), `.${basename(dir)}-`));
   await writeFile(join(tmp, 'bank.f32'), bytesOf(artifact.bank));
   await writeFile(join(tmp, 'bank-sources.u32'), bytesOf(artifact.sources));
   await writeFile(join(tmp, MANIFEST_FILE), `${JSON.stringify(parsed, null, 2)}\n`);
-  if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
+  // The old model is moved aside, not deleted, until the new one is in place.
+  const old = existsSync(dir) ? `${tmp}.old` : undefined;
+  if (old) await rename(dir, old);
   await rename(tmp, dir);
+  if (old) await rm(old, { recursive: true, force: true });
 }
 
 function asAligned<T extends Float32Array | Uint32Array>(buffer: Buffer, Type: { new (b: ArrayBuffer, o: number, l: number): T; new (l: number): T; BYTES_PER_ELEMENT: number }): T {

@@ -58,6 +58,8 @@ export async function inspectImage(bytes: Uint8Array, limits: ImageLimits = DEFA
 
 /** A sharp pipeline that applies EXIF orientation and yields 3-channel sRGB (grey expanded, alpha flattened on black). */
 function rgbPipeline(bytes: Uint8Array, limits: ImageLimits): Sharp {
+  // sharp throws synchronously on empty input, outside toRaw's error mapping.
+  if (bytes.byteLength === 0) throw new InvalidImageError('EMPTY_IMAGE', 'the image is empty (0 bytes)');
   // failOn 'warning' turns libvips' "premature end of JPEG" and similar into errors instead of grey fill.
   return sharp(bytes, { failOn: 'warning', limitInputPixels: limits.maxPixels })
     .rotate()
