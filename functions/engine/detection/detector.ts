@@ -7,7 +7,7 @@ import { FeatureExtractor } from '../features/feature-extractor.ts';
 import { type DecodedImage, InputPreparer } from '../features/input-preparer.ts';
 import { DEFAULT_IMAGE_LIMITS, decodeForDisplay, type ImageLimits } from '../image/decode-image.ts';
 import type { SessionOptions } from '../onnx/create-session.ts';
-import { inputAnomalyMap, mapSize, toImageGeometry } from '../scoring/anomaly-map.ts';
+import { inputAnomalyMap, mapSize, toImageGeometry, upsampleBlurOperator } from '../scoring/anomaly-map.ts';
 import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
 import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
 import type { DetectionResult, StageTimings } from './detection-result.ts';
@@ -94,6 +94,7 @@ export class Detector {
       manifest.scoring.neighbours,
       options.session,
     );
+    upsampleBlurOperator(backbone.grid, manifest.preprocessing.size, manifest.scoring.blurSigma); // built once, not on the first image
     return new Detector(artifact, extractor, scorer, options);
   }
 
