@@ -1,20 +1,10 @@
+import { randomMatrix as randomRows, squaredDistance as squaredBetween } from '../../helpers/matrix.ts';
 import { describe, expect, it } from 'vitest';
 import { sparseRandomProjection } from '../../../functions/engine/memory-bank/random-projection.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
-function randomMatrix(seed: number, rows: number, dims: number): Float32Array {
-  const random = seededRandom(seed);
-  return Float32Array.from({ length: rows * dims }, () => random() * 2 - 1);
-}
-
-function squaredDistance(x: Float32Array, a: number, b: number, dims: number): number {
-  let s = 0;
-  for (let d = 0; d < dims; d++) {
-    const diff = x[a * dims + d] - x[b * dims + d];
-    s += diff * diff;
-  }
-  return s;
-}
+const randomMatrix = (seed: number, rows: number, dims: number): Float32Array => randomRows(seededRandom(seed), rows, dims);
+const squaredDistance = (x: Float32Array, a: number, b: number, dims: number): number => squaredBetween(x, a, x, b, dims);
 
 describe('sparseRandomProjection', () => {
   it('returns the input array itself when dims <= target', () => {

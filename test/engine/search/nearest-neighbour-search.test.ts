@@ -1,19 +1,7 @@
+import { randomMatrix, squaredDistance } from '../../helpers/matrix.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bruteForceNearest, MinimumDistance, NearestNeighbourSearch } from '../../../functions/engine/search/nearest-neighbour-search.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
-
-function randomMatrix(random: () => number, rows: number, dims: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: rows * dims }, () => (random() * 2 - 1) * scale);
-}
-
-function squaredDistance(a: Float32Array, i: number, b: Float32Array, j: number, dims: number): number {
-  let s = 0;
-  for (let d = 0; d < dims; d++) {
-    const diff = a[i * dims + d] - b[j * dims + d];
-    s += diff * diff;
-  }
-  return s;
-}
 
 describe('bruteForceNearest', () => {
   it('gives known answers on a tiny example', () => {
