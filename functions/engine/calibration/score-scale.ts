@@ -62,7 +62,11 @@ export function normalThreshold(normalScores: ArrayLike<number>, rule: NormalRul
  * and the range is symmetric around the threshold. A bare number is a quantile.
  */
 export function scaleFromNormals(normalScores: ArrayLike<number>, rule: NormalRule | number, margin: number): ScoreScale {
-  const threshold = normalThreshold(normalScores, typeof rule === 'number' ? { quantile: rule } : rule) * (1 + margin);
+  return scaleAt(normalThreshold(normalScores, typeof rule === 'number' ? { quantile: rule } : rule) * (1 + margin), normalScores);
+}
+
+/** The scale around a given threshold: the lowest normal score maps to 0, the range symmetric around the threshold. */
+export function scaleAt(threshold: number, normalScores: ArrayLike<number>): ScoreScale {
   const min = Math.min(...Array.from(normalScores));
   // The floor scales with the threshold: a fixed epsilon vanishes below half an ulp of a large threshold.
   const range = Math.max(threshold - min, Math.abs(threshold) * 1e-6, 1e-12);

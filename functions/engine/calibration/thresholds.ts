@@ -1,6 +1,6 @@
 import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
 import { f1OptimalThreshold } from '../math/auroc.ts';
-import { type NormalRule, type ScoreScale, scaleFromNormals, scaleFromRange } from './score-scale.ts';
+import { type NormalRule, normalThreshold, type ScoreScale, scaleAt, scaleFromNormals, scaleFromRange } from './score-scale.ts';
 
 export type Thresholds = ArtifactManifest['thresholds'];
 
@@ -29,7 +29,9 @@ export interface NormalCalibrationOptions {
 export function calibrateThresholds(scores: CalibrationScores, options: NormalCalibrationOptions): Thresholds {
   const { normalImageScores: normals, anomalousImageScores: anomalies } = scores;
   const calibrationImages = normals.length + anomalies.length;
-  const pixelFromNormals = scaleFromNormals(scores.normalPixelMaxima, options.rule, options.margin);
+  // Pixels: no calibration image may show a region, so the threshold is at least their largest map value.
+  const maxima = scores.normalPixelMaxima;
+  const pixelFromNormals = scaleAt(Math.max(normalThreshold(maxima, options.rule), Math.max(...maxima)) * (1 + options.margin), maxima);
   if (anomalies.length === 0 || normals.length === 0) {
     const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';
     return { method, image: scaleFromNormals(normals, options.rule, options.margin), pixel: pixelFromNormals, calibrationImages };

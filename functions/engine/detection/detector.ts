@@ -171,7 +171,8 @@ export class Detector {
     normaliseMap(map, manifest.thresholds.pixel);
     const score = normaliseScore(scores.image.score, manifest.thresholds.image);
     const isAnomalous = score >= threshold;
-    const { regions, damagePercentage, mask } = findRegions(map, size.width, size.height, width, height, threshold, settings.regions);
+    // Regions only on an anomalous image: a normal verdict with boxes on it would contradict itself.
+    const { regions, damagePercentage, mask } = isAnomalous ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions) : { regions: [], damagePercentage: 0, mask: new Uint8Array(map.length) };
     const strongest = regions[0];
     const evidence = strongest
       ? explainPeak({ x: ((strongest.peakX + 0.5) * width) / size.width, y: ((strongest.peakY + 0.5) * height) / size.height }, { width, height }, scores, this.artifact.sources, manifest)

@@ -1,0 +1,119 @@
+import middy from '@middy/core';
+import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Services } from '../../service/services.ts';
+import { HttpError, RequestValidationError, toErrorResponse, zodIssues } from './errors.ts';
+import type { RouteDefinition, UploadedPart } from './route.ts';
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+function validate<T extends z.ZodType>(schema: T | undefined, value: unknown, where: RequestValidationError['where']): z.infer<T> | undefined {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new RequestValidationError(where, zodIssues(parsed.error));
+  return parsed.data;
+}
+
+function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  const type = event.headers['content-type'] ?? '';
+  if (!event.body) throw new HttpError(400, 'EMPTY_BODY', 'the request needs a JSON body');
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${type || 'no content type'})`);
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Multipart parts as middy's parser leaves them: a field is a string, a file object, or an array of either. */
+function splitMultipart(body: Record<string, unknown>, route: RouteDefinition, maxBytes: number): { fields: Record<string, unknown>; files: Record<string, UploadedPart[]> } {
+  const fields: Record<string, unknown> = {};
+  const files: Record<string, UploadedPart[]> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const values = Array.isArray(value) ? [...value].reverse() : [value]; // the parser prepends repeats
+    const parts = values.filter((v): v is { filename: string; mimetype: string; content: Buffer; truncated?: boolean } => typeof v === 'object' && v !== null && 'content' in v);
+    if (parts.length > 0) {
+      const spec = route.body?.multipart.files.find((f: { name: string }) => f.name === name);
+      if (!spec) throw new HttpError(400, 'UNEXPECTED_FILE', `unexpected file field "${name}"`);
+      for (const p of parts) if (p.truncated) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `${p.filename || name} is larger than ${maxBytes} bytes`);
+      if (parts.length > 1 && !spec.multiple) throw new HttpError(400, 'TOO_MANY_FILES', `field "${name}" takes one file`);
+      files[name] = parts.map((p) => ({ field: name, filename: p.filename, mimetype: p.mimetype, content: p.content }));
+    } else fields[name] = value;
+  }
+  for (const spec of route.body?.multipart.files ?? []) {
+    if (spec.required && !files[spec.name]) throw new RequestValidationError('body', [{ path: spec.name, message: `a file in multipart field "${spec.name}" is required` }]);
+  }
+  return { fields, files };
+}
+
+/**
+ * Wraps a route into a Lambda handler (API Gateway HTTP API, payload 2.0): validation in, JSON or errors out. The
+ * middleware chain is built on the first call, when the settings it needs have been loaded.
+ */
+export function lambdaHandler(route: RouteDefinition, services: () => Services): ApiHandler {
+  let built: ApiHandler | undefined;
+  return (event, context) => {
+    built ??= buildHandler(route, services);
+    return built(event, context);
+  };
+}
+
+function buildHandler(route: RouteDefinition, services: () => Services): ApiHandler {
+  const base = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const s = services();
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    const params = validate(route.params, event.pathParameters ?? {}, 'path');
+    const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
+    let body: unknown;
+    let files: Record<string, UploadedPart[]> = {};
+    if (route.body && 'json' in route.body) body = validate(route.body.json, jsonBody(event), 'body');
+    if (route.body && 'multipart' in route.body) {
+      const split = splitMultipart((event.body ?? {}) as unknown as Record<string, unknown>, route, s.config.FAULTLINE_MAX_IMAGE_BYTES);
+      const fileCount = Object.values(split.files).reduce((n, f) => n + f.length, 0);
+      if (fileCount > s.config.FAULTLINE_MAX_FILES) throw new HttpError(413, 'TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request (got ${fileCount})`);
+      body = validate(route.body.multipart.fields, split.fields, 'body');
+      files = split.files;
+    }
+    const result = await route.handle({ params, query, body, files, headers: event.headers ?? {}, requestId } as never, s);
+    if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
+    return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId }, body: JSON.stringify(result.body) };
+  };
+
+  let handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(base);
+  handler = handler.use({
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId ?? 'unknown';
+      const { status, body, internal } = toErrorResponse(request.error, requestId);
+      const log = (() => {
+        try {
+          return services().log;
+        } catch {
+          return console.error;
+        }
+      })();
+      if (internal) log({ level: 'error', msg: 'request failed', route: `${route.method} ${route.path}`, requestId, error: (request.error as Error)?.stack ?? String(request.error) });
+      request.response = { statusCode: status, headers: { ...JSON_HEADERS, 'x-request-id': requestId }, body: JSON.stringify(body) };
+    },
+  });
+  if (route.body && 'multipart' in route.body) {
+    handler = handler.use({
+      before: async (request) => {
+        const type = request.event.headers?.['content-type'] ?? '';
+        if (!/^multipart\/form-data/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as multipart/form-data (got ${type || 'no content type'})`);
+        if (!request.event.body) throw new HttpError(400, 'EMPTY_BODY', 'the request has no body');
+      },
+    });
+    const s = () => services().config;
+    handler = handler.use(
+      httpMultipartBodyParser({ busboy: { limits: { fileSize: s().FAULTLINE_MAX_IMAGE_BYTES, files: s().FAULTLINE_MAX_FILES + 1, fields: 20 } }, charset: 'utf8' }) as unknown as middy.MiddlewareObj<
+        APIGatewayProxyEventV2,
+        APIGatewayProxyStructuredResultV2
+      >,
+    );
+  }
+  return handler;
+}

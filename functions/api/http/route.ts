@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { Services } from '../../service/services.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface UploadedPart {
+  field: string;
+  filename: string;
+  mimetype: string;
+  content: Buffer;
+}
+
+/** A multipart body: its text fields (validated by `fields`) and file fields with their limits. */
+export interface MultipartBody<F extends z.ZodObject> {
+  multipart: {
+    fields: F;
+    files: { name: string; description: string; required: boolean; multiple: boolean }[];
+  };
+}
+
+export interface JsonBody<B extends z.ZodType> {
+  json: B;
+}
+
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
+export interface RouteInput<P, Q, B> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: B extends JsonBody<infer J> ? z.infer<J> : B extends MultipartBody<infer F> ? z.infer<F> : undefined;
+  files: Record<string, UploadedPart[]>;
+  headers: Record<string, string | undefined>;
+  requestId: string;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One API operation: its HTTP shape (validated by zod schemas, from which the OpenAPI document is made too) and the
+ * thin function that calls the service layer.
+ */
+export interface RouteDefinition<P extends z.ZodObject | undefined = any, Q extends z.ZodObject | undefined = any, B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = any> {
+  method: HttpMethod;
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  success: { status: number; description: string; schema?: z.ZodType };
+  /** Error statuses worth documenting besides 400 and 500. */
+  errors?: number[];
+  /** Open to callers without credentials (health, the OpenAPI document). */
+  public?: boolean;
+  handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
+}
+
+export const defineRoute = <P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined, B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = undefined>(
+  route: RouteDefinition<P, Q, B>,
+): RouteDefinition<P, Q, B> => route;
+
+export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>): string => `${r.method} ${r.path}`;

@@ -1,0 +1,64 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { ENGINE_VERSION } from '../engine/version.ts';
+import { errorResponseSchema } from './http/errors.ts';
+import type { RouteDefinition } from './http/route.ts';
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid request (the body says what is wrong)',
+  404: 'Not found',
+  409: 'Conflict with the current state (e.g. no trained model, training already running)',
+  413: 'Too large (image size, file count)',
+  415: 'Unsupported media type',
+  422: 'The image cannot be used (corrupt, too small)',
+  500: 'Internal error',
+};
+
+/** The OpenAPI 3.1 document, made from the same route definitions and zod schemas that validate requests. */
+export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): Record<string, unknown> {
+  const registry = new OpenAPIRegistry();
+  for (const route of routes) {
+    const body = route.body
+      ? 'json' in route.body
+        ? { content: { 'application/json': { schema: route.body.json } } }
+        : {
+            content: {
+              'multipart/form-data': {
+                schema: (route.body.multipart.fields as z.ZodObject).extend(
+                  Object.fromEntries(
+                    route.body.multipart.files.map((f: { name: string; description: string; multiple: boolean; required: boolean }) => {
+                      const file = z.string().meta({ format: 'binary', description: f.description });
+                      const schema = f.multiple ? z.array(file) : file;
+                      return [f.name, f.required ? schema : schema.optional()];
+                    }),
+                  ),
+                ),
+              },
+            },
+          }
+      : undefined;
+    const errors = [...new Set([400, ...(route.errors ?? []), 500])];
+    registry.registerPath({
+      method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      description: route.description,
+      tags: route.tags,
+      request: { params: route.params, query: route.query, body },
+      responses: {
+        [route.success.status]: { description: route.success.description, content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined },
+        ...Object.fromEntries(errors.map((status) => [status, { description: ERROR_TEXT[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }])),
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Faultline API',
+      version: ENGINE_VERSION,
+      description: 'Visual anomaly detection (PatchCore): projects, training data, training jobs, model versions, detection and results.',
+    },
+    servers: serverUrl ? [{ url: serverUrl }] : undefined,
+  }) as unknown as Record<string, unknown>;
+}

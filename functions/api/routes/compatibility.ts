@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { detectionResponseSchema } from '../../service/domain/detection-record.ts';
+import { modelInfo } from '../../service/models/models-service.ts';
+import { defineRoute } from '../http/route.ts';
+import { batchSummarySchema, defaultProjectId, detectFields, detectPart } from './detection.ts';
+
+/** The routes the existing clients call, acting on the default project (FAULTLINE_DEFAULT_PROJECT). */
+const tags = ['Compatibility'];
+
+export const compatibilityRoutes = [
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/detect-anomaly',
+    operationId: 'detectAnomaly',
+    summary: 'Detect anomalies in one image with the default project (multipart field "file")',
+    tags,
+    body: { multipart: { fields: detectFields, files: [{ name: 'file', description: 'The image', required: true, multiple: false }] } },
+    success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
+    errors: [404, 409, 413, 415, 422],
+    handle: async ({ files, body }, s) => ({ status: 200, body: await detectPart(s, defaultProjectId(s), files.file[0], body) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/batch-detect',
+    operationId: 'batchDetect',
+    summary: 'Detect anomalies in several images (multipart fields "files") with the default project',
+    description: 'An image that cannot be read gets an error entry in its place; the others are detected.',
+    tags,
+    body: { multipart: { fields: detectFields, files: [{ name: 'files', description: 'The images', required: true, multiple: true }] } },
+    success: {
+      status: 200,
+      description: 'Per-image results and a summary',
+      schema: z.object({
+        results: z.array(z.union([detectionResponseSchema.extend({ filename: z.string() }), z.object({ filename: z.string(), error: z.object({ code: z.string(), message: z.string() }) })])),
+        summary: batchSummarySchema.pick({ total_images: true, faulty_count: true, normal_count: true, average_processing_time: true }).extend({ failed_count: z.number().int() }),
+      }),
+    },
+    errors: [404, 409, 413, 415],
+    handle: async ({ files, body }, s) => {
+      const projectId = defaultProjectId(s);
+      const results: Record<string, unknown>[] = [];
+      let faulty = 0;
+      let time = 0;
+      let failed = 0;
+      for (const file of files.files) {
+        try {
+          const detection = await detectPart(s, projectId, file, body);
+          if (detection.is_anomalous) faulty++;
+          time += detection.processing_time;
+          results.push({ filename: file.filename, ...detection });
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (!code || code === 'NO_ACTIVE_MODEL' || code === 'PROJECT_NOT_FOUND') throw error; // nothing can succeed
+          failed++;
+          results.push({ filename: file.filename, error: { code, message: (error as Error).message } });
+        }
+      }
+      const ok = files.files.length - failed;
+      return {
+        status: 200,
+        body: { results, summary: { total_images: files.files.length, faulty_count: faulty, normal_count: ok - faulty, failed_count: failed, average_processing_time: ok ? Number((time / ok).toFixed(4)) : 0 } },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/model-info',
+    operationId: 'modelInfo',
+    summary: 'The default project’s active model',
+    tags,
+    success: { status: 200, description: 'Model information', schema: z.record(z.string(), z.unknown()) },
+    errors: [404, 409],
+    handle: async (_, s) => ({ status: 200, body: await modelInfo(s, defaultProjectId(s)) }),
+  }),
+];

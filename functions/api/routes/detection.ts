@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { type BatchSummary, batchSummary, getResult, listResults, summarise } from '../../service/detection/results-service.ts';
+import { detectImage } from '../../service/detection/detection-service.ts';
+import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema } from '../../service/domain/detection-record.ts';
+import { ServiceError } from '../../service/errors.ts';
+import type { Services } from '../../service/services.ts';
+import { defineRoute, type UploadedPart } from '../http/route.ts';
+import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
+
+/** The form fields of a detection request, as the existing clients send them. */
+export const detectFields = z.object({
+  return_visualizations: booleanFlag.optional().meta({ description: 'Render and return the five PNGs (default true)' }),
+  threshold: z.coerce.number().gt(0).lt(1).optional().meta({ description: 'Decision threshold on the normalised score (default: the project’s)' }),
+});
+
+export async function detectPart(s: Services, projectId: string, file: UploadedPart, fields: z.infer<typeof detectFields>) {
+  const record = await detectImage(s, projectId, file.content, file.filename, { threshold: fields.threshold, visualisations: fields.return_visualizations ?? true });
+  return { result_id: record.id, ...record.result, visualizations: record.urls };
+}
+
+export const batchSummarySchema = z
+  .object({
+    batchId: z.string(),
+    total_images: z.number().int(),
+    faulty_count: z.number().int(),
+    normal_count: z.number().int(),
+    by_classification: z.record(z.string(), z.number().int()),
+    average_score: z.number(),
+    average_processing_time: z.number(),
+    first_at: z.string().nullable(),
+    last_at: z.string().nullable(),
+  })
+  .meta({ id: 'BatchSummary' });
+
+const resultViewSchema = detectionRecordSchema.extend({ visualizations: visualisationUrlsSchema.nullable() }).meta({ id: 'Result' });
+
+export const detectionRoutes = [
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/projects/{projectId}/detect',
+    operationId: 'detect',
+    summary: 'Detect anomalies in one image (multipart field "file")',
+    tags: ['Detection'],
+    params: projectParams,
+    body: { multipart: { fields: detectFields, files: [{ name: 'file', description: 'The image', required: true, multiple: false }] } },
+    success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
+    errors: [404, 409, 413, 415, 422],
+    handle: async ({ params, files, body }, s) => ({ status: 200, body: await detectPart(s, params.projectId, files.file[0], body) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/projects/{projectId}/results',
+    operationId: 'listResults',
+    summary: 'Stored detections (API, drop folder), newest first, with filters',
+    tags: ['Results'],
+    params: projectParams,
+    query: pageQuery.extend({
+      anomalous: z.enum(['true', 'false']).optional().meta({ description: 'true: anomalous only' }),
+      since: z.iso.datetime().optional().meta({ description: 'Only results created after this time' }),
+    }),
+    success: { status: 200, description: 'A page of results (a filtered page may be short; follow the cursor)', schema: page(resultViewSchema, 'ResultPage') },
+    errors: [404],
+    handle: async ({ params, query }, s) => ({
+      status: 200,
+      body: await listResults(s, params.projectId, { anomalousOnly: query.anomalous === 'true', since: query.since }, query.limit, query.cursor),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/projects/{projectId}/results/{resultId}',
+    operationId: 'getResult',
+    summary: 'One stored detection',
+    tags: ['Results'],
+    params: projectParams.extend({ resultId: z.string().regex(/^r_\d{17}_[0-9a-f-]{1,36}$/) }),
+    success: { status: 200, description: 'The result', schema: resultViewSchema },
+    errors: [404],
+    handle: async ({ params }, s) => ({ status: 200, body: await getResult(s, params.projectId, params.resultId) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/projects/{projectId}/batches/{batchId}',
+    operationId: 'batchSummary',
+    summary: 'Summary of a batch: a drop-folder sub-folder (inbox/{projectId}/{batchId}/...), "inbox" for files at its top, "api" for synchronous detections',
+    tags: ['Results'],
+    params: projectParams.extend({ batchId: z.string().min(1).max(200).regex(/^[^/]+$/) }),
+    success: { status: 200, description: 'Counts and averages', schema: batchSummarySchema },
+    errors: [404],
+    handle: async ({ params }, s): Promise<{ status: number; body: BatchSummary }> => ({ status: 200, body: await batchSummary(s, params.projectId, params.batchId) }),
+  }),
+];
+
+export { summarise };
+
+export function defaultProjectId(s: Services): string {
+  const id = s.config.FAULTLINE_DEFAULT_PROJECT;
+  if (!id) throw new ServiceError('NOT_FOUND', 'no default project: set FAULTLINE_DEFAULT_PROJECT to the project the /api/v1 compatibility routes act on');
+  return id;
+}

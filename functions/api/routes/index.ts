@@ -1,0 +1,17 @@
+import type { RouteDefinition } from '../http/route.ts';
+import { compatibilityRoutes } from './compatibility.ts';
+import { datasetRoutes } from './datasets.ts';
+import { detectionRoutes } from './detection.ts';
+import { metaRoutes } from './meta.ts';
+import { projectRoutes } from './projects.ts';
+import { trainingRoutes } from './training.ts';
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export const routes: RouteDefinition[] = [
+  ...projectRoutes,
+  ...datasetRoutes,
+  ...trainingRoutes,
+  ...detectionRoutes,
+  ...compatibilityRoutes,
+  ...metaRoutes(() => routes),
+] as RouteDefinition[];

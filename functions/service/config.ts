@@ -1,0 +1,43 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Settings of the API handlers and the worker, from environment variables: the same names in Lambda, in the GPU
+ * container and locally (where `npm start` sets the endpoints of the stand-ins).
+ */
+export const serviceConfigSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  FAULTLINE_BUCKET: z.string().min(3).default('faultline'),
+  FAULTLINE_TABLE: z.string().min(3).default('faultline'),
+  FAULTLINE_QUEUE_URL: z.url(),
+  FAULTLINE_DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  /** The project that the compatibility routes (/api/v1/detect-anomaly, ...) act on. */
+  FAULTLINE_DEFAULT_PROJECT: z.string().optional(),
+  FAULTLINE_EVENT_BUS: z.string().optional(),
+  FAULTLINE_MODEL_CACHE_DIR: z.string().default(join(tmpdir(), 'faultline-models')),
+  FAULTLINE_MODELS_IN_MEMORY: positiveInt(4),
+  FAULTLINE_PRESIGN_SECONDS: positiveInt(900),
+  FAULTLINE_MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
+  FAULTLINE_MAX_FILES: positiveInt(50),
+  FAULTLINE_MAX_RECEIVES: positiveInt(3),
+  FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),
+  /** Endpoints of S3-, DynamoDB- and SQS-compatible servers (the local stand-ins); unset in AWS. */
+  FAULTLINE_S3_ENDPOINT: z.url().optional(),
+  FAULTLINE_DYNAMODB_ENDPOINT: z.url().optional(),
+  FAULTLINE_SQS_ENDPOINT: z.url().optional(),
+  /** Base URL the S3 endpoint is reached at by clients, when it differs from FAULTLINE_S3_ENDPOINT. */
+  FAULTLINE_S3_PUBLIC_ENDPOINT: z.url().optional(),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const parsed = serviceConfigSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid settings:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

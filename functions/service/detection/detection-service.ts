@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { Detection } from '../../engine/detection/detector.ts';
+import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
+import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
+import type { Job } from '../domain/job.ts';
+import { ServiceError } from '../errors.ts';
+import { inboxBatch, parseKey } from '../object-keys.ts';
+import { requireProject } from '../projects/projects-service.ts';
+import type { Services } from '../services.ts';
+import type { ProjectItem } from '../store/project-repository.ts';
+import { resultId } from '../store/table-definition.ts';
+
+export interface DetectOptions {
+  threshold?: number;
+  visualisations: boolean;
+}
+
+/** Runs the project's active model on one image, with the project's severity bands and threshold. */
+async function runModel(s: Services, project: ProjectItem, bytes: Uint8Array, options: DetectOptions): Promise<Detection> {
+  if (project.activeModelVersion === null) {
+    throw new ServiceError('NO_ACTIVE_MODEL', `project ${project.id} has no trained model yet: upload normal images and POST /api/v1/projects/${project.id}/train`, { projectId: project.id });
+  }
+  const detector = await s.modelCache.detector(project.id, project.activeModelVersion);
+  return detector.detect(bytes, {
+    threshold: options.threshold ?? project.threshold,
+    visualisations: options.visualisations,
+    settings: { ...detector.manifest.settings, severityBands: project.severityBands },
+  });
+}
+
+/** Stores the PNGs under `prefix` and returns their keys by kind. */
+async function storeVisualisations(s: Services, prefix: string, detection: Detection): Promise<Record<string, string> | null> {
+  if (!detection.visualisations) return null;
+  const keys: Record<string, string> = {};
+  await Promise.all(
+    VISUALISATION_KINDS.map(async (kind) => {
+      keys[kind] = `${prefix}${kind}.png`;
+      await s.objects.put(keys[kind], detection.visualisations![kind], 'image/png');
+    }),
+  );
+  return keys;
+}
+
+/** Presigned URLs of a record's PNGs, in the field names clients expect. */
+export async function visualisationUrls(s: Services, record: Pick<DetectionRecord, 'visualisationKeys'>): Promise<Record<string, string> | null> {
+  if (!record.visualisationKeys) return null;
+  const urls: Record<string, string> = {};
+  for (const [kind, key] of Object.entries(record.visualisationKeys)) {
+    urls[VISUALISATION_FIELDS[kind as keyof typeof VISUALISATION_FIELDS]] = await s.objects.presignGet(key, s.config.FAULTLINE_PRESIGN_SECONDS);
+  }
+  return urls;
+}
+
+async function announce(s: Services, project: ProjectItem, record: DetectionRecord): Promise<void> {
+  const r = record.result;
+  await s.events.publish(
+    {
+      type: 'Detection Completed',
+      projectId: project.id,
+      detail: { resultId: record.id, batchId: record.batchId, source: record.source, anomaly_score: r.anomaly_score, classification: r.classification, is_anomalous: r.is_anomalous, bounding_boxes: r.bounding_boxes.length, model_version: r.model_version },
+    },
+    project.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+  );
+}
+
+/** Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. */
+export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectOptions): Promise<DetectionRecord & { urls: Record<string, string> | null }> {
+  const project = await requireProject(s, projectId);
+  const detection = await runModel(s, project, bytes, options);
+  const createdAt = new Date().toISOString();
+  const id = resultId(createdAt, randomBytes(4).toString('hex'));
+  const record: DetectionRecord = {
+    id,
+    projectId,
+    batchId: 'api',
+    source: { kind: 'api', name, key: null },
+    createdAt,
+    result: detection.result,
+    visualisationKeys: await storeVisualisations(s, `results/${projectId}/api/${id}/`, detection),
+    resultKey: null,
+  };
+  await s.results.put(record);
+  await announce(s, project, record);
+  return { ...record, urls: await visualisationUrls(s, record) };
+}
+
+/**
+ * The worker's half of the drop folder: detects the object a job names and writes the result as JSON and PNGs under
+ * results/{projectId}/ (mirroring the inbox path) and into the table. The result id comes from the job, so a retry
+ * rewrites the same result rather than adding one.
+ */
+export async function runInboxDetection(s: Services, job: Job): Promise<Record<string, unknown>> {
+  const key = String(job.input.key);
+  const parsed = parseKey(key);
+  if (!parsed || parsed.folder !== 'inbox') throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
+  const project = await requireProject(s, parsed.projectId);
+  const bytes = await s.objects.get(key);
+  if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
+  const detection = await runModel(s, project, bytes, { visualisations: true });
+  const id = resultId(job.createdAt, job.id.slice(0, 8));
+  const stem = parsed.rest.replace(/\.[^./]+$/, '');
+  const resultKey = `results/${project.id}/${stem}.json`;
+  const record: DetectionRecord = {
+    id,
+    projectId: project.id,
+    batchId: inboxBatch(parsed.rest),
+    source: { kind: 'inbox', name: parsed.rest, key },
+    createdAt: job.createdAt,
+    result: detection.result,
+    visualisationKeys: await storeVisualisations(s, `results/${project.id}/${stem}/`, detection),
+    resultKey,
+  };
+  await s.objects.put(resultKey, `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`, 'application/json');
+  await s.results.put(record);
+  await announce(s, project, record);
+  return { resultId: id, resultKey, is_anomalous: detection.result.is_anomalous, anomaly_score: detection.result.anomaly_score };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+export const modelVersionSchema = z
+  .object({
+    projectId: z.string(),
+    version: z.number().int().positive(),
+    label: z.string().meta({ example: 'v3' }),
+    type: z.literal('PatchCore'),
+    backbone: z.string(),
+    layers: z.array(z.string()),
+    preprocessing: z.object({ resize: z.string(), resizeTo: z.number(), size: z.number() }),
+    bankRows: z.number().int(),
+    trainImages: z.number().int(),
+    calibrationImages: z.number().int(),
+    thresholds: z.object({ method: z.string(), image: z.number(), pixel: z.number() }),
+    metrics: z
+      .object({ imageAuroc: z.number().optional(), pixelAuroc: z.number().optional(), f1: z.number().optional(), heldOutFalsePositiveRate: z.number().optional() })
+      .meta({ description: 'Measured on calibration images (and labelled defects when given)' }),
+    trainingMs: z.number(),
+    jobId: z.string(),
+    artifactPrefix: z.string(),
+    createdAt: z.iso.datetime(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'ModelVersion' });
+
+export type ModelVersion = z.infer<typeof modelVersionSchema>;

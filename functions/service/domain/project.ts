@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { severityBandSchema } from '../../engine/detection/detection-settings.ts';
+
+export const DEFAULT_SEVERITY_BANDS = [
+  { name: 'Normal', below: 0.3 },
+  { name: 'Potential', below: 0.5 },
+  { name: 'Overloway', below: 0.8 },
+  { name: 'Faulty' },
+];
+
+export const severityBandsSchema = z
+  .array(severityBandSchema)
+  .min(1)
+  .max(10)
+  .superRefine((bands, ctx) => {
+    bands.forEach((b, i) => {
+      const last = i === bands.length - 1;
+      if (last && b.below !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'the last band has no upper bound' });
+      if (!last && b.below === undefined) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'every band but the last needs "below"' });
+      if (i > 0 && !last && b.below! <= bands[i - 1].below!) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'bands must increase' });
+    });
+  })
+  .meta({ id: 'SeverityBands', description: 'Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound.' });
+
+export const thresholdSchema = z.number().gt(0).lt(1).meta({ description: 'Decision threshold on the normalised score; 0.5 is the calibrated one.' });
+
+/** Names users see and type to confirm deletion: no control characters, no slashes (they end up in object keys' metadata). */
+export const projectNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}/\\]+$/u, 'letters, digits, spaces and punctuation, without slashes or control characters');
+
+export const webhookUrlSchema = z.url({ protocol: /^https?$/ }).max(2000);
+
+export const createProjectSchema = z
+  .object({
+    name: projectNameSchema,
+    description: z.string().max(2000).default(''),
+    severityBands: severityBandsSchema.default(DEFAULT_SEVERITY_BANDS),
+    threshold: thresholdSchema.default(0.5),
+    webhookUrl: webhookUrlSchema.optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateProject' });
+
+export const updateProjectSchema = z
+  .object({
+    name: projectNameSchema.optional(),
+    description: z.string().max(2000).optional(),
+    severityBands: severityBandsSchema.optional(),
+    threshold: thresholdSchema.optional(),
+    webhookUrl: webhookUrlSchema.nullable().optional(),
+  })
+  .strict()
+  .meta({ id: 'UpdateProject' });
+
+export const projectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    severityBands: severityBandsSchema,
+    threshold: thresholdSchema,
+    webhookUrl: z.string().nullable(),
+    imageCount: z.number().int(),
+    activeModelVersion: z.number().int().nullable(),
+    latestModelVersion: z.number().int().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Project' });
+
+export type Project = z.infer<typeof projectSchema>;
+export type CreateProject = z.infer<typeof createProjectSchema>;
+export type UpdateProject = z.infer<typeof updateProjectSchema>;

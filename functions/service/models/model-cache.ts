@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MANIFEST_FILE } from '../../engine/artifact/model-artifact.ts';
+import { Detector } from '../../engine/detection/detector.ts';
+import type { Log } from '../log.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+
+export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32'];
+
+export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
+
+/**
+ * Loaded models, most recently used kept: the artifact is copied from the object store to a local folder once (in
+ * Lambda, /tmp survives between invocations of a warm container) and loaded into memory, sessions and all.
+ */
+export class ModelCache {
+  private readonly loaded = new Map<string, Promise<Detector>>();
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly dir: string,
+    private readonly capacity: number,
+    private readonly log: Log,
+  ) {}
+
+  async detector(projectId: string, version: number): Promise<Detector> {
+    const id = `${projectId}/v${version}`;
+    let entry = this.loaded.get(id);
+    if (entry) {
+      this.loaded.delete(id); // re-insert: most recently used last
+      this.loaded.set(id, entry);
+      return entry;
+    }
+    entry = this.load(projectId, version);
+    this.loaded.set(id, entry);
+    entry.catch(() => this.loaded.delete(id));
+    while (this.loaded.size > this.capacity) {
+      const [oldest, detector] = this.loaded.entries().next().value!;
+      this.loaded.delete(oldest);
+      detector.then((d) => d.release()).catch(() => {});
+    }
+    return entry;
+  }
+
+  /** Is this model in memory now (for /health)? */
+  has(projectId: string, version: number): boolean {
+    return this.loaded.has(`${projectId}/v${version}`);
+  }
+
+  async evictProject(projectId: string): Promise<void> {
+    for (const [id, detector] of [...this.loaded]) {
+      if (!id.startsWith(`${projectId}/`)) continue;
+      this.loaded.delete(id);
+      await detector.then((d) => d.release()).catch(() => {});
+    }
+    await rm(join(this.dir, projectId), { recursive: true, force: true });
+  }
+
+  private async load(projectId: string, version: number): Promise<Detector> {
+    const started = performance.now();
+    const folder = join(this.dir, projectId, `v${version}`);
+    if (!existsSync(join(folder, MANIFEST_FILE))) {
+      const staging = `${folder}.${process.pid}.${Date.now()}.partial`;
+      await mkdir(staging, { recursive: true });
+      for (const file of ARTIFACT_FILES) {
+        const bytes = await this.objects.get(`${modelPrefix(projectId, version)}${file}`);
+        if (!bytes) throw new Error(`model ${projectId} v${version} is missing ${file} in the object store`);
+        await writeFile(join(staging, file), bytes);
+      }
+      await rm(folder, { recursive: true, force: true });
+      await rename(staging, folder);
+    }
+    const detector = await Detector.load(folder);
+    this.log({ msg: 'model loaded', projectId, version, ms: Math.round(performance.now() - started) });
+    return detector;
+  }
+}

@@ -1,0 +1,61 @@
+import type { ModelVersion } from '../domain/model-version.ts';
+import { ServiceError } from '../errors.ts';
+import { requireProject } from '../projects/projects-service.ts';
+import type { Services } from '../services.ts';
+import { ARTIFACT_FILES } from './model-cache.ts';
+
+export async function listModels(s: Services, projectId: string): Promise<ModelVersion[]> {
+  const project = await requireProject(s, projectId);
+  return (await s.models.list(projectId)).map((m) => ({ ...m, active: m.version === project.activeModelVersion }));
+}
+
+export async function getModel(s: Services, projectId: string, version: number): Promise<ModelVersion> {
+  const project = await requireProject(s, projectId);
+  const model = await s.models.get(projectId, version);
+  if (!model) throw new ServiceError('MODEL_NOT_FOUND', `project ${projectId} has no model version ${version}`, { projectId, version });
+  return { ...model, active: model.version === project.activeModelVersion };
+}
+
+export async function activateModel(s: Services, projectId: string, version: number): Promise<ModelVersion> {
+  const model = await getModel(s, projectId, version);
+  const project = await s.projects.update(projectId, { activeModelVersion: version });
+  await s.events.publish(
+    { type: 'Model Activated', projectId, detail: { version, label: model.label } },
+    project?.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+  );
+  return { ...model, active: true };
+}
+
+/** What the existing clients' /model-info answers, for the project's active model. */
+export async function modelInfo(s: Services, projectId: string): Promise<Record<string, unknown>> {
+  const project = await requireProject(s, projectId);
+  if (project.activeModelVersion === null) throw new ServiceError('NO_ACTIVE_MODEL', `project ${projectId} has no trained model yet`, { projectId });
+  const model = await getModel(s, projectId, project.activeModelVersion);
+  return {
+    model_type: 'PatchCore',
+    model_version: model.label,
+    backbone: model.backbone,
+    layers: model.layers,
+    preprocessing: model.preprocessing,
+    memory_bank_size: model.bankRows,
+    training_images: model.trainImages,
+    calibration_images: model.calibrationImages,
+    training_date: model.createdAt,
+    thresholds: model.thresholds,
+    metrics: model.metrics,
+    severity_bands: project.severityBands,
+    decision_threshold: project.threshold,
+    supported_formats: ['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif'],
+    project: { id: project.id, name: project.name },
+  };
+}
+
+export async function modelDownload(s: Services, projectId: string, version: number): Promise<{ version: number; expiresIn: number; files: { name: string; url: string }[] }> {
+  const model = await getModel(s, projectId, version);
+  const expiresIn = s.config.FAULTLINE_PRESIGN_SECONDS;
+  return {
+    version,
+    expiresIn,
+    files: await Promise.all(ARTIFACT_FILES.map(async (name) => ({ name, url: await s.objects.presignGet(`${model.artifactPrefix}${name}`, expiresIn) }))),
+  };
+}

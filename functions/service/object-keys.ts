@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The bucket's folders:
+ *   datasets/{projectId}/...   normal images to train on (uploads, presigned POSTs, or any S3 client)
+ *   inbox/{projectId}/...      the drop folder: each image put here is detected by the workers
+ *   models/{projectId}/v{n}/   model artifacts
+ *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
+ */
+export type Folder = 'datasets' | 'inbox' | 'models' | 'results';
+
+const PROJECT_ID = /^[0-9a-f-]{36}$/;
+
+/** A file name made safe for a key: letters, digits, dot, dash, underscore; no leading dots; at most 100 chars. */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '').slice(-100);
+  return cleaned || 'image';
+}
+
+export const uniqueDatasetKey = (projectId: string, fileName: string): string => `datasets/${projectId}/${randomBytes(4).toString('hex')}-${safeFileName(fileName)}`;
+
+/** S3 notifications URL-encode keys, with '+' for spaces. */
+export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
+
+/** The folder, project and the rest of a key, when the key is one of ours; undefined for anything else. */
+export function parseKey(key: string): { folder: Folder; projectId: string; rest: string } | undefined {
+  const [folder, projectId, ...rest] = key.split('/');
+  if (!['datasets', 'inbox', 'models', 'results'].includes(folder) || !PROJECT_ID.test(projectId ?? '') || rest.length === 0) return undefined;
+  if (rest.some((part) => part === '' || part === '.' || part === '..')) return undefined;
+  return { folder: folder as Folder, projectId, rest: rest.join('/') };
+}
+
+/** The batch of an inbox object: its first sub-folder under the project ('inbox' for files at the top). */
+export function inboxBatch(rest: string): string {
+  const parts = rest.split('/');
+  return parts.length > 1 ? parts[0] : 'inbox';
+}

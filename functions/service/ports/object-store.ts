@@ -1,0 +1,28 @@
+/** Where images, models and results live: S3 in AWS, s3rver locally (both through the S3 API). */
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+  contentType?: string;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** The object's bytes; undefined when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  head(key: string): Promise<StoredObject | undefined>;
+  delete(key: string): Promise<void>;
+  /** Deletes every object under the prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  list(prefix: string, options?: { limit?: number; cursor?: string }): Promise<{ objects: StoredObject[]; cursor?: string }>;
+  presignGet(key: string, expiresSeconds: number): Promise<string>;
+  /** A browser-style POST upload of one object, limited to a content type and a size. */
+  presignPost(key: string, conditions: { contentType: string; maxBytes: number; expiresSeconds: number }): Promise<PresignedPost>;
+}

@@ -1,0 +1,73 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CreateProject, Project, UpdateProject } from '../domain/project.ts';
+import { projectNotFound, ServiceError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import type { ProjectItem } from '../store/project-repository.ts';
+import { deleteItems } from '../store/table-definition.ts';
+
+/** The public view: the webhook secret is shown once, at creation. */
+export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => project;
+
+export async function createProject(s: Services, input: CreateProject): Promise<Project & { webhookSecret: string }> {
+  const now = new Date().toISOString();
+  const item: ProjectItem = {
+    id: randomUUID(),
+    name: input.name,
+    description: input.description,
+    severityBands: input.severityBands,
+    threshold: input.threshold,
+    webhookUrl: input.webhookUrl ?? null,
+    webhookSecret: randomBytes(24).toString('base64url'),
+    imageCount: 0,
+    activeModelVersion: null,
+    latestModelVersion: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await s.projects.create(item);
+  s.log({ msg: 'project created', projectId: item.id, name: item.name });
+  return { ...publicProject(item), webhookSecret: item.webhookSecret };
+}
+
+export async function requireProject(s: Services, id: string): Promise<ProjectItem> {
+  const project = await s.projects.get(id);
+  if (!project) throw projectNotFound(id);
+  return project;
+}
+
+export async function listProjects(s: Services, limit: number, cursor?: string): Promise<{ items: Project[]; cursor: string | null }> {
+  const page = await s.projects.list(limit, cursor);
+  return { items: page.items.map(publicProject), cursor: page.cursor };
+}
+
+export async function updateProject(s: Services, id: string, input: UpdateProject): Promise<Project> {
+  const updated = await s.projects.update(id, input);
+  if (!updated) throw projectNotFound(id);
+  return publicProject(updated);
+}
+
+/**
+ * Deletes a project with everything it owns: its objects (datasets, inbox, models, results), its items and its
+ * jobs. The caller repeats the name, so that an id typed by mistake deletes nothing.
+ */
+export async function deleteProject(s: Services, id: string, confirmName: string): Promise<{ deletedObjects: number; deletedItems: number }> {
+  const project = await requireProject(s, id);
+  if (confirmName !== project.name) {
+    throw new ServiceError('NAME_MISMATCH', `to delete project ${id}, repeat its name exactly in "confirm" (got "${confirmName}")`, { projectId: id });
+  }
+  let deletedObjects = 0;
+  for (const prefix of ['datasets', 'inbox', 'models', 'results']) deletedObjects += await s.objects.deletePrefix(`${prefix}/${id}/`);
+  const itemKeys = (await s.results.partitionKeys(id)).filter((k) => k.sk !== 'PROJECT');
+  const jobKeys: { pk: string; sk: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await s.jobs.listByProject(id, 100, cursor);
+    jobKeys.push(...page.items.map((j) => ({ pk: `JOB#${j.id}`, sk: 'JOB' })));
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  await deleteItems(s.db, s.config.FAULTLINE_TABLE, [...itemKeys, ...jobKeys]);
+  await s.projects.delete(id); // last: until then a retry can finish the deletion
+  await s.modelCache.evictProject(id);
+  s.log({ msg: 'project deleted', projectId: id, deletedObjects, deletedItems: itemKeys.length + jobKeys.length + 1 });
+  return { deletedObjects, deletedItems: itemKeys.length + jobKeys.length + 1 };
+}

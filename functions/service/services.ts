@@ -1,0 +1,81 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgePublisher, LogEventPublisher } from './adapters/event-publishers.ts';
+import { S3ObjectStore } from './adapters/s3-object-store.ts';
+import { SqsWorkQueue } from './adapters/sqs-work-queue.ts';
+import { loadServiceConfig, type ServiceConfig } from './config.ts';
+import { jsonLog, type Log } from './log.ts';
+import { ModelCache } from './models/model-cache.ts';
+import type { EventPublisher } from './ports/event-publisher.ts';
+import type { ObjectStore } from './ports/object-store.ts';
+import type { WorkQueue } from './ports/work-queue.ts';
+import { ImageRepository } from './store/image-repository.ts';
+import { JobRepository } from './store/job-repository.ts';
+import { ModelRepository } from './store/model-repository.ts';
+import { ProjectRepository } from './store/project-repository.ts';
+import { ResultRepository } from './store/result-repository.ts';
+
+/** Everything the service modules work with, built once per process from the settings. */
+export interface Services {
+  config: ServiceConfig;
+  log: Log;
+  db: DynamoDBDocumentClient;
+  objects: ObjectStore;
+  queue: WorkQueue;
+  deadLetters?: WorkQueue;
+  events: EventPublisher;
+  projects: ProjectRepository;
+  images: ImageRepository;
+  jobs: JobRepository;
+  models: ModelRepository;
+  results: ResultRepository;
+  modelCache: ModelCache;
+}
+
+export function createServices(config: ServiceConfig, log: Log = jsonLog): Services {
+  const region = config.AWS_REGION;
+  const s3Options = config.FAULTLINE_S3_ENDPOINT
+    ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
+      { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+    : {};
+  const s3 = new S3Client({ region, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
+  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ region, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT }), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const sqs = new SQSClient({ region, endpoint: config.FAULTLINE_SQS_ENDPOINT });
+  const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
+  const table = config.FAULTLINE_TABLE;
+  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log) : new LogEventPublisher(log);
+  return {
+    config,
+    log,
+    db,
+    objects,
+    queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
+    deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
+    events,
+    projects: new ProjectRepository(db, table),
+    images: new ImageRepository(db, table),
+    jobs: new JobRepository(db, table),
+    models: new ModelRepository(db, table),
+    results: new ResultRepository(db, table),
+    modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
+  };
+}
+
+let shared: Services | undefined;
+
+/** The process-wide services (a Lambda container, the worker, the local runtime), from the environment. */
+export function services(): Services {
+  shared ??= createServices(loadServiceConfig());
+  return shared;
+}
+
+/** For the local runtime and tests: services built elsewhere become the process-wide ones. */
+export function useServices(s: Services | undefined): void {
+  shared = s;
+}

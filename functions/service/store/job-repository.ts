@@ -1,0 +1,194 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Job, JobStatus } from '../domain/job.ts';
+import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+
+const toJob = (item: Record<string, unknown>): Job & { workerId?: string } => {
+  const { pk, sk, gsi1pk, gsi1sk, ...rest } = item;
+  return { startedAt: null, finishedAt: null, ...rest } as unknown as Job & { workerId?: string };
+};
+
+/**
+ * Jobs and their state machine, QUEUED -> RUNNING -> SUCCEEDED | FAILED, every step a conditional write so that two
+ * workers never both finish one job. RUNNING -> RUNNING is a take-over: the queue gave the message to another worker
+ * because the first stopped extending its visibility (it died).
+ */
+export class JobRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Records the idempotency key for a job; returns the job id already recorded under the key, if any. */
+  async claimIdempotencyKey(key: string, jobId: string): Promise<string | undefined> {
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.table, Item: { ...keys.idempotency(key), jobId, createdAt: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }));
+      return out.Item?.jobId as string;
+    }
+  }
+
+  async findByIdempotencyKey(key: string): Promise<string | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }));
+    return out.Item?.jobId as string | undefined;
+  }
+
+  /** Puts the job unless it exists (a retried creation); returns the stored one. */
+  async create(job: Job): Promise<Job> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          // startedAt and finishedAt stay absent until set: if_not_exists() would see a stored null as a value.
+          Item: { ...keys.job(job.id), gsi1pk: `JOBS#${job.projectId}`, gsi1sk: `${job.createdAt}#${job.id}`, ...job, startedAt: undefined, finishedAt: undefined },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return job;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.get(job.id))!;
+    }
+  }
+
+  async get(id: string): Promise<(Job & { workerId?: string }) | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.job(id), ConsistentRead: true }));
+    return out.Item ? toJob(out.Item) : undefined;
+  }
+
+  async listByProject(projectId: string, limit: number, cursor?: string): Promise<{ items: Job[]; cursor: string | null }> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': `JOBS#${projectId}` },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toJob), cursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** Jobs of a project that are not finished, newest first (to refuse a second training). */
+  async unfinished(projectId: string, type: Job['type']): Promise<Job[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        FilterExpression: '#t = :t AND #s IN (:q, :r)',
+        ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
+        ExpressionAttributeValues: { ':p': `JOBS#${projectId}`, ':t': type, ':q': 'QUEUED', ':r': 'RUNNING' },
+        ScanIndexForward: false,
+      }),
+    );
+    return (out.Items ?? []).map(toJob);
+  }
+
+  /** Every unfinished job (the local runtime re-enqueues them at start: its queue is in memory). */
+  async allUnfinished(): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(pk, :j) AND #s IN (:q, :r)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':j': 'JOB#', ':q': 'QUEUED', ':r': 'RUNNING' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      jobs.push(...(out.Items ?? []).map(toJob));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return jobs;
+  }
+
+  /** QUEUED or RUNNING -> RUNNING by this worker; undefined when the job is finished (nothing to do). */
+  async start(id: string, workerId: string): Promise<Job | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.job(id),
+          UpdateExpression: 'SET #s = :running, workerId = :w, startedAt = if_not_exists(startedAt, :now), attempts = attempts + :one',
+          ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':running': 'RUNNING', ':queued': 'QUEUED', ':w': workerId, ':now': new Date().toISOString(), ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toJob(out.Attributes!);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Progress of a running job; ignored once another worker has taken it over or it finished. */
+  async progress(id: string, workerId: string, progress: NonNullable<Job['progress']>): Promise<boolean> {
+    return this.conditionalSet(id, workerId, { progress });
+  }
+
+  async succeed(id: string, workerId: string, output: Record<string, unknown>): Promise<boolean> {
+    return this.conditionalSet(id, workerId, { status: 'SUCCEEDED' satisfies JobStatus, output, error: null, finishedAt: new Date().toISOString() });
+  }
+
+  /** Records the last error of an attempt; the job stays RUNNING so the queue can retry it. */
+  async recordAttemptError(id: string, workerId: string, error: { code: string; message: string }): Promise<boolean> {
+    return this.conditionalSet(id, workerId, { error });
+  }
+
+  /** -> FAILED from any unfinished state (retries exhausted, dead-letter queue, or a permanent error). */
+  async fail(id: string, error: { code: string; message: string }): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.job(id),
+          UpdateExpression: 'SET #s = :failed, #e = :e, finishedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
+          ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+          ExpressionAttributeValues: { ':failed': 'FAILED', ':queued': 'QUEUED', ':running': 'RUNNING', ':e': error, ':now': new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  private async conditionalSet(id: string, workerId: string, fields: Record<string, unknown>): Promise<boolean> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':w': workerId, ':running': 'RUNNING' };
+    const sets = Object.entries(fields).map(([k, v]) => {
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+      return `#${k} = :${k}`;
+    });
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.job(id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#s = :running AND workerId = :w',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

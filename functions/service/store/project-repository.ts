@@ -1,0 +1,117 @@
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Project } from '../domain/project.ts';
+import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+
+/** A project as stored: the public fields plus its webhook secret. */
+export interface ProjectItem extends Project {
+  webhookSecret: string;
+}
+
+const toProject = (item: Record<string, unknown>): ProjectItem => {
+  const { pk, sk, gsi1pk, gsi1sk, modelCounter, ...rest } = item;
+  return rest as unknown as ProjectItem;
+};
+
+export class ProjectRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(project: ProjectItem): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...keys.project(project.id), gsi1pk: 'PROJECTS', gsi1sk: `${project.createdAt}#${project.id}`, ...project },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<ProjectItem | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
+    return out.Item ? toProject(out.Item) : undefined;
+  }
+
+  async list(limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'PROJECTS' },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toProject), cursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change. */
+  async update(id: string, fields: Partial<Omit<ProjectItem, 'id' | 'createdAt'>>): Promise<ProjectItem | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    for (const [k, v] of Object.entries({ ...fields, updatedAt: new Date().toISOString() })) {
+      if (v === undefined) continue;
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+      sets.push(`#${k} = :${k}`);
+    }
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.project(id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toProject(out.Attributes!);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Atomic counter change (image count). */
+  async addToCount(id: string, field: 'imageCount', delta: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.project(id),
+          UpdateExpression: 'ADD #f :d',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#f': field },
+          ExpressionAttributeValues: { ':d': delta },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // the project was deleted meanwhile
+    }
+  }
+
+  /** Takes the next model version number (atomic), so that two trainings never make the same version. */
+  async nextModelVersion(id: string): Promise<number> {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.project(id),
+        UpdateExpression: 'ADD modelCounter :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes!.modelCounter);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.project(id) }));
+  }
+}

@@ -1,0 +1,104 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DetectionRecord } from '../domain/detection-record.ts';
+import { decodeCursor, encodeCursor, keys, resultId } from './table-definition.ts';
+
+export interface ResultFilter {
+  anomalousOnly?: boolean;
+  /** ISO time: only results created after it. */
+  since?: string;
+}
+
+const toRecord = (item: Record<string, unknown>): DetectionRecord => {
+  const { pk, sk, gsi1pk, gsi1sk, anomalous, ...rest } = item;
+  return rest as unknown as DetectionRecord;
+};
+
+export class ResultRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
+  async put(record: DetectionRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.result(record.projectId, record.id),
+          gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
+          gsi1sk: record.id,
+          anomalous: record.result.is_anomalous,
+          ...record,
+        },
+      }),
+    );
+  }
+
+  /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
+  async list(projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<{ items: DetectionRecord[]; cursor: string | null }> {
+    const since = filter.since ? `RESULT#${resultId(filter.since, '')}` : 'RESULT#';
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: filter.since ? 'pk = :p AND sk BETWEEN :from AND :to' : 'pk = :p AND begins_with(sk, :from)',
+        FilterExpression: filter.anomalousOnly ? 'anomalous = :t' : undefined,
+        ExpressionAttributeValues: {
+          ':p': keys.project(projectId).pk,
+          ':from': since,
+          ...(filter.since ? { ':to': 'RESULT#\uffff' } : {}),
+          ...(filter.anomalousOnly ? { ':t': true } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toRecord), cursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  async get(projectId: string, id: string): Promise<DetectionRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.result(projectId, id) }));
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  /** Every result of one batch (drop-folder sub-folder), for its summary. */
+  async batch(projectId: string, batchId: string): Promise<DetectionRecord[]> {
+    const items: DetectionRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :b',
+          ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(toRecord));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Every item key under the project's partition (deletion). */
+  async partitionKeys(projectId: string): Promise<{ pk: string; sk: string }[]> {
+    const out: { pk: string; sk: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': keys.project(projectId).pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...((page.Items ?? []) as { pk: string; sk: string }[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}

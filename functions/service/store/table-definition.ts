@@ -1,0 +1,88 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table for everything (projects, images, model versions, jobs, results), keyed so that each API read is one
+ * Query. dynalite has no transactions, so every state change is a single-item conditional write.
+ *
+ *   pk                         sk                              gsi1pk                       gsi1sk
+ *   PROJECT#{id}               PROJECT                         PROJECTS                     {createdAt}#{id}
+ *   PROJECT#{id}               IMAGE#{objectKey}
+ *   PROJECT#{id}               MODEL#{version, 6 digits}
+ *   PROJECT#{id}               RESULT#{resultId}               BATCH#{projectId}#{batchId}  {resultId}
+ *   (result ids start with their creation time, so they sort by it)
+ *   JOB#{id}                   JOB                             JOBS#{projectId}             {createdAt}#{id}
+ *   IDEMPOTENCY#{key}          IDEMPOTENCY
+ */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+export const keys = {
+  project: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROJECT' }),
+  image: (projectId: string, objectKey: string) => ({ pk: `PROJECT#${projectId}`, sk: `IMAGE#${objectKey}` }),
+  model: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `MODEL#${String(version).padStart(6, '0')}` }),
+  result: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `RESULT#${id}` }),
+  job: (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' }),
+  idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+};
+
+/** Opaque page cursors: the table's LastEvaluatedKey, base64url JSON. */
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | null => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null);
+
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && typeof key.pk === 'string' && typeof key.sk === 'string') return key;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidCursorError();
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('the cursor is not one this API gave out');
+  }
+}
+
+export const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/** A result id that sorts by time: r_YYYYMMDDHHMMSSmmm_SUFFIX. */
+export const resultId = (createdAt: string, suffix: string): string => `r_${createdAt.replace(/[-:.TZ]/g, '')}_${suffix}`;
+
+/** Splits keys into batches of 25 and deletes them (BatchWriteItem's limit), retrying what is left unprocessed. */
+export async function deleteItems(db: DynamoDBDocumentClient, table: string, itemKeys: { pk: string; sk: string }[]): Promise<void> {
+  for (let i = 0; i < itemKeys.length; i += 25) {
+    let requests = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+      requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+      if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    }
+  }
+}

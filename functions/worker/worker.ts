@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { FaultlineError } from '../engine/errors.ts';
+import { registerDatasetObject, unregisterDatasetObject } from '../service/datasets/datasets-service.ts';
+import { runInboxDetection } from '../service/detection/detection-service.ts';
+import type { Job } from '../service/domain/job.ts';
+import { ServiceError } from '../service/errors.ts';
+import { createJob } from '../service/jobs/jobs-service.ts';
+import { decodeS3Key, parseKey } from '../service/object-keys.ts';
+import type { QueueMessage } from '../service/ports/work-queue.ts';
+import type { Services } from '../service/services.ts';
+import { runTraining } from '../service/training/training-service.ts';
+import { parseWorkMessage } from './work-message.ts';
+
+export interface WorkerOptions {
+  workerId?: string;
+  /** Long-poll wait per receive. */
+  waitSeconds?: number;
+  /** How often the dead-letter queue is checked for jobs to mark FAILED. */
+  deadLetterSweepSeconds?: number;
+}
+
+/** An error that retrying cannot fix: the job fails at once with it. */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof ServiceError) return error.status < 500;
+  if (error instanceof FaultlineError) return error.code !== 'BACKBONE_DOWNLOAD_FAILED';
+  return false;
+}
+
+const errorOf = (error: unknown) => ({
+  code: (error as { code?: string }).code ?? 'INTERNAL_ERROR',
+  message: (error as Error)?.message ?? String(error),
+});
+
+/** The idempotency key of the detection job for one version of an inbox object. */
+export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+
+/**
+ * Takes work from the queue: job messages (training) and S3 notifications (dataset images, drop-folder images).
+ * A message is deleted only when its work is done or cannot succeed; otherwise it reappears after the visibility
+ * timeout (which this worker keeps extending while it works) and is retried, up to the queue's receive limit, after
+ * which the queue moves it to the dead-letter queue and the job is marked FAILED.
+ */
+export class Worker {
+  readonly id: string;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly s: Services,
+    private readonly options: WorkerOptions = {},
+  ) {
+    this.id = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops taking messages and waits for the current one. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const wait = this.options.waitSeconds ?? 5;
+    while (this.running) {
+      try {
+        await this.sweepDeadLetters();
+        const messages = await this.s.queue.receive({ max: 1, waitSeconds: wait, visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS });
+        for (const message of messages) await this.handle(message);
+      } catch (error) {
+        // The queue or table unreachable: back off, keep the process alive.
+        this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  /** Handles one message; exported for tests and for a Lambda-style consumer. */
+  async handle(message: QueueMessage): Promise<void> {
+    const work = parseWorkMessage(message.body);
+    const heartbeat = this.keepInvisible(message);
+    try {
+      if (work.kind === 'job') await this.runJob(work.jobId, message);
+      else if (work.kind === 's3') for (const r of work.records) await this.handleObjectEvent(r, message);
+      else if (work.kind === 'unknown') this.s.log({ level: 'warn', msg: 'discarding a message the worker does not understand', reason: work.reason, body: message.body.slice(0, 200) });
+      await this.s.queue.delete(message);
+    } catch (error) {
+      // Left on the queue: it comes back after the visibility timeout, or moves to the dead-letter queue.
+      this.s.log({ level: 'warn', msg: 'message failed; it will be retried', messageId: message.id, receiveCount: message.receiveCount, error: (error as Error).message });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private keepInvisible(message: QueueMessage): NodeJS.Timeout {
+    const seconds = this.s.config.FAULTLINE_VISIBILITY_SECONDS;
+    return setInterval(
+      () => this.s.queue.extendVisibility(message, seconds).catch((e) => this.s.log({ level: 'warn', msg: 'could not extend visibility', error: (e as Error).message })),
+      Math.max(1000, (seconds * 1000) / 3),
+    );
+  }
+
+  private async handleObjectEvent(r: { event: string; bucket: string; key: string; version: string }, message: QueueMessage): Promise<void> {
+    const key = decodeS3Key(r.key);
+    const parsed = parseKey(key);
+    if (!parsed) return; // not ours (results/, models/ or foreign keys)
+    const created = r.event.startsWith('ObjectCreated');
+    if (parsed.folder === 'datasets') {
+      if (created) await registerDatasetObject(this.s, parsed.projectId, key);
+      else if (r.event.startsWith('ObjectRemoved')) await unregisterDatasetObject(this.s, parsed.projectId, key);
+      return;
+    }
+    if (parsed.folder !== 'inbox' || !created) return;
+    if (!(await this.s.projects.get(parsed.projectId))) {
+      this.s.log({ level: 'warn', msg: 'inbox object for an unknown project; ignored', key });
+      return;
+    }
+    const { job } = await createJob(this.s, { projectId: parsed.projectId, type: 'detect', input: { key }, idempotencyKey: inboxJobKey(r.bucket, key, r.version), enqueue: false });
+    await this.runJob(job.id, message);
+  }
+
+  /** Runs a job to its end, unless it already ended; a permanent error ends it FAILED, others are retried. */
+  private async runJob(jobId: string, message: QueueMessage): Promise<void> {
+    const job = await this.s.jobs.start(jobId, this.id);
+    if (!job) return; // finished already (a repeated message), or unknown
+    const started = performance.now();
+    this.s.log({ msg: 'job started', jobId, type: job.type, attempt: job.attempts, workerId: this.id });
+    let lastProgress = 0;
+    const report = (stage: string, done: number, total: number) => {
+      const now = Date.now();
+      if (now - lastProgress < 1000 && done < total) return;
+      lastProgress = now;
+      void this.s.jobs.progress(jobId, this.id, { stage, done, total }).catch(() => {});
+    };
+    try {
+      const output = job.type === 'train' ? await runTraining(this.s, job, report) : await runInboxDetection(this.s, job);
+      if (await this.s.jobs.succeed(jobId, this.id, output)) {
+        this.s.log({ msg: 'job succeeded', jobId, type: job.type, ms: Math.round(performance.now() - started) });
+        await this.announce(job, 'Job Succeeded', { output });
+      }
+    } catch (error) {
+      const reason = errorOf(error);
+      if (isPermanent(error)) {
+        if (await this.s.jobs.fail(jobId, reason)) await this.announce(job, 'Job Failed', { error: reason });
+        this.s.log({ level: 'warn', msg: 'job failed', jobId, error: reason });
+        return; // the message is done with: retrying cannot help
+      }
+      await this.s.jobs.recordAttemptError(jobId, this.id, reason);
+      if (message.receiveCount >= this.s.config.FAULTLINE_MAX_RECEIVES) {
+        const final = { code: reason.code, message: `gave up after ${message.receiveCount} attempts: ${reason.message}` };
+        if (await this.s.jobs.fail(jobId, final)) await this.announce(job, 'Job Failed', { error: final });
+      }
+      throw error;
+    }
+  }
+
+  private async announce(job: Job, type: 'Job Succeeded' | 'Job Failed', detail: Record<string, unknown>): Promise<void> {
+    const project = await this.s.projects.get(job.projectId);
+    await this.s.events.publish(
+      { type, projectId: job.projectId, detail: { jobId: job.id, jobType: job.type, ...detail } },
+      project?.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+    );
+  }
+
+  /**
+   * Messages in the dead-letter queue whose jobs are still unfinished (the worker died on the last attempt) are
+   * marked FAILED with the last error. The messages stay there, hidden, for a redrive after a fix.
+   */
+  async sweepDeadLetters(): Promise<void> {
+    const dlq = this.s.deadLetters;
+    const every = (this.options.deadLetterSweepSeconds ?? 30) * 1000;
+    if (!dlq || Date.now() - this.lastSweep < every) return;
+    this.lastSweep = Date.now();
+    for (;;) {
+      const messages = await dlq.receive({ max: 10, waitSeconds: 0, visibilitySeconds: 43200 });
+      if (messages.length === 0) return;
+      for (const m of messages) {
+        const work = parseWorkMessage(m.body);
+        const jobIds: string[] = [];
+        if (work.kind === 'job') jobIds.push(work.jobId);
+        if (work.kind === 's3') {
+          for (const r of work.records) {
+            const id = await this.s.jobs.findByIdempotencyKey(inboxJobKey(r.bucket, decodeS3Key(r.key), r.version));
+            if (id) jobIds.push(id);
+          }
+        }
+        for (const id of jobIds) {
+          const job = await this.s.jobs.get(id);
+          if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
+          const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
+          if (await this.s.jobs.fail(id, reason)) await this.announce(job, 'Job Failed', { error: reason });
+        }
+      }
+    }
+  }
+}
