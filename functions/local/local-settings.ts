@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** The local runtime's settings, from environment variables (documented in the README), checked at start. */
+export const localSettingsSchema = z
+  .object({
+    FAULTLINE_HOST: z.string().min(1).default('127.0.0.1'),
+    FAULTLINE_PORT: port(3000),
+    FAULTLINE_DATA_DIR: z.string().min(1).default('.faultline'),
+    FAULTLINE_S3_PORT: port(4568),
+    FAULTLINE_DYNAMODB_PORT: port(4567),
+    FAULTLINE_SQS_PORT: port(4566),
+    FAULTLINE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('faultline'),
+    FAULTLINE_TABLE: z.string().regex(/^[\w.-]{3,255}$/).default('faultline'),
+    FAULTLINE_DEFAULT_PROJECT: z.uuid().optional(),
+    FAULTLINE_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    FAULTLINE_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(3),
+    FAULTLINE_VISIBILITY_SECONDS: z.coerce.number().int().min(1).max(43200).default(120),
+    FAULTLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    FAULTLINE_ACCESS_LOG: z.enum(['true', 'false']).default('true'),
+  })
+  .transform((e) => ({
+    host: e.FAULTLINE_HOST,
+    port: e.FAULTLINE_PORT,
+    dataDir: e.FAULTLINE_DATA_DIR,
+    s3Port: e.FAULTLINE_S3_PORT,
+    dynamodbPort: e.FAULTLINE_DYNAMODB_PORT,
+    sqsPort: e.FAULTLINE_SQS_PORT,
+    bucket: e.FAULTLINE_BUCKET,
+    table: e.FAULTLINE_TABLE,
+    defaultProject: e.FAULTLINE_DEFAULT_PROJECT,
+    workers: e.FAULTLINE_WORKERS,
+    maxReceives: e.FAULTLINE_MAX_RECEIVES,
+    visibilitySeconds: e.FAULTLINE_VISIBILITY_SECONDS,
+    maxBodyBytes: e.FAULTLINE_MAX_BODY_BYTES,
+    accessLog: e.FAULTLINE_ACCESS_LOG === 'true',
+  }));
+
+export type LocalSettings = z.output<typeof localSettingsSchema>;
+
+export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const parsed = localSettingsSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid settings:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

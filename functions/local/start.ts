@@ -1,0 +1,49 @@
+/**
+ * `npm start`: the whole service on this machine. Settings come from environment variables (see the README); the
+ * data stays under FAULTLINE_DATA_DIR (default .faultline/) across restarts.
+ */
+import { jsonLog } from '../service/log.ts';
+import { loadLocalSettings } from './local-settings.ts';
+import { startLocalRuntime } from './runtime.ts';
+
+// The SDK warns that its 2027 releases will need Node 22; the versions locked here run on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+let settings;
+try {
+  settings = loadLocalSettings();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+try {
+  const runtime = await startLocalRuntime(settings, jsonLog);
+  const { url } = runtime;
+  process.stdout.write(
+    [
+      '',
+      `Faultline is running at ${url}`,
+      `  API docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+      `  Health        ${url}/health`,
+      `  S3 endpoint   ${runtime.s3Endpoint}  (bucket ${settings.bucket}, path-style, access key S3RVER / secret S3RVER)`,
+      `  Data          ${runtime.dataDir}`,
+      '',
+      'Try it:',
+      `  curl -s -X POST ${url}/api/v1/projects -H 'content-type: application/json' -d '{"name":"cookies"}'`,
+      '',
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  const shutdown = async (signal: string) => {
+    process.stdout.write(`\n${signal}: stopping (work in progress is finished or left for the next start)...\n`);
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  process.stderr.write(`Faultline could not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}

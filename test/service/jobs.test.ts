@@ -1,0 +1,140 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedDir } from '../../functions/engine/paths.ts';
+import { loadLocalSettings } from '../../functions/local/local-settings.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
+import { silentLog } from '../../functions/service/log.ts';
+import { createProject } from '../../functions/service/projects/projects-service.ts';
+import type { Services } from '../../functions/service/services.ts';
+import { requestTraining } from '../../functions/service/training/training-service.ts';
+import { Worker } from '../../functions/worker/worker.ts';
+
+const cookie = join(sharedDir(), 'datasets', 'cookie');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An S3 notification for an object, as S3 (and the local runtime) put it on the queue. */
+const notification = (key: string, eTag: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'faultline' }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag } } }] });
+
+/** Receives until a message comes (or the time runs out). */
+async function receiveOne(s: Services, visibilitySeconds?: number) {
+  for (let i = 0; i < 40; i++) {
+    const [m] = await s.queue.receive({ max: 1, waitSeconds: 1, visibilitySeconds });
+    if (m) return m;
+  }
+  throw new Error('no message arrived');
+}
+
+/** The job state machine and the queue's delivery guarantees, against the real stand-ins, workers driven by hand. */
+describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', () => {
+  let runtime: LocalRuntime;
+  let dataDir: string;
+  let s: Services;
+  let projectId: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'faultline-jobs-'));
+    const settings = loadLocalSettings({
+      FAULTLINE_DATA_DIR: dataDir,
+      FAULTLINE_PORT: '0',
+      FAULTLINE_S3_PORT: '0',
+      FAULTLINE_DYNAMODB_PORT: '0',
+      FAULTLINE_SQS_PORT: '0',
+      FAULTLINE_WORKERS: '0',
+      FAULTLINE_VISIBILITY_SECONDS: '2',
+      FAULTLINE_MAX_RECEIVES: '2',
+    });
+    runtime = await startLocalRuntime(settings, silentLog);
+    s = runtime.services;
+    const project = await createProject(s, { name: 'jobs', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 });
+    projectId = project.id;
+    const train = join(cookie, 'train', 'good');
+    const files = await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })));
+    await uploadImages(s, projectId, files);
+    await sleep(500);
+    // drain the dataset notifications the uploads caused, so each test sees only its own messages
+    const worker = new Worker(s, { workerId: 'drain' });
+    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await worker.handle(x);
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a training job whose worker died is taken over when its message reappears, and makes one model version', async () => {
+    const { job } = await requestTraining(s, projectId);
+    const first = await receiveOne(s);
+    // worker A takes the job, then dies: it never finishes and stops extending the visibility
+    expect(await s.jobs.start(job.id, 'worker-a')).toMatchObject({ status: 'RUNNING', attempts: 1 });
+    const again = await receiveOne(s); // after the 2 s visibility timeout
+    expect(again.id).toBe(first.id);
+    expect(again.receiveCount).toBe(2);
+    const b = new Worker(s, { workerId: 'worker-b' });
+    await b.handle(again);
+    const done = await s.jobs.get(job.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 2, workerId: 'worker-b' });
+    // worker A coming back to life cannot overwrite the result
+    expect(await s.jobs.succeed(job.id, 'worker-a', { modelVersion: 99 })).toBe(false);
+    expect((await s.models.list(projectId)).map((m) => m.version)).toEqual([1]);
+    expect((await s.projects.get(projectId))?.activeModelVersion).toBe(1);
+  });
+
+  it('the same S3 notification delivered twice, and two workers racing for it, make one job and one result', async () => {
+    const key = `inbox/${projectId}/race/cracked.jpg`;
+    await s.objects.put(key, await readFile(join(cookie, 'test', 'cracked', 'anomaly-5.jpg')), 'image/jpeg');
+    const head = await s.objects.head(key);
+    await sleep(300);
+    // drop the runtime's own notification: this test delivers its own, twice
+    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await s.queue.delete(x);
+    await s.queue.send(notification(key, head!.etag!));
+    await s.queue.send(notification(key, head!.etag!));
+    const [m1, m2] = [await receiveOne(s, 30), await receiveOne(s, 30)];
+    await Promise.all([new Worker(s, { workerId: 'w1' }).handle(m1), new Worker(s, { workerId: 'w2' }).handle(m2)]);
+    const results = (await s.results.batch(projectId, 'race')).filter((r) => r.source.key === key);
+    expect(results).toHaveLength(1);
+    const jobs = (await s.jobs.listByProject(projectId, 100)).items.filter((j) => j.type === 'detect' && j.input.key === key);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0].status).toBe('SUCCEEDED');
+  });
+
+  it('a message that keeps failing is retried up to the limit, then its job is FAILED with the reason and it waits in the dead-letter queue', async () => {
+    const key = `inbox/${projectId}/flaky/good.jpg`;
+    await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-4.jpg')), 'image/jpeg');
+    await sleep(300);
+    const original = s.objects.get.bind(s.objects);
+    s.objects.get = async (k: string) => {
+      if (k === key) throw new Error('S3 is unreachable (injected)');
+      return original(k);
+    };
+    try {
+      const worker = new Worker(s, { workerId: 'flaky' });
+      const first = await receiveOne(s);
+      await worker.handle(first);
+      const jobId = (await s.jobs.listByProject(projectId, 100)).items.find((j) => j.input.key === key)!.id;
+      expect(await s.jobs.get(jobId)).toMatchObject({ status: 'RUNNING', error: { message: 'S3 is unreachable (injected)' } });
+      const second = await receiveOne(s);
+      expect(second.receiveCount).toBe(2);
+      await worker.handle(second);
+      const failed = await s.jobs.get(jobId);
+      expect(failed?.status).toBe('FAILED');
+      expect(failed?.error?.message).toBe('gave up after 2 attempts: S3 is unreachable (injected)');
+      // the queue moves the message on to the dead-letter queue, where it stays for a redrive
+      await sleep(2500);
+      expect(await s.queue.receive({ max: 1, waitSeconds: 1 })).toHaveLength(0);
+      const dead = await s.deadLetters!.receive({ max: 1, waitSeconds: 2 });
+      expect(dead).toHaveLength(1);
+      expect(JSON.parse(dead[0].body).Records[0].s3.object.key).toContain('flaky');
+    } finally {
+      s.objects.get = original;
+    }
+  });
+
+  it('refuses a second training while one is unfinished', async () => {
+    const { job } = await requestTraining(s, projectId);
+    await expect(requestTraining(s, projectId)).rejects.toMatchObject({ code: 'TRAINING_IN_PROGRESS' });
+    await s.jobs.fail(job.id, { code: 'CANCELLED', message: 'test cleanup' });
+  });
+});
