@@ -36,7 +36,8 @@ export type ProgressReporter = (stage: string, done: number, total: number) => v
 export async function runTraining(s: Services, job: Job, report: ProgressReporter): Promise<Record<string, unknown>> {
   const project = await requireProject(s, job.projectId);
   const version = Number(job.input.modelVersion);
-  const images = await s.images.all(job.projectId);
+  // Ordered by file name, not by key (keys carry a random prefix): the same files always give the same hold-out split.
+  const images = (await s.images.all(job.projectId)).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.key.localeCompare(b.key));
   if (images.length < MIN_IMAGES_WITH_HOLD_OUT) {
     throw new ServiceError('NOT_ENOUGH_IMAGES', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${images.length}`);
   }

@@ -1,0 +1,117 @@
+/**
+ * Service benchmark (npm run bench:service): the local runtime on a temporary data folder, a cookie model trained
+ * through the API, then
+ *   - synchronous detection of one image through HTTP, 100 requests one after another, against the engine running
+ *     the same model on the same image in this process (the baseline, measured in the same run);
+ *   - the drop folder: 200 images put into the inbox at once, timed until all 200 results are stored.
+ * Figures go to bench-results/service.{json,md}.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { quantile } from '../functions/engine/calibration/score-scale.ts';
+import { sharedDir } from '../functions/engine/paths.ts';
+import { loadLocalSettings } from '../functions/local/local-settings.ts';
+import { startLocalRuntime } from '../functions/local/runtime.ts';
+import { silentLog } from '../functions/service/log.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const REQUESTS = 100;
+const DROPS = 200;
+const cookie = join(sharedDir(), 'datasets', 'cookie');
+const stats = (xs: number[]) => ({ p50: Number(quantile(xs, 0.5).toFixed(1)), p95: Number(quantile(xs, 0.95).toFixed(1)), mean: Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)) });
+
+const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
+const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' }), silentLog);
+try {
+  const api = async (path: string, init?: RequestInit) => (await fetch(`${runtime.url}${path}`, init)).json() as Promise<any>;
+  const project = await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
+  const form = new FormData();
+  const trainDir = join(cookie, 'train', 'good');
+  for (const f of readdirSync(trainDir)) form.append('files', new Blob([await readFile(join(trainDir, f))]), f);
+  await api(`/api/v1/projects/${project.id}/images`, { method: 'POST', body: form });
+  const job = await api(`/api/v1/projects/${project.id}/train`, { method: 'POST' });
+  for (let j = job; j.status !== 'SUCCEEDED'; j = await api(`/api/v1/jobs/${job.id}`)) {
+    if (j.status === 'FAILED') throw new Error(`training failed: ${j.error?.message}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  process.stderr.write('model trained\n');
+
+  const imagePath = join(cookie, 'test', 'cracked', 'anomaly-1.jpg');
+  const image = await readFile(imagePath);
+  // Baseline: the engine in this process, same model, same image.
+  const detector = await runtime.services.modelCache.detector(project.id, 1);
+  for (let i = 0; i < 5; i++) await detector.detect(image);
+  const engine: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const t = performance.now();
+    await detector.detect(image);
+    engine.push(performance.now() - t);
+  }
+  const http = async (visualisations: boolean) => {
+    const times: number[] = [];
+    for (let i = 0; i < REQUESTS + 5; i++) {
+      const body = new FormData();
+      body.append('file', new Blob([image], { type: 'image/jpeg' }), 'anomaly-1.jpg');
+      body.append('return_visualizations', String(visualisations));
+      const t = performance.now();
+      const response = await fetch(`${runtime.url}/api/v1/projects/${project.id}/detect`, { method: 'POST', body });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`detect answered ${response.status}`);
+      if (i >= 5) times.push(performance.now() - t); // the first five warm up
+    }
+    return times;
+  };
+  const httpPlain = await http(false);
+  process.stderr.write('HTTP without visualisations done\n');
+  const httpVis = await http(true);
+  process.stderr.write('HTTP with visualisations done\n');
+
+  // The drop folder: 200 images (the cookie test set, repeated) put at once.
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: runtime.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const testFiles = ['cracked', 'good'].flatMap((d) => readdirSync(join(cookie, 'test', d)).map((f) => join(cookie, 'test', d, f)));
+  const bytes = await Promise.all(testFiles.map((f) => readFile(f)));
+  const started = performance.now();
+  for (let i = 0; i < DROPS; i++) {
+    await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${project.id}/bench/${String(i).padStart(3, '0')}.jpg`, Body: bytes[i % bytes.length], ContentType: 'image/jpeg' }));
+  }
+  const putSeconds = (performance.now() - started) / 1000;
+  let done = 0;
+  while (done < DROPS) {
+    await new Promise((r) => setTimeout(r, 250));
+    done = (await runtime.services.results.batch(project.id, 'bench')).length;
+  }
+  const dropSeconds = (performance.now() - started) / 1000;
+
+  const report = {
+    environment: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), workers: runtime.workers.length },
+    image: 'cookie/test/cracked/anomaly-1.jpg (288 x 384 JPEG)',
+    requests: REQUESTS,
+    engineInProcessMs: stats(engine),
+    httpDetectMs: stats(httpPlain),
+    httpDetectWithVisualisationsMs: stats(httpVis),
+    httpOverheadRatio: Number((quantile(httpPlain, 0.5) / quantile(engine, 0.5)).toFixed(2)),
+    dropFolder: { images: DROPS, putSeconds: Number(putSeconds.toFixed(1)), totalSeconds: Number(dropSeconds.toFixed(1)), imagesPerSecond: Number((DROPS / dropSeconds).toFixed(1)) },
+  };
+  const md = [
+    `Faultline service benchmark, ${report.environment.cores} cores (${report.environment.cpu}), ${report.environment.workers} worker`,
+    '',
+    '| one image, 100 requests in a row | p50 ms | p95 ms |',
+    '|---|---:|---:|',
+    `| engine in process (baseline) | ${report.engineInProcessMs.p50} | ${report.engineInProcessMs.p95} |`,
+    `| POST /detect, no visualisations | ${report.httpDetectMs.p50} | ${report.httpDetectMs.p95} |`,
+    `| POST /detect with the five PNGs (stored, presigned) | ${report.httpDetectWithVisualisationsMs.p50} | ${report.httpDetectWithVisualisationsMs.p95} |`,
+    '',
+    `HTTP / engine at p50: x${report.httpOverheadRatio}. Drop folder: ${DROPS} images in ${report.dropFolder.totalSeconds} s = ${report.dropFolder.imagesPerSecond} images/s (puts took ${report.dropFolder.putSeconds} s).`,
+    '',
+  ].join('\n');
+  await mkdir('bench-results', { recursive: true });
+  await writeFile('bench-results/service.json', `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile('bench-results/service.md', md);
+  process.stdout.write(md);
+} finally {
+  await runtime.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
