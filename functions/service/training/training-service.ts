@@ -36,8 +36,10 @@ export type ProgressReporter = (stage: string, done: number, total: number) => v
 export async function runTraining(s: Services, job: Job, report: ProgressReporter): Promise<Record<string, unknown>> {
   const project = await requireProject(s, job.projectId);
   const version = Number(job.input.modelVersion);
-  // Ordered by file name, not by key (keys carry a random prefix): the same files always give the same hold-out split.
-  const images = (await s.images.all(job.projectId)).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.key.localeCompare(b.key));
+  // Ordered by file name as the CLI orders a folder, not by key (keys carry a random prefix): the same files always
+  // give the same hold-out split, and the same model as `faultline train` on their folder.
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const images = (await s.images.all(job.projectId)).sort((a, b) => byName(a.name, b.name) || byName(a.key, b.key));
   if (images.length < MIN_IMAGES_WITH_HOLD_OUT) {
     throw new ServiceError('NOT_ENOUGH_IMAGES', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${images.length}`);
   }
