@@ -24,7 +24,7 @@ const cookie = join(sharedDir(), 'datasets', 'cookie');
 const stats = (xs: number[]) => ({ p50: Number(quantile(xs, 0.5).toFixed(1)), p95: Number(quantile(xs, 0.95).toFixed(1)), mean: Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)) });
 
 const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
-const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' }), silentLog);
+const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1' }), silentLog);
 try {
   const api = async (path: string, init?: RequestInit) => (await fetch(`${runtime.url}${path}`, init)).json() as Promise<any>;
   const project = await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
