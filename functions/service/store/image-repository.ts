@@ -1,5 +1,6 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+import { TableRepository } from './table-repository.ts';
 
 /** A normal (training) image of a project, registered once its object is in the datasets/ folder and decodes. */
 export interface DatasetImage {
@@ -12,12 +13,7 @@ export interface DatasetImage {
   uploadedAt: string;
 }
 
-export class ImageRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class ImageRepository extends TableRepository {
   /** Registers the image; false when it was already registered (a repeated S3 event), so counts stay exact. */
   async add(projectId: string, image: DatasetImage): Promise<boolean> {
     try {

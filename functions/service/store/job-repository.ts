@@ -1,23 +1,16 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
-import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { TableRepository } from './table-repository.ts';
 
-const toJob = (item: Record<string, unknown>): Job & { workerId?: string } => {
-  const { pk, sk, gsi1pk, gsi1sk, ...rest } = item;
-  return { startedAt: null, finishedAt: null, ...rest } as unknown as Job & { workerId?: string };
-};
+const toJob = (item: Record<string, unknown>): Job & { workerId?: string } => ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as Job & { workerId?: string };
 
 /**
  * Jobs and their state machine, QUEUED -> RUNNING -> SUCCEEDED | FAILED, every step a conditional write so that two
  * workers never both finish one job. RUNNING -> RUNNING is a take-over: the queue gave the message to another worker
  * because the first stopped extending its visibility (it died).
  */
-export class JobRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class JobRepository extends TableRepository {
   /** Records the idempotency key for a job; returns the job id already recorded under the key, if any. */
   async claimIdempotencyKey(key: string, jobId: string): Promise<string | undefined> {
     try {
@@ -77,18 +70,15 @@ export class JobRepository {
 
   /** Jobs of a project that are not finished, newest first (to refuse a second training). */
   async unfinished(projectId: string, type: Job['type']): Promise<Job[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        FilterExpression: '#t = :t AND #s IN (:q, :r)',
-        ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
-        ExpressionAttributeValues: { ':p': `JOBS#${projectId}`, ':t': type, ':q': 'QUEUED', ':r': 'RUNNING' },
-        ScanIndexForward: false,
-      }),
-    );
-    return (out.Items ?? []).map(toJob);
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      FilterExpression: '#t = :t AND #s IN (:q, :r)',
+      ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
+      ExpressionAttributeValues: { ':p': `JOBS#${projectId}`, ':t': type, ':q': 'QUEUED', ':r': 'RUNNING' },
+      ScanIndexForward: false,
+    });
+    return items.map(toJob);
   }
 
   /** Every unfinished job (the local runtime re-enqueues them at start: its queue is in memory). */

@@ -1,15 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ModelVersion } from '../domain/model-version.ts';
 import { isConditionFailure, keys } from './table-definition.ts';
+import { TableRepository } from './table-repository.ts';
 
 type StoredModel = Omit<ModelVersion, 'active'>;
 
-export class ModelRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class ModelRepository extends TableRepository {
   /** Records a trained version once: a retried job that trained again finds it there and keeps the first. */
   async create(model: StoredModel): Promise<StoredModel> {
     try {

@@ -1,23 +1,16 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Project } from '../domain/project.ts';
-import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { TableRepository } from './table-repository.ts';
 
 /** A project as stored: the public fields plus its webhook secret. */
 export interface ProjectItem extends Project {
   webhookSecret: string;
 }
 
-const toProject = (item: Record<string, unknown>): ProjectItem => {
-  const { pk, sk, gsi1pk, gsi1sk, modelCounter, ...rest } = item;
-  return rest as unknown as ProjectItem;
-};
+const toProject = (item: Record<string, unknown>): ProjectItem => stripKeys<ProjectItem>(item, 'modelCounter');
 
-export class ProjectRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class ProjectRepository extends TableRepository {
   async create(project: ProjectItem): Promise<void> {
     await this.db.send(
       new PutCommand({

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
-import { decodeCursor, encodeCursor, keys, resultId } from './table-definition.ts';
+import { decodeCursor, encodeCursor, keys, resultId, stripKeys } from './table-definition.ts';
+import { TableRepository } from './table-repository.ts';
 
 export interface ResultFilter {
   anomalousOnly?: boolean;
@@ -8,17 +9,9 @@ export interface ResultFilter {
   since?: string;
 }
 
-const toRecord = (item: Record<string, unknown>): DetectionRecord => {
-  const { pk, sk, gsi1pk, gsi1sk, anomalous, ...rest } = item;
-  return rest as unknown as DetectionRecord;
-};
+const toRecord = (item: Record<string, unknown>): DetectionRecord => stripKeys<DetectionRecord>(item, 'anomalous');
 
-export class ResultRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class ResultRepository extends TableRepository {
   /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
   async put(record: DetectionRecord): Promise<void> {
     await this.db.send(
@@ -64,41 +57,13 @@ export class ResultRepository {
 
   /** Every result of one batch (drop-folder sub-folder), for its summary. */
   async batch(projectId: string, batchId: string): Promise<DetectionRecord[]> {
-    const items: DetectionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :b',
-          ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []).map(toRecord));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    const items = await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :b', ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` } });
+    return items.map(toRecord);
   }
 
   /** Every item key under the project's partition (deletion). */
   async partitionKeys(projectId: string): Promise<{ pk: string; sk: string }[]> {
-    const out: { pk: string; sk: string }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': keys.project(projectId).pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...((page.Items ?? []) as { pk: string; sk: string }[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await this.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': keys.project(projectId).pk }, ProjectionExpression: 'pk, sk' });
+    return items as { pk: string; sk: string }[];
   }
 }

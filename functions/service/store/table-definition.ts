@@ -86,3 +86,11 @@ export async function deleteItems(db: DynamoDBDocumentClient, table: string, ite
     }
   }
 }
+
+
+/** An item without the table's key attributes (and any internal fields named): the entity as stored. */
+export function stripKeys<T>(item: Record<string, unknown>, ...internal: string[]): T {
+  const out: Record<string, unknown> = { ...item };
+  for (const k of ['pk', 'sk', 'gsi1pk', 'gsi1sk', ...internal]) delete out[k];
+  return out as T;
+}
