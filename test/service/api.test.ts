@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/api/routes/index.ts';
+import { sharedDir } from '../../functions/engine/paths.ts';
+import { loadLocalSettings } from '../../functions/local/local-settings.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { signWebhook } from '../../functions/service/adapters/event-publishers.ts';
+import { silentLog } from '../../functions/service/log.ts';
+
+const cookie = join(sharedDir(), 'datasets', 'cookie');
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Upload paths, compatibility routes, webhooks and the OpenAPI document, against the local runtime. */
+describe.skipIf(!existsSync(cookie))('the API', () => {
+  let runtime: LocalRuntime;
+  let dataDir: string;
+  let hooks: Server;
+  const received: { body: string; signature: string; event: string }[] = [];
+  let project: { id: string; webhookSecret: string };
+  const api = async (path: string, init?: RequestInit) => {
+    const response = await fetch(`${runtime.url}${path}`, init);
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'faultline-api-'));
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers['x-faultline-signature']), event: String(req.headers['x-faultline-event']) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    runtime = await startLocalRuntime(
+      loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' }),
+      silentLog,
+    );
+    const webhookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+    project = (await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'api', webhookUrl }) })).body;
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    hooks?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes normal images through presigned POST uploads, counted once stored', async () => {
+    const dir = join(cookie, 'train', 'good');
+    const files = readdirSync(dir).slice(0, 8);
+    const presigned = await api(`/api/v1/projects/${project.id}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files: await Promise.all(files.map(async (name) => ({ name, contentType: 'image/jpeg', size: (await readFile(join(dir, name))).byteLength }))) }),
+    });
+    expect(presigned.status).toBe(200);
+    for (const [i, upload] of presigned.body.uploads.entries()) {
+      expect(upload.key).toMatch(new RegExp(`^datasets/${project.id}/[0-9a-f]{8}-${files[i].replace('.', '\\.')}$`));
+      const form = new FormData();
+      for (const [k, v] of Object.entries(upload.fields as Record<string, string>)) form.append(k, v);
+      form.append('file', new Blob([await readFile(join(dir, files[i]))], { type: 'image/jpeg' }), files[i]);
+      const response = await fetch(upload.url, { method: 'POST', body: form });
+      expect(response.status).toBeLessThan(300);
+    }
+    const count = await waitFor('8 registered images', async () => {
+      const p = await api(`/api/v1/projects/${project.id}/images?limit=100`);
+      return p.body.count === 8 ? p.body : undefined;
+    });
+    expect(count.items).toHaveLength(8);
+  });
+
+  it('refuses uploads that break the limits, with the reason', async () => {
+    const tooBig = await api(`/api/v1/projects/${project.id}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: [{ name: 'a.jpg', contentType: 'image/jpeg', size: 10 ** 9 }] }) });
+    expect([tooBig.status, tooBig.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const wrongType = await api(`/api/v1/projects/${project.id}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: [{ name: 'a.pdf', contentType: 'application/pdf', size: 100 }] }) });
+    expect([wrongType.status, wrongType.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(wrongType.body.error.details.issues[0].path).toBe('files.0.contentType');
+  });
+
+  it('answers the compatibility routes for the default project, and posts signed webhooks', async () => {
+    const train = await api(`/api/v1/projects/${project.id}/train`, { method: 'POST' });
+    expect(train.status).toBe(202);
+    await waitFor('training', async () => ((await api(`/api/v1/jobs/${train.body.id}`)).body.status === 'SUCCEEDED' ? true : undefined));
+    const noDefault = await api('/api/v1/model-info');
+    expect(noDefault.status).toBe(404);
+    runtime.services.config.FAULTLINE_DEFAULT_PROJECT = project.id;
+
+    const info = await api('/api/v1/model-info');
+    expect(info.body).toMatchObject({ model_type: 'PatchCore', model_version: 'v1', training_images: 7 });
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-6.jpg'))]), 'anomaly-6.jpg');
+    form.append('return_visualizations', 'false');
+    const one = await api('/api/v1/detect-anomaly', { method: 'POST', body: form });
+    expect(one.status).toBe(200);
+    expect(Object.keys(one.body)).toEqual(expect.arrayContaining(['anomaly_score', 'classification', 'confidence', 'is_anomalous', 'bounding_boxes', 'visualizations', 'processing_time', 'model_version']));
+
+    const batch = new FormData();
+    for (const f of ['cracked/anomaly-7.jpg', 'good/test-normal-5.jpg']) batch.append('files', new Blob([await readFile(join(cookie, 'test', f))]), f.split('/')[1]);
+    batch.append('files', new Blob([Buffer.from('not an image')]), 'notes.txt');
+    batch.append('return_visualizations', 'false');
+    const many = await api('/api/v1/batch-detect', { method: 'POST', body: batch });
+    expect(many.status).toBe(200);
+    expect(many.body.results.map((r: any) => r.filename)).toEqual(['anomaly-7.jpg', 'test-normal-5.jpg', 'notes.txt']);
+    expect(many.body.results[2].error.code).toBe('UNSUPPORTED_IMAGE');
+    expect(many.body.summary).toMatchObject({ total_images: 3, failed_count: 1 });
+    expect(many.body.summary.faulty_count + many.body.summary.normal_count).toBe(2);
+
+    const health = await api('/health');
+    expect(health.body).toMatchObject({ status: 'ok', model_loaded: true, default_project: project.id, active_model_version: 1 });
+
+    const hook = await waitFor('webhooks', async () => (received.some((r) => r.event === 'Detection Completed') ? received : undefined));
+    for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
+    expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Job Succeeded', 'Detection Completed']));
+  });
+
+  it('serves an OpenAPI 3.1 document with every route, and the docs page', async () => {
+    const doc = (await api('/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    expect(doc.components.schemas.Detection.required).toEqual(expect.arrayContaining(['anomaly_score', 'bounding_boxes', 'visualizations']));
+    const page = await fetch(`${runtime.url}/docs`);
+    expect(await page.text()).toContain('swagger-ui-bundle.js');
+    expect((await fetch(`${runtime.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+});
