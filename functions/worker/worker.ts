@@ -17,6 +17,8 @@ export interface WorkerOptions {
   waitSeconds?: number;
   /** How often the dead-letter queue is checked for jobs to mark FAILED. */
   deadLetterSweepSeconds?: number;
+  /** Stop after this long without a message (a Batch worker scales back to zero); unset = run until stopped. */
+  idleExitSeconds?: number;
 }
 
 /** An error that retrying cannot fix: the job fails at once with it. */
@@ -65,13 +67,33 @@ export class Worker {
     await this.loop;
   }
 
+  /** Resolves when the loop has ended (stopped, or idle past idleExitSeconds). */
+  async stopped(): Promise<void> {
+    await this.loop;
+  }
+
+  /** Runs one job outside the queue (a Batch job given its id); true when it succeeded or had already ended well. */
+  async runStandalone(jobId: string): Promise<boolean> {
+    // Batch retries the container; after its last attempt the job-state rule marks the job FAILED.
+    const message = { id: `standalone-${jobId}`, receiptHandle: '', body: '', receiveCount: 1 };
+    try {
+      await this.runJob(jobId, message);
+    } catch {
+      // recorded on the job by runJob
+    }
+    return (await this.s.jobs.get(jobId))?.status === 'SUCCEEDED';
+  }
+
   private async run(): Promise<void> {
     const wait = this.options.waitSeconds ?? 5;
+    let lastWork = Date.now();
     while (this.running) {
       try {
         await this.sweepDeadLetters();
         const messages = await this.s.queue.receive({ max: 1, waitSeconds: wait, visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS });
         for (const message of messages) await this.handle(message);
+        if (messages.length > 0) lastWork = Date.now();
+        else if (this.options.idleExitSeconds && Date.now() - lastWork > this.options.idleExitSeconds * 1000) this.running = false;
       } catch (error) {
         // The queue or table unreachable: back off, keep the process alive.
         this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
@@ -125,7 +147,7 @@ export class Worker {
   }
 
   /** Runs a job to its end, unless it already ended; a permanent error ends it FAILED, others are retried. */
-  private async runJob(jobId: string, message: QueueMessage): Promise<void> {
+  async runJob(jobId: string, message: QueueMessage): Promise<void> {
     const job = await this.s.jobs.start(jobId, this.id);
     if (!job) return; // finished already (a repeated message), or unknown
     const started = performance.now();

@@ -1,0 +1,21 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { services } from '../service/services.ts';
+import { Worker } from '../worker/worker.ts';
+
+interface BatchJobDetail {
+  jobName: string;
+  jobId: string;
+  status: string;
+  statusReason?: string;
+}
+
+/**
+ * AWS Batch job state changes (EventBridge): when a worker container stops, work it held comes back on the queue or,
+ * past the retry limit, sits in the dead-letter queue; the jobs of the latter are marked FAILED here, with the
+ * container's reason, even when no worker is left running to notice.
+ */
+export async function handler(event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>): Promise<void> {
+  const s = services();
+  s.log({ msg: 'batch worker stopped', jobName: event.detail.jobName, status: event.detail.status, reason: event.detail.statusReason });
+  await new Worker(s, { workerId: `sweeper-${event.detail.jobId}`, deadLetterSweepSeconds: 0 }).sweepDeadLetters();
+}

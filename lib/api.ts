@@ -1,0 +1,156 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { HttpApi, CfnStage, CorsHttpMethod, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RouteDefinition } from '../functions/api/http/route.ts';
+import { LAYER_PACKAGES } from '../layers/build-inference-layer.ts';
+import { grantObjectAccess } from './permissions.ts';
+import { Validations } from 'aws-cdk-lib';
+
+const root = join(import.meta.dirname, '..');
+
+/** Routes that run the model: their own function, with more memory (and so more CPU). */
+export const DETECTION_OPERATIONS = new Set(['detect', 'detectAnomaly', 'batchDetect']);
+
+export interface ApiProps {
+  routes: RouteDefinition[];
+  layer: lambda.ILayerVersion;
+  bucket: s3.Bucket;
+  table: dynamodb.TableV2;
+  queue: sqs.Queue;
+  deadLetterQueue: sqs.Queue;
+  bus: events.EventBus;
+  corsOrigins: string[];
+  defaultProject?: string;
+  /** Requests per second and burst, for the whole API. */
+  throttle: { rate: number; burst: number };
+  /** An existing OIDC issuer and audience for the JWT authorizer; else a Cognito user pool is created. */
+  jwt?: { issuer: string; audience: string[] };
+}
+
+/** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind a JWT authorizer. */
+export class Api extends Construct {
+  readonly httpApi: HttpApi;
+  readonly apiFunction: NodejsFunction;
+  readonly detectFunction: NodejsFunction;
+  readonly userPool?: cognito.UserPool;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const layer = props.layer;
+
+    const environment = {
+      FAULTLINE_BUCKET: props.bucket.bucketName,
+      FAULTLINE_TABLE: props.table.tableName,
+      FAULTLINE_QUEUE_URL: props.queue.queueUrl,
+      FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+      FAULTLINE_EVENT_BUS: props.bus.eventBusName,
+      ...(props.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: props.defaultProject } : {}),
+      // The bundle keeps models/ (manifests and the backbone) beside it; derived files go to /tmp, which a warm
+      // container keeps between invocations.
+      FAULTLINE_PROJECT_ROOT: '/var/task',
+      FAULTLINE_MODELS_DIR: '/var/task/models',
+      FAULTLINE_CACHE_DIR: '/tmp/faultline-cache',
+      FAULTLINE_MODEL_CACHE_DIR: '/tmp/faultline-models',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')));
+    const make = (name: string, memorySize: number, description: string) =>
+      new NodejsFunction(this, name, {
+        entry: join(root, 'functions', 'api', 'lambda.ts'),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        // x86_64: the layer carries the linux-x64 builds of onnxruntime and sharp that the tests check.
+        architecture: lambda.Architecture.X86_64,
+        memorySize,
+        timeout: Duration.seconds(29),
+        description,
+        layers: [layer],
+        environment,
+        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        tracing: lambda.Tracing.ACTIVE,
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node22',
+          minify: true,
+          sourceMap: true,
+          externalModules: LAYER_PACKAGES,
+          banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) => [
+              `mkdir -p ${output}/models`,
+              `cp ${join(root, 'models')}/*.json ${output}/models/`,
+              ...(backbone ? [`cp ${backbone}/*.onnx ${output}/models/`] : []),
+            ],
+          },
+        },
+      });
+    this.apiFunction = make('ApiFunction', 1024, 'Faultline API: projects, uploads, jobs, models, results');
+    this.detectFunction = make('DetectFunction', 3008, 'Faultline API: synchronous detection on CPU');
+    for (const fn of [this.apiFunction, this.detectFunction]) {
+      grantObjectAccess(fn, props.bucket, { write: true, delete: true });
+      props.table.grantReadWriteData(fn);
+      props.queue.grantSendMessages(fn);
+      props.bus.grantPutEventsTo(fn);
+    }
+
+    let authorizer: HttpJwtAuthorizer;
+    if (props.jwt) {
+      authorizer = new HttpJwtAuthorizer('Jwt', props.jwt.issuer, { jwtAudience: props.jwt.audience });
+    } else {
+      this.userPool = new cognito.UserPool(this, 'Users', {
+        selfSignUpEnabled: false,
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+        mfa: cognito.Mfa.OPTIONAL,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const client = this.userPool.addClient('Console', { authFlows: { userSrp: true }, generateSecret: false });
+      authorizer = new HttpJwtAuthorizer('Jwt', `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`, { jwtAudience: [client.userPoolClientId] });
+    }
+
+    this.httpApi = new HttpApi(this, 'Http', {
+      description: 'Faultline API',
+      corsPreflight: {
+        allowOrigins: props.corsOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const apiIntegration = new HttpLambdaIntegration('Api', this.apiFunction);
+    const detectIntegration = new HttpLambdaIntegration('Detect', this.detectFunction);
+    for (const route of props.routes) {
+      const added = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: DETECTION_OPERATIONS.has(route.operationId) ? detectIntegration : apiIntegration,
+        authorizer: route.public ? undefined : authorizer,
+      });
+      if (route.public) {
+        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health checks, the API description); it reveals no data` });
+      }
+    }
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
+    stage.defaultRouteSettings = { throttlingRateLimit: props.throttle.rate, throttlingBurstLimit: props.throttle.burst, detailedMetricsEnabled: true };
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', method: '$context.httpMethod', route: '$context.routeKey', status: '$context.status', latency: '$context.responseLatency', integrationError: '$context.integrationErrorMessage' }),
+    };
+  }
+}

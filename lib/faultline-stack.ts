@@ -1,0 +1,96 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { routes } from '../functions/api/routes/index.ts';
+import { Api } from './api.ts';
+import { InferenceLayer } from './inference-layer.ts';
+import { Messaging } from './messaging.ts';
+import { Monitoring } from './monitoring.ts';
+import { Storage } from './storage.ts';
+import { Workers } from './workers.ts';
+
+/** Deployment choices, from CDK context (cdk.json, or -c key=value); see the README's deployment section. */
+export interface FaultlineSettings {
+  /** 'production' (GPU workers, private subnets with NAT, data kept on deletion) or 'development' (CPU workers, no NAT). */
+  profile: 'production' | 'development';
+  workerInstanceTypes: string[];
+  spot: boolean;
+  maxvCpus: number;
+  maxWorkers: number;
+  corsOrigins: string[];
+  resultsRetentionDays: number;
+  defaultProject?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  throttleRate: number;
+  throttleBurst: number;
+}
+
+export function settingsFromContext(get: (key: string) => unknown): FaultlineSettings {
+  const profile = get('faultline:profile') === 'development' ? 'development' : 'production';
+  const list = (key: string, fallback: string[]) => {
+    const v = get(key);
+    return Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? v.split(',') : fallback;
+  };
+  const num = (key: string, fallback: number) => (get(key) === undefined ? fallback : Number(get(key)));
+  return {
+    profile,
+    workerInstanceTypes: list('faultline:workerInstanceTypes', profile === 'development' ? ['c6i.xlarge', 'c7i.xlarge'] : ['g5.xlarge', 'g6.xlarge']),
+    spot: String(get('faultline:spot') ?? 'false') === 'true',
+    maxvCpus: num('faultline:maxvCpus', 16),
+    maxWorkers: num('faultline:maxWorkers', 2),
+    corsOrigins: list('faultline:corsOrigins', ['*']),
+    resultsRetentionDays: num('faultline:resultsRetentionDays', 90),
+    defaultProject: (get('faultline:defaultProject') as string | undefined) || undefined,
+    jwtIssuer: (get('faultline:jwtIssuer') as string | undefined) || undefined,
+    jwtAudience: list('faultline:jwtAudience', []),
+    throttleRate: num('faultline:throttleRate', 50),
+    throttleBurst: num('faultline:throttleBurst', 100),
+  };
+}
+
+/** Faultline in one stack: storage, messaging, the HTTP API, the GPU workers, monitoring. */
+export class FaultlineStack extends Stack {
+  readonly storage: Storage;
+  readonly messaging: Messaging;
+  readonly api: Api;
+  readonly workers: Workers;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
+    super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
+    const production = settings.profile === 'production';
+    this.storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays, retain: production });
+    this.messaging = new Messaging(this, 'Messaging', { bucket: this.storage.bucket, maxReceives: 3, visibilityTimeout: Duration.minutes(15) });
+    const { layer } = new InferenceLayer(this, 'Inference');
+    const shared = { bucket: this.storage.bucket, table: this.storage.table, queue: this.messaging.queue, deadLetterQueue: this.messaging.deadLetterQueue, bus: this.messaging.bus };
+    this.api = new Api(this, 'Api', {
+      ...shared,
+      routes,
+      layer,
+      corsOrigins: settings.corsOrigins,
+      defaultProject: settings.defaultProject,
+      throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
+      jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
+    });
+    this.workers = new Workers(this, 'Workers', {
+      ...shared,
+      layer,
+      instanceTypes: settings.workerInstanceTypes,
+      gpu: production,
+      spot: settings.spot,
+      maxvCpus: settings.maxvCpus,
+      maxWorkers: settings.maxWorkers,
+      natGateways: production ? 1 : 0,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      httpApi: this.api.httpApi,
+      functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher],
+      queue: this.messaging.queue,
+      deadLetterQueue: this.messaging.deadLetterQueue,
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
+    if (this.api.userPool) new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+  }
+}

@@ -1,0 +1,44 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MessagingProps {
+  bucket: s3.Bucket;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceives: number;
+  /** Longest a worker holds a message without extending it (the worker extends it while it works). */
+  visibilityTimeout: Duration;
+}
+
+/** The work queue with its dead-letter queue, the bucket's notifications into it, and the event bus. */
+export class Messaging extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly bus: events.EventBus;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Work', {
+      visibilityTimeout: props.visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      receiveMessageWaitTime: Duration.seconds(20),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceives },
+    });
+    // The drop folder and uploaded training images: S3 tells the workers through the queue.
+    for (const prefix of ['inbox/', 'datasets/']) {
+      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix });
+    }
+    props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), { prefix: 'datasets/' });
+    this.bus = new events.EventBus(this, 'Events', { eventBusName: undefined });
+  }
+}

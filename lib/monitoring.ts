@@ -1,0 +1,43 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  httpApi: HttpApi;
+  functions: lambda.IFunction[];
+  queue: sqs.Queue;
+  deadLetterQueue: sqs.Queue;
+}
+
+/** Alarms on what needs a person (dead letters, errors, throttles, a stuck queue) and a dashboard of the same. */
+export class Monitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, name, { metric, threshold, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      this.alarms.push(a);
+      return a;
+    };
+    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Work failed past its retries: see the jobs marked FAILED, fix, then redrive');
+    alarm('QueueAge', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 1800, 'Work has waited 30 minutes: workers are not starting or keeping up');
+    alarm('Api5xx', props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'The API answered with server errors');
+    props.functions.forEach((fn, i) => {
+      alarm(`Errors${i}`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 5, `${fn.node.id}: invocation errors`);
+      alarm(`Throttles${i}`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `${fn.node.id}: throttled invocations`);
+    });
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: undefined });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'API requests and errors', left: [props.httpApi.metricCount(), props.httpApi.metricClientError(), props.httpApi.metricServerError()] }),
+      new cloudwatch.GraphWidget({ title: 'API latency (p50, p95)', left: [props.httpApi.metricLatency({ statistic: 'p50' }), props.httpApi.metricLatency({ statistic: 'p95' })] }),
+      new cloudwatch.GraphWidget({ title: 'Work queue', left: [props.queue.metricApproximateNumberOfMessagesVisible(), props.queue.metricApproximateAgeOfOldestMessage()], right: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible()] }),
+      new cloudwatch.GraphWidget({ title: 'Functions: duration p95', left: props.functions.map((fn) => fn.metricDuration({ statistic: 'p95' })) }),
+    );
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+}

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantObjectAccess } from './permissions.ts';
+
+const root = join(import.meta.dirname, '..');
+
+export interface WorkersProps {
+  /** onnxruntime-node and sharp: the dead-letter sweeper loads the worker's modules, which import them. */
+  layer: lambda.ILayerVersion;
+  bucket: s3.Bucket;
+  table: dynamodb.TableV2;
+  queue: sqs.Queue;
+  deadLetterQueue: sqs.Queue;
+  bus: events.EventBus;
+  /** GPU instance types (g5/g6 families by default); CPU types for a cheap development deployment. */
+  instanceTypes: string[];
+  gpu: boolean;
+  spot: boolean;
+  maxvCpus: number;
+  maxWorkers: number;
+  /** NAT gateways for private subnets; 0 puts workers in public subnets (development). */
+  natGateways: number;
+}
+
+/**
+ * The workers: an AWS Batch managed EC2 compute environment (minimum 0 vCPUs: nothing runs when idle), a job queue,
+ * and a job definition running the worker container (docker/worker.Dockerfile) with one GPU. A scheduled function
+ * starts workers when the work queue has messages; workers exit once the queue has been idle.
+ */
+export class Workers extends Construct {
+  readonly jobQueue: batch.JobQueue;
+  readonly jobDefinition: batch.EcsJobDefinition;
+  readonly computeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
+  readonly dispatcher: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: WorkersProps) {
+    super(scope, id);
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: props.natGateways,
+      subnetConfiguration:
+        props.natGateways > 0
+          ? [
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+              { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            ]
+          : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) } },
+    });
+    // Workers only call AWS APIs (S3, DynamoDB, SQS, EventBridge): nothing reaches them from outside.
+    const securityGroup = new ec2.SecurityGroup(this, 'WorkerSg', { vpc, allowAllOutbound: true, description: 'Faultline workers: outbound only' });
+
+    this.computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'Compute', {
+      vpc,
+      vpcSubnets: { subnetType: props.natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
+      securityGroups: [securityGroup],
+      instanceTypes: props.instanceTypes.map((t) => new ec2.InstanceType(t)),
+      useOptimalInstanceClasses: false,
+      minvCpus: 0,
+      maxvCpus: props.maxvCpus,
+      spot: props.spot,
+      images: props.gpu ? [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }] : undefined,
+      updateToLatestImageVersion: true,
+    });
+    this.jobQueue = new batch.JobQueue(this, 'Queue', { computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }] });
+
+    const jobRole = new iam.Role(this, 'JobRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    grantObjectAccess(jobRole, props.bucket, { write: true, delete: false });
+    props.table.grantReadWriteData(jobRole);
+    props.queue.grantConsumeMessages(jobRole);
+    props.queue.grantSendMessages(jobRole);
+    props.deadLetterQueue.grantConsumeMessages(jobRole);
+    props.bus.grantPutEventsTo(jobRole);
+
+    this.jobDefinition = new batch.EcsJobDefinition(this, 'Worker', {
+      retryAttempts: 2,
+      timeout: Duration.hours(6),
+      container: new batch.EcsEc2ContainerDefinition(this, 'Container', {
+        image: ecs.ContainerImage.fromAsset(root, { file: 'docker/worker.Dockerfile' }),
+        cpu: 4,
+        memory: Size.gibibytes(14),
+        gpu: props.gpu ? 1 : undefined,
+        jobRole,
+        logging: ecs.LogDriver.awsLogs({ streamPrefix: 'worker', logRetention: logs.RetentionDays.ONE_MONTH }),
+        environment: {
+          FAULTLINE_BUCKET: props.bucket.bucketName,
+          FAULTLINE_TABLE: props.table.tableName,
+          FAULTLINE_QUEUE_URL: props.queue.queueUrl,
+          FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+          FAULTLINE_EVENT_BUS: props.bus.eventBusName,
+          FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
+          FAULTLINE_IDLE_EXIT_SECONDS: '300',
+        },
+      }),
+    });
+
+    const fn = (name: string, entry: string, environment: Record<string, string>, description: string, layers: lambda.ILayerVersion[] = []) =>
+      new NodejsFunction(this, name, {
+        entry: join(root, 'functions', 'batch', entry),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.X86_64,
+        layers,
+        memorySize: 256,
+        timeout: Duration.seconds(60),
+        description,
+        environment: { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FAULTLINE_PROJECT_ROOT: '/var/task', FAULTLINE_CACHE_DIR: '/tmp/faultline-cache' },
+        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, externalModules: ['onnxruntime-node', 'sharp'], banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      });
+
+    this.dispatcher = fn(
+      'Dispatcher',
+      'dispatch-workers.ts',
+      { FAULTLINE_QUEUE_URL: props.queue.queueUrl, FAULTLINE_JOB_QUEUE: this.jobQueue.jobQueueArn, FAULTLINE_JOB_DEFINITION: this.jobDefinition.jobDefinitionArn, FAULTLINE_MAX_WORKERS: String(props.maxWorkers) },
+      'Starts Batch workers when the work queue has messages',
+    );
+    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.queue.queueArn] }));
+    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [this.jobQueue.jobQueueArn, `${this.jobDefinition.jobDefinitionArn.replace(/:\d+$/, '')}*`] }));
+    // ListJobs does not support resource-level permissions.
+    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:ListJobs'], resources: ['*'] }));
+    new events.Rule(this, 'DispatchSchedule', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new targets.LambdaFunction(this.dispatcher)] });
+
+    const sweeper = fn(
+      'WorkerStopped',
+      'on-worker-stopped.ts',
+      {
+        FAULTLINE_BUCKET: props.bucket.bucketName,
+        FAULTLINE_TABLE: props.table.tableName,
+        FAULTLINE_QUEUE_URL: props.queue.queueUrl,
+        FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+        FAULTLINE_EVENT_BUS: props.bus.eventBusName,
+      },
+      'Marks jobs FAILED when their messages reach the dead-letter queue after a worker stopped',
+      [props.layer],
+    );
+    props.table.grantReadWriteData(sweeper);
+    props.deadLetterQueue.grantConsumeMessages(sweeper);
+    props.bus.grantPutEventsTo(sweeper);
+    new events.Rule(this, 'WorkerStoppedRule', {
+      eventPattern: { source: ['aws.batch'], detailType: ['Batch Job State Change'], detail: { jobQueue: [this.jobQueue.jobQueueArn], status: ['FAILED', 'SUCCEEDED'] } },
+      targets: [new targets.LambdaFunction(sweeper)],
+    });
+  }
+}
