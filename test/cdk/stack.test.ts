@@ -1,0 +1,151 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/api/routes/index.ts';
+import { projectRoot } from '../../functions/engine/paths.ts';
+import { FaultlineStack, settingsFromContext } from '../../lib/faultline-stack.ts';
+import { acknowledgeNagFindings } from '../../lib/nag-suppressions.ts';
+import { buildInferenceLayer } from '../../layers/build-inference-layer.ts';
+
+const context = JSON.parse(readFileSync(join(projectRoot(), 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+function synth(overrides: Record<string, unknown> = {}) {
+  const app = new App({ context: { ...context, ...overrides } });
+  const stack = new FaultlineStack(app, 'Faultline', settingsFromContext((k) => app.node.tryGetContext(k)));
+  acknowledgeNagFindings(stack);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** Acknowledged rule ids on a construct and its ancestors. */
+function acknowledged(construct: IConstruct): Set<string> {
+  const ids = new Set<string>();
+  for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
+    for (const entry of c.node.metadata) {
+      if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) for (const k of Object.keys(entry.data as object)) ids.add(k.replace(/^AwsSolutions::/, ''));
+    }
+  }
+  return ids;
+}
+
+/** The synthesised template of the production profile, checked property by property. */
+describe('the CDK app', () => {
+  let stack: FaultlineStack;
+  let template: Template;
+  beforeAll(() => {
+    ({ stack, template } = synth());
+  });
+
+  it('routes every operation of the OpenAPI document, with JWT authorization except /health and /openapi.json', () => {
+    const cfnRoutes = template.findResources('AWS::ApiGatewayV2::Route');
+    const keys = Object.values(cfnRoutes).map((r) => r.Properties.RouteKey as string);
+    expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    for (const r of Object.values(cfnRoutes)) {
+      const open = ['GET /health', 'GET /openapi.json'].includes(r.Properties.RouteKey);
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'JWT');
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+  });
+
+  it('runs detection on its own function with more memory, both with the inference layer', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Layers: Match.anyValue() } }));
+    const byMemory = fns.map((f) => f.Properties.MemorySize).sort((a, b) => a - b);
+    expect(byMemory).toEqual(expect.arrayContaining([1024, 3008]));
+    for (const f of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+  });
+
+  it('keeps data private and encrypted: bucket and table', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90 })]) },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'gsi1' })],
+    });
+  });
+
+  it('sends inbox/ and datasets/ notifications to a queue with a dead-letter queue, alarmed', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 }, VisibilityTimeout: 900 });
+    const notifications = template.findResources('Custom::S3BucketNotifications');
+    const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
+    const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
+    expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('runs GPU workers on Batch that cost nothing when idle', () => {
+    template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
+      Type: 'managed',
+      ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['g5.xlarge', 'g6.xlarge'], Ec2Configuration: [{ ImageType: 'ECS_AL2_NVIDIA' }] }),
+    });
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({ ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]) }),
+      RetryStrategy: { Attempts: 2 },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] }) });
+  });
+
+  it('grants data access with named actions only', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        const actions: string[] = [statement.Action].flat();
+        for (const a of actions) if (/^(s3|dynamodb|sqs):/.test(a)) expect(a, JSON.stringify(statement)).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  it('passes cdk-nag AwsSolutions: every finding is acknowledged with a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const unexplained = report.violations.flatMap((v) =>
+      v.violatingResources.filter((r) => !acknowledged(stack.node.findAll().find((c) => c.node.path === r.constructPath) ?? stack).has(v.ruleName)).map((r) => `${v.ruleName} at ${r.constructPath}`),
+    );
+    expect(unexplained).toEqual([]);
+  });
+
+  it('has a cheaper development profile: CPU workers, no NAT gateway', () => {
+    const dev = synth({ 'faultline:profile': 'development' }).template;
+    dev.resourceCountIs('AWS::EC2::NatGateway', 0);
+    dev.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['c6i.xlarge', 'c7i.xlarge'] }) });
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+});
+
+describe('the inference layer and the worker image', () => {
+  beforeAll(() => {
+    if (!existsSync(join(projectRoot(), 'layers', 'inference'))) buildInferenceLayer();
+  });
+
+  it('holds the linux x86_64 binaries of onnxruntime-node and sharp, and no other platform', () => {
+    const modules = join(projectRoot(), 'layers', 'inference', 'nodejs', 'node_modules');
+    expect(existsSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node'))).toBe(true);
+    expect(readdirSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6'))).toEqual(['linux']);
+    expect(readdirSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux'))).toEqual(['x64']);
+    expect(readdirSync(join(modules, '@img', 'sharp-linux-x64', 'lib')).some((f) => f.endsWith('.node'))).toBe(true);
+    expect(readdirSync(join(modules, '@img', 'sharp-libvips-linux-x64', 'lib')).some((f) => f.startsWith('libvips'))).toBe(true);
+  });
+
+  it('describes the worker container exactly: pinned CUDA base, CUDA onnxruntime, non-root, the worker entry point', () => {
+    const dockerfile = readFileSync(join(projectRoot(), 'docker', 'worker.Dockerfile'), 'utf8');
+    const from = dockerfile.match(/^FROM (\S+)/m)![1];
+    expect(from).toMatch(/^nvidia\/cuda:\d+\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
+    expect(dockerfile).toContain('--onnxruntime-node-install=cuda12');
+    expect(dockerfile).toMatch(/^USER (?!root)\S+$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"functions\/worker\/main\.ts"\]$/m);
+    expect(dockerfile).not.toMatch(/:latest\b/);
+    const ignored = readFileSync(join(projectRoot(), '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.faultline', 'layers/inference']));
+  });
+});
