@@ -5,16 +5,13 @@ import { HttpApi, CfnStage, CorsHttpMethod, HttpMethod } from 'aws-cdk-lib/aws-a
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../functions/api/http/route.ts';
 import { LAYER_PACKAGES } from '../layers/build-inference-layer.ts';
+import type { DataPlane } from './data-plane.ts';
 import { grantObjectAccess } from './permissions.ts';
 import { Validations } from 'aws-cdk-lib';
 
@@ -23,14 +20,8 @@ const root = join(import.meta.dirname, '..');
 /** Routes that run the model: their own function, with more memory (and so more CPU). */
 export const DETECTION_OPERATIONS = new Set(['detect', 'detectAnomaly', 'batchDetect']);
 
-export interface ApiProps {
+export interface ApiProps extends DataPlane {
   routes: RouteDefinition[];
-  layer: lambda.ILayerVersion;
-  bucket: s3.Bucket;
-  table: dynamodb.TableV2;
-  queue: sqs.Queue;
-  deadLetterQueue: sqs.Queue;
-  bus: events.EventBus;
   corsOrigins: string[];
   defaultProject?: string;
   /** Requests per second and burst, for the whole API. */

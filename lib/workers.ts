@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -10,21 +9,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DataPlane } from './data-plane.ts';
 import { grantObjectAccess } from './permissions.ts';
 
 const root = join(import.meta.dirname, '..');
 
-export interface WorkersProps {
-  /** onnxruntime-node and sharp: the dead-letter sweeper loads the worker's modules, which import them. */
-  layer: lambda.ILayerVersion;
-  bucket: s3.Bucket;
-  table: dynamodb.TableV2;
-  queue: sqs.Queue;
-  deadLetterQueue: sqs.Queue;
-  bus: events.EventBus;
+export interface WorkersProps extends DataPlane {
   /** GPU instance types (g5/g6 families by default); CPU types for a cheap development deployment. */
   instanceTypes: string[];
   gpu: boolean;

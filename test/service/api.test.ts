@@ -11,18 +11,9 @@ import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { signWebhook } from '../../functions/service/adapters/event-publishers.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Upload paths, compatibility routes, webhooks and the OpenAPI document, against the local runtime. */
 describe.skipIf(!existsSync(cookie))('the API', () => {

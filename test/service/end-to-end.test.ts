@@ -8,18 +8,9 @@ import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The whole local service through HTTP and S3, as a user drives it. */
 describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
