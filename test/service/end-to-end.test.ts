@@ -109,6 +109,11 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
     const anomalous = await api(`/api/v1/projects/${projectId}/results?anomalous=true&limit=10`);
     const names = anomalous.body.items.filter((r: any) => r.batchId === 'belt 7').map((r: any) => r.source.name).sort();
     expect(names).toEqual(['belt 7/photo 0.jpg', 'belt 7/photo 2.jpg']);
+    // 'since' given to the second (no milliseconds) still includes results from within that second
+    const first = anomalous.body.items.find((r: any) => r.batchId === 'belt 7');
+    const since = await api(`/api/v1/projects/${projectId}/results?limit=100&since=${encodeURIComponent(first.createdAt.replace(/\.\d{3}Z$/, 'Z'))}`);
+    expect(since.body.items.map((r: any) => r.id)).toContain(first.id);
+    expect(since.body.items.every((r: any) => r.createdAt >= first.createdAt.slice(0, 19))).toBe(true);
     const json = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: 'faultline', Key: `results/${projectId}/belt 7/photo 0.json` }));
     expect(JSON.parse(await json.Body!.transformToString())).toMatchObject({ is_anomalous: true });
   });

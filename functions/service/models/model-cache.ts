@@ -8,6 +8,9 @@ import type { ObjectStore } from '../ports/object-store.ts';
 
 export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32'];
 
+/** How long an evicted model stays usable by requests already holding it (a detection takes well under a second). */
+const RELEASE_DELAY_MS = 60_000;
+
 export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
 
 /**
@@ -38,7 +41,8 @@ export class ModelCache {
     while (this.loaded.size > this.capacity) {
       const [oldest, detector] = this.loaded.entries().next().value!;
       this.loaded.delete(oldest);
-      detector.then((d) => d.release()).catch(() => {});
+      // Released later, not now: a request that took this detector a moment ago may still be using its sessions.
+      setTimeout(() => detector.then((d) => d.release()).catch(() => {}), RELEASE_DELAY_MS).unref();
     }
     return entry;
   }

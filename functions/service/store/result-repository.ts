@@ -30,7 +30,8 @@ export class ResultRepository extends TableRepository {
 
   /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
   async list(projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<{ items: DetectionRecord[]; cursor: string | null }> {
-    const since = filter.since ? `RESULT#${resultId(filter.since, '')}` : 'RESULT#';
+    // Normalised to milliseconds, so that a 'since' without them compares right against ids that have them.
+    const since = filter.since ? `RESULT#${resultId(new Date(filter.since).toISOString(), '')}` : 'RESULT#';
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
