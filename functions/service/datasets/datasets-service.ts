@@ -78,6 +78,8 @@ async function registerImage(s: Services, projectId: string, image: DatasetImage
  */
 export async function registerDatasetObject(s: Services, projectId: string, key: string): Promise<'registered' | 'already' | 'rejected' | 'gone'> {
   if (!(await s.projects.get(projectId))) return 'gone';
+  // Uploads through the API register their images themselves: no need to read the object again.
+  if (await s.images.has(projectId, key)) return 'already';
   const bytes = await s.objects.get(key);
   if (!bytes) return 'gone'; // deleted since the event was sent
   try {

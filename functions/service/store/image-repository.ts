@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
@@ -23,6 +23,11 @@ export class ImageRepository extends TableRepository {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async has(projectId: string, key: string): Promise<boolean> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.image(projectId, key), ProjectionExpression: 'pk' }));
+    return out.Item !== undefined;
   }
 
   /** false when it was not registered. */
