@@ -36,6 +36,7 @@ export class Api extends Construct {
   readonly apiFunction: NodejsFunction;
   readonly detectFunction: NodejsFunction;
   readonly userPool?: cognito.UserPool;
+  userPoolClientId?: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -109,7 +110,9 @@ export class Api extends Construct {
         mfa: cognito.Mfa.OPTIONAL,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const client = this.userPool.addClient('Console', { authFlows: { userSrp: true }, generateSecret: false });
+      // SRP for the console; password auth so that the AWS CLI can get a token (README, "The first image").
+      const client = this.userPool.addClient('Console', { authFlows: { userSrp: true, userPassword: true }, generateSecret: false });
+      this.userPoolClientId = client.userPoolClientId;
       authorizer = new HttpJwtAuthorizer('Jwt', `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`, { jwtAudience: [client.userPoolClientId] });
     }
 

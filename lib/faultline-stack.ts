@@ -92,5 +92,6 @@ export class FaultlineStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     if (this.api.userPool) new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    if (this.api.userPoolClientId) new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClientId });
   }
 }

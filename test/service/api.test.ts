@@ -116,7 +116,7 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
 
     const hook = await waitFor('webhooks', async () => (received.some((r) => r.event === 'Detection Completed') ? received : undefined));
     for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
-    expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Job Succeeded', 'Detection Completed']));
+    expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']));
   });
 
   it('serves an OpenAPI 3.1 document with every route, and the docs page', async () => {

@@ -85,6 +85,10 @@ export async function runTraining(s: Services, job: Job, report: ProgressReporte
     createdAt: new Date().toISOString(),
   });
   // A newly trained model is what the user asked for: it becomes the active one.
-  await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version });
+  const updated = await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version });
+  await s.events.publish(
+    { type: 'Model Activated', projectId: job.projectId, detail: { version: stored.version, label: stored.label, jobId: job.id } },
+    updated?.webhookUrl ? { url: updated.webhookUrl, secret: updated.webhookSecret } : undefined,
+  );
   return { modelVersion: stored.version, bankRows: stored.bankRows, trainImages: stored.trainImages, skipped: training.skipped.length, trainingMs: stored.trainingMs };
 }
