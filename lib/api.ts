@@ -2,9 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { HttpApi, CfnStage, CorsHttpMethod, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -36,6 +37,7 @@ export class Api extends Construct {
   readonly apiFunction: NodejsFunction;
   readonly detectFunction: NodejsFunction;
   readonly userPool?: cognito.UserPool;
+  readonly authorizerFunction: NodejsFunction;
   userPoolClientId?: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -100,9 +102,10 @@ export class Api extends Construct {
       props.bus.grantPutEventsTo(fn);
     }
 
-    let authorizer: HttpJwtAuthorizer;
+    let issuer: string;
+    let audience: string[];
     if (props.jwt) {
-      authorizer = new HttpJwtAuthorizer('Jwt', props.jwt.issuer, { jwtAudience: props.jwt.audience });
+      ({ issuer, audience } = props.jwt);
     } else {
       this.userPool = new cognito.UserPool(this, 'Users', {
         selfSignUpEnabled: false,
@@ -113,8 +116,28 @@ export class Api extends Construct {
       // SRP for the console; password auth so that the AWS CLI can get a token (README, "The first image").
       const client = this.userPool.addClient('Console', { authFlows: { userSrp: true, userPassword: true }, generateSecret: false });
       this.userPoolClientId = client.userPoolClientId;
-      authorizer = new HttpJwtAuthorizer('Jwt', `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`, { jwtAudience: [client.userPoolClientId] });
+      issuer = `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
+      audience = [client.userPoolClientId];
     }
+    // People send a JWT (Authorization: Bearer), machines an API key (x-api-key): one Lambda authorizer takes either.
+    this.authorizerFunction = new NodejsFunction(this, 'Authorizer', {
+      entry: join(root, 'functions', 'auth', 'authorizer.ts'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      description: 'Faultline API: JWT or API key',
+      environment: { FAULTLINE_TABLE: props.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      logGroup: new logs.LogGroup(this, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    this.authorizerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }));
+    const authorizer = new HttpLambdaAuthorizer('JwtOrApiKey', this.authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      // Either header may carry the credential, so no single identity source; results are not cached.
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
 
     this.httpApi = new HttpApi(this, 'Http', {
       description: 'Faultline API',

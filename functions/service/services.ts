@@ -12,6 +12,7 @@ import { ModelCache } from './models/model-cache.ts';
 import type { EventPublisher } from './ports/event-publisher.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
+import { ApiKeyRepository } from './store/api-key-repository.ts';
 import { ImageRepository } from './store/image-repository.ts';
 import { JobRepository } from './store/job-repository.ts';
 import { ModelRepository } from './store/model-repository.ts';
@@ -32,6 +33,7 @@ export interface Services {
   jobs: JobRepository;
   models: ModelRepository;
   results: ResultRepository;
+  apiKeys: ApiKeyRepository;
   modelCache: ModelCache;
 }
 
@@ -63,6 +65,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     jobs: new JobRepository(db, table),
     models: new ModelRepository(db, table),
     results: new ResultRepository(db, table),
+    apiKeys: new ApiKeyRepository(db, table),
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
   };
 }

@@ -39,14 +39,16 @@ describe('the CDK app', () => {
     ({ stack, template } = synth());
   });
 
-  it('routes every operation of the OpenAPI document, with JWT authorization except /health and /openapi.json', () => {
+  it('routes every operation of the OpenAPI document, behind the JWT-or-API-key authorizer except /health and /openapi.json', () => {
     const cfnRoutes = template.findResources('AWS::ApiGatewayV2::Route');
     const keys = Object.values(cfnRoutes).map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
     for (const r of Object.values(cfnRoutes)) {
       const open = ['GET /health', 'GET /openapi.json'].includes(r.Properties.RouteKey);
-      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'JWT');
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'CUSTOM');
     }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0', AuthorizerResultTtlInSeconds: 0 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULTLINE_JWT_ISSUER: Match.anyValue(), FAULTLINE_JWT_AUDIENCE: Match.anyValue() }) } });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
   });
 

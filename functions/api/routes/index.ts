@@ -1,4 +1,5 @@
 import type { RouteDefinition } from '../http/route.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 import { compatibilityRoutes } from './compatibility.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
@@ -13,5 +14,6 @@ export const routes: RouteDefinition[] = [
   ...trainingRoutes,
   ...detectionRoutes,
   ...compatibilityRoutes,
+  ...apiKeyRoutes,
   ...metaRoutes(() => routes),
 ] as RouteDefinition[];

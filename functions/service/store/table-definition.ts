@@ -13,6 +13,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   (result ids start with their creation time, so they sort by it)
  *   JOB#{id}                   JOB                             JOBS#{projectId}             {createdAt}#{id}
  *   IDEMPOTENCY#{key}          IDEMPOTENCY
+ *   APIKEY#{sha256}            APIKEY                          APIKEYS                      {createdAt}#{id}
  */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {

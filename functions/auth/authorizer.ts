@@ -1,0 +1,72 @@
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { z } from 'zod';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { verifyApiKey } from '../service/auth/api-keys-service.ts';
+import type { Services } from '../service/services.ts';
+import { ApiKeyRepository } from '../service/store/api-key-repository.ts';
+
+export interface Principal {
+  kind: 'user' | 'api-key';
+  id: string;
+}
+
+const settings = () =>
+  z
+    .object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1) })
+    .parse(process.env);
+
+let verifier: ReturnType<typeof JwtVerifier.create> | undefined;
+let keys: Pick<Services, 'apiKeys'> | undefined;
+
+/** Only the key table: the authorizer runs on every request and loads nothing of the engine. */
+function keyStore(): Pick<Services, 'apiKeys'> {
+  keys ??= {
+    apiKeys: new ApiKeyRepository(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.FAULTLINE_DYNAMODB_ENDPOINT })),
+      z.string().min(3).parse(process.env.FAULTLINE_TABLE),
+    ),
+  };
+  return keys;
+}
+
+/** For the local runtime and tests: the key store to use instead of one built from the environment. */
+export function useKeyStore(store: Pick<Services, 'apiKeys'> | undefined): void {
+  keys = store;
+}
+
+/** The verifier for the deployment's issuer; tests hand it a key set instead of fetching one. */
+export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
+  if (!verifier) {
+    const { FAULTLINE_JWT_ISSUER, FAULTLINE_JWT_AUDIENCE } = settings();
+    verifier = JwtVerifier.create({ issuer: FAULTLINE_JWT_ISSUER, audience: FAULTLINE_JWT_AUDIENCE.split(','), jwksUri: `${FAULTLINE_JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json` });
+  }
+  return verifier;
+}
+
+/** Who is calling: a person with a JWT (Authorization: Bearer) or a machine with an API key (x-api-key). */
+export async function authenticate(headers: Record<string, string | undefined>): Promise<Principal | undefined> {
+  const apiKey = headers['x-api-key'];
+  if (apiKey) {
+    const key = await verifyApiKey(keyStore(), apiKey);
+    return key ? { kind: 'api-key', id: key.id } : undefined;
+  }
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!bearer) return undefined;
+  try {
+    const payload = await jwtVerifier().verify(bearer);
+    return { kind: 'user', id: String(payload.sub) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The HTTP API's Lambda authorizer (payload 2.0, simple responses) for every route but /health and /openapi.json:
+ * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403).
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<{ principal: string; kind: string }>> {
+  const principal = await authenticate(event.headers ?? {});
+  return principal ? { isAuthorized: true, context: { principal: principal.id, kind: principal.kind } } : { isAuthorized: false, context: { principal: '', kind: '' } };
+}
