@@ -25,6 +25,7 @@ export interface ApiProps extends DataPlane {
   routes: RouteDefinition[];
   corsOrigins: string[];
   defaultProject?: string;
+  resultsRetentionDays: number;
   /** Requests per second and burst, for the whole API. */
   throttle: { rate: number; burst: number };
   /** An existing OIDC issuer and audience for the JWT authorizer; else a Cognito user pool is created. */
@@ -51,6 +52,7 @@ export class Api extends Construct {
       FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
       FAULTLINE_EVENT_BUS: props.bus.eventBusName,
       ...(props.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: props.defaultProject } : {}),
+      FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
       // The bundle keeps models/ (manifests and the backbone) beside it; derived files go to /tmp, which a warm
       // container keeps between invocations.
       FAULTLINE_PROJECT_ROOT: '/var/task',

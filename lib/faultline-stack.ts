@@ -69,6 +69,7 @@ export class FaultlineStack extends Stack {
       layer,
       corsOrigins: settings.corsOrigins,
       defaultProject: settings.defaultProject,
+      resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
       jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
     });
@@ -81,6 +82,7 @@ export class FaultlineStack extends Stack {
       maxvCpus: settings.maxvCpus,
       maxWorkers: settings.maxWorkers,
       natGateways: production ? 1 : 0,
+      resultsRetentionDays: settings.resultsRetentionDays,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,

@@ -24,6 +24,7 @@ export interface WorkersProps extends DataPlane {
   maxWorkers: number;
   /** NAT gateways for private subnets; 0 puts workers in public subnets (development). */
   natGateways: number;
+  resultsRetentionDays: number;
 }
 
 /**
@@ -94,6 +95,7 @@ export class Workers extends Construct {
           FAULTLINE_EVENT_BUS: props.bus.eventBusName,
           FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
           FAULTLINE_IDLE_EXIT_SECONDS: '300',
+          FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
         },
       }),
     });

@@ -22,6 +22,8 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_PRESIGN_SECONDS: positiveInt(900),
   FAULTLINE_MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   FAULTLINE_MAX_FILES: positiveInt(50),
+  /** Days a stored detection is kept in the table (DynamoDB TTL; the bucket's lifecycle matches); 0 keeps it. */
+  FAULTLINE_RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   FAULTLINE_MAX_RECEIVES: positiveInt(3),
   FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),
   /** Endpoints of S3-, DynamoDB- and SQS-compatible servers (the local stand-ins); unset in AWS. */

@@ -51,6 +51,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
   const sqs = new SQSClient({ region, endpoint: config.FAULTLINE_SQS_ENDPOINT });
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
+  const results = new ResultRepository(db, table);
+  results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log) : new LogEventPublisher(log);
   return {
     config,
@@ -64,7 +66,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     images: new ImageRepository(db, table),
     jobs: new JobRepository(db, table),
     models: new ModelRepository(db, table),
-    results: new ResultRepository(db, table),
+    results,
     apiKeys: new ApiKeyRepository(db, table),
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
   };

@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../functions/service/store/table-definition.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
@@ -114,6 +116,9 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
     const since = await api(`/api/v1/projects/${projectId}/results?limit=100&since=${encodeURIComponent(first.createdAt.replace(/\.\d{3}Z$/, 'Z'))}`);
     expect(since.body.items.map((r: any) => r.id)).toContain(first.id);
     expect(since.body.items.every((r: any) => r.createdAt >= first.createdAt.slice(0, 19))).toBe(true);
+    // stored results expire through the table's TTL after the retention period (90 days by default)
+    const item = await runtime.services.db.send(new GetCommand({ TableName: 'faultline', Key: keys.result(projectId, first.id) }));
+    expect(item.Item?.expiresAt).toBe(Math.floor(Date.parse(first.createdAt) / 1000) + 90 * 86_400);
     const json = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: 'faultline', Key: `results/${projectId}/belt 7/photo 0.json` }));
     expect(JSON.parse(await json.Body!.transformToString())).toMatchObject({ is_anomalous: true });
   });

@@ -9,9 +9,12 @@ export interface ResultFilter {
   since?: string;
 }
 
-const toRecord = (item: Record<string, unknown>): DetectionRecord => stripKeys<DetectionRecord>(item, 'anomalous');
+const toRecord = (item: Record<string, unknown>): DetectionRecord => stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
 
 export class ResultRepository extends TableRepository {
+  /** Days before the table's TTL removes a result; 0 keeps results. */
+  retentionDays = 0;
+
   /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
   async put(record: DetectionRecord): Promise<void> {
     await this.db.send(
@@ -22,6 +25,7 @@ export class ResultRepository extends TableRepository {
           gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
           gsi1sk: record.id,
           anomalous: record.result.is_anomalous,
+          ...(this.retentionDays > 0 ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 } : {}),
           ...record,
         },
       }),
