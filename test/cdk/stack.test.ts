@@ -147,6 +147,12 @@ describe('the inference layer and the worker image', () => {
     expect(dockerfile).toMatch(/^USER (?!root)\S+$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"functions\/worker\/main\.ts"\]$/m);
     expect(dockerfile).not.toMatch(/:latest\b/);
+    // hadolint is not among this machine's packages: the rules of it that apply here, checked directly
+    expect(dockerfile).toMatch(/^SHELL \["\/bin\/bash", "-o", "pipefail", "-c"\]$/m); // DL4006: pipes fail
+    expect(dockerfile).toContain('apt-get install -y --no-install-recommends'); // DL3015
+    expect(dockerfile).toContain('rm -rf /var/lib/apt/lists/*'); // DL3009
+    expect(dockerfile).not.toMatch(/^RUN cd /m); // DL3003: WORKDIR, not cd
+    expect(dockerfile).toMatch(/^WORKDIR \/\S+$/m);
     const ignored = readFileSync(join(projectRoot(), '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.faultline', 'layers/inference']));
   });
