@@ -26,7 +26,8 @@ const stats = (xs: number[]) => ({ p50: Number(quantile(xs, 0.5).toFixed(1)), p9
 const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
 const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1' }), silentLog);
 try {
-  const api = async (path: string, init?: RequestInit) => (await fetch(`${runtime.url}${path}`, init)).json() as Promise<any>;
+  const auth = { 'x-api-key': runtime.apiKey ?? '' };
+  const api = async (path: string, init?: RequestInit) => (await fetch(`${runtime.url}${path}`, { ...init, headers: { ...auth, ...(init?.headers as Record<string, string>) } })).json() as Promise<any>;
   const project = await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
   const form = new FormData();
   const trainDir = join(cookie, 'train', 'good');
@@ -57,7 +58,7 @@ try {
       body.append('file', new Blob([image], { type: 'image/jpeg' }), 'anomaly-1.jpg');
       body.append('return_visualizations', String(visualisations));
       const t = performance.now();
-      const response = await fetch(`${runtime.url}/api/v1/projects/${project.id}/detect`, { method: 'POST', body });
+      const response = await fetch(`${runtime.url}/api/v1/projects/${project.id}/detect`, { method: 'POST', body, headers: auth });
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error(`detect answered ${response.status}`);
       if (i >= 5) times.push(performance.now() - t); // the first five warm up

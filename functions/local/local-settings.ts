@@ -19,6 +19,8 @@ export const localSettingsSchema = z
     FAULTLINE_VISIBILITY_SECONDS: z.coerce.number().int().min(1).max(43200).default(120),
     FAULTLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
     FAULTLINE_ACCESS_LOG: z.enum(['true', 'false']).default('true'),
+    /** 'api-key': every route but /health, /openapi.json and /docs needs the key; 'none' for a trusted network. */
+    FAULTLINE_AUTH: z.enum(['api-key', 'none']).default('api-key'),
   })
   .transform((e) => ({
     host: e.FAULTLINE_HOST,
@@ -35,6 +37,7 @@ export const localSettingsSchema = z
     visibilitySeconds: e.FAULTLINE_VISIBILITY_SECONDS,
     maxBodyBytes: e.FAULTLINE_MAX_BODY_BYTES,
     accessLog: e.FAULTLINE_ACCESS_LOG === 'true',
+    auth: e.FAULTLINE_AUTH,
   }));
 
 export type LocalSettings = z.output<typeof localSettingsSchema>;

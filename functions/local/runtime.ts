@@ -10,6 +10,7 @@ import { createServices, type Services, useServices } from '../service/services.
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey, Worker } from '../worker/worker.ts';
 import { startHttpServer } from './http-server.ts';
+import { localApiKey, requireApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { startStandIns } from './stand-ins.ts';
 import { staticFiles } from './static-files.ts';
@@ -19,6 +20,8 @@ export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
 
 export interface LocalRuntime {
   url: string;
+  /** The key to send as x-api-key; undefined when FAULTLINE_AUTH=none. */
+  apiKey?: string;
   s3Endpoint: string;
   dataDir: string;
   services: Services;
@@ -77,11 +80,15 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   };
 
   await recoverUnfinishedWork(services, settings.bucket, log);
+  const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
 
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
-    routes: routes.map((r) => ({ method: r.method, path: r.path, handler: lambdaHandler(r, () => services) })),
+    routes: routes.map((r) => {
+      const handler = lambdaHandler(r, () => services);
+      return { method: r.method, path: r.path, handler: apiKey && !r.public ? requireApiKey(services, handler) : handler };
+    }),
     maxBodyBytes: settings.maxBodyBytes,
     fallback: staticFiles(),
     log: settings.accessLog ? log : undefined,
@@ -93,6 +100,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   let stopped = false;
   return {
     url: http.url,
+    apiKey,
     s3Endpoint: standIns.endpoints.s3,
     dataDir,
     services,

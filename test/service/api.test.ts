@@ -23,7 +23,7 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
   const received: { body: string; signature: string; event: string }[] = [];
   let project: { id: string; webhookSecret: string };
   const api = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${runtime.url}${path}`, init);
+    const response = await fetch(`${runtime.url}${path}`, { ...init, headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) } });
     return { status: response.status, body: (await response.json()) as any };
   };
 
@@ -117,6 +117,25 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const hook = await waitFor('webhooks', async () => (received.some((r) => r.event === 'Detection Completed') ? received : undefined));
     for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
     expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']));
+  });
+
+  it('requires the API key on every route but /health and /openapi.json', async () => {
+    const none = await fetch(`${runtime.url}/api/v1/projects`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    const wrong = await fetch(`${runtime.url}/api/v1/projects/${project.id}`, { headers: { 'x-api-key': `${runtime.apiKey!.slice(0, -2)}xx` } });
+    expect(wrong.status).toBe(401);
+    expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
+    expect((await fetch(`${runtime.url}/openapi.json`)).status).toBe(200);
+    // the key is kept for the next start, readable by this user only
+    const { mode } = await import('node:fs').then((fs) => fs.statSync(join(dataDir, 'api-key')));
+    expect(mode & 0o077).toBe(0);
+    // a second key works too, and stops working once revoked
+    const created = await api('/api/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'scanner' }) });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(200);
+    expect((await fetch(`${runtime.url}/api/v1/api-keys/${created.body.id}`, { method: 'DELETE', headers: { 'x-api-key': runtime.apiKey! } })).status).toBe(204);
+    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(401);
   });
 
   it('serves an OpenAPI 3.1 document with every route, and the docs page', async () => {

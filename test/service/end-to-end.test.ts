@@ -25,7 +25,7 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
     const settings = loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' });
     runtime = await startLocalRuntime(settings, silentLog);
     api = async (path, init) => {
-      const response = await fetch(`${runtime.url}${path}`, init);
+      const response = await fetch(`${runtime.url}${path}`, { ...init, headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) } });
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     };

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createApiKey, verifyApiKey } from '../service/auth/api-keys-service.ts';
+import type { Services } from '../service/services.ts';
+import type { ApiHandler } from './http-server.ts';
+
+/**
+ * The local runtime's key: made at first start, kept in DATA_DIR/api-key (readable by this user only) so that it can
+ * be printed at every start. It is an ordinary API key: revoking it through the API makes the next start mint another.
+ */
+export async function localApiKey(s: Services, dataDir: string): Promise<string> {
+  const file = join(dataDir, 'api-key');
+  if (existsSync(file)) {
+    const secret = (await readFile(file, 'utf8')).trim();
+    if (await verifyApiKey(s, secret)) return secret;
+  }
+  const { key } = await createApiKey(s, 'local runtime');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+const unauthorized = (requestId: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: 401,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'ApiKey header="x-api-key"', 'x-request-id': requestId },
+  body: JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'send a valid API key in the x-api-key header (npm start prints it; it is also in the data folder, file api-key)', requestId } }),
+});
+
+/**
+ * What API Gateway's authorizer does in AWS, locally: the handler runs only for a request with a live API key. Keys
+ * are looked up by their SHA-256, so no secret is compared byte by byte.
+ */
+export function requireApiKey(s: Services, handler: ApiHandler): ApiHandler {
+  return async (event, context) => {
+    const key = event.headers?.['x-api-key'];
+    if (!key || !(await verifyApiKey(s, key))) return unauthorized(event.requestContext?.requestId ?? 'unknown');
+    return handler(event, context);
+  };
+}
