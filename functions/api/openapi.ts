@@ -6,17 +6,22 @@ import type { RouteDefinition } from './http/route.ts';
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request (the body says what is wrong)',
+  401: 'No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer)',
+  403: 'The credentials do not allow this (a key scoped to projects, a person who is not an administrator)',
   404: 'Not found',
   409: 'Conflict with the current state (e.g. no trained model, training already running)',
   413: 'Too large (image size, file count)',
   415: 'Unsupported media type',
   422: 'The image cannot be used (corrupt, too small)',
+  429: 'Too many requests: slow down (Retry-After says when)',
   500: 'Internal error',
 };
 
 /** The OpenAPI 3.1 document, made from the same route definitions and zod schemas that validate requests. */
 export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): Record<string, unknown> {
   const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key (machine clients)' });
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the deployment’s user pool (people; AWS only)' });
   for (const route of routes) {
     const body = route.body
       ? 'json' in route.body
@@ -37,7 +42,7 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
             },
           }
       : undefined;
-    const errors = [...new Set([400, ...(route.errors ?? []), 500])];
+    const errors = [...new Set([400, ...(route.public ? [] : [401, 429]), ...(route.admin ? [403] : []), ...(route.errors ?? []), 500])].sort();
     registry.registerPath({
       method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
       path: route.path,
@@ -45,6 +50,7 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
       summary: route.summary,
       description: route.description,
       tags: route.tags,
+      security: route.public ? [] : [{ apiKey: [] }, { bearer: [] }],
       request: { params: route.params, query: route.query, body },
       responses: {
         [route.success.status]: { description: route.success.description, content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined },

@@ -3,18 +3,14 @@ import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { verifyApiKey } from '../service/auth/api-keys-service.ts';
+import { keyPrincipal, verifyApiKey } from '../service/auth/api-keys-service.ts';
+import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
 import { ApiKeyRepository } from '../service/store/api-key-repository.ts';
 
-export interface Principal {
-  kind: 'user' | 'api-key';
-  id: string;
-}
-
 const settings = () =>
   z
-    .object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1) })
+    .object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1), FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins') })
     .parse(process.env);
 
 let verifier: ReturnType<typeof JwtVerifier.create> | undefined;
@@ -50,13 +46,15 @@ export async function authenticate(headers: Record<string, string | undefined>):
   const apiKey = headers['x-api-key'];
   if (apiKey) {
     const key = await verifyApiKey(keyStore(), apiKey);
-    return key ? { kind: 'api-key', id: key.id } : undefined;
+    return key ? keyPrincipal(key) : undefined;
   }
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!bearer) return undefined;
   try {
     const payload = await jwtVerifier().verify(bearer);
-    return { kind: 'user', id: String(payload.sub) };
+    const groups = payload['cognito:groups'];
+    const admin = Array.isArray(groups) && groups.includes(settings().FAULTLINE_ADMIN_GROUP);
+    return { kind: 'user', subject: `user:${String(payload.sub)}`, admin, projectIds: null };
   } catch {
     return undefined;
   }
@@ -64,9 +62,10 @@ export async function authenticate(headers: Record<string, string | undefined>):
 
 /**
  * The HTTP API's Lambda authorizer (payload 2.0, simple responses) for every route but /health and /openapi.json:
- * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403).
+ * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403). The context
+ * tells the handlers who is calling, so that each sees only the caller's projects.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<{ principal: string; kind: string }>> {
+export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   const principal = await authenticate(event.headers ?? {});
-  return principal ? { isAuthorized: true, context: { principal: principal.id, kind: principal.kind } } : { isAuthorized: false, context: { principal: '', kind: '' } };
+  return principal ? { isAuthorized: true, context: toAuthorizerContext(principal) } : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };
 }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createApiKey, verifyApiKey } from '../service/auth/api-keys-service.ts';
+import { keyPrincipal, mintApiKey, verifyApiKey } from '../service/auth/api-keys-service.ts';
+import { toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
 import type { ApiHandler } from './http-server.ts';
 
@@ -14,9 +15,9 @@ export async function localApiKey(s: Services, dataDir: string): Promise<string>
   const file = join(dataDir, 'api-key');
   if (existsSync(file)) {
     const secret = (await readFile(file, 'utf8')).trim();
-    if (await verifyApiKey(s, secret)) return secret;
+    if ((await verifyApiKey(s, secret))?.admin) return secret;
   }
-  const { key } = await createApiKey(s, 'local runtime');
+  const { key } = await mintApiKey(s, { name: 'local runtime', createdBy: 'local', admin: true, projectIds: null });
   await writeFile(file, `${key}\n`, { mode: 0o600 });
   return key;
 }
@@ -28,13 +29,16 @@ const unauthorized = (requestId: string): APIGatewayProxyStructuredResultV2 => (
 });
 
 /**
- * What API Gateway's authorizer does in AWS, locally: the handler runs only for a request with a live API key. Keys
- * are looked up by their SHA-256, so no secret is compared byte by byte.
+ * What API Gateway's authorizer does in AWS, locally: the handler runs only for a request with a live API key, and
+ * sees who sent it in the same authorizer context. Keys are looked up by their SHA-256, so no secret is compared
+ * byte by byte (the timing of the lookup tells nothing about the secret).
  */
 export function requireApiKey(s: Services, handler: ApiHandler): ApiHandler {
   return async (event, context) => {
-    const key = event.headers?.['x-api-key'];
-    if (!key || !(await verifyApiKey(s, key))) return unauthorized(event.requestContext?.requestId ?? 'unknown');
-    return handler(event, context);
+    const secret = event.headers?.['x-api-key'];
+    const key = secret ? await verifyApiKey(s, secret) : undefined;
+    if (!key) return unauthorized(event.requestContext?.requestId ?? 'unknown');
+    const authorizer = { lambda: toAuthorizerContext(keyPrincipal(key)) };
+    return handler({ ...event, requestContext: { ...event.requestContext, authorizer } as typeof event.requestContext }, context);
   };
 }

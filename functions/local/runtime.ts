@@ -65,6 +65,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_MODEL_CACHE_DIR: join(dataDir, 'model-cache'),
     FAULTLINE_MAX_RECEIVES: String(settings.maxReceives),
     FAULTLINE_VISIBILITY_SECONDS: String(settings.visibilitySeconds),
+    FAULTLINE_AUTH: settings.auth,
     ...(settings.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: settings.defaultProject } : {}),
   });
   const services = createServices(loadServiceConfig(), log);

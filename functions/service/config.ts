@@ -26,6 +26,8 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   FAULTLINE_MAX_RECEIVES: positiveInt(3),
   FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),
+  /** 'none' only in the local runtime on a trusted network: a request without credentials acts as administrator. */
+  FAULTLINE_AUTH: z.enum(['authorizer', 'api-key', 'none']).default('authorizer'),
   /** Endpoints of S3-, DynamoDB- and SQS-compatible servers (the local stand-ins); unset in AWS. */
   FAULTLINE_S3_ENDPOINT: z.url().optional(),
   FAULTLINE_DYNAMODB_ENDPOINT: z.url().optional(),

@@ -4,6 +4,8 @@
  */
 export type ServiceErrorCode =
   | 'VALIDATION_FAILED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'PROJECT_NOT_FOUND'
   | 'MODEL_NOT_FOUND'
@@ -20,6 +22,8 @@ export type ServiceErrorCode =
 
 const STATUS: Record<ServiceErrorCode, number> = {
   VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   PROJECT_NOT_FOUND: 404,
   MODEL_NOT_FOUND: 404,

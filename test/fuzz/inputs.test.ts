@@ -15,7 +15,7 @@ import type { Services } from '../../functions/service/services.ts';
  */
 const reached: string[] = [];
 const services = {
-  config: loadServiceConfig({ FAULTLINE_QUEUE_URL: 'http://127.0.0.1:1/queue' }),
+  config: loadServiceConfig({ FAULTLINE_QUEUE_URL: 'http://127.0.0.1:1/queue', FAULTLINE_AUTH: 'none' }),
   log: silentLog,
   projects: new Proxy({}, { get: (_, name) => async () => reached.push(`projects.${String(name)}`) && undefined }),
 } as unknown as Services;

@@ -131,7 +131,7 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const { mode } = await import('node:fs').then((fs) => fs.statSync(join(dataDir, 'api-key')));
     expect(mode & 0o077).toBe(0);
     // a second key works too, and stops working once revoked
-    const created = await api('/api/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'scanner' }) });
+    const created = await api('/api/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'scanner', projectIds: [project.id] }) });
     expect(created.status).toBe(201);
     expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(200);
     expect((await fetch(`${runtime.url}/api/v1/api-keys/${created.body.id}`, { method: 'DELETE', headers: { 'x-api-key': runtime.apiKey! } })).status).toBe(204);

@@ -7,6 +7,7 @@ import { sharedDir } from '../../functions/engine/paths.ts';
 import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
+import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { createProject } from '../../functions/service/projects/projects-service.ts';
 import type { Services } from '../../functions/service/services.ts';
@@ -49,7 +50,7 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     });
     runtime = await startLocalRuntime(settings, silentLog);
     s = runtime.services;
-    const project = await createProject(s, { name: 'jobs', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 });
+    const project = await createProject(s, { name: 'jobs', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 }, LOCAL_ADMIN);
     projectId = project.id;
     const train = join(cookie, 'train', 'good');
     const files = await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })));

@@ -2,6 +2,9 @@ import middy from '@middy/core';
 import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { fromAuthorizerContext, LOCAL_ADMIN, type Principal, requireAdmin } from '../../service/auth/principal.ts';
+import { ServiceError } from '../../service/errors.ts';
+import { requireProject } from '../../service/projects/projects-service.ts';
 import type { Services } from '../../service/services.ts';
 import { HttpError, RequestValidationError, toErrorResponse, zodIssues } from './errors.ts';
 import type { RouteDefinition, UploadedPart } from './route.ts';
@@ -62,11 +65,27 @@ export function lambdaHandler(route: RouteDefinition, services: () => Services):
   };
 }
 
+/**
+ * The caller, from the Lambda authorizer's context (AWS; the local runtime puts the same context on the event). No
+ * context on a protected route means no authorizer ran: refused, unless the local runtime runs with auth off.
+ */
+function principalOf(event: APIGatewayProxyEventV2, route: RouteDefinition, s: Services): Principal {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } } | undefined)?.authorizer?.lambda;
+  const principal = fromAuthorizerContext(context);
+  if (principal) return principal;
+  if (route.public || s.config.FAULTLINE_AUTH === 'none') return LOCAL_ADMIN;
+  throw new ServiceError('UNAUTHORIZED', 'no credentials: send an API key (x-api-key) or a JWT (Authorization: Bearer)');
+}
+
 function buildHandler(route: RouteDefinition, services: () => Services): ApiHandler {
   const base = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const s = services();
     const requestId = event.requestContext?.requestId ?? 'unknown';
+    const principal = principalOf(event, route, s);
+    if (route.admin) requireAdmin(principal, `${route.method} ${route.path}`);
     const params = validate(route.params, event.pathParameters ?? {}, 'path');
+    // Every route on a project checks the caller here, once, so that no route can forget it.
+    if (params && typeof (params as { projectId?: unknown }).projectId === 'string') await requireProject(s, (params as { projectId: string }).projectId, principal);
     const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
     let body: unknown;
     let files: Record<string, UploadedPart[]> = {};
@@ -78,7 +97,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       body = validate(route.body.multipart.fields, split.fields, 'body');
       files = split.files;
     }
-    const result = await route.handle({ params, query, body, files, headers: event.headers ?? {}, requestId } as never, s);
+    const result = await route.handle({ params, query, body, files, headers: event.headers ?? {}, requestId, principal } as never, s);
     if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
     return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId }, body: JSON.stringify(result.body) };
   };

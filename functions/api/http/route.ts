@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Principal } from '../../service/auth/principal.ts';
 import type { Services } from '../../service/services.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -31,6 +32,8 @@ export interface RouteInput<P, Q, B> {
   files: Record<string, UploadedPart[]>;
   headers: Record<string, string | undefined>;
   requestId: string;
+  /** Who is calling (from the authorizer); a route with a projectId has already been checked against it. */
+  principal: Principal;
 }
 
 export interface RouteResult {
@@ -58,6 +61,8 @@ export interface RouteDefinition<P extends z.ZodObject | undefined = any, Q exte
   errors?: number[];
   /** Open to callers without credentials (health, the OpenAPI document). */
   public?: boolean;
+  /** Only for administrators (e.g. redriving dead letters). */
+  admin?: boolean;
   handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
 }
 

@@ -17,7 +17,7 @@ export const compatibilityRoutes = [
     body: { multipart: { fields: detectFields, files: [{ name: 'file', description: 'The image', required: true, multiple: false }] } },
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
-    handle: async ({ files, body }, s) => ({ status: 200, body: await detectPart(s, defaultProjectId(s), files.file[0], body) }),
+    handle: async ({ files, body, principal }, s) => ({ status: 200, body: await detectPart(s, await defaultProjectId(s, principal), files.file[0], body) }),
   }),
   defineRoute({
     method: 'POST',
@@ -36,8 +36,8 @@ export const compatibilityRoutes = [
       }),
     },
     errors: [404, 409, 413, 415],
-    handle: async ({ files, body }, s) => {
-      const projectId = defaultProjectId(s);
+    handle: async ({ files, body, principal }, s) => {
+      const projectId = await defaultProjectId(s, principal);
       const results: Record<string, unknown>[] = [];
       let faulty = 0;
       let time = 0;
@@ -70,6 +70,6 @@ export const compatibilityRoutes = [
     tags,
     success: { status: 200, description: 'Model information', schema: z.record(z.string(), z.unknown()) },
     errors: [404, 409],
-    handle: async (_, s) => ({ status: 200, body: await modelInfo(s, defaultProjectId(s)) }),
+    handle: async ({ principal }, s) => ({ status: 200, body: await modelInfo(s, await defaultProjectId(s, principal)) }),
   }),
 ];

@@ -4,6 +4,8 @@ import { detectImage } from '../../service/detection/detection-service.ts';
 import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema } from '../../service/domain/detection-record.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
+import type { Principal } from '../../service/auth/principal.ts';
+import { requireProject } from '../../service/projects/projects-service.ts';
 import { defineRoute, type UploadedPart } from '../http/route.ts';
 import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
 
@@ -91,8 +93,10 @@ export const detectionRoutes = [
 
 export { summarise };
 
-export function defaultProjectId(s: Services): string {
+/** The project the compatibility routes act on, if the caller may use it. */
+export async function defaultProjectId(s: Services, by: Principal): Promise<string> {
   const id = s.config.FAULTLINE_DEFAULT_PROJECT;
   if (!id) throw new ServiceError('NOT_FOUND', 'no default project: set FAULTLINE_DEFAULT_PROJECT to the project the /api/v1 compatibility routes act on');
+  await requireProject(s, id, by);
   return id;
 }

@@ -35,7 +35,7 @@ export const trainingRoutes = [
     params: z.object({ jobId: z.uuid() }),
     success: { status: 200, description: 'The job', schema: jobSchema },
     errors: [404],
-    handle: async ({ params }, s) => ({ status: 200, body: await getJob(s, params.jobId) }),
+    handle: async ({ params, principal }, s) => ({ status: 200, body: await getJob(s, params.jobId, principal) }),
   }),
   defineRoute({
     method: 'GET',

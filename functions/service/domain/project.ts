@@ -60,6 +60,7 @@ export const projectSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    owner: z.string().nullable().meta({ description: 'Who made it: user:SUB (a person), key:ID (an API key) or local' }),
     description: z.string(),
     severityBands: severityBandsSchema,
     threshold: thresholdSchema,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, JobMessage, JobType } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
+import { canAccessProject, type Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -36,9 +37,11 @@ export async function createJob(s: Services, o: { projectId: string; type: JobTy
   return { job, created: true };
 }
 
-export async function getJob(s: Services, id: string): Promise<Job> {
+/** The job, if the caller may see its project (another's job reads as missing). */
+export async function getJob(s: Services, id: string, by: Principal): Promise<Job> {
   const job = await s.jobs.get(id);
-  if (!job) throw new ServiceError('JOB_NOT_FOUND', `no job ${id}`, { jobId: id });
+  const project = job ? await s.projects.get(job.projectId) : undefined;
+  if (!job || !project || !canAccessProject(by, project)) throw new ServiceError('JOB_NOT_FOUND', `no job ${id}`, { jobId: id });
   const { workerId, ...rest } = job;
   return rest;
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CreateProject, Project, UpdateProject } from '../domain/project.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
+import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { deleteItems } from '../store/table-definition.ts';
@@ -8,11 +9,14 @@ import { deleteItems } from '../store/table-definition.ts';
 /** The public view: the webhook secret is shown once, at creation. */
 export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => project;
 
-export async function createProject(s: Services, input: CreateProject): Promise<Project & { webhookSecret: string }> {
+/** A project belongs to the caller who made it (its subject); administrators see every project. */
+export async function createProject(s: Services, input: CreateProject, by: Principal): Promise<Project & { webhookSecret: string }> {
+  requireUnscoped(by, 'making projects');
   const now = new Date().toISOString();
   const item: ProjectItem = {
     id: randomUUID(),
     name: input.name,
+    owner: by.subject,
     description: input.description,
     severityBands: input.severityBands,
     threshold: input.threshold,
@@ -29,14 +33,16 @@ export async function createProject(s: Services, input: CreateProject): Promise<
   return { ...publicProject(item), webhookSecret: item.webhookSecret };
 }
 
-export async function requireProject(s: Services, id: string): Promise<ProjectItem> {
+/** The project; with a caller, only if they may see it (another's project reads as missing, so ids cannot be probed). */
+export async function requireProject(s: Services, id: string, by?: Principal): Promise<ProjectItem> {
   const project = await s.projects.get(id);
-  if (!project) throw projectNotFound(id);
+  if (!project || (by && !canAccessProject(by, project))) throw projectNotFound(id);
   return project;
 }
 
-export async function listProjects(s: Services, limit: number, cursor?: string): Promise<{ items: Project[]; cursor: string | null }> {
-  const page = await s.projects.list(limit, cursor);
+/** The projects the caller may see, newest first. */
+export async function listProjects(s: Services, by: Principal, limit: number, cursor?: string): Promise<{ items: Project[]; cursor: string | null }> {
+  const page = by.admin ? await s.projects.list(limit, cursor) : by.projectIds ? await s.projects.listIds(by.projectIds, limit, cursor) : await s.projects.listOwnedBy(by.subject, limit, cursor);
   return { items: page.items.map(publicProject), cursor: page.cursor };
 }
 

@@ -9,6 +9,12 @@ export interface ApiKeyRecord {
   /** hex SHA-256 of the key */
   hash: string;
   createdAt: string;
+  /** The subject that made it (`user:SUB`, `key:ID`, `local`); people list and revoke their own keys. */
+  createdBy?: string;
+  /** An administrator's key. Keys stored before scopes existed have neither field and count as administrators'. */
+  admin?: boolean;
+  /** The projects a scoped key may use. */
+  projectIds?: string[] | null;
 }
 
 const key = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });

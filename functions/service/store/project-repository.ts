@@ -8,6 +8,9 @@ export interface ProjectItem extends Project {
   webhookSecret: string;
 }
 
+/** A cursor that resumes the gsi1 query right after this item. */
+const indexCursor = (item: Record<string, unknown>): string | null => encodeCursor({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
+
 const toProject = (item: Record<string, unknown>): ProjectItem => stripKeys<ProjectItem>(item, 'modelCounter');
 
 export class ProjectRepository extends TableRepository {
@@ -39,6 +42,43 @@ export class ProjectRepository extends TableRepository {
       }),
     );
     return { items: (out.Items ?? []).map(toProject), cursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** Projects whose owner is this subject, newest first: the index filtered, read until the page is full. */
+  async listOwnedBy(owner: string, limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
+    const items: Record<string, unknown>[] = [];
+    let start = decodeCursor(cursor);
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          FilterExpression: '#owner = :o',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':p': 'PROJECTS', ':o': owner },
+          ScanIndexForward: false,
+          Limit: Math.max(limit, 25),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (items.length === limit) return { items: items.map(toProject), cursor: indexCursor(items[items.length - 1]!) };
+        items.push(item);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return { items: items.map(toProject), cursor: null };
+  }
+
+  /** These projects (a scoped key's), newest first; ids that no longer exist are left out. */
+  async listIds(ids: string[], limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
+    const found = (await Promise.all(ids.map((id) => this.get(id)))).filter((p): p is ProjectItem => !!p);
+    found.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+    const after = decodeCursor(cursor);
+    const from = after ? found.findIndex((p) => keys.project(p.id).pk === after.pk) + 1 : 0;
+    const items = found.slice(from, from + limit);
+    return { items, cursor: from + limit < found.length ? encodeCursor(keys.project(items[items.length - 1]!.id)) : null };
   }
 
   /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change. */
