@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { buildEvent } from './api-gateway-event.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { type RateLimit, RateLimiter } from './rate-limiter.ts';
 import { closeServer, endpointUrl, listen } from './listen.ts';
 import { readBody } from './request-body.ts';
 import { type HttpMethod, RouteTable } from './routes.ts';
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   routes: ApiRoute[];
   /** Larger bodies: 413 JSON error, without reading the rest. */
   maxBodyBytes: number;
+  /** Requests per client address (429 with Retry-After beyond it); unset or rate 0: no limit. */
+  rateLimit?: RateLimit;
   /** Tried when no route matches (static files); true = handled. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /**
@@ -77,6 +80,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
   const table = new RouteTable(o.routes);
   const log = o.log ?? (() => undefined);
   const logFailure = o.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify(line)));
+  const limiter = new RateLimiter(o.rateLimit ?? { rate: 0, burst: 0 });
 
   const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> => {
     const started = performance.now();
@@ -94,6 +98,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
     res.once('finish', accessLog).once('close', accessLog);
 
     try {
+      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (wait > 0) return sendError(res, 429, 'TOO_MANY_REQUESTS', `too many requests from this address: at most ${o.rateLimit!.rate} a second (bursts of ${o.rateLimit!.burst}); retry in ${wait} s`, requestId, { 'retry-after': String(wait) });
       const match = table.match(method, path);
       if (match.kind === 'method-not-allowed') {
         return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, requestId, { allow: match.allow.join(', ') });

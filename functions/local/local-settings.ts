@@ -21,6 +21,9 @@ export const localSettingsSchema = z
     FAULTLINE_ACCESS_LOG: z.enum(['true', 'false']).default('true'),
     /** 'api-key': every route but /health, /openapi.json and /docs needs the key; 'none' for a trusted network. */
     FAULTLINE_AUTH: z.enum(['api-key', 'none']).default('api-key'),
+    /** Requests a second per client address, and the burst above it (as API Gateway's throttling); 0 = no limit. */
+    FAULTLINE_RATE_LIMIT: z.coerce.number().min(0).default(100),
+    FAULTLINE_RATE_BURST: z.coerce.number().int().min(1).default(200),
   })
   .transform((e) => ({
     host: e.FAULTLINE_HOST,
@@ -38,6 +41,7 @@ export const localSettingsSchema = z
     maxBodyBytes: e.FAULTLINE_MAX_BODY_BYTES,
     accessLog: e.FAULTLINE_ACCESS_LOG === 'true',
     auth: e.FAULTLINE_AUTH,
+    rateLimit: { rate: e.FAULTLINE_RATE_LIMIT, burst: e.FAULTLINE_RATE_BURST },
   }));
 
 export type LocalSettings = z.output<typeof localSettingsSchema>;

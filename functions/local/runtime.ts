@@ -91,6 +91,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       return { method: r.method, path: r.path, handler: apiKey && !r.public ? requireApiKey(services, handler) : handler };
     }),
     maxBodyBytes: settings.maxBodyBytes,
+    rateLimit: settings.rateLimit,
     fallback: staticFiles(),
     log: settings.accessLog ? log : undefined,
   });
