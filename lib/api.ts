@@ -103,6 +103,8 @@ export class Api extends Construct {
       props.queue.grantSendMessages(fn);
       props.bus.grantPutEventsTo(fn);
     }
+    // The administrators' redrive (POST /api/v1/dead-letters/redrive) moves dead letters back to the work queue.
+    props.deadLetterQueue.grantConsumeMessages(this.apiFunction);
 
     let issuer: string;
     let audience: string[];
@@ -146,7 +148,7 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: props.corsOrigins,
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key'],
         maxAge: Duration.hours(1),
       },
     });

@@ -23,7 +23,17 @@ export class Monitoring extends Construct {
       this.alarms.push(a);
       return a;
     };
-    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Work failed past its retries: see the jobs marked FAILED, fix, then redrive');
+    // Visible and in flight: the workers' sweep takes dead letters for a minute at a time to mark their jobs FAILED.
+    const deadLetters = new cloudwatch.MathExpression({
+      expression: 'visible + inFlight',
+      usingMetrics: {
+        visible: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        inFlight: props.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      },
+      label: 'dead letters',
+      period: Duration.minutes(5),
+    });
+    alarm('DeadLetters', deadLetters, 1, 'Work failed past its retries: see the jobs marked FAILED, fix the cause, then redrive (npx faultline redrive, or POST /api/v1/dead-letters/redrive)');
     alarm('QueueAge', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 1800, 'Work has waited 30 minutes: workers are not starting or keeping up');
     alarm('Api5xx', props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'The API answered with server errors');
     props.functions.forEach((fn, i) => {
@@ -35,7 +45,7 @@ export class Monitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'API requests and errors', left: [props.httpApi.metricCount(), props.httpApi.metricClientError(), props.httpApi.metricServerError()] }),
       new cloudwatch.GraphWidget({ title: 'API latency (p50, p95)', left: [props.httpApi.metricLatency({ statistic: 'p50' }), props.httpApi.metricLatency({ statistic: 'p95' })] }),
-      new cloudwatch.GraphWidget({ title: 'Work queue', left: [props.queue.metricApproximateNumberOfMessagesVisible(), props.queue.metricApproximateAgeOfOldestMessage()], right: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible()] }),
+      new cloudwatch.GraphWidget({ title: 'Work queue', left: [props.queue.metricApproximateNumberOfMessagesVisible(), props.queue.metricApproximateAgeOfOldestMessage()], right: [deadLetters] }),
       new cloudwatch.GraphWidget({ title: 'Functions: duration p95', left: props.functions.map((fn) => fn.metricDuration({ statistic: 'p95' })) }),
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));

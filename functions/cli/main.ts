@@ -5,6 +5,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerDetect } from './commands/detect.ts';
 import { registerEval } from './commands/evaluate.ts';
 import { registerModels } from './commands/models.ts';
+import { registerRedrive } from './commands/redrive.ts';
 import { registerTrain } from './commands/train.ts';
 import { errorJson, EXIT_FAILURE, EXIT_USAGE } from './output.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDetect(program);
   registerEval(program);
   registerBench(program);
+  registerRedrive(program);
   return program;
 }
 

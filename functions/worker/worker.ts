@@ -9,6 +9,7 @@ import { decodeS3Key, parseKey } from '../service/object-keys.ts';
 import type { QueueMessage } from '../service/ports/work-queue.ts';
 import type { Services } from '../service/services.ts';
 import { runTraining } from '../service/training/training-service.ts';
+import { inboxJobKey, sweepDeadLetters } from './dead-letters.ts';
 import { parseWorkMessage } from './work-message.ts';
 
 export interface WorkerOptions {
@@ -33,8 +34,7 @@ const errorOf = (error: unknown) => ({
   message: (error as Error)?.message ?? String(error),
 });
 
-/** The idempotency key of the detection job for one version of an inbox object. */
-export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+export { inboxJobKey } from './dead-letters.ts';
 
 /**
  * Takes work from the queue: job messages (training) and S3 notifications (dataset images, drop-folder images).
@@ -47,6 +47,7 @@ export class Worker {
   private running = false;
   private loop: Promise<void> | undefined;
   private lastSweep = 0;
+  private readonly sweptMessages = new Set<string>();
 
   constructor(
     private readonly s: Services,
@@ -189,35 +190,11 @@ export class Worker {
     );
   }
 
-  /**
-   * Messages in the dead-letter queue whose jobs are still unfinished (the worker died on the last attempt) are
-   * marked FAILED with the last error. The messages stay there, hidden, for a redrive after a fix.
-   */
+  /** Marks FAILED the unfinished jobs whose messages reached the dead-letter queue (see dead-letters.ts). */
   async sweepDeadLetters(): Promise<void> {
-    const dlq = this.s.deadLetters;
     const every = (this.options.deadLetterSweepSeconds ?? 30) * 1000;
-    if (!dlq || Date.now() - this.lastSweep < every) return;
+    if (!this.s.deadLetters || Date.now() - this.lastSweep < every) return;
     this.lastSweep = Date.now();
-    for (;;) {
-      const messages = await dlq.receive({ max: 10, waitSeconds: 0, visibilitySeconds: 43200 });
-      if (messages.length === 0) return;
-      for (const m of messages) {
-        const work = parseWorkMessage(m.body);
-        const jobIds: string[] = [];
-        if (work.kind === 'job') jobIds.push(work.jobId);
-        if (work.kind === 's3') {
-          for (const r of work.records) {
-            const id = await this.s.jobs.findByIdempotencyKey(inboxJobKey(r.bucket, decodeS3Key(r.key), r.version));
-            if (id) jobIds.push(id);
-          }
-        }
-        for (const id of jobIds) {
-          const job = await this.s.jobs.get(id);
-          if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
-          const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
-          if (await this.s.jobs.fail(id, reason)) await this.announce(job, 'Job Failed', { error: reason });
-        }
-      }
-    }
+    await sweepDeadLetters(this.s, (job, error) => this.announce(job, 'Job Failed', { error }), this.sweptMessages);
   }
 }

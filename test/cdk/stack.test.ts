@@ -84,7 +84,14 @@ describe('the CDK app', () => {
     const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
     const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
     expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/']);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    // dead letters counted visible and in flight (the sweep holds them a minute at a time)
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'visible + inFlight' }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible' }) }) }),
+      ]),
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaHandler } from '../../functions/api/http/lambda-handler.ts';
 import { routes } from '../../functions/api/routes/index.ts';
+import { projectRoot } from '../../functions/engine/paths.ts';
 import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { type Principal, toAuthorizerContext } from '../../functions/service/auth/principal.ts';
@@ -93,6 +95,16 @@ describe('access: project isolation, credentials, logs', () => {
     expect((await call(temporary.key, 'GET', '/projects')).status).toBe(200);
     expect((await admin('DELETE', `/api-keys/${temporary.id}`)).status).toBe(204);
     expect((await call(temporary.key, 'GET', '/projects')).status).toBe(401);
+  });
+
+  it('lets only an administrator redrive the dead-letter queue, from the API or the CLI', async () => {
+    expect((await call(scopedKey, 'POST', '/dead-letters/redrive')).status).toBe(403);
+    expect(await admin('POST', '/dead-letters/redrive')).toEqual({ status: 200, body: { messages: 0, jobs: [] } });
+    const cli = spawn(process.execPath, [join(projectRoot(), 'bin', 'faultline.js'), 'redrive', '--url', runtime.url], { env: { ...process.env, FAULTLINE_DATA_DIR: dataDir } });
+    let out = '';
+    cli.stdout.on('data', (d) => (out += d));
+    expect(await new Promise((r) => cli.on('exit', r))).toBe(0);
+    expect(JSON.parse(out)).toEqual({ messages: 0, jobs: [] });
   });
 
   it('shows people (JWT, through the authorizer context) only the projects they made', async () => {

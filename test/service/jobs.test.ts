@@ -12,6 +12,7 @@ import { silentLog } from '../../functions/service/log.ts';
 import { createProject } from '../../functions/service/projects/projects-service.ts';
 import type { Services } from '../../functions/service/services.ts';
 import { requestTraining } from '../../functions/service/training/training-service.ts';
+import { redriveDeadLetters } from '../../functions/worker/dead-letters.ts';
 import { Worker } from '../../functions/worker/worker.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -125,9 +126,20 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
       // the queue moves the message on to the dead-letter queue, where it stays for a redrive
       await sleep(2500);
       expect(await s.queue.receive({ max: 1, waitSeconds: 1 })).toHaveLength(0);
-      const dead = await s.deadLetters!.receive({ max: 1, waitSeconds: 2 });
+      const dead = await s.deadLetters!.receive({ max: 1, waitSeconds: 2, visibilitySeconds: 1 });
       expect(dead).toHaveLength(1);
       expect(JSON.parse(dead[0].body).Records[0].s3.object.key).toContain('flaky');
+      await sleep(1200);
+
+      // the cause fixed, a redrive sends it back: the same job runs again and succeeds, with one result
+      s.objects.get = original;
+      const outcome = await redriveDeadLetters(s);
+      expect(outcome).toEqual({ messages: 1, jobs: [jobId] });
+      expect(await s.jobs.get(jobId)).toMatchObject({ status: 'QUEUED', redrives: 1 });
+      expect(await s.deadLetters!.receive({ max: 1, waitSeconds: 1 })).toHaveLength(0);
+      await worker.handle(await receiveOne(s));
+      expect(await s.jobs.get(jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 3, error: null });
+      expect((await s.results.batch(projectId, 'flaky')).filter((r) => r.source.key === key)).toHaveLength(1);
     } finally {
       s.objects.get = original;
     }

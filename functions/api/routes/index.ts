@@ -4,6 +4,7 @@ import { compatibilityRoutes } from './compatibility.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
+import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
 import { trainingRoutes } from './training.ts';
 
@@ -15,5 +16,6 @@ export const routes: RouteDefinition[] = [
   ...detectionRoutes,
   ...compatibilityRoutes,
   ...apiKeyRoutes,
+  ...operationsRoutes,
   ...metaRoutes(() => routes),
 ] as RouteDefinition[];

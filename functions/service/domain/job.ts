@@ -16,6 +16,7 @@ export const jobSchema = z
     /** train: the model version it makes; detect: the object it reads. */
     input: z.record(z.string(), z.unknown()),
     output: z.record(z.string(), z.unknown()).nullable(),
+    redrives: z.number().int().optional().meta({ description: 'Times it was sent back from the dead-letter queue' }),
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),

@@ -136,6 +136,26 @@ export class JobRepository extends TableRepository {
     return this.conditionalSet(id, workerId, { error });
   }
 
+  /** FAILED -> QUEUED for a redrive after a fix; the attempts count on. False when the job is not FAILED. */
+  async retry(id: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.job(id),
+          UpdateExpression: 'SET #s = :queued, finishedAt = :null, progress = :null, redrivenAt = :now ADD redrives :one',
+          ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':queued': 'QUEUED', ':failed': 'FAILED', ':null': null, ':now': new Date().toISOString(), ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   /** -> FAILED from any unfinished state (retries exhausted, dead-letter queue, or a permanent error). */
   async fail(id: string, error: { code: string; message: string }): Promise<boolean> {
     try {

@@ -1,0 +1,77 @@
+import type { Job } from '../service/domain/job.ts';
+import { decodeS3Key } from '../service/object-keys.ts';
+import type { QueueMessage } from '../service/ports/work-queue.ts';
+import type { Services } from '../service/services.ts';
+import { parseWorkMessage } from './work-message.ts';
+
+/** The idempotency key of the detection job for one version of an inbox object. */
+export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+
+/** The jobs a queue message stands for: a training job, or the detection jobs of drop-folder objects. */
+export async function jobIdsOf(s: Services, body: string): Promise<string[]> {
+  const work = parseWorkMessage(body);
+  if (work.kind === 'job') return [work.jobId];
+  if (work.kind !== 's3') return [];
+  const ids: string[] = [];
+  for (const r of work.records) {
+    const id = await s.jobs.findByIdempotencyKey(inboxJobKey(r.bucket, decodeS3Key(r.key), r.version));
+    if (id) ids.push(id);
+  }
+  return ids;
+}
+
+/** Every message waiting in the dead-letter queue, each taken for `hideSeconds` (a bounded number of receives). */
+async function takeDeadLetters(s: Services, hideSeconds: number, max = 1000): Promise<QueueMessage[]> {
+  const dlq = s.deadLetters;
+  if (!dlq) return [];
+  const taken: QueueMessage[] = [];
+  while (taken.length < max) {
+    const batch = await dlq.receive({ max: 10, waitSeconds: 0, visibilitySeconds: hideSeconds });
+    if (batch.length === 0) break;
+    taken.push(...batch);
+  }
+  return taken;
+}
+
+/**
+ * Jobs whose messages reached the dead-letter queue while still unfinished (the worker died on the last attempt)
+ * are marked FAILED with the last error. The messages stay in the queue (visible again after a short while, so the
+ * dead-letter alarm keeps firing) until a redrive after a fix; `seen` spares the table lookups on later sweeps.
+ */
+export async function sweepDeadLetters(s: Services, announce: (job: Job, reason: { code: string; message: string }) => Promise<void>, seen: Set<string>): Promise<void> {
+  for (const m of await takeDeadLetters(s, 60)) {
+    if (seen.has(m.id)) continue;
+    for (const id of await jobIdsOf(s, m.body)) {
+      const job = await s.jobs.get(id);
+      if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
+      const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
+      if (await s.jobs.fail(id, reason)) await announce(job, reason);
+    }
+    seen.add(m.id);
+  }
+}
+
+export interface RedriveOutcome {
+  /** Messages moved back to the work queue. */
+  messages: number;
+  /** FAILED jobs set back to QUEUED, to run again. */
+  jobs: string[];
+}
+
+/**
+ * After a fix: every dead-letter message goes back to the work queue, and the FAILED jobs it stands for are set
+ * back to QUEUED (keeping their attempt count), so that the workers run them again. The message is deleted from
+ * the dead-letter queue only once it is back on the work queue: a redrive cut short loses nothing.
+ */
+export async function redriveDeadLetters(s: Services): Promise<RedriveOutcome> {
+  const jobs: string[] = [];
+  let messages = 0;
+  for (const m of await takeDeadLetters(s, 300)) {
+    for (const id of await jobIdsOf(s, m.body)) if (await s.jobs.retry(id)) jobs.push(id);
+    await s.queue.send(JSON.parse(m.body));
+    await s.deadLetters!.delete(m);
+    messages++;
+  }
+  s.log({ msg: 'dead letters redriven', messages, jobs: jobs.length });
+  return { messages, jobs };
+}
