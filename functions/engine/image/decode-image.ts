@@ -43,6 +43,10 @@ export async function inspectImage(bytes: Uint8Array, limits: ImageLimits = DEFA
   if (!ACCEPTED_FORMATS.has(format)) {
     throw new InvalidImageError('UNSUPPORTED_IMAGE', `images in ${format} format are not accepted (use ${[...ACCEPTED_FORMATS].join(', ')})`, { format });
   }
+  // Only the first frame would be inspected: a defect in another frame would pass unseen, so animations are refused.
+  if ((meta.pages ?? 1) > 1 && format !== 'tiff' && format !== 'heif') {
+    throw new InvalidImageError('UNSUPPORTED_IMAGE', `the image is an animation of ${meta.pages} frames; send each frame as a still image`, { format, frames: meta.pages });
+  }
   const rotated = (meta.orientation ?? 1) >= 5;
   const width = rotated ? meta.height : meta.width;
   const height = rotated ? meta.width : meta.height;

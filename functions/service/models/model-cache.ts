@@ -3,6 +3,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../../engine/artifact/model-artifact.ts';
 import { Detector } from '../../engine/detection/detector.ts';
+import { FaultlineError } from '../../engine/errors.ts';
+import { ServiceError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
@@ -69,14 +71,27 @@ export class ModelCache {
       await mkdir(staging, { recursive: true });
       for (const file of ARTIFACT_FILES) {
         const bytes = await this.objects.get(`${modelPrefix(projectId, version)}${file}`);
-        if (!bytes) throw new Error(`model ${projectId} v${version} is missing ${file} in the object store`);
+        if (!bytes) throw unusable(projectId, version, `${file} is missing from the object store`);
         await writeFile(join(staging, file), bytes);
       }
       await rm(folder, { recursive: true, force: true });
       await rename(staging, folder);
     }
-    const detector = await Detector.load(folder);
+    let detector: Detector;
+    try {
+      detector = await Detector.load(folder);
+    } catch (error) {
+      if (!(error instanceof FaultlineError) || !error.code.startsWith('ARTIFACT_')) throw error;
+      // Not kept: the next request fetches it again, so a repaired artifact (or a bad copy here) heals by itself.
+      await rm(folder, { recursive: true, force: true });
+      this.log({ level: 'error', msg: 'model artifact unusable', projectId, version, code: error.code, reason: error.message });
+      throw unusable(projectId, version, error.code === 'ARTIFACT_INCOMPATIBLE' ? 'it was made by another version or backbone' : 'its files fail their integrity checks');
+    }
     this.log({ msg: 'model loaded', projectId, version, ms: Math.round(performance.now() - started) });
     return detector;
   }
 }
+
+/** A model that cannot be loaded: the caller can train again or activate another version. */
+const unusable = (projectId: string, version: number, why: string) =>
+  new ServiceError('MODEL_UNUSABLE', `model version ${version} of project ${projectId} cannot be used: ${why}; train again or activate another version`, { projectId, version });

@@ -1,10 +1,10 @@
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { InvalidImageError } from '../../../functions/engine/errors.ts';
 import { InputPreparer } from '../../../functions/engine/features/input-preparer.ts';
 import { DEFAULT_IMAGE_LIMITS, decodeForDisplay, decodeForModel, inspectImage, type ModelInputGeometry } from '../../../functions/engine/image/decode-image.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
+import { animatedGif, pngHeaderOnly } from '../../helpers/images.ts';
 
 const DIRECT_32: ModelInputGeometry = { size: 32, resize: 'direct', resizeTo: 32 };
 
@@ -16,30 +16,6 @@ function noise(width: number, height: number, channels: number, seed = 1): Buffe
 
 const rawImage = (data: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4) => sharp(data, { raw: { width, height, channels } });
 
-/** A PNG chunk with its length and CRC. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([length, body, crc]);
-}
-
-/** A PNG whose header declares width x height (8-bit RGB) but whose pixel data is a few bytes: only the header is real. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(4))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 async function rejection(promise: Promise<unknown>): Promise<InvalidImageError> {
   const error = await promise.then(
@@ -73,6 +49,12 @@ describe('inspectImage: refused inputs', () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
     const error = await expectCode(inspectImage(svg), 'UNSUPPORTED_IMAGE');
     expect(error.details).toEqual({ format: 'svg' });
+  });
+
+  it('an animated GIF: UNSUPPORTED_IMAGE (only its first frame would be looked at); a one-frame GIF is accepted', async () => {
+    const error = await expectCode(inspectImage(await animatedGif(3)), 'UNSUPPORTED_IMAGE');
+    expect(error.details).toMatchObject({ format: 'gif', frames: 3 });
+    expect(await inspectImage(await animatedGif(1))).toEqual({ width: 32, height: 32, format: 'gif' });
   });
 
   it('a 20000x20000 header: IMAGE_TOO_LARGE, from the header alone and quickly', async () => {
