@@ -85,6 +85,20 @@ describe('access: project isolation, credentials, logs', () => {
     expect((await admin('GET', '/projects')).body.items).toHaveLength(2);
   });
 
+  it('presigns uploads for one key, one content type and the declared size, for 15 minutes; downloads too', async () => {
+    const { uploads } = (await call(scopedKey, 'POST', `/projects/${mine.id}/uploads`, { files: [{ name: 'a.png', contentType: 'image/png', size: 1234 }] })).body;
+    const policy = JSON.parse(Buffer.from(uploads[0].fields.Policy, 'base64').toString('utf8'));
+    const minutes = (Date.parse(policy.expiration) - Date.now()) / 60_000;
+    expect(minutes).toBeGreaterThan(14);
+    expect(minutes).toBeLessThanOrEqual(15);
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([{ key: uploads[0].key }, ['content-length-range', 1, 1234], ['eq', '$Content-Type', 'image/png'], { bucket: 'faultline' }]),
+    );
+    expect(uploads[0].key.startsWith(`datasets/${mine.id}/`)).toBe(true);
+    const url = new URL((await runtime.services.objects.presignGet(uploads[0].key, 900)) as string);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+  });
+
   it('lets a scoped key make neither projects nor keys, and refuses missing, wrong and revoked keys', async () => {
     expect((await call(scopedKey, 'POST', '/projects', { name: 'mine now' })).status).toBe(403);
     expect((await call(scopedKey, 'POST', '/api-keys', { name: 'more', projectIds: [mine.id] })).status).toBe(403);

@@ -15,7 +15,7 @@ export interface UploadRequest {
   size: number;
 }
 
-/** Presigned POSTs for normal images: each limited to its content type and the size limit, short-lived. */
+/** Presigned POSTs for normal images: each for one key, its declared content type and at most its declared size, short-lived. */
 export async function presignUploads(s: Services, projectId: string, files: UploadRequest[]): Promise<{ name: string; key: string; url: string; fields: Record<string, string>; expiresIn: number }[]> {
   await requireProject(s, projectId);
   const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
@@ -28,7 +28,7 @@ export async function presignUploads(s: Services, projectId: string, files: Uplo
   return Promise.all(
     files.map(async (f) => {
       const key = uniqueDatasetKey(projectId, f.name);
-      const post: PresignedPost = await s.objects.presignPost(key, { contentType: f.contentType, maxBytes: max, expiresSeconds: expiresIn });
+      const post: PresignedPost = await s.objects.presignPost(key, { contentType: f.contentType, maxBytes: f.size, expiresSeconds: expiresIn });
       return { name: f.name, key, ...post, expiresIn };
     }),
   );
