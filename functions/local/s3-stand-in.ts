@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
+import { guardDicer } from './dicer-guard.ts';
 import { closeServer, listen } from './listen.ts';
 import { type ObjectEventName, s3Notification } from './s3-notification.ts';
 
@@ -45,6 +46,7 @@ function corsConfiguration(origins: string[]): string {
 const unquote = (etag: unknown): string | undefined => (typeof etag === 'string' ? etag.replace(/"/g, '') : undefined);
 
 export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
+  guardDicer();
   await mkdir(o.directory, { recursive: true });
   const s3rver = new S3rver({
     directory: o.directory,

@@ -184,6 +184,16 @@ describe('local AWS stand-ins', () => {
     expect(other.status).toBe(403);
   });
 
+  it('survives a form upload whose first part header is folded (CVE-2022-24434 in s3rver\'s dicer): 400, and serves on', async () => {
+    const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/folded.png', Expires: 60 });
+    const boundary = '----folded';
+    const body = `--${boundary}\r\n Content-Disposition: form-data; name="key"\r\n\r\nx\r\n--${boundary}--`;
+    const answer = await fetch(post.url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    expect(answer.status).toBe(400);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-folded', Body: 'still here' }));
+    expect((await readObject('after-folded')).toString()).toBe('still here');
+  });
+
   it('moves a message received maxReceiveCount times without deletion to the dead-letter queue', async () => {
     const queueUrl = standIns.queueUrls.jobs;
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"jobId":"j-1"}' }));

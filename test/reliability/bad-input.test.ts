@@ -73,6 +73,9 @@ describe.skipIf(!existsSync(cookie))('bad input', () => {
 
   it('empty bodies, wrong content types, malformed JSON and fields of the wrong type', async () => {
     await expectError(await call('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' } }), 400, 'EMPTY_BODY');
+    // a multipart body whose part header is folded (what crashes dicer, CVE-2022-24434)
+    const folded = `--b\r\n Content-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\nxx\r\n--b--`;
+    await expectError(await call(`/api/v1/projects/${projectId}/detect`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b' }, body: folded }), 400, /VALIDATION_FAILED|BAD_REQUEST/);
     await expectError(await call(`/api/v1/projects/${projectId}/detect`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' } }), 400, /EMPTY_BODY|BAD_REQUEST/);
     await expectError(await json('POST', '/api/v1/projects', 'name=x', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE');
     await expectError(await json('POST', `/api/v1/projects/${projectId}/detect`, '{"file":"x"}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
