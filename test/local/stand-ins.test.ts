@@ -194,7 +194,7 @@ describe('local AWS stand-ins', () => {
     expect((await readObject('after-folded')).toString()).toBe('still here');
   });
 
-  it('parses XML bodies (s3rver's fast-xml-parser 3, CVE-2023-26920) without polluting the prototype of objects', async () => {
+  it('parses XML bodies (s3rver\'s fast-xml-parser 3, CVE-2023-26920) without polluting the prototype of objects', async () => {
     const xml = '<Delete><__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor><Object><Key>none</Key></Object></Delete>';
     const answer = await fetch(`${standIns.endpoints.s3}/${BUCKET}?delete`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
     expect(answer.status).toBeLessThan(500);
