@@ -18,6 +18,9 @@ import { Validations } from 'aws-cdk-lib';
 
 const root = join(import.meta.dirname, '..');
 
+/** The Cognito group (the `cognito:groups` claim) whose members are administrators. */
+export const ADMIN_GROUP = 'faultline-admins';
+
 /** Routes that run the model: their own function, with more memory (and so more CPU). */
 export const DETECTION_OPERATIONS = new Set(['detect', 'detectAnomaly', 'batchDetect']);
 
@@ -119,6 +122,8 @@ export class Api extends Construct {
       });
       // SRP for the console; password auth so that the AWS CLI can get a token (README, "The first image").
       const client = this.userPool.addClient('Console', { authFlows: { userSrp: true, userPassword: true }, generateSecret: false });
+      // Members see every project and manage every key; everyone else sees the projects they created.
+      new cognito.CfnUserPoolGroup(this, 'Administrators', { userPoolId: this.userPool.userPoolId, groupName: ADMIN_GROUP, description: 'Faultline administrators: every project, every API key' });
       this.userPoolClientId = client.userPoolClientId;
       issuer = `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
       audience = [client.userPoolClientId];
@@ -131,7 +136,7 @@ export class Api extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(5),
       description: 'Faultline API: JWT or API key',
-      environment: { FAULTLINE_TABLE: props.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      environment: { FAULTLINE_TABLE: props.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), FAULTLINE_ADMIN_GROUP: ADMIN_GROUP, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       logGroup: new logs.LogGroup(this, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });

@@ -48,7 +48,10 @@ describe('the CDK app', () => {
       expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'CUSTOM');
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0', AuthorizerResultTtlInSeconds: 0 });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULTLINE_JWT_ISSUER: Match.anyValue(), FAULTLINE_JWT_AUDIENCE: Match.anyValue() }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULTLINE_JWT_ISSUER: Match.anyValue(), FAULTLINE_JWT_AUDIENCE: Match.anyValue(), FAULTLINE_ADMIN_GROUP: 'faultline-admins' }) } });
+    // administrators are the members of this group; the browser may send an API key
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'faultline-admins' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }) });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
   });
 
