@@ -66,6 +66,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_MAX_RECEIVES: String(settings.maxReceives),
     FAULTLINE_VISIBILITY_SECONDS: String(settings.visibilitySeconds),
     FAULTLINE_AUTH: settings.auth,
+    // Receivers on this machine or network are what a local user means.
+    FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
     ...(settings.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: settings.defaultProject } : {}),
   });
   const services = createServices(loadServiceConfig(), log);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { guardDicer } from './dicer-guard.ts';
+import { provideSingleDes } from './s3rver-des.ts';
 import { closeServer, listen } from './listen.ts';
 import { type ObjectEventName, s3Notification } from './s3-notification.ts';
 
@@ -47,6 +48,7 @@ const unquote = (etag: unknown): string | undefined => (typeof etag === 'string'
 
 export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
   guardDicer();
+  provideSingleDes();
   await mkdir(o.directory, { recursive: true });
   const s3rver = new S3rver({
     directory: o.directory,

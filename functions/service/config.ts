@@ -28,6 +28,8 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),
   /** 'none' only in the local runtime on a trusted network: a request without credentials acts as administrator. */
   FAULTLINE_AUTH: z.enum(['authorizer', 'api-key', 'none']).default('authorizer'),
+  /** Whether project webhooks may target loopback and private networks: the local runtime allows it, AWS does not. */
+  FAULTLINE_WEBHOOK_PRIVATE_TARGETS: z.enum(['allow', 'deny']).default('deny'),
   /** Endpoints of S3-, DynamoDB- and SQS-compatible servers (the local stand-ins); unset in AWS. */
   FAULTLINE_S3_ENDPOINT: z.url().optional(),
   FAULTLINE_DYNAMODB_ENDPOINT: z.url().optional(),

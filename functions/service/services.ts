@@ -53,7 +53,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
   const table = config.FAULTLINE_TABLE;
   const results = new ResultRepository(db, table);
   results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
-  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log) : new LogEventPublisher(log);
+  const webhooks = { allowPrivate: config.FAULTLINE_WEBHOOK_PRIVATE_TARGETS === 'allow' };
+  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhooks) : new LogEventPublisher(log, webhooks);
   return {
     config,
     log,

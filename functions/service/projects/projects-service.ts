@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CreateProject, Project, UpdateProject } from '../domain/project.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
+import { loggableUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
 import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -9,9 +10,16 @@ import { deleteItems } from '../store/table-definition.ts';
 /** The public view: the webhook secret is shown once, at creation. */
 export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => project;
 
+/** In AWS a webhook may not point into private networks: said at once, rather than found when an event is dropped. */
+async function checkWebhook(s: Services, url: string | null | undefined): Promise<void> {
+  if (!url || s.config.FAULTLINE_WEBHOOK_PRIVATE_TARGETS === 'allow') return;
+  if (await resolvesToPrivate(url)) throw new ServiceError('VALIDATION_FAILED', `webhookUrl ${loggableUrl(url)} points to a loopback or private address; webhooks go to public addresses only`, { field: 'webhookUrl' });
+}
+
 /** A project belongs to the caller who made it (its subject); administrators see every project. */
 export async function createProject(s: Services, input: CreateProject, by: Principal): Promise<Project & { webhookSecret: string }> {
   requireUnscoped(by, 'making projects');
+  await checkWebhook(s, input.webhookUrl);
   const now = new Date().toISOString();
   const item: ProjectItem = {
     id: randomUUID(),
@@ -47,6 +55,7 @@ export async function listProjects(s: Services, by: Principal, limit: number, cu
 }
 
 export async function updateProject(s: Services, id: string, input: UpdateProject): Promise<Project> {
+  await checkWebhook(s, input.webhookUrl);
   const updated = await s.projects.update(id, input);
   if (!updated) throw projectNotFound(id);
   return publicProject(updated);
