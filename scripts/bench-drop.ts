@@ -12,8 +12,8 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_QUEUE, WORK_QUEUE } from '../functions/local/runtime.ts';
-import { apiClient, cookieTestImages, localS3, machine, numericFlags, trainCookieModel, writeReport } from './bench/common.ts';
-import { startServiceProcess } from './bench/service-process.ts';
+import { cookieTestImages, describeMachine, localS3, numericFlags, writeReport } from './bench/common.ts';
+import { serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ images: 1000, puts: 4, deadline: 900 });
 if (flags.images < 1 || flags.puts < 1 || flags.deadline < 1) throw new Error('--images, --puts and --deadline must be at least 1');
@@ -33,13 +33,11 @@ function compare(expected: string[], seen: string[]) {
   };
 }
 
-const service = await startServiceProcess('drop');
+const { service, api, projectId, environment } = await serviceWithCookieModel('drop');
 let failed = false;
 const s3 = localS3(service.s3Endpoint);
 const sqs = new SQSClient({ region: 'us-east-1', endpoint: service.sqsEndpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 try {
-  const api = apiClient(service.url, service.apiKey);
-  const { projectId } = await trainCookieModel(api);
   const bytes = await cookieTestImages();
   const names = Array.from({ length: flags.images }, (_, i) => String(i).padStart(4, '0'));
   const imageKey = (name: string) => `inbox/${projectId}/${BATCH}/${name}.jpg`;
@@ -115,7 +113,7 @@ try {
   ].filter(Boolean);
   failed = problems.length > 0;
   const report = {
-    environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) },
+    environment,
     images: flags.images,
     distinctImageContents: bytes.length,
     putsInFlight: flags.puts,
@@ -131,16 +129,15 @@ try {
     problems,
     failed,
   };
-  const e = report.environment;
   const md = [
-    `Faultline drop folder: ${flags.images} images put as ${prefix.replace('results/', 'inbox/')}NNNN.jpg, ${flags.puts} puts in flight; ${e.cores} cores (${e.cpu}), Node ${e.node}, ${e.serviceWorkers} queue worker; load average at start ${e.loadAverageAtStart.join(' ')}`,
+    `Faultline drop folder: ${flags.images} images put as ${prefix.replace('results/', 'inbox/')}NNNN.jpg, ${flags.puts} puts in flight; ${describeMachine(environment)}; ${environment.serviceWorkers} queue worker`,
     '',
     '| | |',
     '|---|---:|',
     `| puts done | ${report.putSeconds} s |`,
-    `| every result stored (from the first put; polled every second) | ${report.allResultsSeconds ?? 'not by the deadline'} s |`,
+    `| every result stored (from the first put; polled every second) | ${report.allResultsSeconds === null ? 'not by the deadline' : `${report.allResultsSeconds} s`} |`,
     `| images/s | ${report.imagesPerSecond ?? '-'} |`,
-    `| work queue drained | ${report.drainedSeconds ?? 'not by the deadline'} s |`,
+    `| work queue drained | ${report.drainedSeconds === null ? 'not by the deadline' : `${report.drainedSeconds} s`} |`,
     `| results in the table for the batch, each key once | ${table.count} (${table.missing.length} missing, ${table.doubled.length} doubled) |`,
     `| JSON results in the bucket | ${bucket.count} (${bucket.missing.length} missing, ${bucket.doubled.length} unexpected) |`,
     `| messages left: work queue, dead-letter queue | ${workQueue}, ${deadLetterQueue} |`,

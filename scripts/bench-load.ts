@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Detector } from '../functions/engine/detection/detector.ts';
 import { ARTIFACT_FILES, modelPrefix } from '../functions/service/models/model-cache.ts';
-import { apiClient, CRACKED_IMAGE, localS3, machine, numericFlags, stats, trainCookieModel, writeReport } from './bench/common.ts';
-import { detectRequest, failures, type LoadOutcome, type LoadRequest, runLoad, sampleEvery } from './bench/load.ts';
-import { startServiceProcess } from './bench/service-process.ts';
+import { CRACKED_IMAGE, describeMachine, localS3, numericFlags, stats, writeReport } from './bench/common.ts';
+import { failures, type LoadOutcome, type LoadRequest, runLoad, sampleEvery, serviceRequests } from './bench/load.ts';
+import { serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ concurrency: 8, seconds: 20, warmup: 3 });
 if (flags.concurrency < 1 || flags.seconds < 1) throw new Error('--concurrency and --seconds must be at least 1');
@@ -44,17 +44,13 @@ async function engineLoad(detector: Detector, image: Buffer, visualisations: boo
   return { connections, seconds: round(elapsed, 1), detections: latencies.length, detectionsPerSecond: round(latencies.length / elapsed, 1), latencyMs: stats(latencies) };
 }
 
-const service = await startServiceProcess('load');
+const { service, api, projectId, jobId, environment } = await serviceWithCookieModel('load');
 let failed = false;
 try {
-  const api = apiClient(service.url, service.apiKey);
-  const { projectId, jobId } = await trainCookieModel(api);
   const image = await readFile(CRACKED_IMAGE.path);
-  const base = `/api/v1/projects/${projectId}`;
-  const plain = detectRequest(`${base}/detect`, image, false, service.apiKey);
-  const withPngs = detectRequest(`${base}/detect`, image, true, service.apiKey);
+  const r = serviceRequests(service.apiKey, projectId, jobId, image);
   // The model loaded in the service, and some results for the results route to list.
-  for (let i = 0; i < 25; i++) await api(plain.path, { method: 'POST', body: plain.body, headers: plain.headers });
+  for (let i = 0; i < 25; i++) await api(r.detect.path, { method: 'POST', body: r.detect.body, headers: r.detect.headers });
 
   // The engine baseline: the artifact the service trained, loaded here, the service idle meanwhile.
   const s3 = localS3(service.s3Endpoint);
@@ -77,16 +73,15 @@ try {
     await rm(artifactDir, { recursive: true, force: true });
   }
 
-  const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: { 'x-api-key': service.apiKey } });
   const scenarios: Array<{ name: string; request: LoadRequest }> = [
-    { name: 'GET /health (HTTP baseline)', request: get('/health') },
-    { name: 'GET /api/v1/projects', request: get('/api/v1/projects') },
-    { name: 'GET /api/v1/projects/{id}', request: get(base) },
-    { name: 'GET /api/v1/projects/{id}/results?limit=20', request: get(`${base}/results?limit=20`) },
-    { name: 'GET /api/v1/jobs/{id}', request: get(`/api/v1/jobs/${jobId}`) },
-    { name: 'GET /api/v1/projects/{id}/models', request: get(`${base}/models`) },
-    { name: 'POST /api/v1/projects/{id}/detect, no visualisations', request: plain },
-    { name: 'POST /api/v1/projects/{id}/detect with the five PNGs', request: withPngs },
+    { name: 'GET /health (HTTP baseline)', request: r.health },
+    { name: 'GET /api/v1/projects', request: r.projects },
+    { name: 'GET /api/v1/projects/{id}', request: r.project },
+    { name: 'GET /api/v1/projects/{id}/results?limit=20', request: r.results },
+    { name: 'GET /api/v1/jobs/{id}', request: r.job },
+    { name: 'GET /api/v1/projects/{id}/models', request: r.models },
+    { name: 'POST /api/v1/projects/{id}/detect, no visualisations', request: r.detect },
+    { name: 'POST /api/v1/projects/{id}/detect with the five PNGs', request: r.detectWithPngs },
   ];
   const measured: Array<{ name: string; outcome: LoadOutcome; peakServiceRssMb: number; failures: string }> = [];
   for (const { name, request } of scenarios) {
@@ -104,7 +99,7 @@ try {
   const vsEngine = (o: LoadOutcome, e: (typeof engine)['plain']) => ({ requestsPerSecond: round(o.requestsPerSecond / e.detectionsPerSecond), p50: round(o.latencyMs.p50 / e.latencyMs.p50), p99: round(o.latencyMs.p99 / e.latencyMs.p99) });
   const [detectPlain, detectPngs] = measured.slice(-2).map((m) => m.outcome);
   const report = {
-    environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) },
+    environment,
     concurrency: flags.concurrency,
     secondsPerScenario: flags.seconds,
     warmupSecondsPerScenario: flags.warmup,
@@ -120,9 +115,8 @@ try {
     failed,
   };
 
-  const e = report.environment;
   const md = [
-    `Faultline load benchmark: ${flags.concurrency} connections, ${flags.seconds} s per scenario after ${flags.warmup} s of warm-up; ${e.cores} cores (${e.cpu}), Node ${e.node}, ${e.serviceWorkers} queue worker; load average at start ${e.loadAverageAtStart.join(' ')}`,
+    `Faultline load benchmark: ${flags.concurrency} connections, ${flags.seconds} s per scenario after ${flags.warmup} s of warm-up; ${describeMachine(environment)}; ${environment.serviceWorkers} queue worker`,
     '',
     '| scenario | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | errors (timeouts) | requests/s vs /health | p50 vs /health | service peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -13,9 +13,9 @@
  * Figures and the series go to bench-results/soak.{json,md}.
  */
 import { readFile } from 'node:fs/promises';
-import { apiClient, CRACKED_IMAGE, machine, numericFlags, trainCookieModel, writeReport } from './bench/common.ts';
-import { detectRequest, failures, type LoadRequest, runLoad, sampleEvery } from './bench/load.ts';
-import { type MemorySample, startServiceProcess } from './bench/service-process.ts';
+import { CRACKED_IMAGE, describeMachine, numericFlags, writeReport } from './bench/common.ts';
+import { failures, runLoad, sampleEvery, serviceRequests } from './bench/load.ts';
+import { type MemorySample, serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ concurrency: 8, seconds: 300, warmup: 30, sample: 5, 'max-slope': 2 });
 if (flags.concurrency < 1 || flags.seconds < 1 || flags.sample < 1) throw new Error('--concurrency, --seconds and --sample must be at least 1');
@@ -34,15 +34,11 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
-const service = await startServiceProcess('soak');
+const { service, projectId, jobId, environment } = await serviceWithCookieModel('soak');
 let failed = false;
 try {
-  const api = apiClient(service.url, service.apiKey);
-  const { projectId, jobId } = await trainCookieModel(api);
-  const image = await readFile(CRACKED_IMAGE.path);
-  const base = `/api/v1/projects/${projectId}`;
-  const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: { 'x-api-key': service.apiKey } });
-  const requests = [detectRequest(`${base}/detect`, image, false, service.apiKey), get(`${base}/results?limit=20`), detectRequest(`${base}/detect`, image, true, service.apiKey), get(base), get(`/api/v1/jobs/${jobId}`)];
+  const r = serviceRequests(service.apiKey, projectId, jobId, await readFile(CRACKED_IMAGE.path));
+  const requests = [r.detect, r.results, r.detectWithPngs, r.project, r.job];
 
   if (flags.warmup > 0) {
     const warmup = await runLoad({ url: service.url, requests, connections: flags.concurrency, seconds: flags.warmup });
@@ -63,7 +59,7 @@ try {
   const first = series[0];
   const last = series.at(-1)!;
   const report = {
-    environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) },
+    environment,
     concurrency: flags.concurrency,
     seconds: flags.seconds,
     warmupSeconds: flags.warmup,
@@ -91,11 +87,10 @@ try {
     failed,
   };
 
-  const e = report.environment;
   const m = report.memory;
   const every = Math.max(1, Math.round(30 / flags.sample));
   const md = [
-    `Faultline soak: ${flags.concurrency} connections for ${flags.seconds} s after ${flags.warmup} s of warm-up, memory sampled every ${flags.sample} s; ${e.cores} cores (${e.cpu}), Node ${e.node}, ${e.serviceWorkers} queue worker; load average at start ${e.loadAverageAtStart.join(' ')}`,
+    `Faultline soak: ${flags.concurrency} connections for ${flags.seconds} s after ${flags.warmup} s of warm-up, memory sampled every ${flags.sample} s; ${describeMachine(environment)}; ${environment.serviceWorkers} queue worker`,
     `Each connection cycles: ${report.requestCycle.replace('per connection: ', '')}.`,
     '',
     `Requests: ${outcome.responses} (${outcome.requestsPerSecond}/s), p50 ${outcome.latencyMs.p50} ms, p95 ${outcome.latencyMs.p95} ms, p99 ${outcome.latencyMs.p99} ms; non-2xx ${outcome.non2xx}, errors ${outcome.errors} (timeouts ${outcome.timeouts}).`,

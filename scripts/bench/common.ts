@@ -40,6 +40,9 @@ export const machine = () => ({
   loadAverageAtStart: loadavg().map((x) => round(x, 2)),
 });
 
+/** The machine in words, for a report's first line. */
+export const describeMachine = (m: ReturnType<typeof machine>): string => `${m.cores} cores (${m.cpu}), Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' ')}`;
+
 export type Api = <T = any>(path: string, init?: RequestInit) => Promise<T>;
 
 /** JSON calls to the API with the key; a status other than 2xx throws with the answer. */

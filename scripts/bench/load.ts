@@ -31,7 +31,7 @@ export interface LoadOutcome {
 }
 
 /** The multipart body of one detection request, built once (fixed boundary) and sent as it is. */
-export function detectRequest(path: string, image: Buffer, visualisations: boolean, apiKey: string): LoadRequest {
+function detectRequest(path: string, image: Buffer, visualisations: boolean, apiKey: string): LoadRequest {
   const boundary = 'faultline-bench-boundary-7f3a9c';
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${CRACKED_IMAGE.name}"\r\ncontent-type: image/jpeg\r\n\r\n`),
@@ -39,6 +39,22 @@ export function detectRequest(path: string, image: Buffer, visualisations: boole
     Buffer.from(`\r\n--${boundary}\r\ncontent-disposition: form-data; name="return_visualizations"\r\n\r\n${visualisations}\r\n--${boundary}--\r\n`),
   ]);
   return { method: 'POST', path, body, headers: { 'x-api-key': apiKey, 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** The requests the load benchmarks send: the health check, the read routes, and detection of `image`. */
+export function serviceRequests(apiKey: string, projectId: string, jobId: string, image: Buffer) {
+  const base = `/api/v1/projects/${projectId}`;
+  const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: { 'x-api-key': apiKey } });
+  return {
+    health: get('/health'),
+    projects: get('/api/v1/projects'),
+    project: get(base),
+    results: get(`${base}/results?limit=20`),
+    job: get(`/api/v1/jobs/${jobId}`),
+    models: get(`${base}/models`),
+    detect: detectRequest(`${base}/detect`, image, false, apiKey),
+    detectWithPngs: detectRequest(`${base}/detect`, image, true, apiKey),
+  };
 }
 
 /** Failures in words ('' when every request got a 2xx answer). */

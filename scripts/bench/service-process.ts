@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../functions/engine/paths.ts';
+import { type Api, apiClient, machine, trainCookieModel } from './common.ts';
 
 export interface MemorySample {
   /** /proc/PID/status VmRSS, MB. */
@@ -130,4 +131,16 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     },
     stop,
   };
+}
+
+/** The service in a child process with a cookie model trained through its API (stopped again if that fails). */
+export async function serviceWithCookieModel(name: string): Promise<{ service: ServiceProcess; api: Api; projectId: string; jobId: string; environment: ReturnType<typeof machine> & { serviceWorkers: number } }> {
+  const service = await startServiceProcess(name);
+  try {
+    const api = apiClient(service.url, service.apiKey);
+    return { service, api, ...(await trainCookieModel(api)), environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) } };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
 }
