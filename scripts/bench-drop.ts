@@ -39,7 +39,8 @@ const s3 = localS3(service.s3Endpoint);
 const sqs = new SQSClient({ region: 'us-east-1', endpoint: service.sqsEndpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 try {
   const bytes = await cookieTestImages();
-  const names = Array.from({ length: flags.images }, (_, i) => String(i).padStart(4, '0'));
+  const width = Math.max(4, String(flags.images - 1).length);
+  const names = Array.from({ length: flags.images }, (_, i) => String(i).padStart(width, '0'));
   const imageKey = (name: string) => `inbox/${projectId}/${BATCH}/${name}.jpg`;
   const queueUrls = await Promise.all([WORK_QUEUE, DEAD_LETTER_QUEUE].map(async (QueueName) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!));
   /** Messages waiting, in flight or delayed in each queue. */
@@ -91,13 +92,15 @@ try {
     cursor = page.cursor ?? undefined;
   }
   const table = compare(names.map(imageKey), resultKeys);
-  // The bucket: the JSON results (the PNGs are in a folder per image beside them).
+  // The bucket: the JSON results (the PNGs are in a folder per image beside them). Listed a hundred names at a time
+  // (prefix NN.., delimiter /) so that no listing is truncated: s3rver makes its continuation tokens with DES, which
+  // Node 20's OpenSSL 3 refuses, so a truncated ListObjectsV2 answers 500.
   const jsonKeys: string[] = [];
   const prefix = `results/${projectId}/${BATCH}/`;
-  for (let token: string | undefined, first = true; first || token; first = false) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: 'faultline', Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key!.endsWith('.json') && !o.Key!.slice(prefix.length).includes('/')) jsonKeys.push(o.Key!);
-    token = page.NextContinuationToken;
+  for (const group of new Set(names.map((n) => n.slice(0, -2)))) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: 'faultline', Prefix: `${prefix}${group}`, Delimiter: '/' }));
+    if (page.IsTruncated) throw new Error(`listing ${prefix}${group} was truncated`);
+    for (const o of page.Contents ?? []) if (o.Key!.endsWith('.json')) jsonKeys.push(o.Key!);
   }
   const bucket = compare(names.map((n) => `${prefix}${n}.json`), jsonKeys);
   const [workQueue, deadLetterQueue] = await queueDepths();
