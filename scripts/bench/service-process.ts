@@ -56,7 +56,9 @@ function procStatusMb(pid: number, field: string): number {
 export async function startServiceProcess(name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `faultline-bench-${name}-`));
   const sqsPort = await freePort();
-  const settings = { FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: String(sqsPort), FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: '1', ...env };
+  // All the load comes from one loopback address: a per-address rate limit (FAULTLINE_RATE_LIMIT, where the runtime
+  // has one; 0 = off) would measure the limiter, not the service.
+  const settings = { FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: String(sqsPort), FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: '1', FAULTLINE_RATE_LIMIT: '0', ...env };
   const probe = join(projectRoot(), 'scripts', 'bench', 'memory-probe.ts');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', probe, join(projectRoot(), 'functions', 'local', 'start.ts')], {
     cwd: projectRoot(),
