@@ -6,44 +6,28 @@
  *   - the drop folder: 200 images put into the inbox at once, timed until all 200 results are stored.
  * Figures go to bench-results/service.{json,md}.
  */
-import { readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { quantile } from '../functions/engine/calibration/score-scale.ts';
-import { sharedDir } from '../functions/engine/paths.ts';
 import { loadLocalSettings } from '../functions/local/local-settings.ts';
 import { startLocalRuntime } from '../functions/local/runtime.ts';
 import { silentLog } from '../functions/service/log.ts';
+import { apiClient, CRACKED_IMAGE, cookieTestImages, localS3, machine, stats, trainCookieModel, writeReport } from './bench/common.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const REQUESTS = 100;
 const DROPS = 200;
-const cookie = join(sharedDir(), 'datasets', 'cookie');
-const stats = (xs: number[]) => ({ p50: Number(quantile(xs, 0.5).toFixed(1)), p95: Number(quantile(xs, 0.95).toFixed(1)), mean: Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)) });
 
 const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
 const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1' }), silentLog);
 try {
   const auth = { 'x-api-key': runtime.apiKey ?? '' };
-  const api = async (path: string, init?: RequestInit) => (await fetch(`${runtime.url}${path}`, { ...init, headers: { ...auth, ...(init?.headers as Record<string, string>) } })).json() as Promise<any>;
-  const project = await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
-  const form = new FormData();
-  const trainDir = join(cookie, 'train', 'good');
-  for (const f of readdirSync(trainDir)) form.append('files', new Blob([await readFile(join(trainDir, f))]), f);
-  await api(`/api/v1/projects/${project.id}/images`, { method: 'POST', body: form });
-  const job = await api(`/api/v1/projects/${project.id}/train`, { method: 'POST' });
-  for (let j = job; j.status !== 'SUCCEEDED'; j = await api(`/api/v1/jobs/${job.id}`)) {
-    if (j.status === 'FAILED') throw new Error(`training failed: ${j.error?.message}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  process.stderr.write('model trained\n');
+  const { projectId } = await trainCookieModel(apiClient(runtime.url, runtime.apiKey));
 
-  const imagePath = join(cookie, 'test', 'cracked', 'anomaly-1.jpg');
-  const image = await readFile(imagePath);
+  const image = await readFile(CRACKED_IMAGE.path);
   // Baseline: the engine in this process, same model, same image.
-  const detector = await runtime.services.modelCache.detector(project.id, 1);
+  const detector = await runtime.services.modelCache.detector(projectId, 1);
   for (let i = 0; i < 5; i++) await detector.detect(image);
   const engine: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
@@ -55,10 +39,10 @@ try {
     const times: number[] = [];
     for (let i = 0; i < REQUESTS + 5; i++) {
       const body = new FormData();
-      body.append('file', new Blob([image], { type: 'image/jpeg' }), 'anomaly-1.jpg');
+      body.append('file', new Blob([image], { type: 'image/jpeg' }), CRACKED_IMAGE.name);
       body.append('return_visualizations', String(visualisations));
       const t = performance.now();
-      const response = await fetch(`${runtime.url}/api/v1/projects/${project.id}/detect`, { method: 'POST', body, headers: auth });
+      const response = await fetch(`${runtime.url}/api/v1/projects/${projectId}/detect`, { method: 'POST', body, headers: auth });
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error(`detect answered ${response.status}`);
       if (i >= 5) times.push(performance.now() - t); // the first five warm up
@@ -71,24 +55,23 @@ try {
   process.stderr.write('HTTP with visualisations done\n');
 
   // The drop folder: 200 images (the cookie test set, repeated) put at once.
-  const s3 = new S3Client({ region: 'us-east-1', endpoint: runtime.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
-  const testFiles = ['cracked', 'good'].flatMap((d) => readdirSync(join(cookie, 'test', d)).map((f) => join(cookie, 'test', d, f)));
-  const bytes = await Promise.all(testFiles.map((f) => readFile(f)));
+  const s3 = localS3(runtime.s3Endpoint);
+  const bytes = await cookieTestImages();
   const started = performance.now();
   for (let i = 0; i < DROPS; i++) {
-    await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${project.id}/bench/${String(i).padStart(3, '0')}.jpg`, Body: bytes[i % bytes.length], ContentType: 'image/jpeg' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${projectId}/bench/${String(i).padStart(3, '0')}.jpg`, Body: bytes[i % bytes.length], ContentType: 'image/jpeg' }));
   }
   const putSeconds = (performance.now() - started) / 1000;
   let done = 0;
   while (done < DROPS) {
     await new Promise((r) => setTimeout(r, 250));
-    done = (await runtime.services.results.batch(project.id, 'bench')).length;
+    done = (await runtime.services.results.batch(projectId, 'bench')).length;
   }
   const dropSeconds = (performance.now() - started) / 1000;
 
   const report = {
-    environment: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), workers: runtime.workers.length },
-    image: 'cookie/test/cracked/anomaly-1.jpg (288 x 384 JPEG)',
+    environment: { ...machine(), workers: runtime.workers.length },
+    image: CRACKED_IMAGE.description,
     requests: REQUESTS,
     engineInProcessMs: stats(engine),
     httpDetectMs: stats(httpPlain),
@@ -108,10 +91,7 @@ try {
     `HTTP / engine at p50: x${report.httpOverheadRatio}. Drop folder: ${DROPS} images in ${report.dropFolder.totalSeconds} s = ${report.dropFolder.imagesPerSecond} images/s (puts took ${report.dropFolder.putSeconds} s).`,
     '',
   ].join('\n');
-  await mkdir('bench-results', { recursive: true });
-  await writeFile('bench-results/service.json', `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile('bench-results/service.md', md);
-  process.stdout.write(md);
+  await writeReport('service', report, md);
 } finally {
   await runtime.stop();
   await rm(dataDir, { recursive: true, force: true });
