@@ -90,7 +90,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       return { method: r.method, path: r.path, handler: apiKey && !r.public ? requireApiKey(services, handler) : handler };
     }),
     maxBodyBytes: settings.maxBodyBytes,
-    fallback: staticFiles(),
+    // The console's pages allow images and uploads from the S3 endpoint that presigned URLs point to.
+    fallback: staticFiles({ s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin, authRequired: apiKey !== undefined }),
     log: settings.accessLog ? log : undefined,
   });
 
