@@ -146,7 +146,7 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: props.corsOrigins,
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key'],
         maxAge: Duration.hours(1),
       },
     });
