@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Detection, SeverityBand } from '../api/client.ts';
 import { displayName, formatDuration, formatPercent, formatScore } from '../format.ts';
 import { BandBadge } from './band-badge.tsx';
+import { Facts } from './facts.tsx';
 import { ImageRegions, PatchCloseUp, type Region } from './image-regions.tsx';
 
 export type DetectionFields = Omit<Detection, 'result_id' | 'visualizations'>;
@@ -28,38 +29,17 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
         <h3>{name}</h3>
         <span class={`verdict ${d.is_anomalous ? 'bad' : 'good'}`}>{d.is_anomalous ? 'Anomalous' : 'Normal'}</span>
       </header>
-      <dl class="facts">
-        <div>
-          <dt>Score</dt>
-          <dd>{formatScore(d.anomaly_score)}</dd>
-        </div>
-        <div>
-          <dt>Band</dt>
-          <dd>
-            <BandBadge band={d.classification} bands={bands} />
-          </dd>
-        </div>
-        <div>
-          <dt>Confidence</dt>
-          <dd>{d.confidence}</dd>
-        </div>
-        <div>
-          <dt>Damaged area</dt>
-          <dd>{d.damage_percentage.toFixed(2)}%</dd>
-        </div>
-        <div>
-          <dt>Threshold</dt>
-          <dd>{d.threshold}</dd>
-        </div>
-        <div>
-          <dt>Model</dt>
-          <dd>{d.model_version}</dd>
-        </div>
-        <div>
-          <dt>Time</dt>
-          <dd>{formatDuration(d.processing_time * 1000)}</dd>
-        </div>
-      </dl>
+      <Facts
+        items={[
+          ['Score', formatScore(d.anomaly_score)],
+          ['Band', <BandBadge band={d.classification} bands={bands} />],
+          ['Confidence', d.confidence],
+          ['Damaged area', `${d.damage_percentage.toFixed(2)}%`],
+          ['Threshold', d.threshold],
+          ['Model', d.model_version],
+          ['Time', formatDuration(d.processing_time * 1000)],
+        ]}
+      />
       <div class="detection-grid">
         <figure class="detection-figure">
           {base ? (

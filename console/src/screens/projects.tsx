@@ -2,41 +2,21 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, call, type Project, type Result } from '../api/client.ts';
 import { BandBadge } from '../components/band-badge.tsx';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
+import { Facts } from '../components/facts.tsx';
 import { EmptyState, ErrorNotice, Skeleton } from '../components/status.tsx';
 import { formatScore, formatTime, plural } from '../format.ts';
+import { usePages } from '../hooks/use-pages.ts';
 import { useResource } from '../hooks/use-resource.ts';
 import { Link, navigate } from '../router.tsx';
 
 /** All projects with their state, a form for a new one, and deletion. */
 export function ProjectsScreen() {
-  const [pages, setPages] = useState<Project[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const first = useResource(() => call(api().GET('/api/v1/projects', { params: { query: { limit: 24 } } })), []);
-  const [more, setMore] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
+  const list = usePages((cursor) => call(api().GET('/api/v1/projects', { params: { query: { limit: 24, cursor } } })), []);
   const [deleting, setDeleting] = useState<Project>();
   const [announcement, setAnnouncement] = useState('');
   useEffect(() => {
     document.title = 'Projects · Faultline';
   }, []);
-  useEffect(() => {
-    if (first.data) {
-      setPages(first.data.items);
-      setCursor(first.data.cursor);
-    }
-  }, [first.data]);
-
-  const loadMore = async () => {
-    setMore({ busy: true });
-    try {
-      const page = await call(api().GET('/api/v1/projects', { params: { query: { limit: 24, cursor: cursor ?? undefined } } }));
-      setPages((p) => [...p, ...page.items]);
-      setCursor(page.cursor);
-      setMore({ busy: false });
-    } catch (error) {
-      setMore({ busy: false, error });
-    }
-  };
-
   return (
     <div class="page">
       <h1>Projects</h1>
@@ -47,23 +27,23 @@ export function ProjectsScreen() {
         <p class="visually-hidden" aria-live="polite">
           {announcement}
         </p>
-        {first.loading && !first.data ? (
+        {list.first.loading && !list.first.data ? (
           <Skeleton rows={3} label="Loading projects" />
-        ) : first.error ? (
-          <ErrorNotice error={first.error} title="The projects could not be loaded" onRetry={first.reload} />
-        ) : pages.length === 0 ? (
+        ) : list.first.error ? (
+          <ErrorNotice error={list.first.error} title="The projects could not be loaded" onRetry={list.first.reload} />
+        ) : list.items.length === 0 ? (
           <EmptyState title="No projects yet">Create one above: give it a name, then upload photos of good products and train a model.</EmptyState>
         ) : (
           <ul class="project-list">
-            {pages.map((p) => (
+            {list.items.map((p) => (
               <ProjectCard key={p.id} project={p} onDelete={() => setDeleting(p)} />
             ))}
           </ul>
         )}
-        {more.error ? <ErrorNotice error={more.error} title="More projects could not be loaded" /> : null}
-        {cursor ? (
-          <button type="button" class="button secondary" onClick={loadMore} disabled={more.busy}>
-            {more.busy ? 'Loading…' : 'Show more projects'}
+        {list.more.error ? <ErrorNotice error={list.more.error} title="More projects could not be loaded" /> : null}
+        {list.cursor ? (
+          <button type="button" class="button secondary" onClick={list.loadMore} disabled={list.more.busy}>
+            {list.more.busy ? 'Loading…' : 'Show more projects'}
           </button>
         ) : null}
       </section>
@@ -72,7 +52,7 @@ export function ProjectsScreen() {
           project={deleting}
           onClose={() => setDeleting(undefined)}
           onDeleted={() => {
-            setPages((p) => p.filter((x) => x.id !== deleting.id));
+            list.setItems((p) => p.filter((x) => x.id !== deleting.id));
             setAnnouncement(`Project ${deleting.name} deleted.`);
             setDeleting(undefined);
           }}
@@ -126,19 +106,14 @@ function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () 
         <Link href={`/projects/${p.id}/images`}>{p.name}</Link>
       </h3>
       {p.description ? <p class="muted">{p.description}</p> : null}
-      <dl class="facts compact">
-        <div>
-          <dt>Images</dt>
-          <dd>{plural(p.imageCount, 'image')}</dd>
-        </div>
-        <div>
-          <dt>Active model</dt>
-          <dd>{p.activeModelVersion ? `v${p.activeModelVersion}` : 'None yet'}</dd>
-        </div>
-        <div>
-          <dt>Last result</dt>
-          <dd>
-            {last.loading && !last.data ? (
+      <Facts
+        compact
+        items={[
+          ['Images', plural(p.imageCount, 'image')],
+          ['Active model', p.activeModelVersion ? `v${p.activeModelVersion}` : 'None yet'],
+          [
+            'Last result',
+            last.loading && !last.data ? (
               <span class="muted">…</span>
             ) : result ? (
               <>
@@ -147,10 +122,10 @@ function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () 
               </>
             ) : (
               <span class="muted">None yet</span>
-            )}
-          </dd>
-        </div>
-      </dl>
+            ),
+          ],
+        ]}
+      />
       <div class="actions">
         <Link class="button secondary small" href={`/projects/${p.id}/images`}>
           Open

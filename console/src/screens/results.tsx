@@ -1,9 +1,11 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, call, type Result } from '../api/client.ts';
+import { useMemo, useState } from 'preact/hooks';
+import { api, call } from '../api/client.ts';
 import { BandBadge } from '../components/band-badge.tsx';
+import { Facts } from '../components/facts.tsx';
 import { ScoreChart } from '../components/score-chart.tsx';
 import { EmptyState, ErrorNotice, Skeleton } from '../components/status.tsx';
 import { formatScore, formatTime, plural } from '../format.ts';
+import { usePages } from '../hooks/use-pages.ts';
 import { useResource } from '../hooks/use-resource.ts';
 import { Link } from '../router.tsx';
 import type { ProjectTabProps } from './project.tsx';
@@ -27,31 +29,13 @@ interface Filters {
  */
 export function ResultsScreen({ project }: ProjectTabProps) {
   const [filters, setFilters] = useState<Filters>({ anomalous: false, period: 'any', band: '', batch: '', sort: 'newest' });
-  const [items, setItems] = useState<Result[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [more, setMore] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const since = useMemo(() => (filters.period === 'any' ? undefined : new Date(Date.now() - PERIOD_MS[filters.period]).toISOString()), [filters.period]);
   const query = { anomalous: filters.anomalous ? ('true' as const) : undefined, since, limit: PAGE };
-  const first = useResource(() => call(api().GET('/api/v1/projects/{projectId}/results', { params: { path: { projectId: project.id }, query } })), [project.id, filters.anomalous, since]);
-  useEffect(() => {
-    if (first.data) {
-      setItems(first.data.items);
-      setCursor(first.data.cursor);
-    }
-  }, [first.data]);
-
-  const loadMore = async () => {
-    setMore({ busy: true });
-    try {
-      const page = await call(api().GET('/api/v1/projects/{projectId}/results', { params: { path: { projectId: project.id }, query: { ...query, cursor: cursor ?? undefined } } }));
-      setItems((i) => [...i, ...page.items]);
-      setCursor(page.cursor);
-      setMore({ busy: false });
-    } catch (error) {
-      setMore({ busy: false, error });
-    }
-  };
-
+  const list = usePages(
+    (cursor) => call(api().GET('/api/v1/projects/{projectId}/results', { params: { path: { projectId: project.id }, query: { ...query, cursor } } })),
+    [project.id, filters.anomalous, since],
+  );
+  const { first, items, cursor, more } = list;
   const batches = [...new Set(items.map((r) => r.batchId))].sort();
   const shown = items
     .filter((r) => (!filters.band || r.result.classification === filters.band) && (!filters.batch || r.batchId === filters.batch))
@@ -157,7 +141,7 @@ export function ResultsScreen({ project }: ProjectTabProps) {
       )}
       {more.error ? <ErrorNotice error={more.error} title="More results could not be loaded" /> : null}
       {cursor ? (
-        <button type="button" class="button secondary" onClick={loadMore} disabled={more.busy}>
+        <button type="button" class="button secondary" onClick={list.loadMore} disabled={more.busy}>
           {more.busy ? 'Loading…' : 'Load more results'}
         </button>
       ) : null}
@@ -172,34 +156,16 @@ function BatchSummary({ projectId, batchId }: { projectId: string; batchId: stri
   const s = summary.data;
   return (
     <section class="card" aria-label={`Batch ${batchId}`}>
-      <dl class="facts">
-        <div>
-          <dt>Batch</dt>
-          <dd>{batchId === 'api' ? 'Tested through the API' : batchId}</dd>
-        </div>
-        <div>
-          <dt>Images</dt>
-          <dd>{s.total_images}</dd>
-        </div>
-        <div>
-          <dt>Anomalous</dt>
-          <dd>{s.faulty_count}</dd>
-        </div>
-        <div>
-          <dt>Normal</dt>
-          <dd>{s.normal_count}</dd>
-        </div>
-        <div>
-          <dt>Average score</dt>
-          <dd>{formatScore(s.average_score)}</dd>
-        </div>
-        {s.last_at ? (
-          <div>
-            <dt>Last</dt>
-            <dd>{formatTime(s.last_at)}</dd>
-          </div>
-        ) : null}
-      </dl>
+      <Facts
+        items={[
+          ['Batch', batchId === 'api' ? 'Tested through the API' : batchId],
+          ['Images', s.total_images],
+          ['Anomalous', s.faulty_count],
+          ['Normal', s.normal_count],
+          ['Average score', formatScore(s.average_score)],
+          s.last_at ? ['Last', formatTime(s.last_at)] : null,
+        ]}
+      />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, call, type Job, type ModelVersion } from '../api/client.ts';
+import { Facts } from '../components/facts.tsx';
 import { EmptyState, ErrorNotice, ProgressBar, Skeleton } from '../components/status.tsx';
 import { formatDuration, formatTime, plural } from '../format.ts';
 import { useInterval } from '../hooks/use-interval.ts';
@@ -37,8 +38,9 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
       if (!job) return;
       try {
         const next = await call(api().GET('/api/v1/jobs/{jobId}', { params: { path: { jobId: job.id } } }));
-        setJob(next);
+        // The new version is loaded before "finished" shows, so that both appear together.
         if (next.status === 'SUCCEEDED') await Promise.all([models.reload(), reloadProject()]);
+        setJob(next);
       } catch {
         // a missed poll is retried on the next tick
       }
@@ -176,36 +178,16 @@ function ModelSummary({ model: m }: { model: ModelVersion }) {
       <h3>
         Model {m.label} {m.active ? <span class="badge band-0">Active</span> : null}
       </h3>
-      <dl class="facts">
-        <div>
-          <dt>Backbone</dt>
-          <dd>{m.backbone}</dd>
-        </div>
-        <div>
-          <dt>Image threshold</dt>
-          <dd>{m.thresholds.image.toFixed(3)}</dd>
-        </div>
-        <div>
-          <dt>Pixel threshold</dt>
-          <dd>{m.thresholds.pixel.toFixed(3)}</dd>
-        </div>
-        <div>
-          <dt>Threshold method</dt>
-          <dd>{m.thresholds.method}</dd>
-        </div>
-        <div>
-          <dt>Trained on</dt>
-          <dd>
-            {m.trainImages} images, {m.calibrationImages} held out
-          </dd>
-        </div>
-        {metrics.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{(v as number).toFixed(3)}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts
+        items={[
+          ['Backbone', m.backbone],
+          ['Image threshold', m.thresholds.image.toFixed(3)],
+          ['Pixel threshold', m.thresholds.pixel.toFixed(3)],
+          ['Threshold method', m.thresholds.method],
+          ['Trained on', `${m.trainImages} images, ${m.calibrationImages} held out`],
+          ...metrics.map(([k, v]): [string, string] => [k, (v as number).toFixed(3)]),
+        ]}
+      />
       <p class="muted small">Thresholds are raw distances set on the held-out images; scores are normalised so that the image threshold reads 0.5.</p>
     </div>
   );
