@@ -14,9 +14,11 @@ await mkdir(out, { recursive: true });
 const session = await startConsoleSession({ width: 1280, height: 860 });
 const { page, runtime } = session;
 const shot = async (name: string, fullPage = true) => {
-  // every image loaded and decoded, the fonts too
+  // every image loaded (lazy ones come into view first), the fonts too
+  await page.evaluate(() => (globalThis as any).scrollTo(0, (globalThis as any).document.body.scrollHeight));
   await page.waitForFunction(() => [...(globalThis as any).document.images].every((img: any) => img.complete), undefined, { timeout: 30_000 });
   await page.evaluate(() => (globalThis as any).document.fonts.ready);
+  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
   await page.screenshot({ path: join(out, `${name}.png`), fullPage });
   process.stdout.write(`docs/screenshots/${name}.png\n`);
 };
