@@ -6,6 +6,7 @@ import { InferenceLayer } from './inference-layer.ts';
 import { Messaging } from './messaging.ts';
 import { Monitoring } from './monitoring.ts';
 import { Storage } from './storage.ts';
+import { WebConsole } from './web-console.ts';
 import { Workers } from './workers.ts';
 
 /** Deployment choices, from CDK context (cdk.json, or -c key=value); see the README's deployment section. */
@@ -55,6 +56,7 @@ export class FaultlineStack extends Stack {
   readonly api: Api;
   readonly workers: Workers;
   readonly monitoring: Monitoring;
+  readonly webConsole: WebConsole;
 
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
@@ -62,17 +64,20 @@ export class FaultlineStack extends Stack {
     this.storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays, retain: production });
     this.messaging = new Messaging(this, 'Messaging', { bucket: this.storage.bucket, maxReceives: 3, visibilityTimeout: Duration.minutes(15) });
     const { layer } = new InferenceLayer(this, 'Inference');
+    this.webConsole = new WebConsole(this, 'Console', { dataBucket: this.storage.bucket, logBucket: this.storage.accessLogs });
     const shared = { bucket: this.storage.bucket, table: this.storage.table, queue: this.messaging.queue, deadLetterQueue: this.messaging.deadLetterQueue, bus: this.messaging.bus };
     this.api = new Api(this, 'Api', {
       ...shared,
       routes,
       layer,
-      corsOrigins: settings.corsOrigins,
+      // The console calls the API from its CloudFront origin.
+      corsOrigins: settings.corsOrigins.includes('*') ? ['*'] : [...settings.corsOrigins, this.webConsole.url],
       defaultProject: settings.defaultProject,
       resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
       jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
     });
+    this.webConsole.deploy(this.api.httpApi.apiEndpoint);
     this.workers = new Workers(this, 'Workers', {
       ...shared,
       layer,
@@ -91,6 +96,7 @@ export class FaultlineStack extends Stack {
       deadLetterQueue: this.messaging.deadLetterQueue,
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     if (this.api.userPool) new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });

@@ -15,11 +15,13 @@ export interface StorageProps {
 export class Storage extends Construct {
   readonly bucket: s3.Bucket;
   readonly table: dynamodb.TableV2;
+  /** Server access logs of the buckets, and the console's CloudFront logs. */
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const removalPolicy = props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -27,7 +29,7 @@ export class Storage extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy,
       autoDeleteObjects: !props.retain,
-    });
+    }));
     this.bucket = new s3.Bucket(this, 'Data', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,

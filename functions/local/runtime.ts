@@ -94,7 +94,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     }),
     maxBodyBytes: settings.maxBodyBytes,
     rateLimit: settings.rateLimit,
-    fallback: staticFiles(),
+    // The console's pages allow images and uploads from the S3 endpoint that presigned URLs point to.
+    fallback: staticFiles({ s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin, authRequired: apiKey !== undefined }),
     log: settings.accessLog ? log : undefined,
   });
 

@@ -24,6 +24,7 @@ try {
     [
       '',
       `Faultline is running at ${url}`,
+      `  Web console   ${runtime.apiKey ? `${url}/#key=${runtime.apiKey}   (signs you in with the API key)` : `${url}/`}`,
       `  API docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
       `  Health        ${url}/health`,
       `  S3 endpoint   ${runtime.s3Endpoint}  (bucket ${settings.bucket}, path-style, access key S3RVER / secret S3RVER)`,

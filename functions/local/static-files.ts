@@ -1,9 +1,8 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { extname, join, normalize } from 'node:path';
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.json': 'application/json', '.map': 'application/json' };
+import { projectRoot } from '../engine/paths.ts';
+import { consoleFiles, defaultConsoleDir } from './console-files.ts';
+import { fileUnder, sendFile, sendText } from './send-file.ts';
 
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Faultline API</title>
@@ -14,31 +13,30 @@ const DOCS_PAGE = `<!doctype html>
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true });`;
 
 /** The API documentation page at /docs (Swagger UI from the swagger-ui-dist package: no CDN). */
-export function staticFiles(): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function docsFiles(): (req: IncomingMessage, res: ServerResponse) => boolean {
   const swaggerDir = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '');
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
-    const send = (type: string, body: string) => {
-      res.writeHead(200, { 'content-type': type, 'x-content-type-options': 'nosniff' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return true;
-    };
-    if (path === '/docs' || path === '/docs/') return send(TYPES['.html'], DOCS_PAGE);
-    if (path === '/docs/init.js') return send(TYPES['.js'], INIT_SCRIPT);
-    if (path.startsWith('/docs/')) {
-      const file = normalize(join(swaggerDir, path.slice('/docs/'.length)));
-      if (!file.startsWith(swaggerDir) || !existsSync(file) || !statSync(file).isFile()) return false;
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'public, max-age=3600' });
-      createReadStream(file).pipe(res);
-      return true;
-    }
-    if (path === '/') {
-      return send(
-        TYPES['.html'],
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faultline</title></head><body><h1>Faultline</h1><ul><li><a href="/docs">API documentation</a></li><li><a href="/openapi.json">OpenAPI document</a></li><li><a href="/health">Health</a></li></ul></body></html>',
-      );
-    }
-    return false;
+    if (path === '/docs' || path === '/docs/') return sendText(req, res, 'text/html; charset=utf-8', DOCS_PAGE);
+    if (path === '/docs/init.js') return sendText(req, res, 'text/javascript; charset=utf-8', INIT_SCRIPT);
+    if (!path.startsWith('/docs/')) return false;
+    const file = fileUnder(swaggerDir, path.slice('/docs/'.length));
+    return file ? sendFile(req, res, file, { 'cache-control': 'public, max-age=3600' }) : false;
   };
+}
+
+export interface StaticFilesOptions {
+  /** The built web console; default console/dist in the project. */
+  consoleDir?: string;
+  /** Origin of the S3 endpoint presigned URLs point to (the console's images and uploads). */
+  s3Origin?: string;
+  /** Whether the API wants a key; the console asks for one. Default true. */
+  authRequired?: boolean;
+}
+
+/** Everything the local runtime serves besides the API: the API documentation and the web console. */
+export function staticFiles(o: StaticFilesOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const handlers = [docsFiles(), consoleFiles({ dir: o.consoleDir ?? defaultConsoleDir(projectRoot()), s3Origin: o.s3Origin, authRequired: o.authRequired ?? true })];
+  return (req, res) => handlers.some((handle) => handle(req, res));
 }

@@ -18,7 +18,16 @@ export function safeFileName(name: string): string {
   return cleaned || 'image';
 }
 
-export const uniqueDatasetKey = (projectId: string, fileName: string): string => `datasets/${projectId}/${randomBytes(4).toString('hex')}-${safeFileName(fileName)}`;
+/** The key of a training image from its name within the project's datasets/ folder (as models record it). */
+export const datasetKey = (projectId: string, name: string): string => `datasets/${projectId}/${name}`;
+
+export const uniqueDatasetKey = (projectId: string, fileName: string): string => datasetKey(projectId, `${randomBytes(4).toString('hex')}-${safeFileName(fileName)}`);
+
+/**
+ * The name a stored training image is listed and ordered by: the file's own name, without the random prefix that
+ * uniqueDatasetKey adds (so that presigned uploads train in the same order every time, like the CLI on a folder).
+ */
+export const datasetImageName = (key: string): string => (key.split('/').pop() ?? key).replace(/^[0-9a-f]{8}-(?=.)/, '');
 
 /** S3 notifications URL-encode keys, with '+' for spaces. */
 export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));

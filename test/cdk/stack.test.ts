@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -9,6 +10,7 @@ import { routes } from '../../functions/api/routes/index.ts';
 import { projectRoot } from '../../functions/engine/paths.ts';
 import { FaultlineStack, settingsFromContext } from '../../lib/faultline-stack.ts';
 import { acknowledgeNagFindings } from '../../lib/nag-suppressions.ts';
+import { CONSOLE_DIST } from '../../lib/web-console.ts';
 import { buildInferenceLayer } from '../../layers/build-inference-layer.ts';
 
 const context = JSON.parse(readFileSync(join(projectRoot(), 'cdk.json'), 'utf8')).context as Record<string, unknown>;
@@ -36,6 +38,8 @@ describe('the CDK app', () => {
   let stack: FaultlineStack;
   let template: Template;
   beforeAll(() => {
+    // The console's built files are deployed with the stack; a fresh clone builds them first (npm test does too).
+    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) execSync('npm run build:console', { cwd: projectRoot(), stdio: 'inherit' });
     ({ stack, template } = synth());
   });
 
@@ -56,11 +60,13 @@ describe('the CDK app', () => {
   });
 
   it('runs detection on its own function with more memory, both with the inference layer', () => {
-    const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Layers: Match.anyValue() } }));
+    const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Layers: Match.anyValue(), Description: Match.stringLikeRegexp('^Faultline API') } }));
+    expect(fns).toHaveLength(2);
     const byMemory = fns.map((f) => f.Properties.MemorySize).sort((a, b) => a - b);
     expect(byMemory).toEqual(expect.arrayContaining([1024, 3008]));
     for (const f of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
-    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    // one inference layer for both (the others are CDK's AWS CLI layers of the console's deployment)
+    expect(new Set(fns.map((f) => JSON.stringify(f.Properties.Layers)))).toEqual(new Set([JSON.stringify([{ Ref: stack.getLogicalId(stack.node.findChild('Inference').node.findChild('Layer').node.defaultChild as never) }])]));
   });
 
   it('keeps data private and encrypted: bucket and table', () => {
@@ -111,7 +117,13 @@ describe('the CDK app', () => {
   });
 
   it('grants data access with named actions only', () => {
-    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const dataBucket = stack.getLogicalId(stack.storage.bucket.node.defaultChild as never);
+    for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+      // CDK's BucketDeployment copies the console's files with its own wildcard grants, never on the data bucket
+      if (id.startsWith('CustomCDKBucketDeployment')) {
+        expect(JSON.stringify(policy)).not.toContain(dataBucket);
+        continue;
+      }
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         const actions: string[] = [statement.Action].flat();
         for (const a of actions) if (/^(s3|dynamodb|sqs):/.test(a)) expect(a, JSON.stringify(statement)).not.toMatch(/\*/);
@@ -125,6 +137,40 @@ describe('the CDK app', () => {
       v.violatingResources.filter((r) => !acknowledged(stack.node.findAll().find((c) => c.node.path === r.constructPath) ?? stack).has(v.ruleName)).map((r) => `${v.ruleName} at ${r.constructPath}`),
     );
     expect(unexplained).toEqual([]);
+  });
+
+  it('serves the web console from a private bucket through CloudFront, with security headers, its routes and the API address', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        CustomErrorResponses: [
+          { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+          { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+        ],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', ResponseHeadersPolicyId: Match.anyValue() }),
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
+        Logging: Match.objectLike({ Prefix: 'console-cdn/' }),
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }) });
+    const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(policy).toMatchObject({ FrameOptions: { FrameOption: 'DENY' }, ReferrerPolicy: { ReferrerPolicy: 'no-referrer' }, ContentTypeOptions: { Override: true }, StrictTransportSecurity: { AccessControlMaxAgeSec: 31536000 } });
+    const csp = JSON.stringify(policy.ContentSecurityPolicy.ContentSecurityPolicy);
+    for (const directive of ["script-src 'self'", "frame-ancestors 'none'", "img-src 'self' data: blob: https://", '.execute-api.']) expect(csp).toContain(directive);
+    // the console bucket is private, reachable by CloudFront alone
+    const consoleBucket = stack.getLogicalId(stack.webConsole.bucket.node.defaultChild as never);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: consoleBucket },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' })]) },
+    });
+    // config.json is written at deploy time with the API's address; the page is never cached, the hashed assets for a year
+    const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment')).map((d) => d.Properties);
+    const pages = deployments.find((d) => d.SourceMarkers)!;
+    expect(pages.SourceMarkers[1]).toEqual({ '<<marker:0xbaba:0>>': { 'Fn::GetAtt': [stack.getLogicalId(stack.api.httpApi.node.defaultChild as never), 'ApiEndpoint'] } });
+    expect(pages.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    expect(deployments.find((d) => d.DestinationBucketKeyPrefix === 'assets/')!.SystemMetadata).toEqual({ 'cache-control': 'public, max-age=31536000, immutable' });
+    template.hasOutput('ConsoleUrl', Match.anyValue());
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }) });
   });
 
   it('has a cheaper development profile: CPU workers, no NAT gateway', () => {

@@ -73,6 +73,9 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
       return p.body.count === 8 ? p.body : undefined;
     });
     expect(count.items).toHaveLength(8);
+    // each listed image has a presigned URL (the console's thumbnails)
+    const thumbnail = await fetch(count.items[0].url);
+    expect([thumbnail.status, thumbnail.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
   });
 
   it('refuses uploads that break the limits, with the reason', async () => {
@@ -117,6 +120,26 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const hook = await waitFor('webhooks', async () => (received.some((r) => r.event === 'Detection Completed') ? received : undefined));
     for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
     expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']));
+  });
+
+  it('links the nearest normal patch’s training image and the drop-folder image itself (presigned), without storing the links', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-3.jpg'))]), 'anomaly-3.jpg');
+    form.append('return_visualizations', 'false');
+    const detected = await api(`/api/v1/projects/${project.id}/detect`, { method: 'POST', body: form });
+    const nearest = detected.body.evidence.nearest_normal;
+    expect(nearest.image).toMatch(/^[0-9a-f]{8}-normal-\d+\.jpg$/);
+    expect((await fetch(nearest.url)).headers.get('content-type')).toBe('image/jpeg');
+    const stored = await runtime.services.results.get(project.id, detected.body.result_id);
+    expect(stored!.result.evidence!.nearest_normal).not.toHaveProperty('url');
+    const listed = await api(`/api/v1/projects/${project.id}/results/${detected.body.result_id}`);
+    expect(listed.body.result.evidence.nearest_normal.url).toMatch(/^http/);
+    expect(listed.body).not.toHaveProperty('image_url'); // API uploads are not kept
+
+    await runtime.services.objects.put(`inbox/${project.id}/line-2/photo.jpg`, await readFile(join(cookie, 'test', 'cracked', 'anomaly-4.jpg')), 'image/jpeg');
+    const dropped = await waitFor('the drop-folder result', async () => (await api(`/api/v1/projects/${project.id}/results?limit=5`)).body.items.find((r: any) => r.batchId === 'line-2'));
+    const image = await fetch(dropped.image_url);
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
   });
 
   it('requires the API key on every route but /health and /openapi.json', async () => {

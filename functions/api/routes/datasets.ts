@@ -7,7 +7,16 @@ import { page, pageQuery, projectParams } from './common.ts';
 const tags = ['Training data'];
 
 const datasetImageSchema = z
-  .object({ key: z.string(), name: z.string(), size: z.number().int(), width: z.number().int(), height: z.number().int(), format: z.string(), uploadedAt: z.iso.datetime() })
+  .object({
+    key: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+    format: z.string(),
+    uploadedAt: z.iso.datetime(),
+    url: z.string().meta({ description: 'Presigned URL of the image (thumbnails), valid for a limited time' }),
+  })
   .meta({ id: 'DatasetImage' });
 
 export const datasetRoutes = [
@@ -71,7 +80,8 @@ export const datasetRoutes = [
     handle: async ({ params, query }, s) => {
       const project = await requireProject(s, params.projectId);
       const pageOf = await s.images.list(params.projectId, query.limit, query.cursor);
-      return { status: 200, body: { ...pageOf, count: project.imageCount } };
+      const items = await Promise.all(pageOf.items.map(async (image) => ({ ...image, url: await s.objects.presignGet(image.key, s.config.FAULTLINE_PRESIGN_SECONDS) })));
+      return { status: 200, body: { items, cursor: pageOf.cursor, count: project.imageCount } };
     },
   }),
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type BatchSummary, batchSummary, getResult, listResults, summarise } from '../../service/detection/results-service.ts';
-import { detectImage } from '../../service/detection/detection-service.ts';
+import { detectImage, presentRecord } from '../../service/detection/detection-service.ts';
 import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema } from '../../service/domain/detection-record.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
@@ -17,7 +17,8 @@ export const detectFields = z.object({
 
 export async function detectPart(s: Services, projectId: string, file: UploadedPart, fields: z.infer<typeof detectFields>) {
   const record = await detectImage(s, projectId, file.content, file.filename, { threshold: fields.threshold, visualisations: fields.return_visualizations ?? true });
-  return { result_id: record.id, ...record.result, visualizations: record.urls };
+  const { evidence, visualizations } = await presentRecord(s, record);
+  return { result_id: record.id, ...record.result, evidence, visualizations };
 }
 
 export const batchSummarySchema = z
@@ -34,7 +35,12 @@ export const batchSummarySchema = z
   })
   .meta({ id: 'BatchSummary' });
 
-const resultViewSchema = detectionRecordSchema.extend({ visualizations: visualisationUrlsSchema.nullable() }).meta({ id: 'Result' });
+const resultViewSchema = detectionRecordSchema
+  .extend({
+    visualizations: visualisationUrlsSchema.nullable(),
+    image_url: z.string().optional().meta({ description: 'Presigned URL of the image itself, for drop-folder results (API uploads are not kept)' }),
+  })
+  .meta({ id: 'Result' });
 
 export const detectionRoutes = [
   defineRoute({

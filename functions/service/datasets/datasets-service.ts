@@ -1,7 +1,7 @@
 import { FaultlineError } from '../../engine/errors.ts';
 import { inspectImage } from '../../engine/image/decode-image.ts';
 import { ServiceError } from '../errors.ts';
-import { safeFileName, uniqueDatasetKey } from '../object-keys.ts';
+import { datasetImageName, safeFileName, uniqueDatasetKey } from '../object-keys.ts';
 import type { PresignedPost } from '../ports/object-store.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
@@ -84,7 +84,7 @@ export async function registerDatasetObject(s: Services, projectId: string, key:
   if (!bytes) return 'gone'; // deleted since the event was sent
   try {
     const info = await inspectImage(bytes);
-    const name = key.split('/').pop()!;
+    const name = datasetImageName(key);
     const added = await registerImage(s, projectId, { key, name, size: bytes.byteLength, width: info.width, height: info.height, format: info.format, uploadedAt: new Date().toISOString() });
     return added ? 'registered' : 'already';
   } catch (error) {

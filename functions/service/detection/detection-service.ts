@@ -4,7 +4,7 @@ import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisation
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { inboxBatch, parseKey } from '../object-keys.ts';
+import { datasetKey, inboxBatch, parseKey } from '../object-keys.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -51,6 +51,20 @@ export async function visualisationUrls(s: Services, record: Pick<DetectionRecor
   return urls;
 }
 
+/**
+ * What a client reads beside a stored record: presigned URLs of its PNGs, of the image it was made from (drop-folder
+ * images are kept; API uploads are not) and of the training image holding the nearest normal patch.
+ */
+export async function presentRecord(s: Services, record: DetectionRecord): Promise<{ visualizations: Record<string, string> | null; evidence: DetectionRecord['result']['evidence']; image_url?: string }> {
+  const seconds = s.config.FAULTLINE_PRESIGN_SECONDS;
+  const evidence = record.result.evidence;
+  return {
+    visualizations: await visualisationUrls(s, record),
+    evidence: evidence && { ...evidence, nearest_normal: { ...evidence.nearest_normal, url: await s.objects.presignGet(datasetKey(record.projectId, evidence.nearest_normal.image), seconds) } },
+    ...(record.source.key ? { image_url: await s.objects.presignGet(record.source.key, seconds) } : {}),
+  };
+}
+
 async function announce(s: Services, project: ProjectItem, record: DetectionRecord): Promise<void> {
   const r = record.result;
   await s.events.publish(
@@ -64,7 +78,7 @@ async function announce(s: Services, project: ProjectItem, record: DetectionReco
 }
 
 /** Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. */
-export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectOptions): Promise<DetectionRecord & { urls: Record<string, string> | null }> {
+export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectOptions): Promise<DetectionRecord> {
   const project = await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
   const createdAt = new Date().toISOString();
@@ -81,7 +95,7 @@ export async function detectImage(s: Services, projectId: string, bytes: Uint8Ar
   };
   await s.results.put(record);
   await announce(s, project, record);
-  return { ...record, urls: await visualisationUrls(s, record) };
+  return record;
 }
 
 /**

@@ -3,11 +3,14 @@ import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ResultFilter } from '../store/result-repository.ts';
-import { visualisationUrls } from './detection-service.ts';
+import { presentRecord } from './detection-service.ts';
 
-export type ResultView = DetectionRecord & { visualizations: Record<string, string> | null };
+export type ResultView = DetectionRecord & { visualizations: Record<string, string> | null; image_url?: string };
 
-const withUrls = async (s: Services, r: DetectionRecord): Promise<ResultView> => ({ ...r, visualizations: await visualisationUrls(s, r) });
+const withUrls = async (s: Services, r: DetectionRecord): Promise<ResultView> => {
+  const { evidence, ...urls } = await presentRecord(s, r);
+  return { ...r, result: { ...r.result, evidence }, ...urls };
+};
 
 export async function listResults(s: Services, projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<{ items: ResultView[]; cursor: string | null }> {
   await requireProject(s, projectId);

@@ -10,7 +10,11 @@ export const evidenceSchema = z
   .object({
     patch: rect,
     distance: z.number(),
-    nearest_normal: z.object({ image: z.string(), patch: rect }),
+    nearest_normal: z.object({
+      image: z.string(),
+      patch: rect,
+      url: z.string().optional().meta({ description: 'Presigned URL of that training image (in answers, not stored)' }),
+    }),
   })
   .meta({ id: 'Evidence', description: 'For the strongest region: the most similar normal patch in the training images' });
 

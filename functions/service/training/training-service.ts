@@ -6,6 +6,7 @@ import { memoryImage, type ImageSource } from '../../engine/dataset/image-source
 import { MIN_IMAGES_WITH_HOLD_OUT, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
+import { datasetKey } from '../object-keys.ts';
 import { createJob } from '../jobs/jobs-service.ts';
 import { ARTIFACT_FILES, modelPrefix } from '../models/model-cache.ts';
 import { requireProject } from '../projects/projects-service.ts';
@@ -45,7 +46,7 @@ export async function runTraining(s: Services, job: Job, report: ProgressReporte
   }
   // Read lazily: only a batch of images is in memory at a time.
   const sources: ImageSource[] = images.map((image) => ({
-    name: image.key.slice(`datasets/${job.projectId}/`.length),
+    name: image.key.slice(datasetKey(job.projectId, '').length),
     read: async () => {
       const bytes = await s.objects.get(image.key);
       if (!bytes) throw new Error(`training image ${image.key} is gone`);

@@ -1,0 +1,57 @@
+import createClient, { type Client } from 'openapi-fetch';
+import { ApiError, toApiError } from './errors.ts';
+import type { components, paths } from './schema';
+
+export type Schemas = components['schemas'];
+export type Project = Schemas['Project'];
+export type ModelVersion = Schemas['ModelVersion'];
+export type Job = Schemas['Job'];
+export type Result = Schemas['Result'];
+export type Detection = Schemas['Detection'];
+export type DatasetImage = Schemas['DatasetImage'];
+export type SeverityBand = Project['severityBands'][number];
+
+export interface ApiOptions {
+  baseUrl: string;
+  apiKey: () => string | undefined;
+  /** Called on a 401: the key is missing, wrong or revoked. */
+  onUnauthorized: (message: string) => void;
+}
+
+let client: Client<paths> | undefined;
+
+/** Sets up the one typed client (openapi-fetch over the generated OpenAPI types) the console calls the API with. */
+export function configureApi(o: ApiOptions): void {
+  client = createClient<paths>({ baseUrl: o.baseUrl });
+  client.use({
+    onRequest({ request }) {
+      const key = o.apiKey();
+      if (key) request.headers.set('x-api-key', key);
+      return request;
+    },
+    async onResponse({ response }) {
+      if (response.status === 401) {
+        const body = await response.clone().json().catch(() => undefined);
+        o.onUnauthorized(toApiError(401, body).message);
+      }
+      return response;
+    },
+  });
+}
+
+export function api(): Client<paths> {
+  if (!client) throw new Error('configureApi() was not called');
+  return client;
+}
+
+/** The data of an openapi-fetch answer, or an ApiError with the API's message (network failures too). */
+export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let answer: { data?: T; error?: unknown; response: Response };
+  try {
+    answer = await request;
+  } catch (error) {
+    throw new ApiError(`cannot reach the Faultline API (${(error as Error).message})`, 0, 'NETWORK_ERROR');
+  }
+  if (!answer.response.ok) throw toApiError(answer.response.status, answer.error);
+  return answer.data as T;
+}

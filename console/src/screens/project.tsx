@@ -1,0 +1,94 @@
+import { useEffect } from 'preact/hooks';
+import { api, call, type Project } from '../api/client.ts';
+import { ErrorNotice, Skeleton } from '../components/status.tsx';
+import { useResource } from '../hooks/use-resource.ts';
+import { Link } from '../router.tsx';
+import { DatasetScreen } from './dataset.tsx';
+import { ResultDetailScreen } from './result-detail.tsx';
+import { ResultsScreen } from './results.tsx';
+import { SettingsScreen } from './settings.tsx';
+import { TestScreen } from './test-images.tsx';
+import { TrainingScreen } from './training.tsx';
+
+export interface ProjectTabProps {
+  project: Project;
+  /** Loads the project again (counts, active model). */
+  reloadProject: () => Promise<void>;
+  setProject: (project: Project) => void;
+}
+
+const TABS = [
+  { id: 'images', label: 'Images' },
+  { id: 'training', label: 'Training' },
+  { id: 'test', label: 'Test' },
+  { id: 'results', label: 'Results' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+
+/** One project: its name and state, a navigation between its screens, and the screen chosen. */
+export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; tab: string; itemId?: string }) {
+  const project = useResource(() => call(api().GET('/api/v1/projects/{projectId}', { params: { path: { projectId } } })), [projectId]);
+  const current = TABS.find((t) => t.id === tab);
+  useEffect(() => {
+    if (project.data) document.title = `${current?.label ?? 'Project'} · ${project.data.name} · Faultline`;
+  }, [project.data, current]);
+
+  if (!project.data) {
+    return (
+      <div class="page">
+        {project.error ? <ErrorNotice error={project.error} title="The project could not be loaded" onRetry={project.reload} /> : <Skeleton rows={4} label="Loading the project" />}
+        <p>
+          <Link href="/">Back to the projects</Link>
+        </p>
+      </div>
+    );
+  }
+  const p = project.data;
+  const props: ProjectTabProps = { project: p, reloadProject: project.reload, setProject: project.set };
+  return (
+    <div class="project-layout">
+      <aside class="project-nav">
+        <p class="crumb">
+          <Link href="/">Projects</Link>
+        </p>
+        <p class="project-name">{p.name}</p>
+        <p class="muted small">
+          {p.imageCount} images · {p.activeModelVersion ? `model v${p.activeModelVersion}` : 'no model yet'}
+        </p>
+        <nav aria-label="Project">
+          <ul>
+            {TABS.map((t) => (
+              <li key={t.id}>
+                <Link href={`/projects/${p.id}/${t.id}`} aria-current={t.id === tab && !itemId ? 'page' : undefined} class={t.id === tab ? 'active' : undefined}>
+                  {t.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </aside>
+      <div class="page">
+        {tab === 'images' ? (
+          <DatasetScreen {...props} />
+        ) : tab === 'training' ? (
+          <TrainingScreen {...props} />
+        ) : tab === 'test' ? (
+          <TestScreen {...props} />
+        ) : tab === 'results' && itemId ? (
+          <ResultDetailScreen {...props} resultId={itemId} />
+        ) : tab === 'results' ? (
+          <ResultsScreen {...props} />
+        ) : tab === 'settings' ? (
+          <SettingsScreen {...props} />
+        ) : (
+          <>
+            <h1>Page not found</h1>
+            <p>
+              This project has no page “{tab}”. <Link href={`/projects/${p.id}/images`}>Go to its images</Link>.
+            </p>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, call, type Job, type ModelVersion } from '../api/client.ts';
+import { Facts } from '../components/facts.tsx';
+import { EmptyState, ErrorNotice, ProgressBar, Skeleton } from '../components/status.tsx';
+import { formatDuration, formatTime, plural } from '../format.ts';
+import { useInterval } from '../hooks/use-interval.ts';
+import { useResource } from '../hooks/use-resource.ts';
+import { Link } from '../router.tsx';
+import type { ProjectTabProps } from './project.tsx';
+
+const MIN_IMAGES = 5;
+
+/** A key for one click on "Start training", so that a retried request makes no second job (works without HTTPS too). */
+const randomKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+const STAGES: Record<string, string> = { features: 'Reading features', coreset: 'Choosing the memory bank', calibration: 'Calibrating thresholds' };
+
+/** Training: start it, watch its progress live (the job polled every second), and the model versions it made. */
+export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
+  const models = useResource(() => call(api().GET('/api/v1/projects/{projectId}/models', { params: { path: { projectId: project.id } } })).then((m) => m.items), [project.id]);
+  const [job, setJob] = useState<Job>();
+  const [start, setStart] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
+  const [activation, setActivation] = useState<{ version?: number; error?: unknown }>({});
+
+  // A training started earlier (or elsewhere) and not finished is picked up again.
+  useEffect(() => {
+    call(api().GET('/api/v1/projects/{projectId}/jobs', { params: { path: { projectId: project.id }, query: { limit: 5 } } })).then(
+      (jobs) => {
+        const running = jobs.items.find((j) => j.type === 'train' && (j.status === 'QUEUED' || j.status === 'RUNNING'));
+        if (running) setJob(running);
+      },
+      () => undefined,
+    );
+  }, [project.id]);
+
+  const running = job !== undefined && (job.status === 'QUEUED' || job.status === 'RUNNING');
+  useInterval(
+    async () => {
+      if (!job) return;
+      try {
+        const next = await call(api().GET('/api/v1/jobs/{jobId}', { params: { path: { jobId: job.id } } }));
+        // The new version is loaded before "finished" shows, so that both appear together.
+        if (next.status === 'SUCCEEDED') await Promise.all([models.reload(), reloadProject()]);
+        setJob(next);
+      } catch {
+        // a missed poll is retried on the next tick
+      }
+    },
+    running ? 1000 : null,
+  );
+
+  const train = async () => {
+    setStart({ busy: true });
+    try {
+      const created = await call(api().POST('/api/v1/projects/{projectId}/train', { params: { path: { projectId: project.id } }, headers: { 'idempotency-key': randomKey() } }));
+      setJob(created);
+      setStart({ busy: false });
+    } catch (error) {
+      setStart({ busy: false, error });
+    }
+  };
+
+  const activate = async (version: number) => {
+    setActivation({ version });
+    try {
+      await call(api().POST('/api/v1/projects/{projectId}/models/{version}/activate', { params: { path: { projectId: project.id, version } } }));
+      setActivation({});
+      await Promise.all([models.reload(), reloadProject()]);
+    } catch (error) {
+      setActivation({ error });
+    }
+  };
+
+  const tooFew = project.imageCount < MIN_IMAGES;
+  const newest = models.data?.[0];
+  return (
+    <>
+      <h1>Training</h1>
+      <section class="card" aria-labelledby="train-title">
+        <h2 id="train-title">Train a new model</h2>
+        <p>
+          Uses the project’s {plural(project.imageCount, 'normal image')}: most build the memory bank of normal patches, a few are held out to set the
+          thresholds. The new version becomes the active one.
+        </p>
+        {tooFew ? (
+          <p class="notice">
+            Training needs at least {MIN_IMAGES} normal images; this project has {project.imageCount}. <Link href={`/projects/${project.id}/images`}>Upload images</Link>.
+          </p>
+        ) : null}
+        <button type="button" class="button" onClick={train} disabled={tooFew || start.busy || running}>
+          {running ? 'Training…' : start.busy ? 'Starting…' : 'Start training'}
+        </button>
+        {start.error ? <ErrorNotice error={start.error} title="Training did not start" /> : null}
+        {job ? <JobProgress job={job} /> : null}
+      </section>
+      <section aria-labelledby="models-title">
+        <h2 id="models-title">Model versions</h2>
+        {activation.error ? <ErrorNotice error={activation.error} title="The version was not activated" /> : null}
+        {models.error ? (
+          <ErrorNotice error={models.error} title="The models could not be loaded" onRetry={models.reload} />
+        ) : !models.data ? (
+          <Skeleton rows={2} label="Loading models" />
+        ) : models.data.length === 0 ? (
+          <EmptyState title="No model yet">{tooFew ? 'Upload normal images first, then start training.' : 'Start training above; it takes about a minute for 30 images.'}</EmptyState>
+        ) : (
+          <>
+            {newest ? <ModelSummary model={newest} /> : null}
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">All model versions, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Version</th>
+                    <th scope="col">Trained</th>
+                    <th scope="col">Images</th>
+                    <th scope="col">Memory bank</th>
+                    <th scope="col">Image threshold</th>
+                    <th scope="col">Pixel threshold</th>
+                    <th scope="col">Training time</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {models.data.map((m) => (
+                    <tr key={m.version}>
+                      <th scope="row">{m.label}</th>
+                      <td>{formatTime(m.createdAt)}</td>
+                      <td>
+                        {m.trainImages} + {m.calibrationImages} held out
+                      </td>
+                      <td>{m.bankRows.toLocaleString()} patches</td>
+                      <td>{m.thresholds.image.toFixed(3)}</td>
+                      <td>{m.thresholds.pixel.toFixed(3)}</td>
+                      <td>{formatDuration(m.trainingMs)}</td>
+                      <td>
+                        {m.active ? (
+                          <span class="badge band-0">Active</span>
+                        ) : (
+                          <button type="button" class="button secondary small" onClick={() => activate(m.version)} disabled={activation.version === m.version}>
+                            Activate {m.label}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </section>
+    </>
+  );
+}
+
+function JobProgress({ job }: { job: Job }) {
+  if (job.status === 'FAILED') return <ErrorNotice error={new Error(job.error?.message ?? 'training failed')} title="Training failed" />;
+  if (job.status === 'SUCCEEDED') {
+    const version = (job.output as { modelVersion?: number } | null)?.modelVersion;
+    return (
+      <p class="notice notice-ok" role="status">
+        Training finished: model v{version} is ready and active. <Link href={`/projects/${job.projectId}/test`}>Test an image</Link>.
+      </p>
+    );
+  }
+  const p = job.progress;
+  const stage = p ? (STAGES[p.stage] ?? p.stage) : job.status === 'QUEUED' ? 'Waiting for a worker' : 'Starting';
+  return (
+    <div class="job" aria-live="polite">
+      <ProgressBar label="Training progress" value={p?.done ?? 0} max={p?.total ?? 1} detail={p ? `${stage}: ${p.done} / ${p.total}` : stage} />
+    </div>
+  );
+}
+
+function ModelSummary({ model: m }: { model: ModelVersion }) {
+  const metrics = Object.entries(m.metrics).filter(([, v]) => typeof v === 'number');
+  return (
+    <div class="card model-summary" aria-label={`Model ${m.label}`}>
+      <h3>
+        Model {m.label} {m.active ? <span class="badge band-0">Active</span> : null}
+      </h3>
+      <Facts
+        items={[
+          ['Backbone', m.backbone],
+          ['Image threshold', m.thresholds.image.toFixed(3)],
+          ['Pixel threshold', m.thresholds.pixel.toFixed(3)],
+          ['Threshold method', m.thresholds.method],
+          ['Trained on', `${m.trainImages} images, ${m.calibrationImages} held out`],
+          ...metrics.map(([k, v]): [string, string] => [k, (v as number).toFixed(3)]),
+        ]}
+      />
+      <p class="muted small">Thresholds are raw distances set on the held-out images; scores are normalised so that the image threshold reads 0.5.</p>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { datasetImageName, parseKey, safeFileName, uniqueDatasetKey } from '../../functions/service/object-keys.ts';
+
+const P = '3f0e3d8e-8a43-4b5e-9d0c-000000000000';
+
+describe('object keys', () => {
+  it('makes file names safe: no folders, no traversal, no odd characters', () => {
+    expect(safeFileName('../../etc/passwd')).toBe('passwd');
+    expect(safeFileName('..\\win.jpg')).toBe('win.jpg');
+    expect(safeFileName('naïve façade #1.jpg')).toBe('na_ve_fa_ade_1.jpg');
+    expect(safeFileName('...')).toBe('image');
+  });
+
+  it('lists a stored training image by its own name, the same however it was uploaded', () => {
+    const key = uniqueDatasetKey(P, 'normal-7.jpg');
+    expect(key).toMatch(new RegExp(`^datasets/${P}/[0-9a-f]{8}-normal-7\\.jpg$`));
+    expect(datasetImageName(key)).toBe('normal-7.jpg');
+    expect(datasetImageName(`datasets/${P}/line-1/photo.jpg`)).toBe('photo.jpg'); // put there by an S3 client
+  });
+
+  it('reads only our own keys, never a traversal', () => {
+    expect(parseKey(`inbox/${P}/line 1/a.jpg`)).toEqual({ folder: 'inbox', projectId: P, rest: 'line 1/a.jpg' });
+    expect(parseKey(`inbox/${P}/../x.jpg`)).toBeUndefined();
+    expect(parseKey('inbox/not-a-project/a.jpg')).toBeUndefined();
+    expect(parseKey(`elsewhere/${P}/a.jpg`)).toBeUndefined();
+  });
+});
