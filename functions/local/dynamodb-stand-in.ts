@@ -8,6 +8,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { closeDynaliteIterators } from './dynalite-iterators.ts';
 import { closeServer, listen, reservePort } from './listen.ts';
 
 /** DynamoDB on one machine: dynalite over a LevelDB folder, so items outlive a restart. */
@@ -19,6 +20,7 @@ export interface DynamoDbStandIn {
 
 export async function startDynamoDbStandIn(o: { path: string; host: string; port: number }): Promise<DynamoDbStandIn> {
   const what = 'DynamoDB stand-in (dynalite)';
+  closeDynaliteIterators();
   // dynalite opens its LevelDB folder when made, and only closes it from a server that listened: check the port first.
   const port = await reservePort(o.port, o.host, what);
   await mkdir(o.path, { recursive: true });

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -17,7 +18,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,30 @@ describe('local AWS stand-ins', () => {
     expect(first.IsTruncated).toBe(true);
     const second = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/', ContinuationToken: first.NextContinuationToken }));
     expect(second.Contents?.map((o) => o.Key)).toEqual(keys.slice(1000));
+  });
+
+  it('closes the LevelDB iterator of every query (dynalite 4 left them open: memory grew with each query)', async () => {
+    const require = createRequire(createRequire(createRequire(import.meta.url).resolve('dynalite')).resolve('level'));
+    const { AbstractValueIterator } = require('abstract-level') as { AbstractValueIterator: { prototype: object } };
+    const common = Object.getPrototypeOf(AbstractValueIterator.prototype) as { close(): Promise<void> };
+    const close = common.close;
+    let closed = 0;
+    common.close = function (this: unknown) {
+      closed++;
+      return close.call(this);
+    };
+    try {
+      const doc = DynamoDBDocumentClient.from(dynamodb);
+      for (let i = 0; i < 5; i++) await doc.send(new PutCommand({ TableName: 'jobs', Item: { pk: `iter#${i}` } }));
+      const before = closed;
+      for (let i = 0; i < 10; i++) {
+        await doc.send(new QueryCommand({ TableName: 'jobs', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'iter#1' } }));
+        await doc.send(new ScanCommand({ TableName: 'jobs', Limit: 2 }));
+      }
+      await waitFor(() => (closed - before >= 20 ? true : undefined), 'the iterators to close');
+    } finally {
+      common.close = close;
+    }
   });
 
   it('moves a message received maxReceiveCount times without deletion to the dead-letter queue', async () => {
