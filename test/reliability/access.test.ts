@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { testSettings } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaHandler } from '../../functions/api/http/lambda-handler.ts';
 import { routes } from '../../functions/api/routes/index.ts';
 import { projectRoot } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { type Principal, toAuthorizerContext } from '../../functions/service/auth/principal.ts';
 import { createJob } from '../../functions/service/jobs/jobs-service.ts';
@@ -37,7 +37,7 @@ describe('access: project isolation, credentials, logs', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-access-'));
     runtime = await startLocalRuntime(
-      loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_WORKERS: '0' }),
+      testSettings(dataDir, { FAULTLINE_WORKERS: '0' }),
       (line) => logs.push(JSON.stringify(line)),
     );
     mine = (await admin('POST', '/projects', { name: 'line 1', webhookUrl: 'http://127.0.0.1:9/hook' })).body;

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { modelPrefix } from '../../functions/service/models/model-cache.ts';
 import { animatedGif, pngHeaderOnly } from '../helpers/images.ts';
+import { testSettings } from '../helpers/local-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -54,7 +54,7 @@ describe.skipIf(!existsSync(cookie))('bad input', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-bad-input-'));
     runtime = await startLocalRuntime(
-      loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_MAX_BODY_BYTES: String(MAX_BODY) }),
+      testSettings(dataDir, { FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_MAX_BODY_BYTES: String(MAX_BODY) }),
       silentLog,
     );
     projectId = (await json('POST', '/api/v1/projects', JSON.stringify({ name: 'bad input' }))).body.id;

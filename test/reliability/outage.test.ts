@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { loadServiceConfig } from '../../functions/service/config.ts';
@@ -15,6 +14,7 @@ import { createServices, type Services } from '../../functions/service/services.
 import { requestTraining } from '../../functions/service/training/training-service.ts';
 import { Worker } from '../../functions/worker/worker.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { testSettings } from '../helpers/local-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -38,16 +38,7 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-outage-'));
     runtime = await startLocalRuntime(
-      loadLocalSettings({
-        FAULTLINE_DATA_DIR: dataDir,
-        FAULTLINE_PORT: '0',
-        FAULTLINE_S3_PORT: '0',
-        FAULTLINE_DYNAMODB_PORT: '0',
-        FAULTLINE_SQS_PORT: '0',
-        FAULTLINE_WORKERS: '0',
-        FAULTLINE_VISIBILITY_SECONDS: '3',
-        FAULTLINE_MAX_RECEIVES: '8',
-      }),
+      testSettings(dataDir, { FAULTLINE_WORKERS: '0', FAULTLINE_VISIBILITY_SECONDS: '3', FAULTLINE_MAX_RECEIVES: '8' }),
       silentLog,
     );
     s = runtime.services;

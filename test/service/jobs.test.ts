@@ -2,9 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testSettings } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
@@ -39,16 +39,7 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-jobs-'));
-    const settings = loadLocalSettings({
-      FAULTLINE_DATA_DIR: dataDir,
-      FAULTLINE_PORT: '0',
-      FAULTLINE_S3_PORT: '0',
-      FAULTLINE_DYNAMODB_PORT: '0',
-      FAULTLINE_SQS_PORT: '0',
-      FAULTLINE_WORKERS: '0',
-      FAULTLINE_VISIBILITY_SECONDS: '2',
-      FAULTLINE_MAX_RECEIVES: '2',
-    });
+    const settings = testSettings(dataDir, { FAULTLINE_WORKERS: '0', FAULTLINE_VISIBILITY_SECONDS: '2', FAULTLINE_MAX_RECEIVES: '2' });
     runtime = await startLocalRuntime(settings, silentLog);
     s = runtime.services;
     const project = await createProject(s, { name: 'jobs', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 }, LOCAL_ADMIN);

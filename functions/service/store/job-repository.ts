@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
 import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
@@ -138,37 +138,28 @@ export class JobRepository extends TableRepository {
 
   /** FAILED -> QUEUED for a redrive after a fix; the attempts count on. False when the job is not FAILED. */
   async retry(id: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.job(id),
-          UpdateExpression: 'SET #s = :queued, finishedAt = :null, progress = :null, redrivenAt = :now ADD redrives :one',
-          ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':queued': 'QUEUED', ':failed': 'FAILED', ':null': null, ':now': new Date().toISOString(), ':one': 1 },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.updateIf(id, {
+      UpdateExpression: 'SET #s = :queued, finishedAt = :null, progress = :null, redrivenAt = :now ADD redrives :one',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':queued': 'QUEUED', ':failed': 'FAILED', ':null': null, ':now': new Date().toISOString(), ':one': 1 },
+    });
   }
 
   /** -> FAILED from any unfinished state (retries exhausted, dead-letter queue, or a permanent error). */
   async fail(id: string, error: { code: string; message: string }): Promise<boolean> {
+    return this.updateIf(id, {
+      UpdateExpression: 'SET #s = :failed, #e = :e, finishedAt = :now',
+      ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
+      ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+      ExpressionAttributeValues: { ':failed': 'FAILED', ':queued': 'QUEUED', ':running': 'RUNNING', ':e': error, ':now': new Date().toISOString() },
+    });
+  }
+
+  /** A conditional update of the job: false when its condition does not hold (another writer got there first). */
+  private async updateIf(id: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>): Promise<boolean> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.job(id),
-          UpdateExpression: 'SET #s = :failed, #e = :e, finishedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
-          ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
-          ExpressionAttributeValues: { ':failed': 'FAILED', ':queued': 'QUEUED', ':running': 'RUNNING', ':e': error, ':now': new Date().toISOString() },
-        }),
-      );
+      await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.job(id), ...update }));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -184,21 +175,6 @@ export class JobRepository extends TableRepository {
       values[`:${k}`] = v;
       return `#${k} = :${k}`;
     });
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.job(id),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#s = :running AND workerId = :w',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.updateIf(id, { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: '#s = :running AND workerId = :w', ExpressionAttributeNames: names, ExpressionAttributeValues: values });
   }
 }
