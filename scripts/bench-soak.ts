@@ -50,7 +50,7 @@ try {
   const started = performance.now();
   const sampler = sampleEvery(flags.sample * 1000, async (): Promise<MemorySample & { t: number }> => ({ t: (performance.now() - started) / 1000, ...(await service.memory()) }));
   const outcome = await runLoad({ url: service.url, requests, connections: flags.concurrency, seconds: flags.seconds });
-  const series = (await sampler.stop()).map((s) => ({ t: round(s.t), rssMb: round(s.rssMb), rssAnonMb: round(s.rssAnonMb), nativeMb: round(s.rssMb - s.heapTotalMb), heapUsedMb: round(s.heapUsedMb), heapTotalMb: round(s.heapTotalMb), externalMb: round(s.externalMb) }));
+  const series = (await sampler.stop()).map((s) => ({ t: round(s.t), rssMb: round(s.rssMb), rssAnonMb: round(s.rssAnonMb), nativeMb: round(s.rssMb - s.heapTotalMb), heapUsedMb: round(s.heapUsedMb), heapTotalMb: round(s.heapTotalMb), externalMb: round(s.externalMb), sharpCacheMb: round(s.sharpCacheMb) }));
 
   const half = series.filter((s) => s.t >= flags.seconds / 2);
   const perMinute = (key: 'rssMb' | 'rssAnonMb' | 'nativeMb' | 'heapUsedMb') => round(slope(half.map((s) => s.t / 60), half.map((s) => s[key])) , 2);

@@ -21,6 +21,8 @@ export interface MemorySample {
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
+  /** sharp's (libvips') operation cache, MB. */
+  sharpCacheMb: number;
 }
 
 export interface ServiceProcess {
@@ -111,11 +113,11 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   }
   const pid = child.pid!;
   const heap = () =>
-    new Promise<NodeJS.MemoryUsage>((resolve, reject) => {
+    new Promise<NodeJS.MemoryUsage & { sharpCacheMb: number }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the service did not answer the memory probe in 10 s')), 10_000);
-      child.once('message', (m: { memory: NodeJS.MemoryUsage }) => {
+      child.once('message', (m: { memory: NodeJS.MemoryUsage; sharpCacheMb: number }) => {
         clearTimeout(timer);
-        resolve(m.memory);
+        resolve({ ...m.memory, sharpCacheMb: m.sharpCacheMb });
       });
       child.send('memory');
     });
@@ -129,7 +131,7 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     settings,
     async memory() {
       const m = await heap();
-      return { rssMb: procStatusMb(pid, 'VmRSS'), rssAnonMb: procStatusMb(pid, 'RssAnon'), heapUsedMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB };
+      return { rssMb: procStatusMb(pid, 'VmRSS'), rssAnonMb: procStatusMb(pid, 'RssAnon'), heapUsedMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB, sharpCacheMb: m.sharpCacheMb };
     },
     stop,
   };
