@@ -84,8 +84,10 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     const principal = principalOf(event, route, s);
     if (route.admin) requireAdmin(principal, `${route.method} ${route.path}`);
     const params = validate(route.params, event.pathParameters ?? {}, 'path');
-    // Every route on a project checks the caller here, once, so that no route can forget it.
-    if (params && typeof (params as { projectId?: unknown }).projectId === 'string') await requireProject(s, (params as { projectId: string }).projectId, principal);
+    // Every route on a project checks the caller here, once, so that no route can forget it. An administrator may
+    // use any project: its existence is checked by the service, so the hot path (detect) reads the project once.
+    const projectId = (params as { projectId?: unknown } | undefined)?.projectId;
+    if (typeof projectId === 'string' && !principal.admin) await requireProject(s, projectId, principal);
     const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
     let body: unknown;
     let files: Record<string, UploadedPart[]> = {};
