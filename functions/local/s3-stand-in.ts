@@ -5,6 +5,7 @@ import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { guardDicer } from './dicer-guard.ts';
 import { provideSingleDes } from './s3rver-des.ts';
+import { listInKeyOrder } from './s3rver-listing.ts';
 import { closeServer, listen } from './listen.ts';
 import { type ObjectEventName, s3Notification } from './s3-notification.ts';
 
@@ -49,6 +50,7 @@ const unquote = (etag: unknown): string | undefined => (typeof etag === 'string'
 export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
   guardDicer();
   provideSingleDes();
+  listInKeyOrder();
   await mkdir(o.directory, { recursive: true });
   const s3rver = new S3rver({
     directory: o.directory,

@@ -213,6 +213,18 @@ describe('local AWS stand-ins', () => {
     expect(second.Contents?.map((o) => o.Key)).toEqual(keys.slice(1000));
   });
 
+  it('lists keys in S3\'s order across pages, where a key and a folder share a name (results/x.json beside results/x/)', async () => {
+    const keys = Array.from({ length: 600 }, (_, i) => String(i).padStart(4, '0')).flatMap((n) => [`stems/${n}.json`, `stems/${n}/heatmap.png`]);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }))));
+    const listed: string[] = [];
+    for (let token: string | undefined, first = true; first || token; first = false) {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'stems/', ContinuationToken: token }));
+      listed.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.NextContinuationToken;
+    }
+    expect(listed).toEqual([...keys].sort());
+  });
+
   it('closes the LevelDB iterator of every query (dynalite 4 left them open: memory grew with each query)', async () => {
     const require = createRequire(createRequire(createRequire(import.meta.url).resolve('dynalite')).resolve('level'));
     const { AbstractValueIterator } = require('abstract-level') as { AbstractValueIterator: { prototype: object } };
