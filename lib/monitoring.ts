@@ -23,7 +23,7 @@ export class Monitoring extends Construct {
       this.alarms.push(a);
       return a;
     };
-    // Visible and in flight: the workers' sweep takes dead letters for a minute at a time to mark their jobs FAILED.
+    // Visible and in flight: the workers' sweep holds dead letters for a moment while it marks their jobs FAILED.
     const deadLetters = new cloudwatch.MathExpression({
       expression: 'visible + inFlight',
       usingMetrics: {

@@ -6,6 +6,7 @@ import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleContentSecurityPolicy } from '../functions/local/security-headers.ts';
 
 const root = join(import.meta.dirname, '..');
 export const CONSOLE_DIST = join(root, 'console', 'dist');
@@ -46,18 +47,7 @@ export class WebConsole extends Construct {
       comment: 'Faultline console: CSP (self, the data bucket, the API), no framing, no sniffing, no referrer, HSTS',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            `img-src 'self' data: blob: ${s3Origin}`,
-            `connect-src 'self' ${s3Origin} https://*.execute-api.${region}.amazonaws.com`,
-            "font-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-          ].join('; '),
+          contentSecurityPolicy: consoleContentSecurityPolicy({ imageOrigins: [s3Origin], connectOrigins: [s3Origin, `https://*.execute-api.${region}.amazonaws.com`] }),
           override: true,
         },
         contentTypeOptions: { override: true },

@@ -92,15 +92,13 @@ try {
     cursor = page.cursor ?? undefined;
   }
   const table = compare(names.map(imageKey), resultKeys);
-  // The bucket: the JSON results (the PNGs are in a folder per image beside them). Listed a hundred names at a time
-  // (prefix NN.., delimiter /) so that no listing is truncated: s3rver makes its continuation tokens with DES, which
-  // Node 20's OpenSSL 3 refuses, so a truncated ListObjectsV2 answers 500.
+  // The bucket: the JSON results (the PNGs are in a folder per image beside them), page by page.
   const jsonKeys: string[] = [];
   const prefix = `results/${projectId}/${BATCH}/`;
-  for (const group of new Set(names.map((n) => n.slice(0, -2)))) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: 'faultline', Prefix: `${prefix}${group}`, Delimiter: '/' }));
-    if (page.IsTruncated) throw new Error(`listing ${prefix}${group} was truncated`);
+  for (let token: string | undefined, first = true; first || token; first = false) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: 'faultline', Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) if (o.Key!.endsWith('.json')) jsonKeys.push(o.Key!);
+    token = page.NextContinuationToken;
   }
   const bucket = compare(names.map((n) => `${prefix}${n}.json`), jsonKeys);
   const [workQueue, deadLetterQueue] = await queueDepths();

@@ -8,10 +8,10 @@ import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../
 import type { Services } from '../service/services.ts';
 import { ApiKeyRepository } from '../service/store/api-key-repository.ts';
 
-const settings = () =>
-  z
-    .object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1), FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins') })
-    .parse(process.env);
+const settingsSchema = z.object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1), FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins') });
+let parsedSettings: z.infer<typeof settingsSchema> | undefined;
+/** Read once per container: the authorizer runs on every request. */
+const settings = () => (parsedSettings ??= settingsSchema.parse(process.env));
 
 let verifier: ReturnType<typeof JwtVerifier.create> | undefined;
 let keys: Pick<Services, 'apiKeys'> | undefined;

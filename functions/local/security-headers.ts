@@ -4,24 +4,31 @@
  * referrer (presigned URLs carry signatures in their query).
  */
 export function consoleSecurityHeaders(s3Origin?: string): Record<string, string> {
-  const s3 = s3Origin ? ` ${s3Origin}` : '';
-  const csp = [
+  const s3 = s3Origin ? [s3Origin] : [];
+  return {
+    'content-security-policy': consoleContentSecurityPolicy({ imageOrigins: s3, connectOrigins: s3 }),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+}
+
+/**
+ * The console's Content-Security-Policy, locally and behind CloudFront alike: its own files only, plus the origins
+ * its images (presigned S3 URLs) and requests (S3 uploads, the API when it is elsewhere) come from.
+ */
+export function consoleContentSecurityPolicy(o: { imageOrigins: string[]; connectOrigins: string[] }): string {
+  return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    `img-src 'self' data: blob:${s3}`,
-    `connect-src 'self'${s3}`,
+    ["img-src 'self' data: blob:", ...o.imageOrigins].join(' '),
+    ["connect-src 'self'", ...o.connectOrigins].join(' '),
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
-  return {
-    'content-security-policy': csp,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'cross-origin-opener-policy': 'same-origin',
-  };
 }

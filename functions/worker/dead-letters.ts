@@ -2,10 +2,7 @@ import type { Job } from '../service/domain/job.ts';
 import { decodeS3Key } from '../service/object-keys.ts';
 import type { QueueMessage } from '../service/ports/work-queue.ts';
 import type { Services } from '../service/services.ts';
-import { parseWorkMessage } from './work-message.ts';
-
-/** The idempotency key of the detection job for one version of an inbox object. */
-export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+import { inboxJobKey, parseWorkMessage } from './work-message.ts';
 
 /** The jobs a queue message stands for: a training job, or the detection jobs of drop-folder objects. */
 export async function jobIdsOf(s: Services, body: string): Promise<string[]> {
@@ -20,13 +17,17 @@ export async function jobIdsOf(s: Services, body: string): Promise<string[]> {
   return ids;
 }
 
-/** Every message waiting in the dead-letter queue, each taken for `hideSeconds` (a bounded number of receives). */
-async function takeDeadLetters(s: Services, hideSeconds: number, max = 1000): Promise<QueueMessage[]> {
+/**
+ * The messages waiting in the dead-letter queue (up to `max`), each taken for `hideSeconds`. With waitSeconds 0 a
+ * receive samples only some of SQS's servers and may come back empty early: fine for the sweep (the next one finds
+ * the rest) but not for a redrive, which waits a second per receive.
+ */
+async function takeDeadLetters(s: Services, o: { hideSeconds: number; waitSeconds: number }, max = 1000): Promise<QueueMessage[]> {
   const dlq = s.deadLetters;
   if (!dlq) return [];
   const taken: QueueMessage[] = [];
   while (taken.length < max) {
-    const batch = await dlq.receive({ max: 10, waitSeconds: 0, visibilitySeconds: hideSeconds });
+    const batch = await dlq.receive({ max: 10, waitSeconds: o.waitSeconds, visibilitySeconds: o.hideSeconds });
     if (batch.length === 0) break;
     taken.push(...batch);
   }
@@ -35,19 +36,23 @@ async function takeDeadLetters(s: Services, hideSeconds: number, max = 1000): Pr
 
 /**
  * Jobs whose messages reached the dead-letter queue while still unfinished (the worker died on the last attempt)
- * are marked FAILED with the last error. The messages stay in the queue (visible again after a short while, so the
- * dead-letter alarm keeps firing) until a redrive after a fix; `seen` spares the table lookups on later sweeps.
+ * are marked FAILED with the last error. The messages are handed back at once and stay in the queue (so the alarm
+ * keeps firing and a redrive finds them) until a redrive after a fix; `seen` spares the table lookups on later sweeps.
  */
 export async function sweepDeadLetters(s: Services, announce: (job: Job, reason: { code: string; message: string }) => Promise<void>, seen: Set<string>): Promise<void> {
-  for (const m of await takeDeadLetters(s, 60)) {
-    if (seen.has(m.id)) continue;
-    for (const id of await jobIdsOf(s, m.body)) {
-      const job = await s.jobs.get(id);
-      if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
-      const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
-      if (await s.jobs.fail(id, reason)) await announce(job, reason);
+  const taken = await takeDeadLetters(s, { hideSeconds: 60, waitSeconds: 0 });
+  try {
+    for (const m of taken.filter((m) => !seen.has(m.id))) {
+      for (const id of await jobIdsOf(s, m.body)) {
+        const job = await s.jobs.get(id);
+        if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
+        const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
+        if (await s.jobs.fail(id, reason)) await announce(job, reason);
+      }
+      seen.add(m.id);
     }
-    seen.add(m.id);
+  } finally {
+    await Promise.all(taken.map((m) => s.deadLetters!.extendVisibility(m, 0).catch(() => undefined)));
   }
 }
 
@@ -66,7 +71,7 @@ export interface RedriveOutcome {
 export async function redriveDeadLetters(s: Services): Promise<RedriveOutcome> {
   const jobs: string[] = [];
   let messages = 0;
-  for (const m of await takeDeadLetters(s, 300)) {
+  for (const m of await takeDeadLetters(s, { hideSeconds: 300, waitSeconds: 1 })) {
     for (const id of await jobIdsOf(s, m.body)) if (await s.jobs.retry(id)) jobs.push(id);
     await s.queue.send(JSON.parse(m.body));
     await s.deadLetters!.delete(m);

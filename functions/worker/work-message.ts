@@ -18,6 +18,9 @@ const s3EventSchema = z.object({
   ),
 });
 
+/** The idempotency key of the detection job for one version of an inbox object (as a notification names it). */
+export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+
 export function parseWorkMessage(body: string): WorkMessage {
   let json: unknown;
   try {

@@ -9,8 +9,8 @@ import { decodeS3Key, parseKey } from '../service/object-keys.ts';
 import type { QueueMessage } from '../service/ports/work-queue.ts';
 import type { Services } from '../service/services.ts';
 import { runTraining } from '../service/training/training-service.ts';
-import { inboxJobKey, sweepDeadLetters } from './dead-letters.ts';
-import { parseWorkMessage } from './work-message.ts';
+import { sweepDeadLetters } from './dead-letters.ts';
+import { inboxJobKey, parseWorkMessage } from './work-message.ts';
 
 export interface WorkerOptions {
   workerId?: string;
@@ -33,8 +33,6 @@ const errorOf = (error: unknown) => ({
   code: (error as { code?: string }).code ?? 'INTERNAL_ERROR',
   message: (error as Error)?.message ?? String(error),
 });
-
-export { inboxJobKey } from './dead-letters.ts';
 
 /**
  * Takes work from the queue: job messages (training) and S3 notifications (dataset images, drop-folder images).

@@ -85,13 +85,13 @@ export async function runLoad(o: { url: string; requests: LoadRequest[]; connect
     if (errorMessages.size < 5) errorMessages.add(String(error?.message ?? error));
   });
   const result = await done;
-  const sorted = latencies.slice().sort((a, b) => a - b);
+  const max = latencies.length ? latencies.reduce((m, x) => (x > m ? x : m), -Infinity) : Number.NaN;
   return {
     connections: o.connections,
     seconds: result.duration,
     responses: latencies.length,
     requestsPerSecond: Number((latencies.length / result.duration).toFixed(1)),
-    latencyMs: { ...stats(latencies), max: Number((sorted.at(-1) ?? Number.NaN).toFixed(1)) },
+    latencyMs: { ...stats(latencies), max: Number(max.toFixed(1)) },
     statusCodes,
     non2xx: Object.entries(statusCodes).reduce((n, [code, count]) => n + (code.startsWith('2') ? 0 : count), 0),
     errors: result.errors,

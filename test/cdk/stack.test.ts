@@ -93,7 +93,7 @@ describe('the CDK app', () => {
     const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
     const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
     expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/']);
-    // dead letters counted visible and in flight (the sweep holds them a minute at a time)
+    // dead letters counted visible and in flight (the workers' sweep holds them while it marks their jobs FAILED)
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
       Metrics: Match.arrayWith([

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { fromAuthorizerContext, LOCAL_ADMIN, type Principal, requireAdmin } from '../../service/auth/principal.ts';
 import { ServiceError } from '../../service/errors.ts';
-import { requireProject } from '../../service/projects/projects-service.ts';
+import { authorizeProject } from '../../service/projects/projects-service.ts';
 import type { Services } from '../../service/services.ts';
 import { HttpError, RequestValidationError, toErrorResponse, zodIssues } from './errors.ts';
 import type { RouteDefinition, UploadedPart } from './route.ts';
@@ -84,10 +84,9 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     const principal = principalOf(event, route, s);
     if (route.admin) requireAdmin(principal, `${route.method} ${route.path}`);
     const params = validate(route.params, event.pathParameters ?? {}, 'path');
-    // Every route on a project checks the caller here, once, so that no route can forget it. An administrator may
-    // use any project: its existence is checked by the service, so the hot path (detect) reads the project once.
+    // Every route on a project checks the caller here, once, so that no route can forget it.
     const projectId = (params as { projectId?: unknown } | undefined)?.projectId;
-    if (typeof projectId === 'string' && !principal.admin) await requireProject(s, projectId, principal);
+    if (typeof projectId === 'string') await authorizeProject(s, projectId, principal);
     const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
     let body: unknown;
     let files: Record<string, UploadedPart[]> = {};

@@ -5,7 +5,7 @@ import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
 import type { Principal } from '../../service/auth/principal.ts';
-import { requireProject } from '../../service/projects/projects-service.ts';
+import { authorizeProject } from '../../service/projects/projects-service.ts';
 import { defineRoute, type UploadedPart } from '../http/route.ts';
 import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
 
@@ -103,6 +103,6 @@ export { summarise };
 export async function defaultProjectId(s: Services, by: Principal): Promise<string> {
   const id = s.config.FAULTLINE_DEFAULT_PROJECT;
   if (!id) throw new ServiceError('NOT_FOUND', 'no default project: set FAULTLINE_DEFAULT_PROJECT to the project the /api/v1 compatibility routes act on');
-  await requireProject(s, id, by);
+  await authorizeProject(s, id, by);
   return id;
 }

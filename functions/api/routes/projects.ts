@@ -16,6 +16,7 @@ export const projectRoutes = [
     tags,
     body: { json: createProjectSchema },
     success: { status: 201, description: 'Created', schema: projectSchema.extend({ webhookSecret: z.string() }) },
+    errors: [403],
     handle: async ({ body, principal }, s) => ({ status: 201, body: await createProject(s, body, principal) }),
   }),
   defineRoute({

@@ -35,9 +35,12 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/** A URL's host without the brackets of an IPv6 literal. */
+const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
+
 /** Whether a URL's host is, or resolves to, a private address. */
 export async function resolvesToPrivate(url: string): Promise<boolean> {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(new URL(url));
   if (isIP(host)) return isPrivateAddress(host);
   return new Promise((resolve) => dnsLookup(host, { all: true }, (error, addresses) => resolve(!error && (addresses as LookupAddress[]).some((a) => isPrivateAddress(a.address)))));
 }
@@ -55,6 +58,9 @@ export const loggableUrl = (url: string): string => {
 /** One POST of a JSON body; the status, or an error. Redirects are not followed (they could lead anywhere). */
 export function postJson(url: string, body: string, headers: Record<string, string>, o: { allowPrivate: boolean; timeoutMs: number }): Promise<number> {
   const target = new URL(url);
+  // An IP literal skips the lookup: checked here, before any connection.
+  const host = hostOf(target);
+  if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) return Promise.reject(new PrivateTargetError(`${host} is a private address`));
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -65,11 +71,6 @@ export function postJson(url: string, body: string, headers: Record<string, stri
         res.on('end', () => resolve(res.statusCode ?? 0));
       },
     );
-    // An IP literal skips the lookup: check it here.
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) {
-      req.destroy(new PrivateTargetError(`${host} is a private address`));
-    }
     req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);

@@ -48,6 +48,14 @@ export async function requireProject(s: Services, id: string, by?: Principal): P
   return project;
 }
 
+/**
+ * Refuses a caller who may not use this project (404, as if it did not exist). An administrator may use any project,
+ * and whether it exists is checked by the service that uses it: so a detection reads the project once.
+ */
+export async function authorizeProject(s: Services, id: string, by: Principal): Promise<void> {
+  if (!by.admin) await requireProject(s, id, by);
+}
+
 /** The projects the caller may see, newest first. */
 export async function listProjects(s: Services, by: Principal, limit: number, cursor?: string): Promise<{ items: Project[]; cursor: string | null }> {
   const page = by.admin ? await s.projects.list(limit, cursor) : by.projectIds ? await s.projects.listIds(by.projectIds, limit, cursor) : await s.projects.listOwnedBy(by.subject, limit, cursor);

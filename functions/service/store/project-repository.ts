@@ -11,7 +11,11 @@ export interface ProjectItem extends Project {
 /** A cursor that resumes the gsi1 query right after this item. */
 const indexCursor = (item: Record<string, unknown>): string | null => encodeCursor({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
 
-const toProject = (item: Record<string, unknown>): ProjectItem => stripKeys<ProjectItem>(item, 'modelCounter');
+// Projects stored before owners were recorded have no owner field: null, as the schema says (administrators only).
+const toProject = (item: Record<string, unknown>): ProjectItem => {
+  const project = stripKeys<ProjectItem>(item, 'modelCounter');
+  return { ...project, owner: project.owner ?? null };
+};
 
 export class ProjectRepository extends TableRepository {
   async create(project: ProjectItem): Promise<void> {
