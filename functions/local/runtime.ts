@@ -127,7 +127,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
  * dataset objects whose notifications were lost (stored while the process was stopping) are delivered again. Every
  * step is idempotent, so finding something already done costs nothing.
  */
-async function recoverUnfinishedWork(s: Services, bucket: string, log: Log): Promise<void> {
+export async function recoverUnfinishedWork(s: Services, bucket: string, log: Log): Promise<void> {
   const jobs = await s.jobs.allUnfinished();
   for (const job of jobs) await s.queue.send({ kind: 'job', jobId: job.id });
   let inbox = 0;
@@ -137,6 +137,12 @@ async function recoverUnfinishedWork(s: Services, bucket: string, log: Log): Pro
     if (!registered.has(projectId)) registered.set(projectId, new Set((await s.images.all(projectId)).map((i) => i.key)));
     return registered.get(projectId)!.has(key);
   };
+  // A process killed between claiming a job's idempotency key and writing the job leaves a key without a job: that
+  // object is not known yet (the worker completes the claim when the notification comes again).
+  const hasInboxJob = async (key: string, etag: string) => {
+    const id = await s.jobs.findByIdempotencyKey(inboxJobKey(bucket, key, etag));
+    return id !== undefined && (await s.jobs.get(id)) !== undefined;
+  };
   for (const folder of ['inbox', 'datasets'] as const) {
     let cursor: string | undefined;
     do {
@@ -144,10 +150,7 @@ async function recoverUnfinishedWork(s: Services, bucket: string, log: Log): Pro
       for (const o of page.objects) {
         const parsed = parseKey(o.key);
         if (!parsed) continue;
-        const known =
-          folder === 'inbox'
-            ? await s.jobs.findByIdempotencyKey(inboxJobKey(bucket, o.key, o.etag ?? ''))
-            : await isRegistered(parsed.projectId, o.key);
+        const known = folder === 'inbox' ? await hasInboxJob(o.key, o.etag ?? '') : await isRegistered(parsed.projectId, o.key);
         if (known) continue;
         await s.queue.send({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(o.key).replace(/%2F/g, '/'), eTag: o.etag, size: o.size } } }] });
         if (folder === 'inbox') inbox++;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { type LocalRuntime, recoverUnfinishedWork, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { silentLog } from '../../functions/service/log.ts';
@@ -13,6 +14,7 @@ import { createProject } from '../../functions/service/projects/projects-service
 import type { Services } from '../../functions/service/services.ts';
 import { requestTraining } from '../../functions/service/training/training-service.ts';
 import { redriveDeadLetters } from '../../functions/worker/dead-letters.ts';
+import { inboxJobKey } from '../../functions/worker/work-message.ts';
 import { Worker } from '../../functions/worker/worker.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -134,6 +136,20 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     } finally {
       s.objects.get = original;
     }
+  });
+
+  it('a restart queues again a drop-folder object whose job key was claimed but whose job was never written (killed between the two)', async () => {
+    const key = `inbox/${projectId}/claimed/good.jpg`;
+    await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-3.jpg')), 'image/jpeg');
+    await sleep(300);
+    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await s.queue.delete(x);
+    const head = await s.objects.head(key);
+    await s.jobs.claimIdempotencyKey(inboxJobKey('faultline', key, head!.etag!), randomUUID());
+    await recoverUnfinishedWork(s, 'faultline', silentLog);
+    const message = await receiveOne(s);
+    expect(JSON.parse(message.body).Records[0].s3.object.key).toBe(encodeURIComponent(key).replace(/%2F/g, '/'));
+    await new Worker(s, { workerId: 'after-restart' }).handle(message);
+    expect((await s.results.batch(projectId, 'claimed')).filter((r) => r.source.key === key)).toHaveLength(1);
   });
 
   it('refuses a second training while one is unfinished', async () => {
