@@ -6,8 +6,15 @@ import { randomBytes } from 'node:crypto';
  *   inbox/{projectId}/...      the drop folder: each image put here is detected by the workers
  *   models/{projectId}/v{n}/   model artifacts
  *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
+ *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
  */
-export type Folder = 'datasets' | 'inbox' | 'models' | 'results';
+export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
+
+/** Every folder a project owns objects in (what deleting a project removes). */
+export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models', 'results', 'rejected'];
+
+/** The drop-folder sub-folder whose name the API's own detections use as their batch: refused in the inbox. */
+export const API_BATCH = 'api';
 
 const PROJECT_ID = /^[0-9a-f-]{36}$/;
 
@@ -35,7 +42,7 @@ export const decodeS3Key = (key: string): string => decodeURIComponent(key.repla
 /** The folder, project and the rest of a key, when the key is one of ours; undefined for anything else. */
 export function parseKey(key: string): { folder: Folder; projectId: string; rest: string } | undefined {
   const [folder, projectId, ...rest] = key.split('/');
-  if (!['datasets', 'inbox', 'models', 'results'].includes(folder) || !PROJECT_ID.test(projectId ?? '') || rest.length === 0) return undefined;
+  if (!PROJECT_FOLDERS.includes(folder as Folder) || !PROJECT_ID.test(projectId ?? '') || rest.length === 0) return undefined;
   if (rest.some((part) => part === '' || part === '.' || part === '..')) return undefined;
   return { folder: folder as Folder, projectId, rest: rest.join('/') };
 }
@@ -45,3 +52,18 @@ export function inboxBatch(rest: string): string {
   const parts = rest.split('/');
   return parts.length > 1 ? parts[0] : 'inbox';
 }
+
+/**
+ * Where a drop-folder object's result goes: its path under results/ with the file name kept whole, so that
+ * `c/photo.jpg` and `c/photo.png` never share a result. JSON keys end in `.json` and PNG keys in `/{kind}.png`, so no
+ * two inbox objects can map to the same key.
+ */
+export function inboxResultKeys(projectId: string, rest: string): { json: string; visualisationPrefix: string } {
+  return { json: `results/${projectId}/${rest}.json`, visualisationPrefix: `results/${projectId}/${rest}/` };
+}
+
+/** Where the PNGs of an API detection go. */
+export const apiResultPrefix = (projectId: string, resultId: string): string => `results/${projectId}/${API_BATCH}/${resultId}/`;
+
+/** Where a refused drop-folder object is set aside: the same path under rejected/. */
+export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;

@@ -4,8 +4,9 @@ import { registerDatasetObject, unregisterDatasetObject } from '../service/datas
 import { runInboxDetection } from '../service/detection/detection-service.ts';
 import type { Job } from '../service/domain/job.ts';
 import { ServiceError } from '../service/errors.ts';
-import { createJob } from '../service/jobs/jobs-service.ts';
-import { decodeS3Key, parseKey } from '../service/object-keys.ts';
+import { createJob, JobLostError } from '../service/jobs/jobs-service.ts';
+import { commitToProject } from '../service/projects/projects-service.ts';
+import { API_BATCH, decodeS3Key, inboxBatch, parseKey, rejectedKey } from '../service/object-keys.ts';
 import type { QueueMessage } from '../service/ports/work-queue.ts';
 import type { Services } from '../service/services.ts';
 import { runTraining } from '../service/training/training-service.ts';
@@ -137,12 +138,24 @@ export class Worker {
       return;
     }
     if (parsed.folder !== 'inbox' || !created) return;
-    if (!(await this.s.projects.get(parsed.projectId))) {
-      this.s.log({ level: 'warn', msg: 'inbox object for an unknown project; ignored', key });
-      return;
-    }
+    const refusal = !(await this.s.projects.get(parsed.projectId))
+      ? `there is no project ${parsed.projectId}`
+      : inboxBatch(parsed.rest) === API_BATCH
+        ? `the drop-folder folder "${API_BATCH}" is reserved for the API's own detections; use another folder name`
+        : undefined;
+    if (refusal) return this.setAside(key, parsed.projectId, parsed.rest, refusal);
     const { job } = await createJob(this.s, { projectId: parsed.projectId, type: 'detect', input: { key }, idempotencyKey: inboxJobKey(r.bucket, key, r.version), enqueue: false });
     await this.runJob(job.id, message);
+  }
+
+  /**
+   * Moves a drop-folder object that will never be detected to rejected/ with the reason in its metadata, so that it
+   * is neither lost nor queued again at every start.
+   */
+  private async setAside(key: string, projectId: string, rest: string, reason: string): Promise<void> {
+    const to = rejectedKey(projectId, rest);
+    const moved = await this.s.objects.move(key, to, { 'faultline-reason': reason.replace(/[^\x20-\x7e]/g, '?'), 'faultline-source': encodeURI(key) });
+    this.s.log({ level: 'warn', msg: moved ? 'drop-folder object set aside' : 'drop-folder object refused, already gone', key, to: moved ? to : undefined, reason });
   }
 
   /** Runs a job to its end, unless it already ended; a permanent error ends it FAILED, others are retried. */
@@ -152,11 +165,18 @@ export class Worker {
     const started = performance.now();
     this.s.log({ msg: 'job started', jobId, type: job.type, attempt: job.attempts, workerId: this.id });
     let lastProgress = 0;
+    // A progress write is refused once the job is no longer this worker's (taken over, or its project deleted with
+    // its jobs): the work stops at the next report instead of running to the end for nothing.
+    let lost = false;
     const report = (stage: string, done: number, total: number) => {
+      if (lost) throw new JobLostError(jobId);
       const now = Date.now();
       if (now - lastProgress < 1000 && done < total) return;
       lastProgress = now;
-      void this.s.jobs.progress(jobId, this.id, { stage, done, total }).catch(() => {});
+      void this.s.jobs.progress(jobId, this.id, { stage, done, total }).then(
+        (ours) => void (lost ||= !ours),
+        () => {},
+      );
     };
     try {
       const output = job.type === 'train' ? await runTraining(this.s, job, report) : await runInboxDetection(this.s, job);
@@ -165,6 +185,14 @@ export class Worker {
         await this.announce(job, 'Job Succeeded', { output });
       }
     } catch (error) {
+      if (error instanceof JobLostError || (error instanceof ServiceError && error.code === 'PROJECT_NOT_FOUND')) {
+        // Deletion wins: what the job wrote is swept, nothing is announced, and the message is done with.
+        await commitToProject(this.s, job.projectId).then(
+          () => this.s.log({ level: 'warn', msg: 'job lost to another worker', jobId }),
+          () => this.s.log({ msg: 'job stopped: its project was deleted', jobId, projectId: job.projectId }),
+        );
+        return;
+      }
       const reason = errorOf(error);
       if (isPermanent(error)) {
         if (await this.s.jobs.fail(jobId, reason)) await this.announce(job, 'Job Failed', { error: reason });

@@ -119,7 +119,7 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
     // stored results expire through the table's TTL after the retention period (90 days by default)
     const item = await runtime.services.db.send(new GetCommand({ TableName: 'faultline', Key: keys.result(projectId, first.id) }));
     expect(item.Item?.expiresAt).toBe(Math.floor(Date.parse(first.createdAt) / 1000) + 90 * 86_400);
-    const json = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: 'faultline', Key: `results/${projectId}/belt 7/photo 0.json` }));
+    const json = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: 'faultline', Key: `results/${projectId}/belt 7/photo 0.jpg.json` }));
     expect(JSON.parse(await json.Body!.transformToString())).toMatchObject({ is_anomalous: true });
   });
 

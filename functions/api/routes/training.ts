@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { jobSchema } from '../../service/domain/job.ts';
 import { modelVersionSchema } from '../../service/domain/model-version.ts';
-import { getJob } from '../../service/jobs/jobs-service.ts';
+import { getJob, publicJob } from '../../service/jobs/jobs-service.ts';
 import { activateModel, getModel, listModels, modelDownload, modelInfo } from '../../service/models/models-service.ts';
 import { requireProject } from '../../service/projects/projects-service.ts';
 import { requestTraining } from '../../service/training/training-service.ts';
@@ -50,7 +50,7 @@ export const trainingRoutes = [
     handle: async ({ params, query }, s) => {
       await requireProject(s, params.projectId);
       const jobs = await s.jobs.listByProject(params.projectId, query.limit, query.cursor);
-      return { status: 200, body: { items: jobs.items.map(({ workerId, ...j }: typeof jobs.items[number] & { workerId?: string }) => j), cursor: jobs.cursor } };
+      return { status: 200, body: { items: jobs.items.map(publicJob), cursor: jobs.cursor } };
     },
   }),
   defineRoute({

@@ -3,7 +3,7 @@ import { inspectImage } from '../../engine/image/decode-image.ts';
 import { ServiceError } from '../errors.ts';
 import { datasetImageName, safeFileName, uniqueDatasetKey } from '../object-keys.ts';
 import type { PresignedPost } from '../ports/object-store.ts';
-import { requireProject } from '../projects/projects-service.ts';
+import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { DatasetImage } from '../store/image-repository.ts';
 
@@ -66,9 +66,11 @@ export async function uploadImages(s: Services, projectId: string, files: Upload
   return outcome;
 }
 
+/** Records the image, then checks the project is still there (a deletion under way sweeps the record, see commitToProject). */
 async function registerImage(s: Services, projectId: string, image: DatasetImage): Promise<boolean> {
   const added = await s.images.add(projectId, image);
   if (added) await s.projects.addToCount(projectId, 'imageCount', 1);
+  await commitToProject(s, projectId);
   return added;
 }
 
@@ -88,6 +90,7 @@ export async function registerDatasetObject(s: Services, projectId: string, key:
     const added = await registerImage(s, projectId, { key, name, size: bytes.byteLength, width: info.width, height: info.height, format: info.format, uploadedAt: new Date().toISOString() });
     return added ? 'registered' : 'already';
   } catch (error) {
+    if (error instanceof ServiceError && error.code === 'PROJECT_NOT_FOUND') return 'gone';
     if (!(error instanceof FaultlineError)) throw error;
     s.log({ level: 'warn', msg: 'dataset object is not a usable image; not registered', projectId, key, code: error.code, reason: error.message });
     return 'rejected';

@@ -4,8 +4,8 @@ import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisation
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { datasetKey, inboxBatch, parseKey } from '../object-keys.ts';
-import { requireProject } from '../projects/projects-service.ts';
+import { API_BATCH, apiResultPrefix, datasetKey, inboxBatch, inboxResultKeys, parseKey } from '../object-keys.ts';
+import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { resultId } from '../store/table-definition.ts';
@@ -86,15 +86,15 @@ export async function detectImage(s: Services, projectId: string, bytes: Uint8Ar
   const record: DetectionRecord = {
     id,
     projectId,
-    batchId: 'api',
+    batchId: API_BATCH,
     source: { kind: 'api', name, key: null },
     createdAt,
     result: detection.result,
-    visualisationKeys: await storeVisualisations(s, `results/${projectId}/api/${id}/`, detection),
+    visualisationKeys: await storeVisualisations(s, apiResultPrefix(projectId, id), detection),
     resultKey: null,
   };
   await s.results.put(record);
-  await announce(s, project, record);
+  await announce(s, await commitToProject(s, projectId), record);
   return record;
 }
 
@@ -108,12 +108,16 @@ export async function runInboxDetection(s: Services, job: Job): Promise<Record<s
   const parsed = parseKey(key);
   if (!parsed || parsed.folder !== 'inbox') throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
   const project = await requireProject(s, parsed.projectId);
+  // The API's limit holds here too, checked before a byte is read.
+  const head = await s.objects.head(key);
+  if (!head) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
+  const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
+  if (head.size > max) throw new ServiceError('PAYLOAD_TOO_LARGE', `the object ${key} is ${head.size} bytes; images may be at most ${max}`, { key, size: head.size, max });
   const bytes = await s.objects.get(key);
   if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
   const detection = await runModel(s, project, bytes, { visualisations: true });
   const id = resultId(job.createdAt, job.id.slice(0, 8));
-  const stem = parsed.rest.replace(/\.[^./]+$/, '');
-  const resultKey = `results/${project.id}/${stem}.json`;
+  const keys = inboxResultKeys(project.id, parsed.rest);
   const record: DetectionRecord = {
     id,
     projectId: project.id,
@@ -121,11 +125,11 @@ export async function runInboxDetection(s: Services, job: Job): Promise<Record<s
     source: { kind: 'inbox', name: parsed.rest, key },
     createdAt: job.createdAt,
     result: detection.result,
-    visualisationKeys: await storeVisualisations(s, `results/${project.id}/${stem}/`, detection),
-    resultKey,
+    visualisationKeys: await storeVisualisations(s, keys.visualisationPrefix, detection),
+    resultKey: keys.json,
   };
-  await s.objects.put(resultKey, `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`, 'application/json');
+  await s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`, 'application/json');
   await s.results.put(record);
-  await announce(s, project, record);
-  return { resultId: id, resultKey, is_anomalous: detection.result.is_anomalous, anomaly_score: detection.result.anomaly_score };
+  await announce(s, await commitToProject(s, project.id), record);
+  return { resultId: id, resultKey: keys.json, is_anomalous: detection.result.is_anomalous, anomaly_score: detection.result.anomaly_score };
 }

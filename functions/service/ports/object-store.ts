@@ -19,6 +19,8 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array | undefined>;
   head(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
+  /** Moves an object to another key with these metadata (ASCII values), keeping its content type. False when it is gone. */
+  move(from: string, to: string, metadata: Record<string, string>): Promise<boolean>;
   /** Deletes every object under the prefix; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
   list(prefix: string, options?: { limit?: number; cursor?: string }): Promise<{ objects: StoredObject[]; cursor?: string }>;

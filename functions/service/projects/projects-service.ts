@@ -5,7 +5,8 @@ import { loggableUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
 import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
-import { deleteItems } from '../store/table-definition.ts';
+import { PROJECT_FOLDERS } from '../object-keys.ts';
+import { deleteItems, keys } from '../store/table-definition.ts';
 
 /** The public view: the webhook secret is shown once, at creation. */
 export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => project;
@@ -70,27 +71,53 @@ export async function updateProject(s: Services, id: string, input: UpdateProjec
 }
 
 /**
- * Deletes a project with everything it owns: its objects (datasets, inbox, models, results), its items and its
- * jobs. The caller repeats the name, so that an id typed by mistake deletes nothing.
+ * Deletes a project with everything it owns: its objects, its items, its jobs and their idempotency keys. The caller
+ * repeats the name, so that an id typed by mistake deletes nothing. Deletion wins over work under way: the project is
+ * first marked, so that it is gone for every reader and no job can commit to it (jobs check after writing, and sweep
+ * what they wrote if it is gone; see commitToProject); the project item itself goes last, so a retry can finish.
  */
 export async function deleteProject(s: Services, id: string, confirmName: string): Promise<{ deletedObjects: number; deletedItems: number }> {
-  const project = await requireProject(s, id);
+  const project = await s.projects.getForDeletion(id);
+  if (!project) throw projectNotFound(id);
   if (confirmName !== project.name) {
     throw new ServiceError('NAME_MISMATCH', `to delete project ${id}, repeat its name exactly in "confirm" (got "${confirmName}")`, { projectId: id });
   }
-  let deletedObjects = 0;
-  for (const prefix of ['datasets', 'inbox', 'models', 'results']) deletedObjects += await s.objects.deletePrefix(`${prefix}/${id}/`);
+  if (!(await s.projects.markDeleting(id))) throw projectNotFound(id);
+  const swept = await sweepProject(s, id);
+  await s.projects.delete(id);
+  await s.modelCache.evictProject(id);
+  s.log({ msg: 'project deleted', projectId: id, deletedObjects: swept.objects, deletedItems: swept.items + 1 });
+  return { deletedObjects: swept.objects, deletedItems: swept.items + 1 };
+}
+
+/** Removes everything a project owns but its own item: objects, items in its partition, jobs and their idempotency keys. */
+async function sweepProject(s: Services, id: string): Promise<{ objects: number; items: number }> {
+  let objects = 0;
+  for (const folder of PROJECT_FOLDERS) objects += await s.objects.deletePrefix(`${folder}/${id}/`);
   const itemKeys = (await s.results.partitionKeys(id)).filter((k) => k.sk !== 'PROJECT');
   const jobKeys: { pk: string; sk: string }[] = [];
   let cursor: string | undefined;
   do {
     const page = await s.jobs.listByProject(id, 100, cursor);
-    jobKeys.push(...page.items.map((j) => ({ pk: `JOB#${j.id}`, sk: 'JOB' })));
+    for (const job of page.items) {
+      jobKeys.push(keys.job(job.id));
+      if (job.idempotencyKey) jobKeys.push(keys.idempotency(job.idempotencyKey));
+    }
     cursor = page.cursor ?? undefined;
   } while (cursor);
   await deleteItems(s.db, s.config.FAULTLINE_TABLE, [...itemKeys, ...jobKeys]);
-  await s.projects.delete(id); // last: until then a retry can finish the deletion
-  await s.modelCache.evictProject(id);
-  s.log({ msg: 'project deleted', projectId: id, deletedObjects, deletedItems: itemKeys.length + jobKeys.length + 1 });
-  return { deletedObjects, deletedItems: itemKeys.length + jobKeys.length + 1 };
+  return { objects, items: itemKeys.length + jobKeys.length };
+}
+
+/**
+ * Called by work after it has written for a project (a model, a result, a job): if the project is gone or being
+ * deleted, what was written is swept and the work ends with PROJECT_NOT_FOUND. Checking after writing closes the race
+ * with a deletion: either the write came before the deletion's mark, and the deletion's sweep finds it, or the check
+ * sees the mark.
+ */
+export async function commitToProject(s: Services, id: string): Promise<ProjectItem> {
+  const project = await s.projects.get(id);
+  if (project) return project;
+  await sweepProject(s, id);
+  throw projectNotFound(id);
 }

@@ -3,7 +3,10 @@ import type { Job, JobStatus } from '../domain/job.ts';
 import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-const toJob = (item: Record<string, unknown>): Job & { workerId?: string } => ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as Job & { workerId?: string };
+/** A job as stored: the public fields, the worker holding it and the idempotency key it was made under. */
+export type StoredJob = Job & { workerId?: string; idempotencyKey?: string };
+
+const toJob = (item: Record<string, unknown>): StoredJob => ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as StoredJob;
 
 /**
  * Jobs and their state machine, QUEUED -> RUNNING -> SUCCEEDED | FAILED, every step a conditional write so that two
@@ -31,7 +34,7 @@ export class JobRepository extends TableRepository {
   }
 
   /** Puts the job unless it exists (a retried creation); returns the stored one. */
-  async create(job: Job): Promise<Job> {
+  async create(job: StoredJob): Promise<StoredJob> {
     try {
       await this.db.send(
         new PutCommand({
@@ -48,12 +51,12 @@ export class JobRepository extends TableRepository {
     }
   }
 
-  async get(id: string): Promise<(Job & { workerId?: string }) | undefined> {
+  async get(id: string): Promise<StoredJob | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.job(id), ConsistentRead: true }));
     return out.Item ? toJob(out.Item) : undefined;
   }
 
-  async listByProject(projectId: string, limit: number, cursor?: string): Promise<{ items: Job[]; cursor: string | null }> {
+  async listByProject(projectId: string, limit: number, cursor?: string): Promise<{ items: StoredJob[]; cursor: string | null }> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Project } from '../domain/project.ts';
 import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
@@ -11,11 +11,23 @@ export interface ProjectItem extends Project {
 /** A cursor that resumes the gsi1 query right after this item. */
 const indexCursor = (item: Record<string, unknown>): string | null => encodeCursor({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
 
+/** Fields the table keeps on a project for the service's own bookkeeping, never shown. */
+const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletingAt'];
+
 // Projects stored before owners were recorded have no owner field: null, as the schema says (administrators only).
 const toProject = (item: Record<string, unknown>): ProjectItem => {
-  const project = stripKeys<ProjectItem>(item, 'modelCounter');
+  const project = stripKeys<ProjectItem>(item, ...INTERNAL);
   return { ...project, owner: project.owner ?? null };
 };
+
+/** A project being deleted is gone for everyone but the deletion itself. */
+const live = (item: Record<string, unknown>): boolean => item.deletingAt === undefined;
+
+/** Who holds a project's training slot, and since when. */
+export interface TrainingClaim {
+  jobId: string;
+  claimedAt: string;
+}
 
 export class ProjectRepository extends TableRepository {
   async create(project: ProjectItem): Promise<void> {
@@ -28,9 +40,52 @@ export class ProjectRepository extends TableRepository {
     );
   }
 
+  /** The project; undefined when there is none or it is being deleted. */
   async get(id: string): Promise<ProjectItem | undefined> {
+    const item = await this.read(id);
+    return item && live(item) ? toProject(item) : undefined;
+  }
+
+  /** The project even while it is being deleted (for the deletion, which may be retried). */
+  async getForDeletion(id: string): Promise<ProjectItem | undefined> {
+    const item = await this.read(id);
+    return item ? toProject(item) : undefined;
+  }
+
+  private async read(id: string): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
-    return out.Item ? toProject(out.Item) : undefined;
+    return out.Item;
+  }
+
+  /**
+   * Marks the project as being deleted, so that from now on nobody finds it and no job can commit to it (their
+   * commits are conditional on this mark being absent). False when the project does not exist.
+   */
+  async markDeleting(id: string): Promise<boolean> {
+    return this.updateIf(id, { UpdateExpression: 'SET deletingAt = if_not_exists(deletingAt, :now)', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':now': new Date().toISOString() } });
+  }
+
+  /**
+   * Takes the project's one training slot for a job: only when it is free or held by `replacing` (a job seen to have
+   * ended or never to have been written). A conditional write, so of parallel requests exactly one wins.
+   */
+  async claimTraining(id: string, jobId: string, replacing?: string): Promise<boolean> {
+    return this.updateIf(id, {
+      UpdateExpression: 'SET trainingJobId = :job, trainingClaimedAt = :now',
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingAt) AND (attribute_not_exists(trainingJobId)${replacing ? ' OR trainingJobId = :replacing' : ''})`,
+      ExpressionAttributeValues: { ':job': jobId, ':now': new Date().toISOString(), ...(replacing ? { ':replacing': replacing } : {}) },
+    });
+  }
+
+  /** Frees the training slot if this job holds it. */
+  async releaseTraining(id: string, jobId: string): Promise<void> {
+    await this.updateIf(id, { UpdateExpression: 'REMOVE trainingJobId, trainingClaimedAt', ConditionExpression: 'trainingJobId = :job', ExpressionAttributeValues: { ':job': jobId } });
+  }
+
+  /** Who holds the training slot now, if anyone. */
+  async trainingClaim(id: string): Promise<TrainingClaim | undefined> {
+    const item = await this.read(id);
+    return typeof item?.trainingJobId === 'string' ? { jobId: item.trainingJobId, claimedAt: String(item.trainingClaimedAt) } : undefined;
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
@@ -45,7 +100,7 @@ export class ProjectRepository extends TableRepository {
         ExclusiveStartKey: decodeCursor(cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toProject), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).filter(live).map(toProject), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   /** Projects whose owner is this subject, newest first: the index filtered, read until the page is full. */
@@ -66,7 +121,7 @@ export class ProjectRepository extends TableRepository {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) {
+      for (const item of (out.Items ?? []).filter(live)) {
         if (items.length === limit) return { items: items.map(toProject), cursor: indexCursor(items[items.length - 1]!) };
         items.push(item);
       }
@@ -85,7 +140,7 @@ export class ProjectRepository extends TableRepository {
     return { items, cursor: from + limit < found.length ? encodeCursor(keys.project(items[items.length - 1]!.id)) : null };
   }
 
-  /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change. */
+  /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change, or undefined when it is gone or being deleted. */
   async update(id: string, fields: Partial<Omit<ProjectItem, 'id' | 'createdAt'>>): Promise<ProjectItem | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -102,7 +157,7 @@ export class ProjectRepository extends TableRepository {
           TableName: this.table,
           Key: keys.project(id),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletingAt)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -133,22 +188,37 @@ export class ProjectRepository extends TableRepository {
     }
   }
 
-  /** Takes the next model version number (atomic), so that two trainings never make the same version. */
-  async nextModelVersion(id: string): Promise<number> {
-    const out = await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.project(id),
-        UpdateExpression: 'ADD modelCounter :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(out.Attributes!.modelCounter);
+  /** Takes the next model version number (atomic), so that two trainings never make the same version; undefined when the project is gone. */
+  async nextModelVersion(id: string): Promise<number | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.project(id),
+          UpdateExpression: 'ADD modelCounter :one',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletingAt)',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(out.Attributes!.modelCounter);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   async delete(id: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.project(id) }));
+  }
+
+  private async updateIf(id: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.project(id), ...update }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }

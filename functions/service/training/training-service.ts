@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,38 @@ import { saveModelArtifact } from '../../engine/artifact/model-artifact.ts';
 import { memoryImage, type ImageSource } from '../../engine/dataset/image-source.ts';
 import { MIN_IMAGES_WITH_HOLD_OUT, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
-import { ServiceError } from '../errors.ts';
+import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey } from '../object-keys.ts';
 import { createJob } from '../jobs/jobs-service.ts';
 import { ARTIFACT_FILES, modelPrefix } from '../models/model-cache.ts';
-import { requireProject } from '../projects/projects-service.ts';
+import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
+
+/** How long a training slot may point to a job that was never written (its request died) before another takes it. */
+const UNWRITTEN_JOB_GRACE_MS = 60_000;
+
+const trainingInProgress = (projectId: string, jobId: string) => new ServiceError('TRAINING_IN_PROGRESS', `project ${projectId} is already training (job ${jobId})`, { jobId });
+
+/**
+ * Takes the project's one training slot for a new job. The slot is a field on the project set by a conditional write,
+ * so of parallel requests exactly one wins; a slot whose job has ended (or was never written) is taken over.
+ */
+async function claimTrainingSlot(s: Services, projectId: string, jobId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const held = await s.projects.trainingClaim(projectId);
+    if (!held) {
+      if (await s.projects.claimTraining(projectId, jobId)) return;
+      if (!(await s.projects.get(projectId))) throw projectNotFound(projectId);
+      continue; // taken meanwhile: look at who holds it
+    }
+    const holder = await s.jobs.get(held.jobId);
+    const ended = holder ? holder.status === 'SUCCEEDED' || holder.status === 'FAILED' : Date.now() - Date.parse(held.claimedAt) > UNWRITTEN_JOB_GRACE_MS;
+    if (!ended) throw trainingInProgress(projectId, held.jobId);
+    if (await s.projects.claimTraining(projectId, jobId, held.jobId)) return;
+  }
+  const held = await s.projects.trainingClaim(projectId);
+  throw trainingInProgress(projectId, held?.jobId ?? 'unknown');
+}
 
 /** Starts training a new model version from the project's normal images; one training at a time per project. */
 export async function requestTraining(s: Services, projectId: string, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
@@ -21,14 +48,22 @@ export async function requestTraining(s: Services, projectId: string, idempotenc
     const job = earlier ? await s.jobs.get(earlier) : undefined;
     if (job) return { job, created: false };
   }
-  const running = await s.jobs.unfinished(projectId, 'train');
-  if (running.length > 0) throw new ServiceError('TRAINING_IN_PROGRESS', `project ${projectId} is already training (job ${running[0].id})`, { jobId: running[0].id });
   if (project.imageCount < MIN_IMAGES_WITH_HOLD_OUT) {
     throw new ServiceError('NOT_ENOUGH_IMAGES', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${project.imageCount}`, { imageCount: project.imageCount });
   }
+  const jobId = randomUUID();
+  await claimTrainingSlot(s, projectId, jobId);
   // The version number is taken now, so a job retried after a crash makes this same version, never a second one.
   const version = await s.projects.nextModelVersion(projectId);
-  return createJob(s, { projectId, type: 'train', input: { modelVersion: version }, idempotencyKey: key });
+  if (version === undefined) throw projectNotFound(projectId);
+  const outcome = await createJob(s, { id: jobId, projectId, type: 'train', input: { modelVersion: version }, idempotencyKey: key });
+  if (outcome.job.id !== jobId) {
+    // A request with the same idempotency key got there first: its job already holds (or held) the slot, or, when it
+    // died before writing that job, this request wrote it under the claimed id, which must hold the slot instead.
+    if (outcome.created) await s.projects.claimTraining(projectId, outcome.job.id, jobId);
+    else await s.projects.releaseTraining(projectId, jobId);
+  }
+  return outcome;
 }
 
 export type ProgressReporter = (stage: string, done: number, total: number) => void;
@@ -85,11 +120,12 @@ export async function runTraining(s: Services, job: Job, report: ProgressReporte
     artifactPrefix: prefix,
     createdAt: new Date().toISOString(),
   });
-  // A newly trained model is what the user asked for: it becomes the active one.
-  const updated = await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version });
+  // A newly trained model is what the user asked for: it becomes the active one. Refused once the project is being
+  // deleted; then what this job wrote is swept and nothing is announced.
+  const updated = (await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version })) ?? (await commitToProject(s, job.projectId));
   await s.events.publish(
     { type: 'Model Activated', projectId: job.projectId, detail: { version: stored.version, label: stored.label, jobId: job.id } },
-    updated?.webhookUrl ? { url: updated.webhookUrl, secret: updated.webhookSecret } : undefined,
+    updated.webhookUrl ? { url: updated.webhookUrl, secret: updated.webhookSecret } : undefined,
   );
   return { modelVersion: stored.version, bankRows: stored.bankRows, trainImages: stored.trainImages, skipped: training.skipped.length, trainingMs: stored.trainingMs };
 }
