@@ -70,7 +70,9 @@ export class Workers extends Construct {
     this.jobQueue = new batch.JobQueue(this, 'Queue', { computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }] });
 
     const jobRole = new iam.Role(this, 'JobRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
-    grantObjectAccess(jobRole, props.bucket, { write: true, delete: false });
+    // Delete: a refused drop-folder object is moved to rejected/, and a job whose project was deleted under it sweeps
+    // what it wrote.
+    grantObjectAccess(jobRole, props.bucket, { write: true, delete: true });
     props.table.grantReadWriteData(jobRole);
     props.queue.grantConsumeMessages(jobRole);
     props.queue.grantSendMessages(jobRole);

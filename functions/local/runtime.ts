@@ -6,6 +6,7 @@ import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
 import type { Log } from '../service/log.ts';
 import { parseKey } from '../service/object-keys.ts';
+import { finishDeletion } from '../service/projects/projects-service.ts';
 import { createServices, type Services, useServices } from '../service/services.ts';
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
@@ -128,6 +129,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
  * step is idempotent, so finding something already done costs nothing.
  */
 export async function recoverUnfinishedWork(s: Services, bucket: string, log: Log): Promise<void> {
+  for (const project of await s.projects.listDeleting()) await finishDeletion(s, project.id);
   const jobs = await s.jobs.allUnfinished();
   for (const job of jobs) await s.queue.send({ kind: 'job', jobId: job.id });
   let inbox = 0;

@@ -196,4 +196,14 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
     expect(await s.jobs.findByIdempotencyKey(`s3:test/${key}#again`)).toBeUndefined();
     expect(eventsOf(p.id).filter((t) => t === 'Detection Completed')).toHaveLength(1); // the first detection's only
   }, 180_000);
+
+  it('a deletion cut short after marking the project is finished at the next start', async () => {
+    const p = await newProject('deletion interrupted');
+    expect(await s.projects.markDeleting(p.id)).toBe(true); // the process dies here
+    expect((await api('GET', `/projects/${p.id}`)).status).toBe(404);
+    expect((await api('GET', '/projects?limit=100')).body.items.map((x: { id: string }) => x.id)).not.toContain(p.id);
+    await recoverUnfinishedWork(s, s.objects.bucket, () => {});
+    expect(await leftovers(p.id)).toEqual(nothingLeft);
+    expect(await s.projects.getForDeletion(p.id)).toBeUndefined();
+  });
 });

@@ -83,6 +83,11 @@ export async function deleteProject(s: Services, id: string, confirmName: string
     throw new ServiceError('NAME_MISMATCH', `to delete project ${id}, repeat its name exactly in "confirm" (got "${confirmName}")`, { projectId: id });
   }
   if (!(await s.projects.markDeleting(id))) throw projectNotFound(id);
+  return finishDeletion(s, id);
+}
+
+/** The rest of a deletion once the project is marked; also run at start for deletions a dead process left unfinished. */
+export async function finishDeletion(s: Services, id: string): Promise<{ deletedObjects: number; deletedItems: number }> {
   const swept = await sweepProject(s, id);
   await s.projects.delete(id);
   await s.modelCache.evictProject(id);

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Project } from '../domain/project.ts';
 import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
@@ -63,6 +63,20 @@ export class ProjectRepository extends TableRepository {
    */
   async markDeleting(id: string): Promise<boolean> {
     return this.updateIf(id, { UpdateExpression: 'SET deletingAt = if_not_exists(deletingAt, :now)', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':now': new Date().toISOString() } });
+  }
+
+  /** Projects whose deletion began but did not finish (the process died): a scan, for the runtime's start. */
+  async listDeleting(): Promise<ProjectItem[]> {
+    const found: ProjectItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({ TableName: this.table, FilterExpression: 'sk = :s AND attribute_exists(deletingAt)', ExpressionAttributeValues: { ':s': 'PROJECT' }, ExclusiveStartKey: start }),
+      );
+      found.push(...(out.Items ?? []).map(toProject));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   /**
