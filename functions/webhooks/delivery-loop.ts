@@ -29,7 +29,7 @@ export class WebhookDeliveryLoop {
   start(): void {
     if (this.running || !this.s.webhookQueue) return;
     this.running = true;
-    this.lanes = Array.from({ length: this.options.concurrency ?? 4 }, () => this.lane());
+    this.lanes = Array.from({ length: this.options.concurrency ?? 8 }, () => this.lane());
   }
 
   /** Stops receiving and aborts posts in flight (their messages are not deleted). */
