@@ -53,6 +53,7 @@ export class Api extends Construct {
       FAULTLINE_TABLE: props.table.tableName,
       FAULTLINE_QUEUE_URL: props.queue.queueUrl,
       FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+      FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
       FAULTLINE_EVENT_BUS: props.bus.eventBusName,
       ...(props.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: props.defaultProject } : {}),
       FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
@@ -104,6 +105,7 @@ export class Api extends Construct {
       grantObjectAccess(fn, props.bucket, { write: true, delete: true });
       props.table.grantReadWriteData(fn);
       props.queue.grantSendMessages(fn);
+      props.webhookQueue.grantSendMessages(fn);
       props.bus.grantPutEventsTo(fn);
     }
     // The administrators' redrive (POST /api/v1/dead-letters/redrive) moves dead letters back to the work queue.

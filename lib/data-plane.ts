@@ -12,5 +12,7 @@ export interface DataPlane {
   table: dynamodb.TableV2;
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
+  /** Where events for project webhooks are queued (the API functions and the workers send; the delivery function posts). */
+  webhookQueue: sqs.Queue;
   bus: events.EventBus;
 }

@@ -7,6 +7,7 @@ import { Messaging } from './messaging.ts';
 import { Monitoring } from './monitoring.ts';
 import { Storage } from './storage.ts';
 import { WebConsole } from './web-console.ts';
+import { WebhookDelivery } from './webhook-delivery.ts';
 import { Workers } from './workers.ts';
 
 /** Deployment choices, from CDK context (cdk.json, or -c key=value); see the README's deployment section. */
@@ -57,6 +58,7 @@ export class FaultlineStack extends Stack {
   readonly workers: Workers;
   readonly monitoring: Monitoring;
   readonly webConsole: WebConsole;
+  readonly webhooks: WebhookDelivery;
 
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
@@ -65,7 +67,7 @@ export class FaultlineStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', { bucket: this.storage.bucket, maxReceives: 3, visibilityTimeout: Duration.minutes(15) });
     const { layer } = new InferenceLayer(this, 'Inference');
     this.webConsole = new WebConsole(this, 'Console', { dataBucket: this.storage.bucket, logBucket: this.storage.accessLogs });
-    const shared = { bucket: this.storage.bucket, table: this.storage.table, queue: this.messaging.queue, deadLetterQueue: this.messaging.deadLetterQueue, bus: this.messaging.bus };
+    const shared = { bucket: this.storage.bucket, table: this.storage.table, queue: this.messaging.queue, deadLetterQueue: this.messaging.deadLetterQueue, webhookQueue: this.messaging.webhookQueue, bus: this.messaging.bus };
     this.api = new Api(this, 'Api', {
       ...shared,
       routes,
@@ -89,11 +91,13 @@ export class FaultlineStack extends Stack {
       natGateways: production ? 1 : 0,
       resultsRetentionDays: settings.resultsRetentionDays,
     });
+    this.webhooks = new WebhookDelivery(this, 'WebhookDelivery', { layer, table: this.storage.table, workQueue: this.messaging.queue, webhookQueue: this.messaging.webhookQueue, maxConcurrency: 5 });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
-      functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher],
+      functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher, this.webhooks.function],
       queue: this.messaging.queue,
       deadLetterQueue: this.messaging.deadLetterQueue,
+      webhookDeadLetterQueue: this.messaging.webhookDeadLetterQueue,
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });

@@ -5,6 +5,9 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/** The webhook delivery function's timeout: one attempt waits 5 s at most; the batch's attempts run side by side. */
+export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 30;
+
 export interface MessagingProps {
   bucket: s3.Bucket;
   /** Receives before a message moves to the dead-letter queue. */
@@ -13,10 +16,14 @@ export interface MessagingProps {
   visibilityTimeout: Duration;
 }
 
-/** The work queue with its dead-letter queue, the bucket's notifications into it, and the event bus. */
+/** The work queue with its dead-letter queue, the bucket's notifications into it, the webhook queue, and the event bus. */
 export class Messaging extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Webhook deliveries and their delayed retries, apart from the work: a slow subscriber never holds a worker. */
+  readonly webhookQueue: sqs.Queue;
+  /** Deliveries whose attempt could not even be recorded, five times over (failed posts are retried by re-sending). */
+  readonly webhookDeadLetterQueue: sqs.Queue;
   readonly bus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
@@ -39,6 +46,19 @@ export class Messaging extends Construct {
       props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix });
     }
     props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), { prefix: 'datasets/' });
+    this.webhookDeadLetterQueue = new sqs.Queue(this, 'WebhookDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.webhookQueue = new sqs.Queue(this, 'Webhooks', {
+      // six times the delivery function's timeout, as Lambda's SQS event source asks
+      visibilityTimeout: Duration.seconds(6 * WEBHOOK_FUNCTION_TIMEOUT_SECONDS),
+      retentionPeriod: Duration.days(4),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.webhookDeadLetterQueue, maxReceiveCount: 5 },
+    });
     this.bus = new events.EventBus(this, 'Events', { eventBusName: undefined });
   }
 }

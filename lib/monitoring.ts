@@ -10,6 +10,7 @@ export interface MonitoringProps {
   functions: lambda.IFunction[];
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
+  webhookDeadLetterQueue: sqs.Queue;
 }
 
 /** Alarms on what needs a person (dead letters, errors, throttles, a stuck queue) and a dashboard of the same. */
@@ -34,6 +35,12 @@ export class Monitoring extends Construct {
       period: Duration.minutes(5),
     });
     alarm('DeadLetters', deadLetters, 1, 'Work failed past its retries: see the jobs marked FAILED, fix the cause, then redrive (npx faultline redrive, or POST /api/v1/dead-letters/redrive)');
+    alarm(
+      'WebhookDeadLetters',
+      props.webhookDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+      'Webhook deliveries could not be recorded five times (table or queue trouble): see the delivery function’s logs; the messages keep 14 days',
+    );
     alarm('QueueAge', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 1800, 'Work has waited 30 minutes: workers are not starting or keeping up');
     alarm('Api5xx', props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'The API answered with server errors');
     props.functions.forEach((fn, i) => {

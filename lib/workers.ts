@@ -76,6 +76,7 @@ export class Workers extends Construct {
     props.table.grantReadWriteData(jobRole);
     props.queue.grantConsumeMessages(jobRole);
     props.queue.grantSendMessages(jobRole);
+    props.webhookQueue.grantSendMessages(jobRole);
     props.deadLetterQueue.grantConsumeMessages(jobRole);
     props.bus.grantPutEventsTo(jobRole);
 
@@ -94,6 +95,7 @@ export class Workers extends Construct {
           FAULTLINE_TABLE: props.table.tableName,
           FAULTLINE_QUEUE_URL: props.queue.queueUrl,
           FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+          FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
           FAULTLINE_EVENT_BUS: props.bus.eventBusName,
           FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
           FAULTLINE_IDLE_EXIT_SECONDS: '300',
@@ -136,6 +138,7 @@ export class Workers extends Construct {
         FAULTLINE_TABLE: props.table.tableName,
         FAULTLINE_QUEUE_URL: props.queue.queueUrl,
         FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+        FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
         FAULTLINE_EVENT_BUS: props.bus.eventBusName,
       },
       'Marks jobs FAILED when their messages reach the dead-letter queue after a worker stopped',
@@ -144,6 +147,7 @@ export class Workers extends Construct {
     props.table.grantReadWriteData(sweeper);
     props.deadLetterQueue.grantConsumeMessages(sweeper);
     props.bus.grantPutEventsTo(sweeper);
+    props.webhookQueue.grantSendMessages(sweeper);
     new events.Rule(this, 'WorkerStoppedRule', {
       eventPattern: { source: ['aws.batch'], detailType: ['Batch Job State Change'], detail: { jobQueue: [this.jobQueue.jobQueueArn], status: ['FAILED', 'SUCCEEDED'] } },
       targets: [new targets.LambdaFunction(sweeper)],

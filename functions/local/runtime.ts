@@ -11,6 +11,7 @@ import { createServices, type Services, useServices } from '../service/services.
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
+import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
 import { startHttpServer } from './http-server.ts';
 import { localApiKey, requireApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
@@ -19,6 +20,8 @@ import { staticFiles } from './static-files.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
+export const WEBHOOK_QUEUE = 'faultline-webhooks';
+export const WEBHOOK_DEAD_LETTER_QUEUE = 'faultline-webhooks-dlq';
 
 export interface LocalRuntime {
   url: string;
@@ -28,6 +31,7 @@ export interface LocalRuntime {
   dataDir: string;
   services: Services;
   workers: Worker[];
+  webhooks: WebhookDeliveryLoop;
   stop(): Promise<void>;
 }
 
@@ -47,7 +51,11 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     ports: { s3: settings.s3Port, dynamodb: settings.dynamodbPort, sqs: settings.sqsPort },
     bucket: settings.bucket,
     tables: [tableDefinition(settings.table)],
-    queues: [{ name: WORK_QUEUE, visibilityTimeoutSeconds: settings.visibilitySeconds, maxReceiveCount: settings.maxReceives, deadLetterQueueName: DEAD_LETTER_QUEUE }],
+    queues: [
+      { name: WORK_QUEUE, visibilityTimeoutSeconds: settings.visibilitySeconds, maxReceiveCount: settings.maxReceives, deadLetterQueueName: DEAD_LETTER_QUEUE },
+      // Failed deliveries queue their own retries; a message comes back only when its attempt could not be recorded.
+      { name: WEBHOOK_QUEUE, visibilityTimeoutSeconds: 60, maxReceiveCount: 5, deadLetterQueueName: WEBHOOK_DEAD_LETTER_QUEUE },
+    ],
     onS3Event: (event) => deliver(event),
     corsAllowedOrigins: ['*'],
     log,
@@ -61,6 +69,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_TABLE: settings.table,
     FAULTLINE_QUEUE_URL: standIns.queueUrls[WORK_QUEUE],
     FAULTLINE_DEAD_LETTER_QUEUE_URL: standIns.queueUrls[DEAD_LETTER_QUEUE],
+    FAULTLINE_WEBHOOK_QUEUE_URL: standIns.queueUrls[WEBHOOK_QUEUE],
     FAULTLINE_S3_ENDPOINT: standIns.endpoints.s3,
     FAULTLINE_DYNAMODB_ENDPOINT: standIns.endpoints.dynamodb,
     FAULTLINE_SQS_ENDPOINT: standIns.endpoints.sqs,
@@ -103,6 +112,9 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
 
   const workers = Array.from({ length: settings.workers }, (_, i) => new Worker(services, { workerId: `local-worker-${i + 1}`, waitSeconds: 2, deadLetterSweepSeconds: 10 }));
   for (const w of workers) w.start();
+  // Apart from the workers: a slow webhook subscriber never holds a detection.
+  const webhooks = new WebhookDeliveryLoop(services);
+  webhooks.start();
 
   let stopped = false;
   return {
@@ -112,11 +124,12 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     dataDir,
     services,
     workers,
+    webhooks,
     async stop() {
       if (stopped) return;
       stopped = true;
       await http.close();
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop()]);
       await standIns.stop();
       useServices(undefined);
     },

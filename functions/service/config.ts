@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RETRY_SECONDS, retryScheduleSchema } from './domain/webhook-delivery.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -30,6 +31,12 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_AUTH: z.enum(['authorizer', 'api-key', 'none']).default('authorizer'),
   /** Whether project webhooks may target loopback and private networks: the local runtime allows it, AWS does not. */
   FAULTLINE_WEBHOOK_PRIVATE_TARGETS: z.enum(['allow', 'deny']).default('deny'),
+  /** The queue webhook deliveries travel on (never posted on a request's or a worker's path); unset: webhooks are not sent. */
+  FAULTLINE_WEBHOOK_QUEUE_URL: z.url().optional(),
+  /** Seconds before each retry of a failed webhook delivery; their count is the number of retries. */
+  FAULTLINE_WEBHOOK_RETRY_SECONDS: retryScheduleSchema.prefault(DEFAULT_RETRY_SECONDS),
+  /** Days the webhook delivery log keeps an attempt (DynamoDB TTL). */
+  FAULTLINE_WEBHOOK_LOG_DAYS: positiveInt(30),
   /** Endpoints of S3-, DynamoDB- and SQS-compatible servers (the local stand-ins); unset in AWS. */
   FAULTLINE_S3_ENDPOINT: z.url().optional(),
   FAULTLINE_DYNAMODB_ENDPOINT: z.url().optional(),

@@ -18,6 +18,7 @@ import { JobRepository } from './store/job-repository.ts';
 import { ModelRepository } from './store/model-repository.ts';
 import { ProjectRepository } from './store/project-repository.ts';
 import { ResultRepository } from './store/result-repository.ts';
+import { WebhookDeliveryRepository } from './store/webhook-delivery-repository.ts';
 
 /** Everything the service modules work with, built once per process from the settings. */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   objects: ObjectStore;
   queue: WorkQueue;
   deadLetters?: WorkQueue;
+  /** Webhook deliveries (and their retries), apart from the work queue. */
+  webhookQueue?: WorkQueue;
   events: EventPublisher;
   projects: ProjectRepository;
   images: ImageRepository;
@@ -34,6 +37,7 @@ export interface Services {
   models: ModelRepository;
   results: ResultRepository;
   apiKeys: ApiKeyRepository;
+  webhookDeliveries: WebhookDeliveryRepository;
   modelCache: ModelCache;
 }
 
@@ -53,8 +57,10 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
   const table = config.FAULTLINE_TABLE;
   const results = new ResultRepository(db, table);
   results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
-  const webhooks = { allowPrivate: config.FAULTLINE_WEBHOOK_PRIVATE_TARGETS === 'allow' };
-  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhooks) : new LogEventPublisher(log, webhooks);
+  const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL) : undefined;
+  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue) : new LogEventPublisher(log, webhookQueue);
+  const webhookDeliveries = new WebhookDeliveryRepository(db, table);
+  webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   return {
     config,
     log,
@@ -62,6 +68,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     objects,
     queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
     deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
+    webhookQueue,
     events,
     projects: new ProjectRepository(db, table),
     images: new ImageRepository(db, table),
@@ -69,6 +76,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     models: new ModelRepository(db, table),
     results,
     apiKeys: new ApiKeyRepository(db, table),
+    webhookDeliveries,
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
   };
 }

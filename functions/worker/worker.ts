@@ -212,7 +212,7 @@ export class Worker {
     const project = await this.s.projects.get(job.projectId);
     await this.s.events.publish(
       { type, projectId: job.projectId, detail: { jobId: job.id, jobType: job.type, ...detail } },
-      project?.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+      project,
     );
   }
 

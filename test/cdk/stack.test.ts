@@ -104,6 +104,35 @@ describe('the CDK app', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it('delivers webhooks from a queue of their own through a function, retried, with an alarmed dead-letter queue', () => {
+    const webhookQueue = stack.getLogicalId(stack.messaging.webhookQueue.node.defaultChild as never);
+    const webhookDeadLetters = stack.getLogicalId(stack.messaging.webhookDeadLetterQueue.node.defaultChild as never);
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [webhookDeadLetters, 'Arn'] }, maxReceiveCount: 5 }, VisibilityTimeout: 180 });
+    const [fnId, fn] = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Faultline webhooks') } }))[0]!;
+    expect(fn.Properties).toMatchObject({ Timeout: 30, Runtime: 'nodejs22.x' });
+    expect(fn.Properties.Environment.Variables.FAULTLINE_WEBHOOK_QUEUE_URL).toEqual({ Ref: webhookQueue });
+    // not in the VPC: subscribers are on the internet, the private-address rule keeps it out of private networks
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId },
+      EventSourceArn: { 'Fn::GetAtt': [webhookQueue, 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [webhookDeadLetters, 'QueueName'] } }],
+    });
+    // the API functions and the workers queue webhooks; none posts them
+    const apiFns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Faultline API:') } }));
+    for (const f of apiFns.filter((f) => f.Properties.Environment?.Variables?.FAULTLINE_QUEUE_URL)) expect(f.Properties.Environment.Variables.FAULTLINE_WEBHOOK_QUEUE_URL).toEqual({ Ref: webhookQueue });
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({ Environment: Match.arrayWith([{ Name: 'FAULTLINE_WEBHOOK_QUEUE_URL', Value: { Ref: webhookQueue } }]) }),
+    });
+  });
+
   it('runs GPU workers on Batch that cost nothing when idle', () => {
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
       Type: 'managed',

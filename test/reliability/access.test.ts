@@ -72,6 +72,7 @@ describe('access: project isolation, credentials, logs', () => {
       ['GET', `/projects/${other.id}/model-info`],
       ['GET', `/projects/${other.id}/results`],
       ['GET', `/projects/${other.id}/batches/line-1`],
+      ['GET', `/projects/${other.id}/webhook-deliveries`],
     ] as const;
     for (const [method, path, body] of attempts) {
       const answer = await call(scopedKey, method, path, body);

@@ -292,6 +292,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project’s webhook delivery log: every attempt, newest first
+         * @description Each attempt with its event id and type, time, status code or error, attempt number and the time of the next retry. Attempts are kept for FAULTLINE_WEBHOOK_LOG_DAYS (30 by default).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/detect-anomaly": {
         parameters: {
             query?: never;
@@ -746,6 +766,32 @@ export interface components {
             average_processing_time: number;
             first_at: string | null;
             last_at: string | null;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            cursor: string | null;
+        };
+        WebhookDelivery: {
+            eventId: string;
+            eventType: string;
+            /** @description 1 for the first attempt */
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            /** @description The webhook URL without user info or query */
+            url: string;
+            /**
+             * @description delivered (2xx); will-retry (another attempt at nextAttemptAt); gave-up (attempts used up, or refused for good)
+             * @enum {string}
+             */
+            outcome: "delivered" | "will-retry" | "gave-up";
+            /** @description The subscriber's HTTP status; null when there was no answer */
+            statusCode: number | null;
+            /** @description Why the attempt failed (timeout, connection error, status) */
+            error: string | null;
+            durationMs: number;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
         };
         CreateApiKey: {
             name: string;
@@ -2296,6 +2342,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BatchSummary"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of delivery attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

@@ -7,6 +7,7 @@ import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
 import { trainingRoutes } from './training.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const routes: RouteDefinition[] = [
@@ -14,6 +15,7 @@ export const routes: RouteDefinition[] = [
   ...datasetRoutes,
   ...trainingRoutes,
   ...detectionRoutes,
+  ...webhookRoutes,
   ...compatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,

@@ -1,56 +1,62 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { EventPublisher, FaultlineEvent, WebhookTarget } from '../ports/event-publisher.ts';
-import { loggableUrl, postJson } from './webhook-sender.ts';
+import type { WebhookMessage } from '../domain/webhook-delivery.ts';
+import type { Log } from '../log.ts';
+import type { EventPublisher, FaultlineEvent } from '../ports/event-publisher.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 
 export const EVENT_SOURCE = 'faultline';
 
 /** The signature a webhook receiver checks: hex HMAC-SHA256 of the raw body with the project's secret. */
 export const signWebhook = (body: string, secret: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-export interface WebhookPolicy {
-  /** Whether webhooks may go to loopback and private networks (locally yes; in AWS no). */
-  allowPrivate: boolean;
-}
-
-/** Posts the event to a project's webhook, signed; a failing webhook is logged (without the URL's query), never fails the work. */
-async function postWebhook(event: FaultlineEvent, target: WebhookTarget, log: (line: Record<string, unknown>) => void, policy: WebhookPolicy): Promise<void> {
-  const body = JSON.stringify({ source: EVENT_SOURCE, 'detail-type': event.type, time: new Date().toISOString(), projectId: event.projectId, detail: event.detail });
+/**
+ * Queues the delivery of an event to the project's webhook: the body (with a stable event id subscribers deduplicate
+ * by) is fixed now; the delivery consumer signs and posts it. A queue that cannot be reached loses the webhook, not
+ * the work that caused it: logged, never thrown.
+ */
+async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent, log: Log): Promise<void> {
+  if (!queue) {
+    log({ level: 'error', msg: 'webhook not sent: no webhook queue is configured (FAULTLINE_WEBHOOK_QUEUE_URL)', type: event.type, projectId: event.projectId });
+    return;
+  }
+  const eventId = randomUUID();
+  const body = JSON.stringify({ id: eventId, source: EVENT_SOURCE, 'detail-type': event.type, time: new Date().toISOString(), projectId: event.projectId, detail: event.detail });
+  const message: WebhookMessage = { kind: 'webhook', projectId: event.projectId, eventId, eventType: event.type, body, attempt: 1 };
   try {
-    const status = await postJson(target.url, body, { 'content-type': 'application/json', 'x-faultline-signature': signWebhook(body, target.secret), 'x-faultline-event': event.type }, { allowPrivate: policy.allowPrivate, timeoutMs: 5000 });
-    if (status < 200 || status >= 300) log({ level: 'warn', msg: 'webhook answered with an error', url: loggableUrl(target.url), status });
+    await queue.send(message);
   } catch (error) {
-    log({ level: 'warn', msg: 'webhook failed', url: loggableUrl(target.url), error: (error as Error).message });
+    log({ level: 'error', msg: 'webhook not queued', type: event.type, projectId: event.projectId, eventId, error: (error as Error).message });
   }
 }
 
-/** Locally: one log line per event, and the project's webhook. */
+/** Locally: one log line per event, and the project's webhook queued. */
 export class LogEventPublisher implements EventPublisher {
   constructor(
-    private readonly log: (line: Record<string, unknown>) => void,
-    private readonly policy: WebhookPolicy = { allowPrivate: true },
+    private readonly log: Log,
+    private readonly webhooks?: WorkQueue,
   ) {}
 
-  async publish(event: FaultlineEvent, webhook?: WebhookTarget): Promise<void> {
+  async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
     this.log({ level: 'info', msg: 'event', type: event.type, projectId: event.projectId, detail: event.detail });
-    if (webhook) await postWebhook(event, webhook, this.log, this.policy);
+    if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
   }
 }
 
-/** In AWS: the event bus (rules route it on), and the project's webhook. */
+/** In AWS: the event bus (rules route it on), and the project's webhook queued. */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly client: EventBridgeClient,
     private readonly busName: string,
-    private readonly log: (line: Record<string, unknown>) => void,
-    private readonly policy: WebhookPolicy = { allowPrivate: false },
+    private readonly log: Log,
+    private readonly webhooks?: WorkQueue,
   ) {}
 
-  async publish(event: FaultlineEvent, webhook?: WebhookTarget): Promise<void> {
+  async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
     const out = await this.client.send(
       new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: EVENT_SOURCE, DetailType: event.type, Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }) }] }),
     );
     if (out.FailedEntryCount) this.log({ level: 'error', msg: 'event not accepted by EventBridge', type: event.type, entries: out.Entries });
-    if (webhook) await postWebhook(event, webhook, this.log, this.policy);
+    if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
   }
 }

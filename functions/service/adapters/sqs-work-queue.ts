@@ -1,15 +1,15 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueMessage, WorkQueue } from '../ports/work-queue.ts';
 
-/** The work queue on SQS (AWS, or fauxqs locally). */
+/** A queue on SQS (AWS, or fauxqs locally). */
 export class SqsWorkQueue implements WorkQueue {
   constructor(
     private readonly client: SQSClient,
     readonly url: string,
   ) {}
 
-  async send(body: unknown): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(body) }));
+  async send(body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(body), DelaySeconds: options.delaySeconds }));
   }
 
   async receive(o: { max: number; waitSeconds: number; visibilitySeconds?: number }): Promise<QueueMessage[]> {

@@ -55,8 +55,25 @@ export const loggableUrl = (url: string): string => {
   }
 };
 
+/**
+ * The URL as a project's readers see it: user info and query values masked (either may hold a token), the rest kept
+ * so that they can tell which receiver it is. A user name without a password is masked too (it is then the token).
+ */
+export const maskedUrl = (url: string): string => {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    else if (u.username) u.username = '****';
+    for (const key of new Set(u.searchParams.keys())) u.searchParams.set(key, '****');
+    if (u.hash) u.hash = '****';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+};
+
 /** One POST of a JSON body; the status, or an error. Redirects are not followed (they could lead anywhere). */
-export function postJson(url: string, body: string, headers: Record<string, string>, o: { allowPrivate: boolean; timeoutMs: number }): Promise<number> {
+export function postJson(url: string, body: string, headers: Record<string, string>, o: { allowPrivate: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<number> {
   const target = new URL(url);
   // An IP literal skips the lookup: checked here, before any connection.
   const host = hostOf(target);
@@ -65,7 +82,7 @@ export function postJson(url: string, body: string, headers: Record<string, stri
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, timeout: o.timeoutMs, ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup }) },
+      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, timeout: o.timeoutMs, signal: o.signal, ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup }) },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

@@ -73,7 +73,7 @@ async function announce(s: Services, project: ProjectItem, record: DetectionReco
       projectId: project.id,
       detail: { resultId: record.id, batchId: record.batchId, source: record.source, anomaly_score: r.anomaly_score, classification: r.classification, is_anomalous: r.is_anomalous, bounding_boxes: r.bounding_boxes.length, model_version: r.model_version },
     },
-    project.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+    project,
   );
 }
 

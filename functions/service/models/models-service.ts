@@ -21,7 +21,7 @@ export async function activateModel(s: Services, projectId: string, version: num
   const project = await s.projects.update(projectId, { activeModelVersion: version });
   await s.events.publish(
     { type: 'Model Activated', projectId, detail: { version, label: model.label } },
-    project?.webhookUrl ? { url: project.webhookUrl, secret: project.webhookSecret } : undefined,
+    project,
   );
   return { ...model, active: true };
 }

@@ -1,4 +1,4 @@
-/** Tells other systems what happened: EventBridge in AWS; locally a log line and the project's webhook. */
+/** Tells other systems what happened: EventBridge in AWS, a log line locally; and the project's webhook, through its queue. */
 export type EventType = 'Detection Completed' | 'Job Succeeded' | 'Job Failed' | 'Model Activated';
 
 export interface FaultlineEvent {
@@ -7,11 +7,10 @@ export interface FaultlineEvent {
   detail: Record<string, unknown>;
 }
 
-export interface WebhookTarget {
-  url: string;
-  secret: string;
-}
-
 export interface EventPublisher {
-  publish(event: FaultlineEvent, webhook?: WebhookTarget): Promise<void>;
+  /**
+   * Publishes the event; when the project has a webhook, queues its delivery. Returns once queued: the webhook is
+   * called by the delivery consumer, never on the caller's path (a slow subscriber must not hold a request or a worker).
+   */
+  publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void>;
 }

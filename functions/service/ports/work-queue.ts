@@ -1,4 +1,4 @@
-/** The queue that carries work to the workers: SQS in AWS and locally (fauxqs), with a dead-letter queue. */
+/** A queue that carries work (to the workers, or webhook deliveries): SQS in AWS and locally (fauxqs), with a dead-letter queue. */
 export interface QueueMessage {
   id: string;
   receiptHandle: string;
@@ -8,7 +8,8 @@ export interface QueueMessage {
 }
 
 export interface WorkQueue {
-  send(body: unknown): Promise<void>;
+  /** delaySeconds (up to 900) holds the message back before anyone can receive it: retries with backoff. */
+  send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
   receive(options: { max: number; waitSeconds: number; visibilitySeconds?: number }): Promise<QueueMessage[]>;
   delete(message: QueueMessage): Promise<void>;
   /** Keeps a message hidden from other workers while it is being worked on. */

@@ -1,15 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CreateProject, Project, UpdateProject } from '../domain/project.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
-import { loggableUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
+import { loggableUrl, maskedUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
 import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { PROJECT_FOLDERS } from '../object-keys.ts';
 import { deleteItems, keys } from '../store/table-definition.ts';
 
-/** The public view: the webhook secret is shown once, at creation. */
-export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => project;
+/**
+ * The public view: the webhook secret is shown once, at creation; the webhook URL with its user info and query values
+ * masked (they often carry a token, and every reader of the project would see it). The real URL stays stored.
+ */
+export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => ({ ...project, webhookUrl: project.webhookUrl && maskedUrl(project.webhookUrl) });
 
 /** In AWS a webhook may not point into private networks: said at once, rather than found when an event is dropped. */
 async function checkWebhook(s: Services, url: string | null | undefined): Promise<void> {
@@ -64,6 +67,12 @@ export async function listProjects(s: Services, by: Principal, limit: number, cu
 }
 
 export async function updateProject(s: Services, id: string, input: UpdateProject): Promise<Project> {
+  // A client that sends the project back as it read it (the console's settings form) sends the masked URL: the
+  // webhook is unchanged then, and the masked form must not replace the real one.
+  if (input.webhookUrl) {
+    const stored = await s.projects.get(id);
+    if (stored?.webhookUrl && input.webhookUrl === maskedUrl(stored.webhookUrl)) input = { ...input, webhookUrl: undefined };
+  }
   await checkWebhook(s, input.webhookUrl);
   const updated = await s.projects.update(id, input);
   if (!updated) throw projectNotFound(id);

@@ -11,6 +11,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   PROJECT#{id}               MODEL#{version, 6 digits}
  *   PROJECT#{id}               RESULT#{resultId}               BATCH#{projectId}#{batchId}  {resultId}
  *   (result ids start with their creation time, so they sort by it)
+ *   PROJECT#{id}               WEBHOOK#{attemptedAt}#{eventId}#{attempt, 3 digits}   (the delivery log; TTL)
  *   JOB#{id}                   JOB                             JOBS#{projectId}             {createdAt}#{id}
  *   IDEMPOTENCY#{key}          IDEMPOTENCY
  *   APIKEY#{sha256}            APIKEY                          APIKEYS                      {createdAt}#{id}
@@ -47,6 +48,10 @@ export const keys = {
   image: (projectId: string, objectKey: string) => ({ pk: `PROJECT#${projectId}`, sk: `IMAGE#${objectKey}` }),
   model: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `MODEL#${String(version).padStart(6, '0')}` }),
   result: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `RESULT#${id}` }),
+  webhookDelivery: (projectId: string, attemptedAt: string, eventId: string, attempt: number) => ({
+    pk: `PROJECT#${projectId}`,
+    sk: `WEBHOOK#${attemptedAt}#${eventId}#${String(attempt).padStart(3, '0')}`,
+  }),
   job: (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' }),
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
 };

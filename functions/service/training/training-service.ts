@@ -125,7 +125,7 @@ export async function runTraining(s: Services, job: Job, report: ProgressReporte
   const updated = (await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version })) ?? (await commitToProject(s, job.projectId));
   await s.events.publish(
     { type: 'Model Activated', projectId: job.projectId, detail: { version: stored.version, label: stored.label, jobId: job.id } },
-    updated.webhookUrl ? { url: updated.webhookUrl, secret: updated.webhookSecret } : undefined,
+    updated,
   );
   return { modelVersion: stored.version, bankRows: stored.bankRows, trainImages: stored.trainImages, skipped: training.skipped.length, trainingMs: stored.trainingMs };
 }
