@@ -11,7 +11,7 @@ import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
 import { startHttpServer } from './http-server.ts';
-import { localApiKey, requireApiKey } from './local-api-key.ts';
+import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { startStandIns } from './stand-ins.ts';
 import { staticFiles } from './static-files.ts';
@@ -89,11 +89,16 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
-    routes: routes.map((r) => {
-      const handler = lambdaHandler(r, () => services);
-      return { method: r.method, path: r.path, handler: apiKey && !r.public ? requireApiKey(services, handler) : handler };
-    }),
+    routes: routes.map((r) => ({
+      method: r.method,
+      path: r.path,
+      handler: lambdaHandler(r, () => services),
+      authorize: apiKey && !r.public ? apiKeyAuthorizer(services) : undefined,
+    })),
     maxBodyBytes: settings.maxBodyBytes,
+    bodyBudgetBytes: settings.bodyBudgetBytes,
+    bodyIdleMs: settings.bodyIdleSeconds * 1000,
+    bodyTimeoutMs: settings.bodyTimeoutSeconds * 1000,
     rateLimit: settings.rateLimit,
     // The console's pages allow images and uploads from the S3 endpoint that presigned URLs point to.
     fallback: staticFiles({ s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin, authRequired: apiKey !== undefined }),
