@@ -11,6 +11,7 @@ import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
 import { startHttpServer } from './http-server.ts';
+import { localCursorSecret } from './cursor-secret.ts';
 import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { startStandIns } from './stand-ins.ts';
@@ -67,6 +68,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_MAX_RECEIVES: String(settings.maxReceives),
     FAULTLINE_VISIBILITY_SECONDS: String(settings.visibilitySeconds),
     FAULTLINE_AUTH: settings.auth,
+    FAULTLINE_CURSOR_SECRET: await localCursorSecret(dataDir),
     // Receivers on this machine or network are what a local user means.
     FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
     ...(settings.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: settings.defaultProject } : {}),

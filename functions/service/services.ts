@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ import { ApiKeyRepository } from './store/api-key-repository.ts';
 import { ImageRepository } from './store/image-repository.ts';
 import { JobRepository } from './store/job-repository.ts';
 import { ModelRepository } from './store/model-repository.ts';
+import { PageCursors } from './store/page-cursor.ts';
 import { ProjectRepository } from './store/project-repository.ts';
 import { ResultRepository } from './store/result-repository.ts';
 
@@ -51,7 +53,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
   const sqs = new SQSClient({ region, endpoint: config.FAULTLINE_SQS_ENDPOINT });
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
-  const results = new ResultRepository(db, table);
+  const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));
+  const results = new ResultRepository(db, table, cursors);
   results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhooks = { allowPrivate: config.FAULTLINE_WEBHOOK_PRIVATE_TARGETS === 'allow' };
   const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhooks) : new LogEventPublisher(log, webhooks);
@@ -63,9 +66,9 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
     deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
     events,
-    projects: new ProjectRepository(db, table),
-    images: new ImageRepository(db, table),
-    jobs: new JobRepository(db, table),
+    projects: new ProjectRepository(db, table, cursors),
+    images: new ImageRepository(db, table, cursors),
+    jobs: new JobRepository(db, table, cursors),
     models: new ModelRepository(db, table),
     results,
     apiKeys: new ApiKeyRepository(db, table),

@@ -173,4 +173,89 @@ describe('the API edge', () => {
     expect({ status: (garbage as RawAnswer).status, code: (garbage as RawAnswer).body?.error?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
     expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
   });
+
+  describe('validation', () => {
+    let p: string;
+    let q: string;
+    const call = async (path: string, init: RequestInit = {}) => {
+      const response = await fetch(`${runtime.url}${path}`, { ...init, headers: { 'x-api-key': runtime.apiKey!, ...(init.headers as Record<string, string>) } });
+      const text = await response.text();
+      let body: any = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // the assertion shows the text
+      }
+      return { status: response.status, body };
+    };
+    const json = (method: string, path: string, body: string) => call(path, { method, headers: { 'content-type': 'application/json' }, body });
+    const form = (fields: [string, string][], file = 'file') => {
+      const f = new FormData();
+      for (const [k, v] of fields) f.append(k, v);
+      f.append(file, new Blob([Buffer.from('not an image')]), 'a.jpg');
+      return f;
+    };
+    const expectError = (answer: { status: number; body: any }, status: number, code: string) =>
+      expect({ status: answer.status, code: answer.body?.error?.code }).toEqual({ status, code });
+
+    beforeAll(async () => {
+      p = (await json('POST', '/api/v1/projects', JSON.stringify({ name: 'edge P' }))).body.id;
+      q = (await json('POST', '/api/v1/projects', JSON.stringify({ name: 'edge Q' }))).body.id;
+    });
+
+    it('refuses thresholds and band bounds below what a score setting takes (and DynamoDB stores), before any work', async () => {
+      const tiny = await json('PATCH', `/api/v1/projects/${p}`, '{"threshold": 5e-324}');
+      expectError(tiny, 400, 'VALIDATION_FAILED');
+      expect(tiny.body.error.message).toContain('0.000001');
+      expectError(await json('PATCH', `/api/v1/projects/${p}`, JSON.stringify({ severityBands: [{ name: 'a', below: 1e-200 }, { name: 'b' }] })), 400, 'VALIDATION_FAILED');
+      expectError(await json('POST', '/api/v1/projects', '{"name": "tiny", "threshold": 1e-131}'), 400, 'VALIDATION_FAILED');
+      const detect = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['threshold', '1e-200']]) });
+      expectError(detect, 400, 'VALIDATION_FAILED');
+      expect(detect.body.error.message).toContain('threshold');
+      expect((await runtime.services.objects.list(`results/${p}/`)).objects).toEqual([]);
+      // the ends of the range are taken and kept exactly
+      const edge = await json('PATCH', `/api/v1/projects/${p}`, JSON.stringify({ threshold: 0.000001, severityBands: [{ name: 'a', below: 0.000001 }, { name: 'b', below: 1 }, { name: 'c' }] }));
+      expect(edge.status).toBe(200);
+      expect(edge.body.threshold).toBe(0.000001);
+    });
+
+    it('refuses a forged, altered or foreign page cursor with 400 INVALID_CURSOR on every paged listing', async () => {
+      const forged = Buffer.from(JSON.stringify({ pk: `PROJECT#${q}`, sk: 'x' })).toString('base64url');
+      for (const path of [`/api/v1/projects/${p}/results`, `/api/v1/projects/${p}/jobs`, `/api/v1/projects/${p}/images`, '/api/v1/projects']) {
+        expectError(await call(`${path}?cursor=${forged}`), 400, 'INVALID_CURSOR');
+      }
+      const first = await call('/api/v1/projects?limit=1');
+      expect(first.body.cursor).toEqual(expect.any(String));
+      expect((await call(`/api/v1/projects?limit=1&cursor=${first.body.cursor}`)).status).toBe(200);
+      const cursor: string = first.body.cursor;
+      const altered = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`;
+      expectError(await call(`/api/v1/projects?cursor=${altered}`), 400, 'INVALID_CURSOR');
+      // a genuine cursor of another listing (the projects) is refused on a project's images
+      expectError(await call(`/api/v1/projects/${q}/images?cursor=${cursor}`), 400, 'INVALID_CURSOR');
+    });
+
+    it('refuses unknown multipart fields by name, and fields past the limits instead of dropping or cutting them', async () => {
+      const dummies = Array.from({ length: 25 }, (_, i): [string, string] => [`dummy${i}`, 'x']);
+      const many = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([...dummies, ['threshold', '0.99']]) });
+      expectError(many, 413, 'TOO_MANY_FIELDS');
+      const typo = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['treshold', '0.9']]) });
+      expectError(typo, 400, 'UNKNOWN_FIELD');
+      expect(typo.body.error.message).toContain('"treshold"');
+      expectError(await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['threshold', `0.9${'0'.repeat(2000)}`]]) }), 413, 'FIELD_TOO_LARGE');
+      expectError(await call(`/api/v1/projects/${p}/images`, { method: 'POST', body: form([['note', 'x']], 'files') }), 400, 'UNKNOWN_FIELD');
+      expectError(await call('/api/v1/detect-anomaly', { method: 'POST', body: form([['extra', '1']]) }), 400, 'UNKNOWN_FIELD');
+      expectError(await call('/api/v1/batch-detect', { method: 'POST', body: form([['extra', '1']], 'files') }), 400, 'UNKNOWN_FIELD');
+    });
+
+    it('refuses ill-formed Unicode (a lone surrogate) in JSON bodies and form fields; takes proper pairs', async () => {
+      const lone = await json('POST', '/api/v1/projects', '{"name": "a \\ud800 b"}');
+      expectError(lone, 400, 'VALIDATION_FAILED');
+      expect(lone.body.error.details.issues[0].path).toBe('name');
+      expectError(await json('PATCH', `/api/v1/projects/${p}`, '{"description": "x\\udc00"}'), 400, 'VALIDATION_FAILED');
+      expectError(await json('POST', '/api/v1/api-keys', '{"name": "\\ud83d"}'), 400, 'VALIDATION_FAILED');
+      const made = await json('POST', '/api/v1/projects', '{"name": "a \\ud83d\\ude00 b"}');
+      expect(made.status).toBe(201);
+      expect((await call(`/api/v1/projects/${made.body.id}?confirm=${encodeURIComponent('a 😀 b')}`, { method: 'DELETE' })).status).toBe(200);
+    });
+  });
 });
