@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../functions/api/http/route.ts';
 import { LAYER_PACKAGES } from '../layers/build-inference-layer.ts';
@@ -48,7 +49,15 @@ export class Api extends Construct {
     super(scope, id);
     const layer = props.layer;
 
+    // The HMAC key of page cursors: generated once at deployment, handed to the API function as a dynamic reference
+    // (resolved by CloudFormation, never written into the template).
+    const cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
+      description: 'Signs the page cursors the Faultline API gives out',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const environment = {
+      FAULTLINE_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
       FAULTLINE_BUCKET: props.bucket.bucketName,
       FAULTLINE_TABLE: props.table.tableName,
       FAULTLINE_QUEUE_URL: props.queue.queueUrl,

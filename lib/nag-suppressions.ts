@@ -13,6 +13,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
   ack(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.node.findChild('Storage').node.findChild('Table').node.defaultChild as never)}.Arn>/index/*]`, "Queries on the table's own indexes.");
   ack(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.node.findChild('Storage').node.findChild('Data').node.defaultChild as never)}.Arn>/*]`, 'Objects of the one data bucket; actions are named (GetObject, PutObject, DeleteObject), no action wildcards.');
   ack(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.node.findChild('Workers').node.findChild('Worker').node.defaultChild as never)}>*]`, 'Every revision of the worker job definition: a new deployment makes a new revision.');
+  ack('AwsSolutions-SMG4', 'The page-cursor HMAC key only keeps cursors from being forged; rotating it would just end the pages in flight, so it is not rotated on a schedule.');
   ack('AwsSolutions-L1', 'Node.js 22 is the newest runtime the project builds and tests on; Lambda supports it until 2027-04.');
   ack('AwsSolutions-COG2', 'MFA is optional (users can enable it); operators can require it on the pool after deployment.');
   ack('AwsSolutions-COG3', 'Cognito threat protection needs the Plus feature plan, which costs per user; a deployment choice, off by default.');

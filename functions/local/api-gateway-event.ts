@@ -19,6 +19,8 @@ export interface RequestFacts {
   requestId: string;
   now?: Date;
   httpVersion?: string;
+  /** What the authorizer said about the caller (requestContext.authorizer), when one ran. */
+  authorizer?: Record<string, unknown>;
 }
 
 // API Gateway base64-encodes every body it does not take for text; images and multipart forms included.
@@ -58,21 +60,26 @@ function queryParameters(rawQueryString: string): Record<string, string> | undef
   return Object.keys(params).length ? params : undefined;
 }
 
+/** Lower-case names, repeats joined by ','. Cookie headers do not appear: their cookies go to `cookies`. */
+export function eventHeaders(rawHeaders: string[]): { headers: Record<string, string>; cookies: string[] } {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  return { headers, cookies };
+}
+
 export function buildEvent(facts: RequestFacts): APIGatewayProxyEventV2 {
   const now = facts.now ?? new Date();
   const queryAt = facts.url.indexOf('?');
   const rawPath = queryAt < 0 ? facts.url : facts.url.slice(0, queryAt);
   const rawQueryString = queryAt < 0 ? '' : facts.url.slice(queryAt + 1);
 
-  // Lower-case names, repeats joined by ','. Cookie headers do not appear: their cookies go to `cookies`.
-  const headers: Record<string, string> = {};
-  const cookies: string[] = [];
-  for (let i = 0; i + 1 < facts.rawHeaders.length; i += 2) {
-    const name = (facts.rawHeaders[i] as string).toLowerCase();
-    const value = facts.rawHeaders[i + 1] as string;
-    if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
-    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
-  }
+  const { headers, cookies } = eventHeaders(facts.rawHeaders);
 
   const host = headers.host ?? '';
   const hostname = host.replace(/:\d+$/, '');
@@ -103,6 +110,7 @@ export function buildEvent(facts: RequestFacts): APIGatewayProxyEventV2 {
       },
       requestId: facts.requestId,
       routeKey: facts.routeKey,
+      ...(facts.authorizer ? { authorizer: facts.authorizer } : {}),
       stage: '$default',
       time: requestTime(now),
       timeEpoch: now.getTime(),

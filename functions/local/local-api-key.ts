@@ -5,7 +5,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { keyPrincipal, mintApiKey, verifyApiKey } from '../service/auth/api-keys-service.ts';
 import { toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
-import type { ApiHandler } from './http-server.ts';
+import type { RouteAuthorizer } from './http-server.ts';
 
 /**
  * The local runtime's key: made at first start, kept in DATA_DIR/api-key (readable by this user only) so that it can
@@ -29,16 +29,15 @@ const unauthorized = (requestId: string): APIGatewayProxyStructuredResultV2 => (
 });
 
 /**
- * What API Gateway's authorizer does in AWS, locally: the handler runs only for a request with a live API key, and
- * sees who sent it in the same authorizer context. Keys are looked up by their SHA-256, so no secret is compared
- * byte by byte (the timing of the lookup tells nothing about the secret).
+ * What API Gateway's authorizer does in AWS, locally: a request runs only with a live API key, and its handler sees
+ * who sent it in the same authorizer context. The HTTP server asks before it reads the body, so a caller without a
+ * key cannot make it buffer anything. Keys are looked up by their SHA-256, so no secret is compared byte by byte
+ * (the timing of the lookup tells nothing about the secret).
  */
-export function requireApiKey(s: Services, handler: ApiHandler): ApiHandler {
-  return async (event, context) => {
-    const secret = event.headers?.['x-api-key'];
+export function apiKeyAuthorizer(s: Services): RouteAuthorizer {
+  return async (headers, requestId) => {
+    const secret = headers['x-api-key'];
     const key = secret ? await verifyApiKey(s, secret) : undefined;
-    if (!key) return unauthorized(event.requestContext?.requestId ?? 'unknown');
-    const authorizer = { lambda: toAuthorizerContext(keyPrincipal(key)) };
-    return handler({ ...event, requestContext: { ...event.requestContext, authorizer } as typeof event.requestContext }, context);
+    return key ? { authorizer: { lambda: toAuthorizerContext(keyPrincipal(key)) } } : { refusal: unauthorized(requestId) };
   };
 }

@@ -18,6 +18,11 @@ export const localSettingsSchema = z
     FAULTLINE_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(3),
     FAULTLINE_VISIBILITY_SECONDS: z.coerce.number().int().min(1).max(43200).default(120),
     FAULTLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    /** Bytes of request bodies held at once across all requests; a body that does not fit: 503 with Retry-After. */
+    FAULTLINE_BODY_BUDGET_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+    /** A request body with no byte for this long, or not complete this long after its headers: 408. */
+    FAULTLINE_BODY_IDLE_SECONDS: z.coerce.number().positive().default(10),
+    FAULTLINE_BODY_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
     FAULTLINE_ACCESS_LOG: z.enum(['true', 'false']).default('true'),
     /** 'api-key': every route but /health, /openapi.json and /docs needs the key; 'none' for a trusted network. */
     FAULTLINE_AUTH: z.enum(['api-key', 'none']).default('api-key'),
@@ -25,6 +30,7 @@ export const localSettingsSchema = z
     FAULTLINE_RATE_LIMIT: z.coerce.number().min(0).default(100),
     FAULTLINE_RATE_BURST: z.coerce.number().int().min(1).default(200),
   })
+  .refine((e) => e.FAULTLINE_BODY_BUDGET_BYTES >= e.FAULTLINE_MAX_BODY_BYTES, { message: 'FAULTLINE_BODY_BUDGET_BYTES must be at least FAULTLINE_MAX_BODY_BYTES', path: ['FAULTLINE_BODY_BUDGET_BYTES'] })
   .transform((e) => ({
     host: e.FAULTLINE_HOST,
     port: e.FAULTLINE_PORT,
@@ -42,6 +48,9 @@ export const localSettingsSchema = z
     accessLog: e.FAULTLINE_ACCESS_LOG === 'true',
     auth: e.FAULTLINE_AUTH,
     rateLimit: { rate: e.FAULTLINE_RATE_LIMIT, burst: e.FAULTLINE_RATE_BURST },
+    bodyBudgetBytes: e.FAULTLINE_BODY_BUDGET_BYTES,
+    bodyIdleSeconds: e.FAULTLINE_BODY_IDLE_SECONDS,
+    bodyTimeoutSeconds: e.FAULTLINE_BODY_TIMEOUT_SECONDS,
   }));
 
 export type LocalSettings = z.output<typeof localSettingsSchema>;

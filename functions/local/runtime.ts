@@ -13,7 +13,8 @@ import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
 import { startHttpServer } from './http-server.ts';
-import { localApiKey, requireApiKey } from './local-api-key.ts';
+import { localCursorSecret } from './cursor-secret.ts';
+import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { startStandIns } from './stand-ins.ts';
 import { staticFiles } from './static-files.ts';
@@ -77,6 +78,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_MAX_RECEIVES: String(settings.maxReceives),
     FAULTLINE_VISIBILITY_SECONDS: String(settings.visibilitySeconds),
     FAULTLINE_AUTH: settings.auth,
+    FAULTLINE_CURSOR_SECRET: await localCursorSecret(dataDir),
     // Receivers on this machine or network are what a local user means.
     FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
     ...(settings.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: settings.defaultProject } : {}),
@@ -99,11 +101,16 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
-    routes: routes.map((r) => {
-      const handler = lambdaHandler(r, () => services);
-      return { method: r.method, path: r.path, handler: apiKey && !r.public ? requireApiKey(services, handler) : handler };
-    }),
+    routes: routes.map((r) => ({
+      method: r.method,
+      path: r.path,
+      handler: lambdaHandler(r, () => services),
+      authorize: apiKey && !r.public ? apiKeyAuthorizer(services) : undefined,
+    })),
     maxBodyBytes: settings.maxBodyBytes,
+    bodyBudgetBytes: settings.bodyBudgetBytes,
+    bodyIdleMs: settings.bodyIdleSeconds * 1000,
+    bodyTimeoutMs: settings.bodyTimeoutSeconds * 1000,
     rateLimit: settings.rateLimit,
     // The console's pages allow images and uploads from the S3 endpoint that presigned URLs point to.
     fallback: staticFiles({ s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin, authRequired: apiKey !== undefined }),

@@ -24,6 +24,11 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   FAULTLINE_MAX_FILES: positiveInt(50),
   /** Days a stored detection is kept in the table (DynamoDB TTL; the bucket's lifecycle matches); 0 keeps it. */
+  /**
+   * Key of the HMAC on page cursors (at least 32 characters). The local runtime keeps one in its data folder, the
+   * AWS stack in Secrets Manager; unset, each process makes its own (cursors then do not outlive the process).
+   */
+  FAULTLINE_CURSOR_SECRET: z.string().min(32).optional(),
   FAULTLINE_RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   FAULTLINE_MAX_RECEIVES: positiveInt(3),
   FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),

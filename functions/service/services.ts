@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ import { ApiKeyRepository } from './store/api-key-repository.ts';
 import { ImageRepository } from './store/image-repository.ts';
 import { JobRepository } from './store/job-repository.ts';
 import { ModelRepository } from './store/model-repository.ts';
+import { PageCursors } from './store/page-cursor.ts';
 import { ProjectRepository } from './store/project-repository.ts';
 import { ResultRepository } from './store/result-repository.ts';
 import { WebhookDeliveryRepository } from './store/webhook-delivery-repository.ts';
@@ -55,11 +57,12 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
   const sqs = new SQSClient({ region, endpoint: config.FAULTLINE_SQS_ENDPOINT });
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
-  const results = new ResultRepository(db, table);
+  const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));
+  const results = new ResultRepository(db, table, cursors);
   results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL) : undefined;
   const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue) : new LogEventPublisher(log, webhookQueue);
-  const webhookDeliveries = new WebhookDeliveryRepository(db, table);
+  const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   return {
     config,
@@ -70,9 +73,9 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog): Servi
     deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
     webhookQueue,
     events,
-    projects: new ProjectRepository(db, table),
-    images: new ImageRepository(db, table),
-    jobs: new JobRepository(db, table),
+    projects: new ProjectRepository(db, table, cursors),
+    images: new ImageRepository(db, table, cursors),
+    jobs: new JobRepository(db, table, cursors),
     models: new ModelRepository(db, table),
     results,
     apiKeys: new ApiKeyRepository(db, table),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FaultlineError } from '../../engine/errors.ts';
 import { ServiceError } from '../../service/errors.ts';
-import { InvalidCursorError } from '../../service/store/table-definition.ts';
+import { InvalidCursorError } from '../../service/store/page-cursor.ts';
 
 export const errorResponseSchema = z
   .object({

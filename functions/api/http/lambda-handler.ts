@@ -11,6 +11,39 @@ import type { RouteDefinition, UploadedPart } from './route.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** Text fields a multipart request may carry, and the bytes of each value; more is refused, never cut. */
+export const MAX_FORM_FIELDS = 20;
+export const MAX_FORM_FIELD_BYTES = 1000;
+
+// A lone surrogate: a `u` regex reads a proper pair as one code point, so only an unpaired half matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Where in a value (object keys included) the first string that is not well-formed Unicode is, if any. */
+function illFormedAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const at = illFormedAt(v, `${path}[${i}]`);
+      if (at !== undefined) return at;
+    }
+  } else if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const at = LONE_SURROGATE.test(k) ? `${path}.${k}` : illFormedAt(v, path ? `${path}.${k}` : k);
+      if (at !== undefined) return at;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every string a route reads must be well-formed Unicode: a lone surrogate (JSON's "\ud800") cannot be stored or
+ * typed back as it was (a project named so could not be confirmed for deletion).
+ */
+function requireWellFormed(value: unknown, where: RequestValidationError['where']): void {
+  const at = illFormedAt(value, '');
+  if (at !== undefined) throw new RequestValidationError(where, [{ path: at, message: 'not well-formed Unicode (an unpaired surrogate, e.g. \\ud800)' }]);
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 function validate<T extends z.ZodType>(schema: T | undefined, value: unknown, where: RequestValidationError['where']): z.infer<T> | undefined {
@@ -36,6 +69,20 @@ function jsonBody(event: APIGatewayProxyEventV2): unknown {
 function splitMultipart(body: Record<string, unknown>, route: RouteDefinition, maxBytes: number): { fields: Record<string, unknown>; files: Record<string, UploadedPart[]> } {
   const fields: Record<string, unknown> = {};
   const files: Record<string, UploadedPart[]> = {};
+  const spec = route.body!.multipart;
+  // The parser keeps one field over each limit, so that a request past it is refused here rather than cut short.
+  const fieldCount = Object.values(body).flat().filter((v) => typeof v === 'string').length;
+  if (fieldCount > MAX_FORM_FIELDS) throw new HttpError(413, 'TOO_MANY_FIELDS', `at most ${MAX_FORM_FIELDS} form fields per request`);
+  for (const [name, value] of Object.entries(body)) {
+    for (const v of [value].flat()) {
+      if (typeof v === 'string' && Buffer.byteLength(v) > MAX_FORM_FIELD_BYTES) throw new HttpError(413, 'FIELD_TOO_LARGE', `form field "${name}" is over ${MAX_FORM_FIELD_BYTES} bytes`);
+    }
+  }
+  const known = new Set([...Object.keys(spec.fields.shape), ...spec.files.map((f: { name: string }) => f.name)]);
+  const unknown = Object.keys(body).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new HttpError(400, 'UNKNOWN_FIELD', `unknown form fields: ${unknown.map((n) => `"${n}"`).join(', ')} (this route takes ${[...known].map((n) => `"${n}"`).join(', ')})`, { fields: unknown });
+  }
   for (const [name, value] of Object.entries(body)) {
     const values = Array.isArray(value) ? [...value].reverse() : [value]; // the parser prepends repeats
     const parts = values.filter((v): v is { filename: string; mimetype: string; content: Buffer; truncated?: boolean } => typeof v === 'object' && v !== null && 'content' in v);
@@ -45,8 +92,10 @@ function splitMultipart(body: Record<string, unknown>, route: RouteDefinition, m
       for (const p of parts) if (p.truncated) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `${p.filename || name} is larger than ${maxBytes} bytes`);
       if (parts.length > 1 && !spec.multiple) throw new HttpError(400, 'TOO_MANY_FILES', `field "${name}" takes one file`);
       files[name] = parts.map((p) => ({ field: name, filename: p.filename, mimetype: p.mimetype, content: p.content }));
+      requireWellFormed(parts.map((p) => p.filename), 'body');
     } else fields[name] = value;
   }
+  requireWellFormed(fields, 'body');
   for (const spec of route.body?.multipart.files ?? []) {
     if (spec.required && !files[spec.name]) throw new RequestValidationError('body', [{ path: spec.name, message: `a file in multipart field "${spec.name}" is required` }]);
   }
@@ -83,14 +132,20 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     const requestId = event.requestContext?.requestId ?? 'unknown';
     const principal = principalOf(event, route, s);
     if (route.admin) requireAdmin(principal, `${route.method} ${route.path}`);
+    requireWellFormed(event.pathParameters, 'path');
     const params = validate(route.params, event.pathParameters ?? {}, 'path');
     // Every route on a project checks the caller here, once, so that no route can forget it.
     const projectId = (params as { projectId?: unknown } | undefined)?.projectId;
     if (typeof projectId === 'string') await authorizeProject(s, projectId, principal);
+    requireWellFormed(event.queryStringParameters, 'query');
     const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
     let body: unknown;
     let files: Record<string, UploadedPart[]> = {};
-    if (route.body && 'json' in route.body) body = validate(route.body.json, jsonBody(event), 'body');
+    if (route.body && 'json' in route.body) {
+      const parsed = jsonBody(event);
+      requireWellFormed(parsed, 'body');
+      body = validate(route.body.json, parsed, 'body');
+    }
     if (route.body && 'multipart' in route.body) {
       const split = splitMultipart((event.body ?? {}) as unknown as Record<string, unknown>, route, s.config.FAULTLINE_MAX_IMAGE_BYTES);
       const fileCount = Object.values(split.files).reduce((n, f) => n + f.length, 0);
@@ -129,7 +184,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     });
     const s = () => services().config;
     handler = handler.use(
-      httpMultipartBodyParser({ busboy: { limits: { fileSize: s().FAULTLINE_MAX_IMAGE_BYTES, files: s().FAULTLINE_MAX_FILES + 1, fields: 20 } }, charset: 'utf8' }) as unknown as middy.MiddlewareObj<
+      httpMultipartBodyParser({ busboy: { limits: { fileSize: s().FAULTLINE_MAX_IMAGE_BYTES, files: s().FAULTLINE_MAX_FILES + 1, fields: MAX_FORM_FIELDS + 1, fieldSize: MAX_FORM_FIELD_BYTES + 1 } }, charset: 'utf8' }) as unknown as middy.MiddlewareObj<
         APIGatewayProxyEventV2,
         APIGatewayProxyStructuredResultV2
       >,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type BatchSummary, batchSummary, getResult, listResults, summarise } from '../../service/detection/results-service.ts';
 import { detectImage, presentRecord } from '../../service/detection/detection-service.ts';
 import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema } from '../../service/domain/detection-record.ts';
+import { thresholdValue } from '../../engine/detection/detection-settings.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
 import type { Principal } from '../../service/auth/principal.ts';
@@ -12,7 +13,7 @@ import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
 /** The form fields of a detection request, as the existing clients send them. */
 export const detectFields = z.object({
   return_visualizations: booleanFlag.optional().meta({ description: 'Render and return the five PNGs (default true)' }),
-  threshold: z.coerce.number().gt(0).lt(1).optional().meta({ description: 'Decision threshold on the normalised score (default: the project’s)' }),
+  threshold: z.coerce.number().pipe(thresholdValue).optional().meta({ description: 'Decision threshold on the normalised score (default: the project’s)' }),
 });
 
 export async function detectPart(s: Services, projectId: string, file: UploadedPart, fields: z.infer<typeof detectFields>) {

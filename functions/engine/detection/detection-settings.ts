@@ -1,7 +1,21 @@
 import { z } from 'zod';
 
+/**
+ * The finest step a score setting (a decision threshold, a band's bound) takes on the normalised 0..1 scale: finer
+ * means nothing for a score, and it keeps every setting inside what DynamoDB stores (no magnitude under 1e-130, 38
+ * digits; a JS number has at most 17).
+ */
+export const SCORE_STEP = 0.000001;
+const scoreRange = (max: string) => `a normalised score from 0.000001 to ${max}`;
+
+/** A decision threshold: strictly inside 0..1, in steps no finer than SCORE_STEP at either end. */
+export const thresholdValue = z.number().min(SCORE_STEP, scoreRange('0.999999')).max(1 - SCORE_STEP, scoreRange('0.999999'));
+
+/** A band's upper bound: above 0, up to 1. */
+export const bandBound = z.number().min(SCORE_STEP, scoreRange('1')).max(1, scoreRange('1'));
+
 /** A severity band: scores below `below` (normalised, 0..1) get this name; the last band has no upper bound. */
-export const severityBandSchema = z.object({ name: z.string().min(1), below: z.number().gt(0).lte(1).optional() });
+export const severityBandSchema = z.object({ name: z.string().min(1).max(100), below: bandBound.optional() });
 
 export const detectionSettingsSchema = z
   .object({

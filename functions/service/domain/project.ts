@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { severityBandSchema } from '../../engine/detection/detection-settings.ts';
+import { severityBandSchema, thresholdValue } from '../../engine/detection/detection-settings.ts';
 
 export const DEFAULT_SEVERITY_BANDS = [
   { name: 'Normal', below: 0.3 },
@@ -22,7 +22,7 @@ export const severityBandsSchema = z
   })
   .meta({ id: 'SeverityBands', description: 'Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound.' });
 
-export const thresholdSchema = z.number().gt(0).lt(1).meta({ description: 'Decision threshold on the normalised score; 0.5 is the calibrated one.' });
+export const thresholdSchema = thresholdValue.meta({ description: 'Decision threshold on the normalised score; 0.5 is the calibrated one.' });
 
 /** Names users see and type to confirm deletion: no control characters, no slashes (they end up in object keys' metadata). */
 export const projectNameSchema = z

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor, isConditionFailure, keys } from './table-definition.ts';
+import { isConditionFailure, keys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 /** A normal (training) image of a project, registered once its object is in the datasets/ folder and decodes. */
@@ -43,10 +43,10 @@ export class ImageRepository extends TableRepository {
         KeyConditionExpression: 'pk = :p AND begins_with(sk, :i)',
         ExpressionAttributeValues: { ':p': keys.project(projectId).pk, ':i': 'IMAGE#' },
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: this.pages.decode(`images:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(({ pk, sk, ...rest }) => rest as DatasetImage), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map(({ pk, sk, ...rest }) => rest as DatasetImage), cursor: this.pages.encode(`images:${projectId}`, out.LastEvaluatedKey) };
   }
 
   async all(projectId: string): Promise<DatasetImage[]> {

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
-import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 /** A job as stored: the public fields, the worker holding it and the idempotency key it was made under. */
@@ -65,10 +65,10 @@ export class JobRepository extends TableRepository {
         ExpressionAttributeValues: { ':p': `JOBS#${projectId}` },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: this.pages.decode(`jobs:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toJob), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map(toJob), cursor: this.pages.encode(`jobs:${projectId}`, out.LastEvaluatedKey) };
   }
 
   /** Jobs of a project that are not finished, newest first (to refuse a second training). */

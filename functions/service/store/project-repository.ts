@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Project } from '../domain/project.ts';
-import { decodeCursor, encodeCursor, isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 /** A project as stored: the public fields plus its webhook secret. */
@@ -8,8 +8,8 @@ export interface ProjectItem extends Project {
   webhookSecret: string;
 }
 
-/** A cursor that resumes the gsi1 query right after this item. */
-const indexCursor = (item: Record<string, unknown>): string | null => encodeCursor({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
+/** A start key that resumes the gsi1 query right after this item. */
+const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
 
 /** Fields the table keeps on a project for the service's own bookkeeping, never shown. */
 const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletingAt'];
@@ -111,16 +111,17 @@ export class ProjectRepository extends TableRepository {
         ExpressionAttributeValues: { ':p': 'PROJECTS' },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: this.pages.decode('projects', cursor),
       }),
     );
-    return { items: (out.Items ?? []).filter(live).map(toProject), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).filter(live).map(toProject), cursor: this.pages.encode('projects', out.LastEvaluatedKey) };
   }
 
   /** Projects whose owner is this subject, newest first: the index filtered, read until the page is full. */
   async listOwnedBy(owner: string, limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
     const items: Record<string, unknown>[] = [];
-    let start = decodeCursor(cursor);
+    const listing = `projects:owner:${owner}`;
+    let start = this.pages.decode(listing, cursor);
     do {
       const out = await this.db.send(
         new QueryCommand({
@@ -136,7 +137,7 @@ export class ProjectRepository extends TableRepository {
         }),
       );
       for (const item of (out.Items ?? []).filter(live)) {
-        if (items.length === limit) return { items: items.map(toProject), cursor: indexCursor(items[items.length - 1]!) };
+        if (items.length === limit) return { items: items.map(toProject), cursor: this.pages.encode(listing, indexKey(items[items.length - 1]!)) };
         items.push(item);
       }
       start = out.LastEvaluatedKey;
@@ -148,10 +149,10 @@ export class ProjectRepository extends TableRepository {
   async listIds(ids: string[], limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
     const found = (await Promise.all(ids.map((id) => this.get(id)))).filter((p): p is ProjectItem => !!p);
     found.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
-    const after = decodeCursor(cursor);
+    const after = this.pages.decode('projects:ids', cursor);
     const from = after ? found.findIndex((p) => keys.project(p.id).pk === after.pk) + 1 : 0;
     const items = found.slice(from, from + limit);
-    return { items, cursor: from + limit < found.length ? encodeCursor(keys.project(items[items.length - 1]!.id)) : null };
+    return { items, cursor: from + limit < found.length ? this.pages.encode('projects:ids', keys.project(items[items.length - 1]!.id)) : null };
   }
 
   /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change, or undefined when it is gone or being deleted. */

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
-import { decodeCursor, encodeCursor, keys, resultId, stripKeys } from './table-definition.ts';
+import { keys, resultId, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 export interface ResultFilter {
@@ -49,10 +49,10 @@ export class ResultRepository extends TableRepository {
         },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: this.pages.decode(`results:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toRecord), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map(toRecord), cursor: this.pages.encode(`results:${projectId}`, out.LastEvaluatedKey) };
   }
 
   async get(projectId: string, id: string): Promise<DetectionRecord | undefined> {

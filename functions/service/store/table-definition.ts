@@ -56,26 +56,6 @@ export const keys = {
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
 };
 
-/** Opaque page cursors: the table's LastEvaluatedKey, base64url JSON. */
-export const encodeCursor = (key: Record<string, unknown> | undefined): string | null => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null);
-
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && typeof key.pk === 'string' && typeof key.sk === 'string') return key;
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidCursorError();
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('the cursor is not one this API gave out');
-  }
-}
-
 export const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** A result id that sorts by time: r_YYYYMMDDHHMMSSmmm_SUFFIX. */

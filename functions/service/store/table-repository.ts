@@ -1,11 +1,19 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { PageCursors } from './page-cursor.ts';
 
 /** A repository's handle on the table. */
 export abstract class TableRepository {
   constructor(
     protected readonly db: DynamoDBDocumentClient,
     protected readonly table: string,
+    /** Signs and checks the page cursors this repository gives out. */
+    protected readonly cursors?: PageCursors,
   ) {}
+
+  protected get pages(): PageCursors {
+    if (!this.cursors) throw new Error(`${this.constructor.name} pages, but was made without page cursors`);
+    return this.cursors;
+  }
 
   /** Every item a query matches, page after page. */
   protected async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {

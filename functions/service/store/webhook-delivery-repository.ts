@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
-import { decodeCursor, encodeCursor, keys, stripKeys } from './table-definition.ts';
+import { keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 /** The webhook delivery log: one item per attempt, under the project (deleted with it), expiring by the table's TTL. */
@@ -30,9 +30,9 @@ export class WebhookDeliveryRepository extends TableRepository {
         ExpressionAttributeValues: { ':p': keys.project(projectId).pk, ':w': 'WEBHOOK#' },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: this.pages.decode(`webhook-deliveries:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map((item) => stripKeys<WebhookDelivery>(item, 'expiresAt')), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map((item) => stripKeys<WebhookDelivery>(item, 'expiresAt')), cursor: this.pages.encode(`webhook-deliveries:${projectId}`, out.LastEvaluatedKey) };
   }
 }
