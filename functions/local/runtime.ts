@@ -24,6 +24,8 @@ export interface LocalRuntime {
   /** The key to send as x-api-key; undefined when FAULTLINE_AUTH=none. */
   apiKey?: string;
   s3Endpoint: string;
+  /** The stand-ins' access key id; its secret is in DATA_DIR/aws-credentials. */
+  awsAccessKeyId: string;
   dataDir: string;
   services: Services;
   workers: Worker[];
@@ -43,6 +45,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const standIns = await startStandIns({
     dataDir,
     host: settings.host,
+    allowPublic: settings.standInsPublic,
     ports: { s3: settings.s3Port, dynamodb: settings.dynamodbPort, sqs: settings.sqsPort },
     bucket: settings.bucket,
     tables: [tableDefinition(settings.table)],
@@ -108,6 +111,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     url: http.url,
     apiKey,
     s3Endpoint: standIns.endpoints.s3,
+    awsAccessKeyId: standIns.credentials.accessKeyId,
     dataDir,
     services,
     workers,
