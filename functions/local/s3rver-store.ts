@@ -153,10 +153,13 @@ export function storeAnyKey(): void {
 
   const listObjects = proto.listObjects;
   proto.listObjects = async function anyKeyList(this: Store, bucket, options) {
-    const listed = await listObjects.call(this, bucket, { ...options, maxKeys: Number.POSITIVE_INFINITY });
-    const { prefix = '', startAfter = '', delimiter = '' } = options;
-    // s3rver walks into the mapped folder as if its files were keys; no plain key starts with it.
+    // s3rver walks into the mapped folder as if its files were keys (no plain key starts with it): their metadata
+    // is not read (they would be refused as too long), they are dropped as gone.
     const storage = (key: string) => key.startsWith(`${MAPPED_FOLDER}/`);
+    const gone = Object.assign(new Error('not a key'), { code: 'ENOENT' });
+    const walker = Object.create(this, { getMetadata: { value: (b: string, k: string) => (storage(k) ? Promise.reject(gone) : this.getMetadata(b, k)) } }) as Store;
+    const listed = await listObjects.call(walker, bucket, { ...options, maxKeys: Number.POSITIVE_INFINITY });
+    const { prefix = '', startAfter = '', delimiter = '' } = options;
     const objects = listed.objects.filter((o) => !storage(o.key));
     const commonPrefixes = new Set(listed.commonPrefixes.filter((p) => !storage(p)));
     for (const key of await mappedKeys(this.getBucketPath(bucket))) {
