@@ -12,7 +12,7 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_QUEUE, WORK_QUEUE } from '../functions/local/runtime.ts';
-import { cookieTestImages, describeMachine, localS3, numericFlags, writeReport } from './bench/common.ts';
+import { cookieTestImages, describeMachine, localCredentials, localS3, numericFlags, writeReport } from './bench/common.ts';
 import { serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ images: 1000, puts: 4, deadline: 900 });
@@ -35,8 +35,8 @@ function compare(expected: string[], seen: string[]) {
 
 const { service, api, projectId, environment } = await serviceWithCookieModel('drop');
 let failed = false;
-const s3 = localS3(service.s3Endpoint);
-const sqs = new SQSClient({ region: 'us-east-1', endpoint: service.sqsEndpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3 = await localS3(service.s3Endpoint, service.dataDir);
+const sqs = new SQSClient({ region: 'us-east-1', endpoint: service.sqsEndpoint, credentials: await localCredentials(service.dataDir) });
 try {
   const bytes = await cookieTestImages();
   const width = Math.max(4, String(flags.images - 1).length);

@@ -53,7 +53,7 @@ try {
   for (let i = 0; i < 25; i++) await api(r.detect.path, { method: 'POST', body: r.detect.body, headers: r.detect.headers });
 
   // The engine baseline: the artifact the service trained, loaded here, the service idle meanwhile.
-  const s3 = localS3(service.s3Endpoint);
+  const s3 = await localS3(service.s3Endpoint, service.dataDir);
   const artifactDir = await mkdtemp(join(tmpdir(), 'faultline-bench-load-model-'));
   const engine: Record<'plain' | 'withVisualisations', Awaited<ReturnType<typeof engineLoad>>> = {} as never;
   try {

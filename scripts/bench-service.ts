@@ -55,7 +55,7 @@ try {
   process.stderr.write('HTTP with visualisations done\n');
 
   // The drop folder: 200 images (the cookie test set, repeated) put at once.
-  const s3 = localS3(runtime.s3Endpoint);
+  const s3 = await localS3(runtime.s3Endpoint, runtime.dataDir);
   const bytes = await cookieTestImages();
   const started = performance.now();
   for (let i = 0; i < DROPS; i++) {

@@ -10,6 +10,8 @@ import {
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators.ts';
 import { closeServer, listen, reservePort } from './listen.ts';
+import { type RequestListener, signedJsonRequests } from './stand-in-auth.ts';
+import type { AwsCredentials } from './stand-in-credentials.ts';
 
 /** DynamoDB on one machine: dynalite over a LevelDB folder, so items outlive a restart. */
 
@@ -18,7 +20,16 @@ export interface DynamoDbStandIn {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbStandIn(o: { path: string; host: string; port: number }): Promise<DynamoDbStandIn> {
+// dynalite's own limit (DynamoDB's request size).
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+export async function startDynamoDbStandIn(o: {
+  path: string;
+  host: string;
+  port: number;
+  credentials: AwsCredentials;
+  log(line: Record<string, unknown>): void;
+}): Promise<DynamoDbStandIn> {
   const what = 'DynamoDB stand-in (dynalite)';
   closeDynaliteIterators();
   // dynalite opens its LevelDB folder when made, and only closes it from a server that listened: check the port first.
@@ -26,7 +37,12 @@ export async function startDynamoDbStandIn(o: { path: string; host: string; port
   await mkdir(o.path, { recursive: true });
   // Tables are ACTIVE at once: there is no provisioning to wait for on one machine.
   const server = dynalite({ path: o.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite takes any signature: its listener goes behind DynamoDB's check of ours.
+  const [answer] = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', signedJsonRequests(answer!, { credentials: o.credentials, log: o.log, service: 'dynamodb', maxBodyBytes: MAX_REQUEST_BYTES }));
   await listen(server, port, o.host, what);
+  server.on('error', (error) => o.log({ level: 'error', msg: 'DynamoDB stand-in server error', error: error.stack ?? String(error) }));
   return { port, stop: () => closeServer(server) };
 }
 

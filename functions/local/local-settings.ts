@@ -6,6 +6,8 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 export const localSettingsSchema = z
   .object({
     FAULTLINE_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The S3, DynamoDB and SQS stand-ins listen on FAULTLINE_HOST too: anything but loopback needs this said. */
+    FAULTLINE_STANDINS_PUBLIC: z.enum(['true', 'false']).default('false'),
     FAULTLINE_PORT: port(3000),
     FAULTLINE_DATA_DIR: z.string().min(1).default('.faultline'),
     FAULTLINE_S3_PORT: port(4568),
@@ -33,6 +35,7 @@ export const localSettingsSchema = z
   .refine((e) => e.FAULTLINE_BODY_BUDGET_BYTES >= e.FAULTLINE_MAX_BODY_BYTES, { message: 'FAULTLINE_BODY_BUDGET_BYTES must be at least FAULTLINE_MAX_BODY_BYTES', path: ['FAULTLINE_BODY_BUDGET_BYTES'] })
   .transform((e) => ({
     host: e.FAULTLINE_HOST,
+    standInsPublic: e.FAULTLINE_STANDINS_PUBLIC === 'true',
     port: e.FAULTLINE_PORT,
     dataDir: e.FAULTLINE_DATA_DIR,
     s3Port: e.FAULTLINE_S3_PORT,

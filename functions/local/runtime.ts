@@ -29,6 +29,8 @@ export interface LocalRuntime {
   /** The key to send as x-api-key; undefined when FAULTLINE_AUTH=none. */
   apiKey?: string;
   s3Endpoint: string;
+  /** The stand-ins' access key id; its secret is in DATA_DIR/aws-credentials. */
+  awsAccessKeyId: string;
   dataDir: string;
   services: Services;
   workers: Worker[];
@@ -49,6 +51,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const standIns = await startStandIns({
     dataDir,
     host: settings.host,
+    allowPublic: settings.standInsPublic,
     ports: { s3: settings.s3Port, dynamodb: settings.dynamodbPort, sqs: settings.sqsPort },
     bucket: settings.bucket,
     tables: [tableDefinition(settings.table)],
@@ -128,6 +131,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     url: http.url,
     apiKey,
     s3Endpoint: standIns.endpoints.s3,
+    awsAccessKeyId: standIns.credentials.accessKeyId,
     dataDir,
     services,
     workers,

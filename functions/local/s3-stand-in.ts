@@ -1,13 +1,16 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { guardDicer } from './dicer-guard.ts';
 import { provideSingleDes } from './s3rver-des.ts';
 import { listInKeyOrder } from './s3rver-listing.ts';
+import { storeAnyKey } from './s3rver-store.ts';
 import { closeServer, listen } from './listen.ts';
 import { type ObjectEventName, s3Notification } from './s3-notification.ts';
+import { signedS3Requests } from './stand-in-auth.ts';
+import type { AwsCredentials } from './stand-in-credentials.ts';
 
 /**
  * S3 on one machine: s3rver, files on disk, one bucket, and a notification for every object created or removed in
@@ -23,8 +26,12 @@ export interface S3StandInOptions {
   bucket: string;
   /** Browser origins allowed to GET/PUT/POST/HEAD the bucket; unset leaves the bucket's CORS config as it is. */
   corsAllowedOrigins?: string[];
+  /** The one key it answers; anything not signed with it is refused (stand-in-auth.ts). */
+  credentials: AwsCredentials;
   /** Called for each change; it must not throw (the caller wraps it). */
   onEvent(event: S3Event): void;
+  /** Where a request that failed inside s3rver (a 500) is reported. */
+  log(line: Record<string, unknown>): void;
 }
 
 export interface S3StandIn {
@@ -45,11 +52,43 @@ function corsConfiguration(origins: string[]): string {
   );
 }
 
+interface AwsAccount {
+  createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  revokeAccessKey(accessKeyId: string): void;
+}
+
+/**
+ * s3rver's own check (after ours) looks the access key up in its account registry, which knows only S3RVER/S3RVER:
+ * ours is added there and that one removed, so no request gets through with it.
+ */
+function useAccessKey(credentials: AwsCredentials): () => void {
+  const fromS3rver = createRequire(createRequire(import.meta.url).resolve('s3rver'));
+  const account = (fromS3rver('./models/account') as { DUMMY_ACCOUNT: AwsAccount }).DUMMY_ACCOUNT;
+  account.revokeAccessKey('S3RVER');
+  account.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
+  return () => account.revokeAccessKey(credentials.accessKeyId);
+}
+
+/**
+ * s3rver's router matches a key only when none of its segments is empty, so "a//b" or "/a" (keys S3 takes) were a 404.
+ * The router decodes the key it captures, so a slash written as %2F after another slash keeps the key as it was.
+ */
+export const keepEmptySegments = (url: string): string => {
+  const at = url.indexOf('?');
+  const path = at < 0 ? url : url.slice(0, at);
+  const bucketEnd = path.indexOf('/', 1);
+  if (bucketEnd < 0) return url;
+  const key = path.slice(bucketEnd + 1).replace(/(?<=^|\/)\//g, '%2F');
+  return `${path.slice(0, bucketEnd + 1)}${key}${at < 0 ? '' : url.slice(at)}`;
+};
+
 const unquote = (etag: unknown): string | undefined => (typeof etag === 'string' ? etag.replace(/"/g, '') : undefined);
 
 export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
   guardDicer();
   provideSingleDes();
+  // Before listInKeyOrder, which sorts and pages what this store's listing returns.
+  storeAnyKey();
   listInKeyOrder();
   await mkdir(o.directory, { recursive: true });
   const s3rver = new S3rver({
@@ -65,20 +104,6 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
   const emit = (eventName: ObjectEventName, bucket: string, key: string, sourceIp: string, size?: number, eTag?: string) => {
     if (bucket !== o.bucket) return;
     o.onEvent(s3Notification({ eventName, bucket, key, size, eTag, sourceIp: sourceIp.replace(/^::ffff:/, ''), region: o.region }));
-  };
-
-  // s3rver resolves putObject when the bytes have passed its MD5 hash, not when the file is written. Its metadata
-  // writes after that make a short read unlikely, but nothing orders them, and a handler reads the object as soon
-  // as it hears of it: wait until the file has its full size.
-  const putObject = store.putObject.bind(store);
-  store.putObject = async (object) => {
-    const stored = await putObject(object);
-    const path = store.getResourcePath(object.bucket, object.key, 'object');
-    for (let waited = 0; waited < 10_000; waited += 5) {
-      if ((await stat(path).catch(() => undefined))?.size === stored.size) break;
-      await sleep(5);
-    }
-    return stored;
   };
 
   // Removals are reported from the store, because s3rver's DeleteObjects (batch) emits no events at all.
@@ -119,13 +144,28 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
     })();
   });
 
-  const server = createServer(s3rver.callback());
+  // Koa hands every error of a request here (s3rver, silent, would drop them): a 500 is logged; the 4xx are answers.
+  s3rver.on('error', (error: Error & { status?: number }, ctx?: { method?: string; path?: string }) => {
+    if ((error.status ?? 500) >= 500) o.log({ level: 'error', msg: 'S3 stand-in request failed', method: ctx?.method, path: ctx?.path, error: error.stack ?? String(error) });
+  });
+  const forget = useAccessKey(o.credentials);
+  const answer = s3rver.callback();
+  const server = createServer(signedS3Requests((req, res) => answer(Object.assign(req, { url: keepEmptySegments(req.url ?? '/') }), res), { credentials: o.credentials, log: o.log }));
   let port: number;
   try {
     port = await listen(server, o.port, o.host, 'S3 stand-in (s3rver)');
   } catch (error) {
     s3rver.removeAllListeners('event');
+    forget();
     throw error;
   }
-  return { port, stop: () => closeServer(server) };
+  // After listen, which reports its own errors: a later one (too many open files) is logged, not the process's end.
+  server.on('error', (error) => o.log({ level: 'error', msg: 'S3 stand-in server error', error: error.stack ?? String(error) }));
+  return {
+    port,
+    stop: async () => {
+      await closeServer(server);
+      forget();
+    },
+  };
 }

@@ -1,10 +1,14 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createServer } from 'node:http';
 import { buildApp } from 'fauxqs';
-import { listenError } from './listen.ts';
+import { closeServer, listen } from './listen.ts';
+import { signedJsonRequests } from './stand-in-auth.ts';
+import type { AwsCredentials } from './stand-in-credentials.ts';
 
 /**
  * SQS on one machine: fauxqs, in memory. Messages are lost on restart; the service re-enqueues unfinished jobs from
- * its table when it starts. fauxqs's startFauxqs() always binds 0.0.0.0, so its app is built and bound here instead.
+ * its table when it starts. fauxqs's startFauxqs() always binds 0.0.0.0, and fauxqs takes any signature: its app's
+ * router is mounted on a server of our own, behind SQS's check of our credentials.
  */
 
 export interface QueueSpec {
@@ -19,17 +23,34 @@ export interface SqsStandIn {
   stop(): Promise<void>;
 }
 
-export async function startSqsStandIn(o: { host: string; port: number; region: string }): Promise<SqsStandIn> {
+// fauxqs's own body limit.
+const MAX_REQUEST_BYTES = 11 * 1024 * 1024;
+
+export async function startSqsStandIn(o: {
+  host: string;
+  port: number;
+  region: string;
+  credentials: AwsCredentials;
+  log(line: Record<string, unknown>): void;
+}): Promise<SqsStandIn> {
   const app = buildApp({ logger: false, defaultRegion: o.region });
+  await app.ready();
+  const server = createServer(signedJsonRequests((req, res) => app.routing(req, res), { credentials: o.credentials, log: o.log, service: 'sqs', maxBodyBytes: MAX_REQUEST_BYTES }));
+  let port: number;
   try {
-    await app.listen({ port: o.port, host: o.host });
+    port = await listen(server, o.port, o.host, 'SQS stand-in (fauxqs)');
   } catch (error) {
     await app.close();
-    throw listenError('SQS stand-in (fauxqs)', o.host, o.port, error);
+    throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  return { port, stop: () => app.close() };
+  server.on('error', (error) => o.log({ level: 'error', msg: 'SQS stand-in server error', error: error.stack ?? String(error) }));
+  return {
+    port,
+    stop: async () => {
+      await closeServer(server);
+      await app.close();
+    },
+  };
 }
 
 // Messages that failed are kept for inspection as long as SQS allows (14 days).

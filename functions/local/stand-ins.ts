@@ -9,10 +9,13 @@ import { ensureTables, startDynamoDbStandIn } from './dynamodb-stand-in.ts';
 import { endpointUrl } from './listen.ts';
 import { startS3StandIn } from './s3-stand-in.ts';
 import { createQueues, type QueueSpec, startSqsStandIn } from './sqs-stand-in.ts';
+import { standInCredentials } from './stand-in-credentials.ts';
 
 /**
  * S3, DynamoDB and SQS on one machine, spoken to over their real wire protocols, so the service's own AWS SDK code
- * runs unchanged: s3rver (files on disk), dynalite (LevelDB on disk) and fauxqs (in memory).
+ * runs unchanged: s3rver (files on disk), dynalite (LevelDB on disk) and fauxqs (in memory). Each answers only
+ * requests signed with the data folder's own credentials (stand-in-credentials.ts), and listens on loopback unless
+ * told otherwise.
  */
 
 export { awsClientConfig } from './aws-client-config.ts';
@@ -21,8 +24,13 @@ export type { QueueSpec } from './sqs-stand-in.ts';
 export interface StandInsOptions {
   /** s3rver files under dataDir/s3, dynalite under dataDir/dynamodb (both persisted on disk). */
   dataDir: string;
-  /** Default '127.0.0.1'. */
+  /** Default '127.0.0.1'. Anything but a loopback address needs `allowPublic`. */
   host?: string;
+  /**
+   * The stand-ins hold every object, item and message: they listen on another address than loopback only when the
+   * operator says so (FAULTLINE_STANDINS_PUBLIC=true), and then still answer only signed requests.
+   */
+  allowPublic?: boolean;
   /** 0 or undefined = a free port. */
   ports?: { s3?: number; dynamodb?: number; sqs?: number };
   /** Default 'us-east-1'. */
@@ -48,11 +56,18 @@ export interface StandIns extends StandInAccess {
   stop(): Promise<void>;
 }
 
-// s3rver knows one access key (S3RVER/S3RVER); dynalite and fauxqs take any signed request.
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: addresses no other machine reaches. */
+export const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host) || /^\[::1\]$/.test(host);
 
 export async function startStandIns(options: StandInsOptions): Promise<StandIns> {
   const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !options.allowPublic) {
+    throw new Error(
+      `the S3, DynamoDB and SQS stand-ins would listen on ${host}, reachable from other machines; they listen on loopback only ` +
+        'unless FAULTLINE_STANDINS_PUBLIC=true says otherwise (they then still answer only requests signed with DATA_DIR/aws-credentials)',
+    );
+  }
   const region = options.region ?? 'us-east-1';
   const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify(line)));
 
@@ -73,6 +88,13 @@ export async function startStandIns(options: StandInsOptions): Promise<StandIns>
 
   await mkdir(options.dataDir, { recursive: true });
   const unlock = await lockDataDir(options.dataDir);
+  let credentials;
+  try {
+    credentials = await standInCredentials(options.dataDir);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     // S3 first, so no new events start; then let the ones under way finish while SQS and DynamoDB still answer.
@@ -94,18 +116,20 @@ export async function startStandIns(options: StandInsOptions): Promise<StandIns>
       region,
       bucket: options.bucket,
       corsAllowedOrigins: options.corsAllowedOrigins,
+      credentials,
       onEvent: deliver,
+      log,
     });
     stops.push(s3.stop);
-    const sqs = await startSqsStandIn({ host, port: options.ports?.sqs ?? 0, region });
+    const sqs = await startSqsStandIn({ host, port: options.ports?.sqs ?? 0, region, credentials, log });
     stops.push(sqs.stop);
-    const dynamodb = await startDynamoDbStandIn({ path: join(options.dataDir, 'dynamodb'), host, port: options.ports?.dynamodb ?? 0 });
+    const dynamodb = await startDynamoDbStandIn({ path: join(options.dataDir, 'dynamodb'), host, port: options.ports?.dynamodb ?? 0, credentials, log });
     stops.push(dynamodb.stop);
 
     const access: StandInAccess = {
       endpoints: { s3: endpointUrl(host, s3.port), dynamodb: endpointUrl(host, dynamodb.port), sqs: endpointUrl(host, sqs.port) },
       region,
-      credentials: { ...CREDENTIALS },
+      credentials: { ...credentials },
     };
     const config = awsClientConfig(access);
     const dynamoDbClient = new DynamoDBClient(config.dynamodb);

@@ -2,9 +2,11 @@
  * `npm start`: the whole service on this machine. Settings come from environment variables (see the README); the
  * data stays under FAULTLINE_DATA_DIR (default .faultline/) across restarts.
  */
+import { join } from 'node:path';
 import { jsonLog } from '../service/log.ts';
 import { loadLocalSettings } from './local-settings.ts';
 import { startLocalRuntime } from './runtime.ts';
+import { CREDENTIALS_FILE } from './stand-in-credentials.ts';
 
 // The SDK warns that its 2027 releases will need Node 22; the versions locked here run on Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -20,6 +22,8 @@ try {
 try {
   const runtime = await startLocalRuntime(settings, jsonLog);
   const { url } = runtime;
+  // Secrets are printed once (the console link signs you in) or not at all: stdout often ends up in a log file.
+  const keyFile = join(runtime.dataDir, 'api-key');
   process.stdout.write(
     [
       '',
@@ -27,12 +31,13 @@ try {
       `  Web console   ${runtime.apiKey ? `${url}/#key=${runtime.apiKey}   (signs you in with the API key)` : `${url}/`}`,
       `  API docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
       `  Health        ${url}/health`,
-      `  S3 endpoint   ${runtime.s3Endpoint}  (bucket ${settings.bucket}, path-style, access key S3RVER / secret S3RVER)`,
+      `  S3 endpoint   ${runtime.s3Endpoint}  (bucket ${settings.bucket}, path-style, access key ${runtime.awsAccessKeyId}; secret in ${join(runtime.dataDir, CREDENTIALS_FILE)})`,
       `  Data          ${runtime.dataDir}`,
-      runtime.apiKey ? `  API key       ${runtime.apiKey}  (send as x-api-key; also in ${runtime.dataDir}/api-key)` : '  API key       none required (FAULTLINE_AUTH=none)',
+      runtime.apiKey ? `  API key       in ${keyFile}  (send as x-api-key)` : '  API key       none required (FAULTLINE_AUTH=none)',
       '',
       'Try it:',
-      `  curl -s -X POST ${url}/api/v1/projects -H 'content-type: application/json'${runtime.apiKey ? ` -H 'x-api-key: ${runtime.apiKey}'` : ''} -d '{"name":"cookies"}'`,
+      `  curl -s -X POST ${url}/api/v1/projects -H 'content-type: application/json'${runtime.apiKey ? ` -H "x-api-key: $(cat '${keyFile}')"` : ''} -d '{"name":"cookies"}'`,
+      `  AWS_SHARED_CREDENTIALS_FILE='${join(runtime.dataDir, CREDENTIALS_FILE)}' aws --endpoint-url ${runtime.s3Endpoint} s3 ls s3://${settings.bucket}/`,
       '',
       'Stop with Ctrl+C.',
       '',

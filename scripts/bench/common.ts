@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { quantile } from '../../functions/engine/calibration/score-scale.ts';
 import { sharedDir } from '../../functions/engine/paths.ts';
+import { type AwsCredentials, readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -71,9 +72,16 @@ export async function trainCookieModel(api: Api, name = 'bench'): Promise<{ proj
   return { projectId: project.id, jobId: job.id };
 }
 
-/** A client for the local bucket (s3rver's one key). */
-export const localS3 = (endpoint: string) =>
-  new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+/** The local stand-ins' credentials, made at the service's first start in its data folder. */
+export async function localCredentials(dataDir: string): Promise<AwsCredentials> {
+  const credentials = await readStandInCredentials(dataDir);
+  if (!credentials) throw new Error(`no stand-in credentials in ${dataDir} (the service makes them at start)`);
+  return credentials;
+}
+
+/** A client for the local bucket, signing with the service's own credentials. */
+export const localS3 = async (endpoint: string, dataDir: string) =>
+  new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: await localCredentials(dataDir), requestChecksumCalculation: 'WHEN_REQUIRED' });
 
 /**
  * Numbers (>= 0) from `--name N` (or `--name=N`), else FAULTLINE_BENCH_NAME (dashes as underscores), else the

@@ -1,15 +1,18 @@
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -17,12 +20,15 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeS3EventKey } from '../../functions/local/s3-notification.ts';
+import { decodeQuery, Sha256 } from '../../functions/local/sigv4.ts';
 import { awsClientConfig, type StandIns, type StandInsOptions, startStandIns } from '../../functions/local/stand-ins.ts';
 
 const BUCKET = 'faultline-test';
@@ -90,11 +96,17 @@ afterAll(async () => {
 });
 
 describe('local AWS stand-ins', () => {
-  it('answers on free loopback ports with the region and s3rver credentials', () => {
+  it('answers on free loopback ports with the region and credentials of its own, kept in the data folder (0600)', async () => {
     for (const endpoint of Object.values(standIns.endpoints)) expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(new Set(Object.values(standIns.endpoints)).size).toBe(3);
     expect(standIns.region).toBe('us-east-1');
-    expect(standIns.credentials).toEqual({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    expect(standIns.credentials.accessKeyId).toMatch(/^AKIA[0-9A-F]{16}$/);
+    expect(standIns.credentials.secretAccessKey).toMatch(/^[\w-]{40}$/);
+    const file = join(dataDir, 'aws-credentials');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain(`aws_access_key_id = ${standIns.credentials.accessKeyId}`);
+    expect(text).toContain(`aws_secret_access_key = ${standIns.credentials.secretAccessKey}`);
     expect(Object.keys(standIns.queueUrls).sort()).toEqual(['jobs', 'jobs-dlq']);
   });
 
@@ -189,8 +201,9 @@ describe('local AWS stand-ins', () => {
   it('survives a form upload whose first part header is folded (CVE-2022-24434 in s3rver\'s dicer): 400, and serves on', async () => {
     const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/folded.png', Expires: 60 });
     const boundary = '----folded';
-    const body = `--${boundary}\r\n Content-Disposition: form-data; name="key"\r\n\r\nx\r\n--${boundary}--`;
-    const answer = await fetch(post.url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    // Signed fields (the guard reads them with the same parser first), the first part's header folded, no file.
+    const parts = Object.entries(post.fields).map(([name, value], i) => `--${boundary}\r\n${i === 0 ? ' ' : ''}Content-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    const answer = await fetch(post.url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: `${parts.join('')}--${boundary}--` });
     expect(answer.status).toBe(400);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-folded', Body: 'still here' }));
     expect((await readObject('after-folded')).toString()).toBe('still here');
@@ -198,8 +211,8 @@ describe('local AWS stand-ins', () => {
 
   it('parses XML bodies (s3rver\'s fast-xml-parser 3, CVE-2023-26920) without polluting the prototype of objects', async () => {
     const xml = '<Delete><__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor><Object><Key>none</Key></Object></Delete>';
-    const answer = await fetch(`${standIns.endpoints.s3}/${BUCKET}?delete`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
-    expect(answer.status).toBeLessThan(500);
+    const answer = await signedS3(standIns.endpoints.s3, 'POST', `/${BUCKET}`, 'delete=', Buffer.from(xml), { 'content-type': 'application/xml' });
+    expect(answer.status).toBe(200);
     expect(({} as { polluted?: string }).polluted).toBeUndefined();
   });
 
@@ -273,12 +286,16 @@ describe('local AWS stand-ins', () => {
     await documents.send(new PutCommand({ TableName: 'jobs', Item: item }));
     expect((await documents.send(new GetCommand({ TableName: 'jobs', Key: { pk: 'job#1' } }))).Item).toEqual(item);
 
+    const credentials = standIns.credentials;
     s3.destroy();
     sqs.destroy();
     dynamodb.destroy();
     await standIns.stop();
     await standIns.stop(); // idempotent
     standIns = await startStandIns(options());
+    // The same credentials, from the data folder, still 0600.
+    expect(standIns.credentials).toEqual(credentials);
+    expect((await stat(join(dataDir, 'aws-credentials'))).mode & 0o777).toBe(0o600);
     ({ s3, sqs, dynamodb } = clients());
 
     const again = DynamoDBDocumentClient.from(dynamodb);
@@ -308,5 +325,223 @@ describe('local AWS stand-ins', () => {
       await new Promise((resolve) => blocker.close(resolve));
       await rm(otherDir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A request as sent (path not normalised: fetch would resolve "..", node:http does not), signed unless `sign` is false. */
+async function rawS3(method: string, path: string, o: { query?: string; body?: Buffer; headers?: Record<string, string>; sign?: boolean } = {}): Promise<{ status: number; text: string }> {
+  const url = new URL(standIns.endpoints.s3);
+  const body = o.body ?? Buffer.alloc(0);
+  let headers: Record<string, string> = { host: url.host, ...o.headers };
+  if (o.sign !== false) {
+    const signer = new SignatureV4({ credentials: standIns.credentials, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+    headers = { ...headers, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') };
+    const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: decodeQuery(o.query ?? ''), headers, body });
+    headers = signed.headers as Record<string, string>;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path: o.query ? `${path}?${o.query}` : path, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolvePromise({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const signedS3 = (endpoint: string, method: string, path: string, query: string, body: Buffer, headers: Record<string, string>) => rawS3(method, path, { query, body, headers });
+
+const failure = async (send: Promise<unknown>): Promise<{ name: string; status?: number }> => {
+  const error = await send.then(
+    () => undefined,
+    (e: Error & { $metadata?: { httpStatusCode?: number } }) => e,
+  );
+  expect(error, 'the request should have been refused').toBeDefined();
+  return { name: error!.name, status: error!.$metadata?.httpStatusCode };
+};
+
+const withCredentials = (credentials: { accessKeyId: string; secretAccessKey: string }) => {
+  const config = awsClientConfig({ ...standIns, credentials });
+  return { s3: new S3Client({ ...config.s3, maxAttempts: 1 }), dynamodb: new DynamoDBClient({ ...config.dynamodb, maxAttempts: 1 }), sqs: new SQSClient({ ...config.sqs, maxAttempts: 1 }) };
+};
+
+/** The whole file list under a folder (small: the test's data folder). */
+const filesUnder = async (dir: string): Promise<string[]> => (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+
+describe('the stand-ins answer only requests signed with their credentials', () => {
+  it('refuses unsigned requests on each stand-in, as the service would', async () => {
+    const list = await fetch(`${standIns.endpoints.s3}/${BUCKET}?list-type=2`);
+    expect(list.status).toBe(403);
+    expect(await list.text()).toContain('<Code>AccessDenied</Code>');
+    const put = await rawS3('PUT', `/${BUCKET}/unsigned.txt`, { body: Buffer.from('x'), sign: false });
+    expect(put.status).toBe(403);
+    await expect(readObject('unsigned.txt')).rejects.toThrow();
+
+    const target = { dynamodb: 'DynamoDB_20120810.ListTables', sqs: 'AmazonSQS.ListQueues' } as const;
+    for (const service of ['dynamodb', 'sqs'] as const) {
+      const answer = await fetch(standIns.endpoints[service], { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target[service] }, body: '{}' });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { __type: string }).__type).toBe('com.amazon.coral.service#MissingAuthenticationTokenException');
+    }
+  });
+
+  it('refuses a wrong access key and a wrong secret on each stand-in, with the service\'s error', async () => {
+    const wrongKey = withCredentials({ accessKeyId: 'AKIA0000000000000000', secretAccessKey: standIns.credentials.secretAccessKey });
+    const wrongSecret = withCredentials({ accessKeyId: standIns.credentials.accessKeyId, secretAccessKey: 'not-the-secret' });
+    expect(await failure(wrongKey.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
+    expect(await failure(wrongSecret.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+    expect(await failure(wrongSecret.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'forged.txt', Body: 'x' })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+    await expect(readObject('forged.txt')).rejects.toThrow();
+    expect(await failure(wrongKey.dynamodb.send(new ListTablesCommand({})))).toEqual({ name: 'UnrecognizedClientException', status: 400 });
+    expect(await failure(wrongSecret.dynamodb.send(new ListTablesCommand({})))).toEqual({ name: 'InvalidSignatureException', status: 400 });
+    expect(await failure(wrongKey.sqs.send(new ListQueuesCommand({})))).toEqual({ name: 'InvalidClientTokenId', status: 400 });
+    expect(await failure(wrongSecret.sqs.send(new ListQueuesCommand({})))).toEqual({ name: 'SignatureDoesNotMatch', status: 400 });
+    // The right ones still work.
+    expect((await dynamodb.send(new ListTablesCommand({}))).TableNames).toContain('jobs');
+    expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls?.length).toBe(2);
+  });
+
+  it('refuses a DynamoDB write of an APIKEY# item (an administrator\'s key) signed with the wrong secret', async () => {
+    const forger = withCredentials({ accessKeyId: standIns.credentials.accessKeyId, secretAccessKey: 'guess' });
+    const item = { pk: { S: 'APIKEY#forged' }, admin: { BOOL: true } };
+    expect(await failure(forger.dynamodb.send(new PutItemCommand({ TableName: 'jobs', Item: item })))).toEqual({ name: 'InvalidSignatureException', status: 400 });
+    const documents = DynamoDBDocumentClient.from(dynamodb);
+    expect((await documents.send(new GetCommand({ TableName: 'jobs', Key: { pk: 'APIKEY#forged' } }))).Item).toBeUndefined();
+  });
+
+  it('takes presigned GET URLs until they expire, and refuses one whose key was changed', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt', Body: 'presigned body' }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned/other.txt', Body: 'other body' }));
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), { expiresIn: 60 });
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('presigned body');
+
+    const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), { expiresIn: 60, signingDate: new Date(Date.now() - 10 * 60_000) });
+    const late = await fetch(expired);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toContain('<Message>Request has expired</Message>');
+
+    const altered = await fetch(url.replace('ok.txt', 'other.txt'));
+    expect(altered.status).toBe(403);
+    expect(await altered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+
+  it('refuses a presigned POST whose key, policy or signature is not the one signed, or whose policy expired', async () => {
+    const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/allowed.png', Fields: { 'Content-Type': 'image/png' }, Conditions: [['eq', '$Content-Type', 'image/png']], Expires: 60 });
+    const send = (fields: Record<string, string>, url = post.url) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([Buffer.from('png')], { type: 'image/png' }), 'x.png');
+      return fetch(url, { method: 'POST', body: form });
+    };
+    const otherKey = await send({ ...post.fields, key: 'models/overwritten.bin' });
+    expect(otherKey.status).toBe(403);
+    expect(await otherKey.text()).toContain('Invalid according to Policy');
+    const extraField = await send({ ...post.fields, 'x-amz-meta-owner': 'me' });
+    expect(extraField.status).toBe(403);
+    const { 'X-Amz-Signature': _signature, Policy: _policy, ...unsigned } = post.fields;
+    expect((await send(unsigned)).status).toBe(403);
+    expect((await send({ ...post.fields, 'X-Amz-Signature': '0'.repeat(64) })).status).toBe(403);
+    const old = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/late.png', Expires: -60 });
+    const late = await send(old.fields, old.url);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toContain('Policy expired');
+    await expect(readObject('models/overwritten.bin')).rejects.toThrow();
+    expect((await send(post.fields)).status).toBe(204);
+    expect((await readObject('forms/allowed.png')).toString()).toBe('png');
+  });
+
+  it('refuses to listen on an address other machines reach unless told to', async () => {
+    const otherDir = await mkdtemp(join(tmpdir(), 'faultline-stand-ins-public-'));
+    try {
+      await expect(startStandIns({ ...options(), dataDir: otherDir, host: '0.0.0.0' })).rejects.toThrow(/would listen on 0\.0\.0\.0.*FAULTLINE_STANDINS_PUBLIC=true/);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('S3 stand-in keys', () => {
+  const alive = async () => expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 1 }))).$metadata.httpStatusCode).toBe(200);
+
+  it('refuses the unsigned probe that ended the process (a 300-byte key segment) and serves on', async () => {
+    expect((await rawS3('PUT', `/${BUCKET}/tmp/${'A'.repeat(300)}`, { body: Buffer.from('x'), sign: false })).status).toBe(403);
+    await alive();
+  });
+
+  it('stores and returns any key up to 1,024 bytes (long segments, many segments, multi-byte), and lists, copies and deletes it', async () => {
+    const keys = [
+      `tmp/${'A'.repeat(300)}`,
+      `inbox/${'B'.repeat(341)}`, // 347 bytes
+      `${'s'.repeat(99)}/`.repeat(10) + 'x'.repeat(24), // 1,024 bytes in 11 segments
+      `multi/${'ü'.repeat(509)}`, // 1,024 bytes (UTF-8)
+      'empty//segment',
+      '/leading',
+    ];
+    expect(Buffer.byteLength(keys[1]!)).toBe(347);
+    expect(Buffer.byteLength(keys[2]!)).toBe(1024);
+    expect(Buffer.byteLength(keys[3]!)).toBe(1024);
+    for (const [i, key] of keys.entries()) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `body ${i}` }));
+      await alive();
+      expect((await readObject(key)).toString()).toBe(`body ${i}`);
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: key.slice(0, 5) }));
+      expect(listed.Contents?.map((o) => o.Key)).toContain(key);
+    }
+    expect((await readObject('empty/segment').catch(() => Buffer.from('absent'))).toString()).toBe('absent');
+    const copied = `copies/${'C'.repeat(400)}`;
+    await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: copied, CopySource: `${BUCKET}/${keys[0]}` }));
+    expect((await readObject(copied)).toString()).toBe('body 0');
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: copied }));
+    await expect(readObject(copied)).rejects.toThrow();
+    const multipart = `mp/${'M'.repeat(300)}`;
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: multipart }));
+    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: multipart, UploadId, PartNumber: 1, Body: 'parts' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: multipart, UploadId, MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] } }));
+    expect((await readObject(multipart)).toString()).toBe('parts');
+  });
+
+  it('refuses a key over 1,024 bytes with S3\'s KeyTooLongError', async () => {
+    const key = `${'k'.repeat(1020)}/abcd`;
+    expect(Buffer.byteLength(key)).toBe(1025);
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' })))).toEqual({ name: 'KeyTooLongError', status: 400 });
+    const raw = await rawS3('PUT', `/${BUCKET}/${'k'.repeat(1025)}`, { body: Buffer.from('x') });
+    expect(raw.status).toBe(400);
+    expect(raw.text).toContain('<Code>KeyTooLongError</Code>');
+    await alive();
+  });
+
+  it('keeps keys with ".." inside the bucket folder, whichever way the dots are written, readable by the literal key', async () => {
+    const bucketDir = join(dataDir, 's3', BUCKET);
+    const forms = [
+      'inbox/P/../../../../../trav-1.jpg',
+      'inbox/P/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/trav-2.jpg',
+      'inbox/P/..%2F..%2F..%2F..%2F..%2Ftrav-3.jpg',
+    ];
+    for (const [i, raw] of forms.entries()) {
+      const put = await rawS3('PUT', `/${BUCKET}/${raw}`, { body: Buffer.from(`traversal ${i}`) });
+      expect(put.status).toBe(200);
+      const key = decodeURIComponent(raw);
+      // Where s3rver's own layout would have put it: outside the bucket, the data folder, even the temp folder.
+      await expect(stat(`${resolve(bucketDir, key)}._S3rver_object`)).rejects.toThrow();
+      expect((await readObject(key)).toString()).toBe(`traversal ${i}`);
+    }
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'inbox/P/' }));
+    expect(listed.Contents?.map((o) => o.Key).sort()).toEqual(forms.map((f) => decodeURIComponent(f)).sort());
+    for (const file of await filesUnder(join(dataDir, 's3'))) expect(file.startsWith(`${bucketDir}/`)).toBe(true);
+    for (const key of forms.map((f) => decodeURIComponent(f))) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'inbox/P/' }))).KeyCount).toBe(0);
+  });
+
+  it('refuses multipart uploads whose upload id or part is not one it made, and serves on', async () => {
+    expect(await failure(s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mp/x', UploadId: '../../../../../escaped', PartNumber: 1, Body: 'x' })))).toEqual({ name: 'NoSuchUpload', status: 404 });
+    const bucketDir = join(dataDir, 's3', BUCKET);
+    await expect(stat(resolve(bucketDir, '._S3rver_uploads', '../../../../../escaped'))).rejects.toThrow();
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/missing-part' }));
+    const complete = s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/missing-part', UploadId, MultipartUpload: { Parts: [{ ETag: '"00"', PartNumber: 7 }] } }));
+    expect(await failure(complete)).toEqual({ name: 'InvalidPart', status: 400 });
+    await alive();
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot, sharedDir } from '../../functions/engine/paths.ts';
+import { readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -79,7 +80,7 @@ describe.skipIf(!existsSync(cookie))('a killed service', () => {
   });
 
   it('detects every drop-folder image once though the process died in the middle of the batch', async () => {
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: running!.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: running!.s3, forcePathStyle: true, credentials: (await readStandInCredentials(dataDir))!, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const images = readdirSync(join(cookie, 'test', 'cracked')).slice(0, 20);
     for (const [i, f] of images.entries()) {
       await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${projectId}/crash/${i}.jpg`, Body: await readFile(join(cookie, 'test', 'cracked', f)), ContentType: 'image/jpeg' }));

@@ -11,6 +11,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runt
 import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 
@@ -98,7 +99,7 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
   });
 
   it('detects the images dropped into the inbox and lists their results', async () => {
-    const { s3 } = { s3: new S3Client({ region: 'us-east-1', endpoint: runtime.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' }) };
+    const { s3 } = { s3: new S3Client({ region: 'us-east-1', endpoint: runtime.s3Endpoint, forcePathStyle: true, credentials: (await readStandInCredentials(runtime.dataDir))!, requestChecksumCalculation: 'WHEN_REQUIRED' }) };
     const drops = ['cracked/anomaly-2.jpg', 'good/test-normal-2.jpg', 'cracked/anomaly-3.jpg'];
     for (const [i, f] of drops.entries()) {
       await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${projectId}/belt 7/photo ${i}.jpg`, Body: await readFile(join(cookie, 'test', f)), ContentType: 'image/jpeg' }));
