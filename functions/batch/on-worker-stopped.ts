@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { services } from '../service/services.ts';
-import { Worker } from '../worker/worker.ts';
+import { sweepDeadLetters } from '../service/jobs/dead-letters.ts';
 
 interface BatchJobDetail {
   jobName: string;
@@ -17,5 +17,5 @@ interface BatchJobDetail {
 export async function handler(event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>): Promise<void> {
   const s = services();
   s.log({ msg: 'batch worker stopped', jobName: event.detail.jobName, status: event.detail.status, reason: event.detail.statusReason });
-  await new Worker(s, { workerId: `sweeper-${event.detail.jobId}`, deadLetterSweepSeconds: 0 }).sweepDeadLetters();
+  await sweepDeadLetters(s);
 }

@@ -1,6 +1,10 @@
+import { FaultlineError, type FaultlineErrorCode } from '../engine/errors.ts';
+
 /**
  * Errors of the service layer, each with the HTTP status a handler answers with and a stable code. Anything else
- * that escapes a handler is a 500 without details.
+ * that escapes a handler is a 500 without details. This module is the one owner of "is this the caller's fault?"
+ * (errorStatus, isCallersFault) and "can retrying help?" (isPermanent), for the API, the worker and the
+ * compatibility routes alike.
  */
 export type ServiceErrorCode =
   | 'VALIDATION_FAILED'
@@ -56,3 +60,44 @@ export class ServiceError extends Error {
 }
 
 export const projectNotFound = (projectId: string) => new ServiceError('PROJECT_NOT_FOUND', `no project ${projectId}`, { projectId });
+
+/**
+ * The engine's errors as HTTP: an unusable image or option, or a model not there, is the caller's (4xx); a damaged
+ * artifact or backbone, or a dataset folder the service itself laid out, is ours (500, said without details).
+ */
+const ENGINE_STATUS: Record<FaultlineErrorCode, number> = {
+  EMPTY_IMAGE: 400,
+  UNSUPPORTED_IMAGE: 415,
+  CORRUPT_IMAGE: 422,
+  IMAGE_TOO_LARGE: 413,
+  IMAGE_TOO_SMALL: 422,
+  INVALID_OPTION: 400,
+  ARTIFACT_NOT_FOUND: 409,
+  ARTIFACT_CORRUPT: 500,
+  ARTIFACT_INCOMPATIBLE: 500,
+  BACKBONE_NOT_FOUND: 500,
+  BACKBONE_DIGEST_MISMATCH: 500,
+  BACKBONE_TENSOR_NOT_FOUND: 500,
+  BACKBONE_MANIFEST_INVALID: 500,
+  BACKBONE_DOWNLOAD_FAILED: 500,
+  DATASET_INVALID: 500,
+};
+
+/** Engine failures another attempt may not meet (a download that failed); the same inputs meet every other one again. */
+const TRANSIENT_ENGINE_ERRORS: ReadonlySet<FaultlineErrorCode> = new Set(['BACKBONE_DOWNLOAD_FAILED']);
+
+/** The HTTP status an error of the service or the engine stands for; 500 for anything else. */
+export function errorStatus(error: unknown): number {
+  if (error instanceof ServiceError) return error.status;
+  if (error instanceof FaultlineError) return ENGINE_STATUS[error.code];
+  return 500;
+}
+
+/** The caller's fault (a 4xx): what they sent or asked for cannot work, and sending it again will not help. */
+export const isCallersFault = (error: unknown): boolean => errorStatus(error) < 500;
+
+/** Retrying the same work cannot help: the caller's fault, or an engine failure the same inputs meet again. */
+export function isPermanent(error: unknown): boolean {
+  if (error instanceof FaultlineError) return !TRANSIENT_ENGINE_ERRORS.has(error.code);
+  return isCallersFault(error);
+}

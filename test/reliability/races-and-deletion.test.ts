@@ -6,11 +6,13 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { recoverUnfinishedWork, type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
 import { runInboxDetection } from '../../functions/service/detection/detection-service.ts';
+import { inboxObjectOf } from '../../functions/service/domain/job.ts';
 import { createJob } from '../../functions/service/jobs/jobs-service.ts';
+import { recoverUnfinishedWork } from '../../functions/service/jobs/recovery.ts';
 import { createProject, deleteProject } from '../../functions/service/projects/projects-service.ts';
 import type { Services } from '../../functions/service/services.ts';
 import { keys } from '../../functions/service/store/table-definition.ts';
@@ -154,6 +156,7 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
     const p = await newProject('deleted before activation');
     const { job } = await createJob(s, { projectId: p.id, type: 'train', input: { modelVersion: 1 }, idempotencyKey: `train:${p.id}:k`, enqueue: false });
     const started = (await s.jobs.start(job.id, 'test-worker'))!;
+    const project = (await s.projects.get(p.id))!;
     const create = s.models.create;
     // the deletion runs to its end just before the model's row is written: that row and the artifact come after its sweep
     s.models.create = async (m) => {
@@ -161,7 +164,7 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
       return create.call(s.models, m);
     };
     try {
-      await expect(runTraining(s, started, () => {})).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
+      await expect(runTraining(s, started, project, () => {})).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
     } finally {
       s.models.create = create;
     }
@@ -188,7 +191,7 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
       await put.call(s.results, record);
     };
     try {
-      await expect(runInboxDetection(s, started)).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
+      await expect(runInboxDetection(s, started, project, inboxObjectOf(started))).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
     } finally {
       s.results.put = put;
     }

@@ -462,6 +462,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.
+         * @enum {string}
+         */
+        ProjectKind: "anomaly";
         /** @description Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound. */
         SeverityBands: {
             name: string;
@@ -480,6 +485,7 @@ export interface components {
         };
         CreateProject: {
             name: string;
+            kind?: components["schemas"]["ProjectKind"];
             /** @default  */
             description?: string;
             severityBands?: components["schemas"]["SeverityBands"];
@@ -498,6 +504,7 @@ export interface components {
         Project: {
             id: string;
             name: string;
+            kind: components["schemas"]["ProjectKind"];
             /** @description Who made it: user:SUB (a person), key:ID (an API key) or local */
             owner: string | null;
             description: string;
@@ -916,6 +923,7 @@ export interface operations {
                     "application/json": {
                         id: string;
                         name: string;
+                        kind: components["schemas"]["ProjectKind"];
                         /** @description Who made it: user:SUB (a person), key:ID (an API key) or local */
                         owner: string | null;
                         description: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FaultlineError } from '../../engine/errors.ts';
-import { ServiceError } from '../../service/errors.ts';
+import { errorStatus, ServiceError } from '../../service/errors.ts';
 import { InvalidCursorError } from '../../service/store/page-cursor.ts';
 
 export const errorResponseSchema = z
@@ -13,19 +13,6 @@ export const errorResponseSchema = z
     }),
   })
   .meta({ id: 'Error' });
-
-/** The engine's image errors as HTTP: a client sent something unusable. */
-const ENGINE_STATUS: Record<string, number> = {
-  EMPTY_IMAGE: 400,
-  UNSUPPORTED_IMAGE: 415,
-  CORRUPT_IMAGE: 422,
-  IMAGE_TOO_LARGE: 413,
-  IMAGE_TOO_SMALL: 422,
-  INVALID_OPTION: 400,
-  ARTIFACT_NOT_FOUND: 409,
-  ARTIFACT_CORRUPT: 500,
-  ARTIFACT_INCOMPATIBLE: 500,
-};
 
 /** A request that failed validation, with every problem listed. */
 export class RequestValidationError extends Error {
@@ -58,7 +45,7 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   if (error instanceof ServiceError) return body(error.status, error.code, error.message, error.details);
   if (error instanceof InvalidCursorError) return body(400, 'INVALID_CURSOR', error.message);
   if (error instanceof FaultlineError) {
-    const status = ENGINE_STATUS[error.code] ?? 500;
+    const status = errorStatus(error);
     return status >= 500 ? body(500, 'INTERNAL_ERROR', 'internal error') : body(status, error.code, error.message, error.details);
   }
   // middy's own errors (e.g. a malformed multipart body) carry a statusCode

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { detectionResponseSchema } from '../../service/domain/detection-record.ts';
+import { isCallersFault } from '../../service/errors.ts';
 import { modelInfo } from '../../service/models/models-service.ts';
 import { defineRoute } from '../http/route.ts';
 import { batchSummarySchema, defaultProjectId, detectFields, detectPart } from './detection.ts';
 
 /** The routes the existing clients call, acting on the default project (FAULTLINE_DEFAULT_PROJECT). */
 const tags = ['Compatibility'];
+
+/** Failures of the project rather than of one image: no other image of the batch can succeed either. */
+const ABORTS_BATCH: ReadonlySet<string> = new Set(['NO_ACTIVE_MODEL', 'PROJECT_NOT_FOUND']);
 
 export const compatibilityRoutes = [
   defineRoute({
@@ -49,10 +53,11 @@ export const compatibilityRoutes = [
           time += detection.processing_time;
           results.push({ filename: file.filename, ...detection });
         } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (!code || code === 'NO_ACTIVE_MODEL' || code === 'PROJECT_NOT_FOUND') throw error; // nothing can succeed
+          // An image the caller sent that cannot be used gets an entry; anything else ends the request as it would alone.
+          const { code, message } = error as { code: string; message: string };
+          if (!isCallersFault(error) || ABORTS_BATCH.has(code)) throw error;
           failed++;
-          results.push({ filename: file.filename, error: { code, message: (error as Error).message } });
+          results.push({ filename: file.filename, error: { code, message } });
         }
       }
       const ok = files.files.length - failed;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redriveDeadLetters } from '../../worker/dead-letters.ts';
+import { redriveDeadLetters } from '../../service/jobs/dead-letters.ts';
 import { defineRoute } from '../http/route.ts';
 
 /** What an operator does after fixing the cause of failed work. */

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Detection } from '../../engine/detection/detector.ts';
 import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
-import type { Job } from '../domain/job.ts';
+import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { API_BATCH, apiResultPrefix, datasetKey, inboxBatch, inboxResultKeys, parseKey } from '../object-keys.ts';
+import { API_BATCH, apiResultPrefix, datasetKey, inboxBatch, inboxResultKeys } from '../object-keys.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -99,15 +99,11 @@ export async function detectImage(s: Services, projectId: string, bytes: Uint8Ar
 }
 
 /**
- * The worker's half of the drop folder: detects the object a job names and writes the result as JSON and PNGs under
- * results/{projectId}/ (mirroring the inbox path) and into the table. The result id comes from the job, so a retry
- * rewrites the same result rather than adding one.
+ * The worker's half of the drop folder: detects the object a job names, in the project the caller has read, and
+ * writes the result as JSON and PNGs under results/{projectId}/ (mirroring the inbox path) and into the table. The
+ * result id comes from the job, so a retry rewrites the same result rather than adding one.
  */
-export async function runInboxDetection(s: Services, job: Job): Promise<Record<string, unknown>> {
-  const key = String(job.input.key);
-  const parsed = parseKey(key);
-  if (!parsed || parsed.folder !== 'inbox') throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
-  const project = await requireProject(s, parsed.projectId);
+export async function runInboxDetection(s: Services, job: Job, project: ProjectItem, { key, rest }: InboxObject): Promise<Record<string, unknown>> {
   // The API's limit holds here too, checked before a byte is read.
   const head = await s.objects.head(key);
   if (!head) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
@@ -117,12 +113,12 @@ export async function runInboxDetection(s: Services, job: Job): Promise<Record<s
   if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
   const detection = await runModel(s, project, bytes, { visualisations: true });
   const id = resultId(job.createdAt, job.id.slice(0, 8));
-  const keys = inboxResultKeys(project.id, parsed.rest);
+  const keys = inboxResultKeys(project.id, rest);
   const record: DetectionRecord = {
     id,
     projectId: project.id,
-    batchId: inboxBatch(parsed.rest),
-    source: { kind: 'inbox', name: parsed.rest, key },
+    batchId: inboxBatch(rest),
+    source: { kind: 'inbox', name: rest, key },
     createdAt: job.createdAt,
     result: detection.result,
     visualisationKeys: await storeVisualisations(s, keys.visualisationPrefix, detection),

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { parseKey } from '../object-keys.ts';
+import { ServiceError } from '../errors.ts';
 
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
+/** What a job does; every project kind says how it runs each one (functions/service/kinds/). */
 export const jobTypeSchema = z.enum(['train', 'detect']);
 
 export const jobSchema = z
@@ -30,3 +33,20 @@ export type JobType = z.infer<typeof jobTypeSchema>;
 /** What travels on the work queue besides S3 notifications. */
 export const jobMessageSchema = z.object({ kind: z.literal('job'), jobId: z.string().min(1) });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/** The idempotency key of the detection job for one version of an inbox object (as a notification names it). */
+export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
+
+/** The drop-folder object a detect job reads: its key, and its path under the project's inbox/ folder. */
+export interface InboxObject {
+  key: string;
+  rest: string;
+}
+
+/** The object a detect job names, checked to be in its project's inbox/. */
+export function inboxObjectOf(job: Pick<Job, 'projectId' | 'input'>): InboxObject {
+  const key = String(job.input.key);
+  const parsed = parseKey(key);
+  if (!parsed || parsed.folder !== 'inbox' || parsed.projectId !== job.projectId) throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
+  return { key, rest: parsed.rest };
+}

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { severityBandSchema, thresholdValue } from '../../engine/detection/detection-settings.ts';
 
+/**
+ * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
+ * projects stored before kinds existed read as 'anomaly'.
+ */
+export const PROJECT_KINDS = ['anomaly'] as const;
+export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
+export const projectKindSchema = z.enum(PROJECT_KINDS).meta({ id: 'ProjectKind', description: 'What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.' });
+export type ProjectKind = (typeof PROJECT_KINDS)[number];
+
 export const DEFAULT_SEVERITY_BANDS = [
   { name: 'Normal', below: 0.3 },
   { name: 'Potential', below: 0.5 },
@@ -37,6 +46,7 @@ export const webhookUrlSchema = z.url({ protocol: /^https?$/ }).max(2000);
 export const createProjectSchema = z
   .object({
     name: projectNameSchema,
+    kind: projectKindSchema.default(DEFAULT_PROJECT_KIND),
     description: z.string().max(2000).default(''),
     severityBands: severityBandsSchema.default(DEFAULT_SEVERITY_BANDS),
     threshold: thresholdSchema.default(0.5),
@@ -60,6 +70,7 @@ export const projectSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    kind: projectKindSchema,
     owner: z.string().nullable().meta({ description: 'Who made it: user:SUB (a person), key:ID (an API key) or local' }),
     description: z.string(),
     severityBands: severityBandsSchema,
@@ -74,5 +85,6 @@ export const projectSchema = z
   .meta({ id: 'Project' });
 
 export type Project = z.infer<typeof projectSchema>;
-export type CreateProject = z.infer<typeof createProjectSchema>;
+/** A new project as the service takes it: the API always sends a kind; callers in the service may leave it to the default. */
+export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind'> & { kind?: ProjectKind };
 export type UpdateProject = z.infer<typeof updateProjectSchema>;

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CreateProject, Project, UpdateProject } from '../domain/project.ts';
+import { type CreateProject, DEFAULT_PROJECT_KIND, type Project, type UpdateProject } from '../domain/project.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { loggableUrl, maskedUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
 import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
@@ -28,6 +28,7 @@ export async function createProject(s: Services, input: CreateProject, by: Princ
   const item: ProjectItem = {
     id: randomUUID(),
     name: input.name,
+    kind: input.kind ?? DEFAULT_PROJECT_KIND,
     owner: by.subject,
     description: input.description,
     severityBands: input.severityBands,

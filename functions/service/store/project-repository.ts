@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Project } from '../domain/project.ts';
+import { DEFAULT_PROJECT_KIND, type Project } from '../domain/project.ts';
 import { isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
@@ -15,9 +15,10 @@ const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({ 
 const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletingAt'];
 
 // Projects stored before owners were recorded have no owner field: null, as the schema says (administrators only).
+// Projects stored before kinds existed have no kind: they are anomaly projects.
 const toProject = (item: Record<string, unknown>): ProjectItem => {
   const project = stripKeys<ProjectItem>(item, ...INTERNAL);
-  return { ...project, owner: project.owner ?? null };
+  return { ...project, kind: project.kind ?? DEFAULT_PROJECT_KIND, owner: project.owner ?? null };
 };
 
 /** A project being deleted is gone for everyone but the deletion itself. */

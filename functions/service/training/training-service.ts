@@ -12,6 +12,7 @@ import { createJob } from '../jobs/jobs-service.ts';
 import { ARTIFACT_FILES, modelPrefix } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
+import type { ProjectItem } from '../store/project-repository.ts';
 
 /** How long a training slot may point to a job that was never written (its request died) before another takes it. */
 const UNWRITTEN_JOB_GRACE_MS = 60_000;
@@ -68,9 +69,8 @@ export async function requestTraining(s: Services, projectId: string, idempotenc
 
 export type ProgressReporter = (stage: string, done: number, total: number) => void;
 
-/** The worker's half: trains, stores the artifact and the model version, and activates it. */
-export async function runTraining(s: Services, job: Job, report: ProgressReporter): Promise<Record<string, unknown>> {
-  const project = await requireProject(s, job.projectId);
+/** The worker's half (in the project the caller has read): trains, stores the artifact and the model version, and activates it. */
+export async function runTraining(s: Services, job: Job, project: ProjectItem, report: ProgressReporter): Promise<Record<string, unknown>> {
   const version = Number(job.input.modelVersion);
   // Ordered by file name as the CLI orders a folder, not by key (keys carry a random prefix): the same files always
   // give the same hold-out split, and the same model as `faultline train` on their folder.

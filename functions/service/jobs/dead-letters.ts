@@ -1,20 +1,30 @@
-import type { Job } from '../service/domain/job.ts';
-import { decodeS3Key } from '../service/object-keys.ts';
-import type { QueueMessage } from '../service/ports/work-queue.ts';
-import type { Services } from '../service/services.ts';
-import { inboxJobKey, parseWorkMessage } from './work-message.ts';
+import { inboxJobKey } from '../domain/job.ts';
+import { decodeS3Key } from '../object-keys.ts';
+import type { QueueMessage } from '../ports/work-queue.ts';
+import type { Services } from '../services.ts';
+import { announceJobEnd } from './run-job.ts';
+import { parseWorkMessage } from './work-message.ts';
 
 /** The jobs a queue message stands for: a training job, or the detection jobs of drop-folder objects. */
 export async function jobIdsOf(s: Services, body: string): Promise<string[]> {
   const work = parseWorkMessage(body);
-  if (work.kind === 'job') return [work.jobId];
-  if (work.kind !== 's3') return [];
-  const ids: string[] = [];
-  for (const r of work.records) {
-    const id = await s.jobs.findByIdempotencyKey(inboxJobKey(r.bucket, decodeS3Key(r.key), r.version));
-    if (id) ids.push(id);
+  switch (work.kind) {
+    case 'job':
+      return [work.jobId];
+    case 's3': {
+      const ids: string[] = [];
+      for (const r of work.records) {
+        const id = await s.jobs.findByIdempotencyKey(inboxJobKey(r.bucket, decodeS3Key(r.key), r.version));
+        if (id) ids.push(id);
+      }
+      return ids;
+    }
+    case 'test':
+    case 'unknown':
+      return [];
+    default:
+      return work satisfies never;
   }
-  return ids;
 }
 
 /**
@@ -39,7 +49,7 @@ async function takeDeadLetters(s: Services, o: { hideSeconds: number; waitSecond
  * are marked FAILED with the last error. The messages are handed back at once and stay in the queue (so the alarm
  * keeps firing and a redrive finds them) until a redrive after a fix; `seen` spares the table lookups on later sweeps.
  */
-export async function sweepDeadLetters(s: Services, announce: (job: Job, reason: { code: string; message: string }) => Promise<void>, seen: Set<string>): Promise<void> {
+export async function sweepDeadLetters(s: Services, seen: Set<string> = new Set()): Promise<void> {
   const taken = await takeDeadLetters(s, { hideSeconds: 60, waitSeconds: 0 });
   try {
     for (const m of taken.filter((m) => !seen.has(m.id))) {
@@ -47,7 +57,7 @@ export async function sweepDeadLetters(s: Services, announce: (job: Job, reason:
         const job = await s.jobs.get(id);
         if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
         const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
-        if (await s.jobs.fail(id, reason)) await announce(job, reason);
+        if (await s.jobs.fail(id, reason)) await announceJobEnd(s, job, 'Job Failed', { error: reason });
       }
       seen.add(m.id);
     }

@@ -1,13 +1,21 @@
 import type { S3Event } from 'aws-lambda';
 import { z } from 'zod';
-import { jobMessageSchema } from '../service/domain/job.ts';
+import { jobMessageSchema } from '../domain/job.ts';
 
-/** What a queue message can be: a job of ours, an S3 notification (the drop folder), or S3's test event. */
-export type WorkMessage =
-  | { kind: 'job'; jobId: string }
-  | { kind: 's3'; records: { event: string; bucket: string; key: string; version: string }[] }
-  | { kind: 'test' }
-  | { kind: 'unknown'; reason: string };
+/** One S3 notification record, as the worker acts on it. */
+export interface ObjectEvent {
+  event: string;
+  bucket: string;
+  key: string;
+  version: string;
+}
+
+/**
+ * The work queue's message format: what a message can be (a job of ours, an S3 notification for the drop folder or
+ * the datasets, or S3's test event), parsed at the edge. Handlers switch over `kind` to its end (a `never` check),
+ * so a new kind cannot be dropped silently.
+ */
+export type WorkMessage = { kind: 'job'; jobId: string } | { kind: 's3'; records: ObjectEvent[] } | { kind: 'test' } | { kind: 'unknown'; reason: string };
 
 const s3EventSchema = z.object({
   Records: z.array(
@@ -17,9 +25,6 @@ const s3EventSchema = z.object({
     }),
   ),
 });
-
-/** The idempotency key of the detection job for one version of an inbox object (as a notification names it). */
-export const inboxJobKey = (bucket: string, key: string, version: string): string => `s3:${bucket}/${key}#${version}`;
 
 export function parseWorkMessage(body: string): WorkMessage {
   let json: unknown;
@@ -45,4 +50,10 @@ export function parseWorkMessage(body: string): WorkMessage {
     };
   }
   return { kind: 'unknown', reason: 'neither a job message nor an S3 notification' };
+}
+
+/** The notification S3 sends for a stored object (key URL-encoded, slashes kept), for work whose notification was lost. */
+export function objectCreatedMessage(bucket: string, o: { key: string; etag?: string; size: number }): { Records: unknown[] } {
+  const key = encodeURIComponent(o.key).replace(/%2F/g, '/');
+  return { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, eTag: o.etag, size: o.size } } }] };
 }

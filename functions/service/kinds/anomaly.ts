@@ -1,0 +1,12 @@
+import { inboxObjectOf } from '../domain/job.ts';
+import { runInboxDetection } from '../detection/detection-service.ts';
+import { runTraining } from '../training/training-service.ts';
+import type { ProjectKindModule } from './kind.ts';
+
+/** Image anomaly detection (PatchCore, functions/engine): train on normal images, detect drop-folder images. */
+export const anomalyKind = {
+  jobs: {
+    train: (s, { job, project, report }) => runTraining(s, job, project, report),
+    detect: (s, { job, project, inbox }) => runInboxDetection(s, job, project, inbox ?? inboxObjectOf(job)),
+  },
+} satisfies ProjectKindModule;
