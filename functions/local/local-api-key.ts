@@ -5,7 +5,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { keyPrincipal, mintApiKey, verifyApiKey } from '../service/auth/api-keys-service.ts';
 import { toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
-import type { RouteAuthorizer } from './http-server.ts';
+import type { RouteAuthorizer } from './gateway/http-server.ts';
 
 /**
  * The local runtime's key: made at first start, kept in DATA_DIR/api-key (readable by this user only) so that it can

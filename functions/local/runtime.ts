@@ -12,12 +12,12 @@ import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
-import { startHttpServer } from './http-server.ts';
+import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
 import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
 import type { LocalSettings } from './local-settings.ts';
-import { startStandIns } from './stand-ins.ts';
-import { staticFiles } from './static-files.ts';
+import { startStandIns } from './aws/stand-ins.ts';
+import { staticFiles } from './console/static-files.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
