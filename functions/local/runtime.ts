@@ -12,9 +12,10 @@ import { tableDefinition } from '../service/store/table-definition.ts';
 import { inboxJobKey } from '../worker/work-message.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
+import { signInAuthorizer } from './gateway/authorize.ts';
 import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
-import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
+import { localApiKey } from './local-api-key.ts';
 import type { LocalSettings, ServiceSettings } from './local-settings.ts';
 import { startStandIns } from './aws/stand-ins.ts';
 import { staticFiles } from './console/static-files.ts';
@@ -101,6 +102,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   await recoverUnfinishedWork(services, settings.bucket, log);
   const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
 
+  // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
+  const authorize = apiKey ? signInAuthorizer({ keys: services }) : undefined;
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
@@ -108,7 +111,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       method: r.method,
       path: r.path,
       handler: lambdaHandler(r, () => services),
-      authorize: apiKey && !r.public ? apiKeyAuthorizer(services) : undefined,
+      authorize: r.public ? undefined : authorize,
     })),
     maxBodyBytes: settings.maxBodyBytes,
     bodyBudgetBytes: settings.bodyBudgetBytes,
