@@ -6,7 +6,7 @@ import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { consoleContentSecurityPolicy } from '../functions/local/security-headers.ts';
+import { consoleContentSecurityPolicy } from '../functions/local/console/security-headers.ts';
 
 const root = join(import.meta.dirname, '..');
 export const CONSOLE_DIST = join(root, 'console', 'dist');

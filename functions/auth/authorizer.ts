@@ -8,6 +8,44 @@ import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../
 import type { Services } from '../service/services.ts';
 import { ApiKeyRepository } from '../service/store/api-key-repository.ts';
 
+/**
+ * The API's one sign-in, in AWS and locally: a person with a JWT from the issuer (Authorization: Bearer) or a machine
+ * with an API key (x-api-key). In AWS `handler` runs it as API Gateway's Lambda authorizer; the local runtime's
+ * gateway calls `authenticate` before it reads a request's body (functions/local/gateway/authorize.ts).
+ */
+
+/** What the credentials are checked against. */
+export interface SignIn {
+  /** The key table. */
+  keys: Pick<Services, 'apiKeys'>;
+  /** People's tokens: the issuer's verifier and the group whose members are administrators; unset, a JWT is refused. */
+  jwt?: () => { verifier: Pick<ReturnType<typeof JwtVerifier.create>, 'verify'>; adminGroup: string };
+}
+
+/**
+ * Who is calling, or undefined. Keys are looked up by their SHA-256, so no secret is compared byte by byte (the
+ * timing of the lookup tells nothing about the secret).
+ */
+export async function authenticate(headers: Record<string, string | undefined>, signIn: SignIn): Promise<Principal | undefined> {
+  const apiKey = headers['x-api-key'];
+  if (apiKey) {
+    const key = await verifyApiKey(signIn.keys, apiKey);
+    return key ? keyPrincipal(key) : undefined;
+  }
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!bearer || !signIn.jwt) return undefined;
+  try {
+    const { verifier, adminGroup } = signIn.jwt();
+    const payload = await verifier.verify(bearer);
+    const groups = payload['cognito:groups'];
+    const admin = Array.isArray(groups) && groups.includes(adminGroup);
+    return { kind: 'user', subject: `user:${String(payload.sub)}`, admin, projectIds: null };
+  } catch {
+    return undefined;
+  }
+}
+
+// The Lambda authorizer's own settings, from its environment (lib/api.ts).
 const settingsSchema = z.object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1), FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins') });
 let parsedSettings: z.infer<typeof settingsSchema> | undefined;
 /** Read once per container: the authorizer runs on every request. */
@@ -27,7 +65,7 @@ function keyStore(): Pick<Services, 'apiKeys'> {
   return keys;
 }
 
-/** For the local runtime and tests: the key store to use instead of one built from the environment. */
+/** For tests: the key store the Lambda authorizer uses instead of one built from the environment. */
 export function useKeyStore(store: Pick<Services, 'apiKeys'> | undefined): void {
   keys = store;
 }
@@ -41,31 +79,12 @@ export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
   return verifier;
 }
 
-/** Who is calling: a person with a JWT (Authorization: Bearer) or a machine with an API key (x-api-key). */
-export async function authenticate(headers: Record<string, string | undefined>): Promise<Principal | undefined> {
-  const apiKey = headers['x-api-key'];
-  if (apiKey) {
-    const key = await verifyApiKey(keyStore(), apiKey);
-    return key ? keyPrincipal(key) : undefined;
-  }
-  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!bearer) return undefined;
-  try {
-    const payload = await jwtVerifier().verify(bearer);
-    const groups = payload['cognito:groups'];
-    const admin = Array.isArray(groups) && groups.includes(settings().FAULTLINE_ADMIN_GROUP);
-    return { kind: 'user', subject: `user:${String(payload.sub)}`, admin, projectIds: null };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The HTTP API's Lambda authorizer (payload 2.0, simple responses) for every route but /health and /openapi.json:
  * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403). The context
  * tells the handlers who is calling, so that each sees only the caller's projects.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
-  const principal = await authenticate(event.headers ?? {});
+  const principal = await authenticate(event.headers ?? {}, { keys: keyStore(), jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }) });
   return principal ? { isAuthorized: true, context: toAuthorizerContext(principal) } : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ServiceConfig, serviceConfigSchema } from '../service/config.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -56,10 +57,17 @@ export const localSettingsSchema = z
     bodyTimeoutSeconds: e.FAULTLINE_BODY_TIMEOUT_SECONDS,
   }));
 
-export type LocalSettings = z.output<typeof localSettingsSchema>;
+/** Settings of the service itself (service/config.ts), unparsed: its schema checks them when the runtime starts. */
+export type ServiceSettings = Partial<Record<keyof ServiceConfig, string>>;
+
+export type LocalSettings = z.output<typeof localSettingsSchema> & {
+  /** The service's settings the operator gave (FAULTLINE_PRESIGN_SECONDS, ...); the runtime sets the stand-ins' endpoints, queues and secrets over them. */
+  service: ServiceSettings;
+};
 
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const parsed = localSettingsSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid settings:\n${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  const service: ServiceSettings = Object.fromEntries(Object.keys(serviceConfigSchema.shape).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+  return { ...parsed.data, service };
 }

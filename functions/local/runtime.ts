@@ -11,12 +11,13 @@ import { createServices, type Services, useServices } from '../service/services.
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
-import { startHttpServer } from './http-server.ts';
+import { signInAuthorizer } from './gateway/authorize.ts';
+import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
-import { apiKeyAuthorizer, localApiKey } from './local-api-key.ts';
-import type { LocalSettings } from './local-settings.ts';
-import { startStandIns } from './stand-ins.ts';
-import { staticFiles } from './static-files.ts';
+import { localApiKey } from './local-api-key.ts';
+import type { LocalSettings, ServiceSettings } from './local-settings.ts';
+import { startStandIns } from './aws/stand-ins.ts';
+import { staticFiles } from './console/static-files.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -63,11 +64,11 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     corsAllowedOrigins: ['*'],
     log,
   });
-  // The same settings the handlers and workers read in AWS, pointed at the stand-ins.
-  Object.assign(process.env, {
+  // The settings the handlers and workers read from the environment in AWS, pointed at the stand-ins: handed to the
+  // services directly, so that nothing goes through process.env (two runtimes in one process share nothing).
+  const config = loadServiceConfig({
+    ...settings.service,
     AWS_REGION: standIns.region,
-    AWS_ACCESS_KEY_ID: standIns.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: standIns.credentials.secretAccessKey,
     FAULTLINE_BUCKET: settings.bucket,
     FAULTLINE_TABLE: settings.table,
     FAULTLINE_QUEUE_URL: standIns.queueUrls[WORK_QUEUE],
@@ -83,9 +84,9 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_CURSOR_SECRET: await localCursorSecret(dataDir),
     // Receivers on this machine or network are what a local user means.
     FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
-    ...(settings.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: settings.defaultProject } : {}),
-  });
-  const services = createServices(loadServiceConfig(), log);
+    FAULTLINE_DEFAULT_PROJECT: settings.defaultProject,
+  } satisfies ServiceSettings);
+  const services = createServices(config, log, standIns.credentials);
   useServices(services);
 
   // As an S3 bucket notification configured for datasets/ and inbox/ would.
@@ -100,6 +101,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   await recoverUnfinishedWork(services, settings.bucket, log);
   const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
 
+  // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
+  const authorize = apiKey ? signInAuthorizer({ keys: services }) : undefined;
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
@@ -107,7 +110,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       method: r.method,
       path: r.path,
       handler: lambdaHandler(r, () => services),
-      authorize: apiKey && !r.public ? apiKeyAuthorizer(services) : undefined,
+      authorize: r.public ? undefined : authorize,
     })),
     maxBodyBytes: settings.maxBodyBytes,
     bodyBudgetBytes: settings.bodyBudgetBytes,

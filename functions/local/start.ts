@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { jsonLog } from '../service/log.ts';
 import { loadLocalSettings } from './local-settings.ts';
 import { startLocalRuntime } from './runtime.ts';
-import { CREDENTIALS_FILE } from './stand-in-credentials.ts';
+import { CREDENTIALS_FILE } from './aws/stand-in-credentials.ts';
 
 // The SDK warns that its 2027 releases will need Node 22; the versions locked here run on Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -43,18 +43,20 @@ export interface Services {
   modelCache: ModelCache;
 }
 
-export function createServices(config: ServiceConfig, log: Log = jsonLog): Services {
+/** `credentials`: the local stand-ins' own; unset, the AWS SDK's default chain finds them (Lambda, Batch). */
+export function createServices(config: ServiceConfig, log: Log = jsonLog, credentials?: { accessKeyId: string; secretAccessKey: string }): Services {
   const region = config.AWS_REGION;
+  const aws = { region, ...(credentials ? { credentials } : {}) };
   const s3Options = config.FAULTLINE_S3_ENDPOINT
     ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
       { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
     : {};
-  const s3 = new S3Client({ region, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
-  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ region, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT }), {
+  const s3 = new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
+  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...aws, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT }), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  const sqs = new SQSClient({ region, endpoint: config.FAULTLINE_SQS_ENDPOINT });
+  const sqs = new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT });
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
   const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));

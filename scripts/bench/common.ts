@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { quantile } from '../../functions/engine/calibration/score-scale.ts';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { type AwsCredentials, readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
+import { type AwsCredentials, readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler, jwtVerifier, useKeyStore } from '../../functions/auth/authorizer.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../functions/service/auth/api-keys-service.ts';
 import { LOCAL_ADMIN, type Principal } from '../../functions/service/auth/principal.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { createProject } from '../../functions/service/projects/projects-service.ts';
+import { testSettings } from '../helpers/local-runtime.ts';
 
 const ISSUER = 'https://issuer.example.com/pool-1';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -33,7 +33,7 @@ describe('the JWT-or-API-key authorizer', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-auth-'));
     runtime = await startLocalRuntime(
-      loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_WORKERS: '0', FAULTLINE_ACCESS_LOG: 'false' }),
+      testSettings(dataDir, { FAULTLINE_WORKERS: '0', FAULTLINE_ACCESS_LOG: 'false' }),
       silentLog,
     );
     useKeyStore(runtime.services);

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
+import { readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
-import { loadServiceConfig } from '../../functions/service/config.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { createProject } from '../../functions/service/projects/projects-service.ts';
@@ -42,10 +42,10 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
       silentLog,
     );
     s = runtime.services;
-    s3 = await startTcpProxy(process.env.FAULTLINE_S3_ENDPOINT!);
-    dynamodb = await startTcpProxy(process.env.FAULTLINE_DYNAMODB_ENDPOINT!);
+    s3 = await startTcpProxy(s.config.FAULTLINE_S3_ENDPOINT!);
+    dynamodb = await startTcpProxy(s.config.FAULTLINE_DYNAMODB_ENDPOINT!);
     // The worker's S3 and DynamoDB are behind the proxies; the test's own view (s) is not.
-    faulty = createServices(loadServiceConfig({ ...process.env, FAULTLINE_S3_ENDPOINT: s3.url, FAULTLINE_DYNAMODB_ENDPOINT: dynamodb.url }), silentLog);
+    faulty = createServices({ ...s.config, FAULTLINE_S3_ENDPOINT: s3.url, FAULTLINE_DYNAMODB_ENDPOINT: dynamodb.url }, silentLog, await readStandInCredentials(dataDir));
     projectId = (await createProject(s, { name: 'outage', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 }, LOCAL_ADMIN)).id;
     const train = join(cookie, 'train', 'good');
     await uploadImages(s, projectId, await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) }))));

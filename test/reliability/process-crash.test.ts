@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot, sharedDir } from '../../functions/engine/paths.ts';
-import { readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
+import { readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');

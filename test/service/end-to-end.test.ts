@@ -11,7 +11,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runt
 import { loadLocalSettings } from '../../functions/local/local-settings.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { readStandInCredentials } from '../../functions/local/stand-in-credentials.ts';
+import { readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 

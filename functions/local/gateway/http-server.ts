@@ -5,9 +5,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { buildEvent, eventHeaders } from './api-gateway-event.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { type RateLimit, RateLimiter } from './rate-limiter.ts';
-import { closeServer, endpointUrl, listen } from './listen.ts';
+import { closeServer, endpointUrl, listen } from '../listen.ts';
 import { ByteBudget, readBody } from './request-body.ts';
-import { type HttpMethod, RouteTable } from './routes.ts';
+import { type HttpMethod, RouteTable } from './route-matcher.ts';
 
 /**
  * The service's Lambda API handlers behind a local HTTP server, the way an API Gateway HTTP API (payload format

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startHttpServer } from '../../functions/local/http-server.ts';
-import { RateLimiter } from '../../functions/local/rate-limiter.ts';
+import { startHttpServer } from '../../../functions/local/gateway/http-server.ts';
+import { RateLimiter } from '../../../functions/local/gateway/rate-limiter.ts';
 
 describe('the rate limiter', () => {
   it('lets a burst through, then the rate, per client, and says how long to wait', () => {

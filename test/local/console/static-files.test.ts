@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticFiles, type StaticFilesOptions } from '../../functions/local/static-files.ts';
+import { staticFiles, type StaticFilesOptions } from '../../../functions/local/console/static-files.ts';
 
 /** A server answering with the static files, and 404 for what they do not handle (as the local runtime does). */
 async function serve(o: StaticFilesOptions): Promise<{ url: string; server: Server }> {

@@ -27,9 +27,9 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanComma
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeS3EventKey } from '../../functions/local/s3-notification.ts';
-import { decodeQuery, Sha256 } from '../../functions/local/sigv4.ts';
-import { awsClientConfig, type StandIns, type StandInsOptions, startStandIns } from '../../functions/local/stand-ins.ts';
+import { encodeS3EventKey } from '../../../functions/local/aws/s3-notification.ts';
+import { decodeQuery, Sha256 } from '../../../functions/local/aws/sigv4.ts';
+import { awsClientConfig, type StandIns, type StandInsOptions, startStandIns } from '../../../functions/local/aws/stand-ins.ts';
 
 const BUCKET = 'faultline-test';
 const ORIGIN = 'http://localhost:5173';

@@ -7,7 +7,7 @@ import { guardDicer } from './dicer-guard.ts';
 import { provideSingleDes } from './s3rver-des.ts';
 import { listInKeyOrder } from './s3rver-listing.ts';
 import { storeAnyKey } from './s3rver-store.ts';
-import { closeServer, listen } from './listen.ts';
+import { closeServer, listen } from '../listen.ts';
 import { type ObjectEventName, s3Notification } from './s3-notification.ts';
 import { signedS3Requests } from './stand-in-auth.ts';
 import type { AwsCredentials } from './stand-in-credentials.ts';

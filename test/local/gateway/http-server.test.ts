@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiRoute, buildEvent, type LocalHttpServer, startHttpServer } from '../../functions/local/http-server.ts';
+import { type ApiRoute, buildEvent, type LocalHttpServer, startHttpServer } from '../../../functions/local/gateway/http-server.ts';
 
 const MAX_BODY = 64 * 1024;
 // The 8-byte PNG signature and a little more: enough to tell raw bytes from base64 text.

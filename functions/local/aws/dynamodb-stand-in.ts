@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators.ts';
-import { closeServer, listen, reservePort } from './listen.ts';
+import { closeServer, listen, reservePort } from '../listen.ts';
 import { type RequestListener, signedJsonRequests } from './stand-in-auth.ts';
 import type { AwsCredentials } from './stand-in-credentials.ts';
 

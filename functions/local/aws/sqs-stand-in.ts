@@ -1,7 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createServer } from 'node:http';
 import { buildApp } from 'fauxqs';
-import { closeServer, listen } from './listen.ts';
+import { closeServer, listen } from '../listen.ts';
 import { signedJsonRequests } from './stand-in-auth.ts';
 import type { AwsCredentials } from './stand-in-credentials.ts';
 

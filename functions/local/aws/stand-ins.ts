@@ -4,9 +4,9 @@ import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
 import { awsClientConfig, type StandInAccess } from './aws-client-config.ts';
-import { lockDataDir } from './data-dir-lock.ts';
+import { lockDataDir } from '../data-dir-lock.ts';
 import { ensureTables, startDynamoDbStandIn } from './dynamodb-stand-in.ts';
-import { endpointUrl } from './listen.ts';
+import { endpointUrl } from '../listen.ts';
 import { startS3StandIn } from './s3-stand-in.ts';
 import { createQueues, type QueueSpec, startSqsStandIn } from './sqs-stand-in.ts';
 import { standInCredentials } from './stand-in-credentials.ts';

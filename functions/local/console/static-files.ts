@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { projectRoot } from '../engine/paths.ts';
+import { projectRoot } from '../../engine/paths.ts';
 import { consoleFiles, defaultConsoleDir } from './console-files.ts';
 import { fileUnder, sendFile, sendText } from './send-file.ts';
 
