@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackboneError } from '../errors.ts';
-import { cacheDir, sharedDir } from '../paths.ts';
+import { cacheDir, modelsDir, sharedDir } from '../paths.ts';
 import { type BackboneManifest, type FeatureTensor, loadBackboneManifest, resolveLayers } from './backbone-manifest.ts';
 import { deriveFeatureModel } from './feature-model.ts';
 
@@ -35,7 +35,8 @@ export interface PrepareOptions {
 /** Folders searched, in order, for a backbone file before downloading it. */
 export function backboneSearchDirs(): { dir: string; origin: string }[] {
   const dirs: { dir: string; origin: string }[] = [];
-  if (process.env.FAULTLINE_MODELS_DIR) dirs.push({ dir: process.env.FAULTLINE_MODELS_DIR, origin: 'FAULTLINE_MODELS_DIR' });
+  const models = modelsDir();
+  if (models) dirs.push({ dir: models, origin: 'FAULTLINE_MODELS_DIR' });
   dirs.push({ dir: join(sharedDir(), 'models'), origin: 'shared models folder' });
   return dirs;
 }

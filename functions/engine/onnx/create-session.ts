@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { executionProvidersSetting } from '../paths.ts';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -8,7 +9,7 @@ export type ExecutionProvider = 'cuda' | 'cpu';
  * of onnxruntime's native files, installed apart from npm (see README); without them the session falls back to CPU.
  */
 export function configuredProviders(): ExecutionProvider[] {
-  const raw = process.env.FAULTLINE_EXECUTION_PROVIDERS;
+  const raw = executionProvidersSetting();
   if (!raw) return ['cpu'];
   const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const p of list) if (p !== 'cuda' && p !== 'cpu') throw new Error(`FAULTLINE_EXECUTION_PROVIDERS: unknown provider "${p}" (use cuda, cpu)`);
