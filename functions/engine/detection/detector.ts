@@ -11,7 +11,7 @@ import { inputAnomalyMap, mapSize, toImageGeometry, upsampleBlurOperator } from 
 import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
 import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
 import type { DetectionResult, StageTimings } from './detection-result.ts';
-import { type DetectionSettings, detectionSettingsSchema } from './detection-settings.ts';
+import { CALIBRATED_THRESHOLD, type DetectionSettings, detectionSettingsSchema, isInsideScoreRange } from './detection-settings.ts';
 import { explainPeak } from './evidence.ts';
 import { findRegions } from './regions.ts';
 
@@ -110,8 +110,8 @@ export class Detector {
    * does not stop the others.
    */
   async detectBatch(images: NamedImage[], options: DetectOptions = {}): Promise<BatchItem[]> {
-    const threshold = options.threshold ?? 0.5;
-    if (!(threshold > 0 && threshold < 1)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
+    const threshold = options.threshold ?? CALIBRATED_THRESHOLD;
+    if (!isInsideScoreRange(threshold)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
     const settings = options.settings ? detectionSettingsSchema.parse(options.settings) : this.manifest.settings;
     const out: BatchItem[] = [];
     for (let start = 0; start < images.length; start += this.preparer.batchSize) {
