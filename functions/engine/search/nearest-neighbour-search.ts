@@ -101,29 +101,3 @@ export class MinimumDistance {
     await this.session.release();
   }
 }
-
-/** Brute-force reference (for tests and small banks): the same answer, computed plainly. */
-export function bruteForceNearest(queries: Float32Array, bank: Float32Array, dims: number): NearestNeighbours {
-  const n = queries.length / dims;
-  const rows = bank.length / dims;
-  const distances = new Float32Array(n);
-  const indices = new Int32Array(n);
-  for (let q = 0; q < n; q++) {
-    let best = Infinity;
-    let bestIndex = -1;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let d = 0; d < dims; d++) {
-        const diff = queries[q * dims + d] - bank[r * dims + d];
-        s += diff * diff;
-      }
-      if (s < best) {
-        best = s;
-        bestIndex = r;
-      }
-    }
-    distances[q] = Math.sqrt(best);
-    indices[q] = bestIndex;
-  }
-  return { distances, indices };
-}
