@@ -15,14 +15,16 @@ import { CALIBRATED_THRESHOLD, type DetectionSettings, detectionSettingsSchema, 
 import { explainPeak } from './evidence.ts';
 import { findRegions } from './regions.ts';
 
-export interface DetectorOptions {
+/** How a detector is loaded (Detector.load): its sessions, batch size and image limits. */
+export interface DetectorLoadOptions {
   session?: SessionOptions;
   /** Images per backbone run in detectBatch. */
   batchSize?: number;
   limits?: ImageLimits;
 }
 
-export interface DetectOptions {
+/** Options of one detect or detectBatch call (the service's DetectOptions are its request's, a different thing). */
+export interface DetectorRunOptions {
   /** Decision threshold in normalised units (0..1); default 0.5, the calibrated threshold. */
   threshold?: number;
   visualisations?: boolean;
@@ -63,7 +65,7 @@ export class Detector {
     readonly artifact: ModelArtifact,
     private readonly extractor: FeatureExtractor,
     private readonly scorer: PatchScorer,
-    readonly options: DetectorOptions,
+    readonly options: DetectorLoadOptions,
   ) {
     this.modelVersion = modelVersionOf(artifact.manifest);
     this.preparer = new InputPreparer(artifact.manifest.preprocessing, options.batchSize ?? 8, options.limits ?? DEFAULT_IMAGE_LIMITS);
@@ -73,7 +75,7 @@ export class Detector {
     return this.artifact.manifest;
   }
 
-  static async load(model: string | ModelArtifact, options: DetectorOptions = {}): Promise<Detector> {
+  static async load(model: string | ModelArtifact, options: DetectorLoadOptions = {}): Promise<Detector> {
     const artifact = typeof model === 'string' ? await loadModelArtifact(model) : model;
     const { manifest } = artifact;
     const backbone = await prepareBackbone({ backbone: manifest.backbone.id, layers: manifest.backbone.layers });
@@ -99,7 +101,7 @@ export class Detector {
   }
 
   /** Detects one image; a bad image throws its typed error. */
-  async detect(bytes: Uint8Array, options: DetectOptions = {}): Promise<Detection> {
+  async detect(bytes: Uint8Array, options: DetectorRunOptions = {}): Promise<Detection> {
     const [item] = await this.detectBatch([{ name: '', bytes }], options);
     if ('error' in item) throw item.error;
     return item.detection;
@@ -109,7 +111,7 @@ export class Detector {
    * Detects several images with one backbone run per batchSize images. A bad image gives its error in its place and
    * does not stop the others.
    */
-  async detectBatch(images: NamedImage[], options: DetectOptions = {}): Promise<BatchItem[]> {
+  async detectBatch(images: NamedImage[], options: DetectorRunOptions = {}): Promise<BatchItem[]> {
     const threshold = options.threshold ?? CALIBRATED_THRESHOLD;
     if (!isInsideScoreRange(threshold)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
     const settings = options.settings ? detectionSettingsSchema.parse(options.settings) : this.manifest.settings;
@@ -120,7 +122,7 @@ export class Detector {
     return out;
   }
 
-  private async runBatch(images: NamedImage[], options: DetectOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
+  private async runBatch(images: NamedImage[], options: DetectorRunOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
     const started = performance.now();
     const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes)));
     const decodeMs = performance.now() - started;
@@ -158,7 +160,7 @@ export class Detector {
     image: DecodedImage,
     scores: PatchScores,
     shared: Omit<StageTimings, 'postprocess' | 'encode'>,
-    options: DetectOptions & { threshold: number; settings: DetectionSettings },
+    options: DetectorRunOptions & { threshold: number; settings: DetectionSettings },
   ): Promise<Detection> {
     const t = performance.now();
     const { manifest } = this;
