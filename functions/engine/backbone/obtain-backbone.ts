@@ -33,7 +33,7 @@ export interface PrepareOptions {
 }
 
 /** Folders searched, in order, for a backbone file before downloading it. */
-export function backboneSearchDirs(): { dir: string; origin: string }[] {
+function backboneSearchDirs(): { dir: string; origin: string }[] {
   const dirs: { dir: string; origin: string }[] = [];
   const models = modelsDir();
   if (models) dirs.push({ dir: models, origin: 'FAULTLINE_MODELS_DIR' });
@@ -43,7 +43,7 @@ export function backboneSearchDirs(): { dir: string; origin: string }[] {
 
 const downloadsDir = (): string => join(cacheDir(), 'backbones');
 
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
@@ -130,7 +130,7 @@ async function download(manifest: BackboneManifest, target: string, options: Pre
 }
 
 /** Writes through a temporary file and a rename, so a killed process never leaves half a file behind. */
-export async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, data);

@@ -43,7 +43,7 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export type NormalRule = { sigmas: number } | { quantile: number };
 
 /** Fewest normal scores for a standard deviation worth using; below, the sigma rule takes the largest score. */
-export const MIN_SCORES_FOR_SIGMA = 3;
+const MIN_SCORES_FOR_SIGMA = 3;
 
 export function normalThreshold(normalScores: ArrayLike<number>, rule: NormalRule): number {
   if ('quantile' in rule) return quantile(normalScores, rule.quantile);

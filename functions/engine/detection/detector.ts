@@ -51,7 +51,7 @@ export type BatchItem = { name: string; detection: Detection } | { name: string;
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 
 /** The model's version label: the one the service gave it, else derived from the memory bank's digest. */
-export const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
+const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
 
 /**
  * A loaded model, ready to detect: the backbone session, the search session with the memory bank, and the

@@ -8,7 +8,7 @@ export type ExecutionProvider = 'cuda' | 'cpu';
  * Execution providers from FAULTLINE_EXECUTION_PROVIDERS (e.g. "cuda,cpu"), default cpu. CUDA needs the GPU build
  * of onnxruntime's native files, installed apart from npm (see README); without them the session falls back to CPU.
  */
-export function configuredProviders(): ExecutionProvider[] {
+function configuredProviders(): ExecutionProvider[] {
   const raw = executionProvidersSetting();
   if (!raw) return ['cpu'];
   const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);

@@ -17,7 +17,7 @@ export interface NearestNeighbours {
  * With the bank given, it is a constant of the graph (onnxruntime pre-packs it for the Gemm); without, the graph
  * takes it as a second input `bank`, for callers whose bank changes between runs (the coreset).
  */
-export function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: number }): Uint8Array {
+function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: number }): Uint8Array {
   const initializer = bank ? [int64Tensor('k', [1])] : [];
   const input = [valueInfo('queries', DataType.FLOAT, ['n', dims])];
   const nodes = [];
