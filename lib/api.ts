@@ -31,11 +31,11 @@ export interface ApiProps extends DataPlane {
   resultsRetentionDays: number;
   /** Requests per second and burst, for the whole API. */
   throttle: { rate: number; burst: number };
-  /** An existing OIDC issuer and audience for the JWT authorizer; else a Cognito user pool is created. */
+  /** An existing OIDC issuer and audience for the JWTs the authorizer accepts (beside API keys); else a Cognito user pool is created. */
   jwt?: { issuer: string; audience: string[] };
 }
 
-/** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind a JWT authorizer. */
+/** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind one Lambda authorizer that takes a JWT or an API key. */
 export class Api extends Construct {
   readonly httpApi: HttpApi;
   readonly apiFunction: NodejsFunction;
