@@ -7,17 +7,16 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../functions/api/http/route.ts';
-import { LAYER_PACKAGES } from '../layers/build-inference-layer.ts';
-import type { DataPlane } from './data-plane.ts';
-import { grantObjectAccess } from './permissions.ts';
+import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
+import { projectRoot as root } from './inference-layer.ts';
+import { NodeFunction } from './node-function.ts';
 import { Validations } from 'aws-cdk-lib';
 
-const root = join(import.meta.dirname, '..');
 
 /** The Cognito group (the `cognito:groups` claim) whose members are administrators. */
 export const ADMIN_GROUP = 'faultline-admins';
@@ -32,11 +31,11 @@ export interface ApiProps extends DataPlane {
   resultsRetentionDays: number;
   /** Requests per second and burst, for the whole API. */
   throttle: { rate: number; burst: number };
-  /** An existing OIDC issuer and audience for the people's JWTs the authorizer takes; else a Cognito user pool is created. */
+  /** An existing OIDC issuer and audience for the JWTs the authorizer accepts (beside API keys); else a Cognito user pool is created. */
   jwt?: { issuer: string; audience: string[] };
 }
 
-/** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind one Lambda authorizer (a JWT or an API key). */
+/** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind one Lambda authorizer that takes a JWT or an API key. */
 export class Api extends Construct {
   readonly httpApi: HttpApi;
   readonly apiFunction: NodejsFunction;
@@ -47,7 +46,6 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const layer = props.layer;
 
     // The HMAC key of page cursors: generated once at deployment, handed to the API function as a dynamic reference
     // (resolved by CloudFormation, never written into the template).
@@ -57,46 +55,29 @@ export class Api extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const environment = {
-      FAULTLINE_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
-      FAULTLINE_BUCKET: props.bucket.bucketName,
-      FAULTLINE_TABLE: props.table.tableName,
-      FAULTLINE_QUEUE_URL: props.queue.queueUrl,
-      FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
-      FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
-      FAULTLINE_EVENT_BUS: props.bus.eventBusName,
-      ...(props.defaultProject ? { FAULTLINE_DEFAULT_PROJECT: props.defaultProject } : {}),
-      FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
-      // The bundle keeps models/ (manifests and the backbone) beside it; derived files go to /tmp, which a warm
-      // container keeps between invocations.
-      FAULTLINE_PROJECT_ROOT: '/var/task',
-      FAULTLINE_MODELS_DIR: '/var/task/models',
-      FAULTLINE_CACHE_DIR: '/tmp/faultline-cache',
-      FAULTLINE_MODEL_CACHE_DIR: '/tmp/faultline-models',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...serviceEnvironment(allResources(props), {
+        FAULTLINE_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
+        FAULTLINE_DEFAULT_PROJECT: props.defaultProject,
+        FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
+        // The bundle keeps models/ (manifests and the backbone) beside it; models load into /tmp, which a warm
+        // container keeps between invocations.
+        FAULTLINE_MODELS_DIR: '/var/task/models',
+        FAULTLINE_MODEL_CACHE_DIR: '/tmp/faultline-models',
+      }),
       NODE_OPTIONS: '--enable-source-maps',
     };
     const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')));
     const make = (name: string, memorySize: number, description: string) =>
-      new NodejsFunction(this, name, {
-        entry: join(root, 'functions', 'api', 'lambda.ts'),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_22_X,
-        // x86_64: the layer carries the linux-x64 builds of onnxruntime and sharp that the tests check.
-        architecture: lambda.Architecture.X86_64,
+      new NodeFunction(this, name, {
+        entry: join('api', 'lambda.ts'),
         memorySize,
         timeout: Duration.seconds(29),
         description,
-        layers: [layer],
+        layer: props.layer,
         environment,
-        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
         tracing: lambda.Tracing.ACTIVE,
         bundling: {
-          format: OutputFormat.ESM,
-          target: 'node22',
-          minify: true,
           sourceMap: true,
-          externalModules: LAYER_PACKAGES,
-          banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
@@ -111,14 +92,12 @@ export class Api extends Construct {
     this.apiFunction = make('ApiFunction', 1024, 'Faultline API: projects, uploads, jobs, models, results');
     this.detectFunction = make('DetectFunction', 3008, 'Faultline API: synchronous detection on CPU');
     for (const fn of [this.apiFunction, this.detectFunction]) {
-      grantObjectAccess(fn, props.bucket, { write: true, delete: true });
-      props.table.grantReadWriteData(fn);
-      props.queue.grantSendMessages(fn);
-      props.webhookQueue.grantSendMessages(fn);
-      props.bus.grantPutEventsTo(fn);
+      props.storage.grantData(fn);
+      props.messaging.grantSendWork(fn);
+      props.messaging.grantAnnounce(fn);
     }
     // The administrators' redrive (POST /api/v1/dead-letters/redrive) moves dead letters back to the work queue.
-    props.deadLetterQueue.grantConsumeMessages(this.apiFunction);
+    props.messaging.grantConsumeDeadLetters(this.apiFunction);
 
     let issuer: string;
     let audience: string[];
@@ -140,18 +119,17 @@ export class Api extends Construct {
       audience = [client.userPoolClientId];
     }
     // People send a JWT (Authorization: Bearer), machines an API key (x-api-key): one Lambda authorizer takes either.
-    this.authorizerFunction = new NodejsFunction(this, 'Authorizer', {
-      entry: join(root, 'functions', 'auth', 'authorizer.ts'),
-      runtime: lambda.Runtime.NODEJS_22_X,
+    this.authorizerFunction = new NodeFunction(this, 'Authorizer', {
+      entry: join('auth', 'authorizer.ts'),
+      // Loads nothing native: arm64, and the runtime's own AWS SDK (NodejsFunction's default) for a smaller bundle.
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(5),
       description: 'Faultline API: JWT or API key',
-      environment: { FAULTLINE_TABLE: props.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), FAULTLINE_ADMIN_GROUP: ADMIN_GROUP, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      logGroup: new logs.LogGroup(this, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-      bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      environment: { FAULTLINE_TABLE: props.storage.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), FAULTLINE_ADMIN_GROUP: ADMIN_GROUP },
+      bundling: { externalModules: ['@aws-sdk/*'] },
     });
-    this.authorizerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }));
+    this.authorizerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.storage.table.tableArn] }));
     const authorizer = new HttpLambdaAuthorizer('JwtOrApiKey', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // Either header may carry the credential, so no single identity source; results are not cached.

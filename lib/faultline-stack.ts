@@ -67,11 +67,10 @@ export class FaultlineStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', { bucket: this.storage.bucket, maxReceives: 3, visibilityTimeout: Duration.minutes(15) });
     const { layer } = new InferenceLayer(this, 'Inference');
     this.webConsole = new WebConsole(this, 'Console', { dataBucket: this.storage.bucket, logBucket: this.storage.accessLogs });
-    const shared = { bucket: this.storage.bucket, table: this.storage.table, queue: this.messaging.queue, deadLetterQueue: this.messaging.deadLetterQueue, webhookQueue: this.messaging.webhookQueue, bus: this.messaging.bus };
+    const shared = { storage: this.storage, messaging: this.messaging, layer };
     this.api = new Api(this, 'Api', {
       ...shared,
       routes,
-      layer,
       // The console calls the API from its CloudFront origin.
       corsOrigins: settings.corsOrigins.includes('*') ? ['*'] : [...settings.corsOrigins, this.webConsole.url],
       defaultProject: settings.defaultProject,
@@ -82,7 +81,6 @@ export class FaultlineStack extends Stack {
     this.webConsole.deploy(this.api.httpApi.apiEndpoint);
     this.workers = new Workers(this, 'Workers', {
       ...shared,
-      layer,
       instanceTypes: settings.workerInstanceTypes,
       gpu: production,
       spot: settings.spot,
@@ -91,7 +89,7 @@ export class FaultlineStack extends Stack {
       natGateways: production ? 1 : 0,
       resultsRetentionDays: settings.resultsRetentionDays,
     });
-    this.webhooks = new WebhookDelivery(this, 'WebhookDelivery', { layer, table: this.storage.table, workQueue: this.messaging.queue, webhookQueue: this.messaging.webhookQueue, maxConcurrency: 5 });
+    this.webhooks = new WebhookDelivery(this, 'WebhookDelivery', { ...shared, maxConcurrency: 5 });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
       functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher, this.webhooks.function],

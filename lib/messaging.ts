@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { NOTIFIED_FOLDERS } from '../functions/service/object-keys.ts';
 
 /** The webhook delivery function's timeout: one attempt waits 5 s at most; the batch's attempts run side by side. */
 export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 30;
@@ -42,10 +44,12 @@ export class Messaging extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceives },
     });
     // The drop folder and uploaded training images: S3 tells the workers through the queue.
-    for (const prefix of ['inbox/', 'datasets/']) {
-      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix });
+    for (const folder of NOTIFIED_FOLDERS.created) {
+      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix: `${folder}/` });
     }
-    props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), { prefix: 'datasets/' });
+    for (const folder of NOTIFIED_FOLDERS.removed) {
+      props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), { prefix: `${folder}/` });
+    }
     this.webhookDeadLetterQueue = new sqs.Queue(this, 'WebhookDeadLetters', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -60,5 +64,36 @@ export class Messaging extends Construct {
       deadLetterQueue: { queue: this.webhookDeadLetterQueue, maxReceiveCount: 5 },
     });
     this.bus = new events.EventBus(this, 'Events', { eventBusName: undefined });
+  }
+
+  /** Queue work (jobs, detections of the drop folder). */
+  grantSendWork(grantee: iam.IGrantable): void {
+    this.queue.grantSendMessages(grantee);
+  }
+
+  /** Take work off the queue, extend it and delete it (the workers). */
+  grantConsumeWork(grantee: iam.IGrantable): void {
+    this.queue.grantConsumeMessages(grantee);
+  }
+
+  /** Read and delete dead letters (the sweep that marks their jobs FAILED, the administrators' redrive). */
+  grantConsumeDeadLetters(grantee: iam.IGrantable): void {
+    this.deadLetterQueue.grantConsumeMessages(grantee);
+  }
+
+  /** Queue webhook deliveries (the delivery function too: it queues its retries). */
+  grantSendWebhooks(grantee: iam.IGrantable): void {
+    this.webhookQueue.grantSendMessages(grantee);
+  }
+
+  /** Put events on the bus. */
+  grantPublishEvents(grantee: iam.IGrantable): void {
+    this.bus.grantPutEventsTo(grantee);
+  }
+
+  /** What every producer of events does: publish on the bus and queue the project's webhook. */
+  grantAnnounce(grantee: iam.IGrantable): void {
+    this.grantSendWebhooks(grantee);
+    this.grantPublishEvents(grantee);
   }
 }

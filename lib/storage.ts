@@ -1,8 +1,13 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { Folder } from '../functions/service/object-keys.ts';
 import { tableDefinition } from '../functions/service/store/table-definition.ts';
+import { grantObjectAccess } from './permissions.ts';
+
+const RESULTS: Folder = 'results';
 
 export interface StorageProps {
   /** Days results and visualisations are kept (results/). */
@@ -40,7 +45,7 @@ export class Storage extends Construct {
       serverAccessLogsPrefix: 'data/',
       cors: [{ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.POST, s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['*'], exposedHeaders: ['ETag'] }],
       lifecycleRules: [
-        { id: 'results', prefix: 'results/', expiration: Duration.days(props.resultsRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'results', prefix: `${RESULTS}/`, expiration: Duration.days(props.resultsRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
       ],
@@ -65,5 +70,21 @@ export class Storage extends Construct {
       ],
       removalPolicy,
     });
+  }
+
+  /** Read the data bucket's objects (and list it), with named actions only; write and delete as asked. */
+  grantObjects(grantee: iam.IGrantable, access: { write: boolean; delete: boolean }): void {
+    grantObjectAccess(grantee, this.bucket, access);
+  }
+
+  /** Read and write the table's items (and query its indexes). */
+  grantTable(grantee: iam.IGrantable): void {
+    this.table.grantReadWriteData(grantee);
+  }
+
+  /** Both, in full: what the API functions and the workers do. */
+  grantData(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, { write: true, delete: true });
+    this.grantTable(grantee);
   }
 }

@@ -1,23 +1,18 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { WEBHOOK_FUNCTION_TIMEOUT_SECONDS } from './messaging.ts';
-
-const root = join(import.meta.dirname, '..');
+import { serviceEnvironment } from './data-plane.ts';
+import { type Messaging, WEBHOOK_FUNCTION_TIMEOUT_SECONDS } from './messaging.ts';
+import { NodeFunction } from './node-function.ts';
+import type { Storage } from './storage.ts';
 
 export interface WebhookDeliveryProps {
   /** The service's modules load the engine's (onnxruntime-node, sharp), as the sweeper's do. */
   layer: lambda.ILayerVersion;
-  table: dynamodb.TableV2;
-  /** The API's work queue (the service's settings name it; this function never touches it). */
-  workQueue: sqs.Queue;
-  webhookQueue: sqs.Queue;
+  storage: Storage;
+  messaging: Messaging;
   /** Deliveries in flight at once, account-wide: what a flood of events may cost. */
   maxConcurrency: number;
 }
@@ -32,29 +27,20 @@ export class WebhookDelivery extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
     super(scope, id);
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(root, 'functions', 'webhooks', 'lambda.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.X86_64,
-      layers: [props.layer],
+    const { storage, messaging } = props;
+    this.function = new NodeFunction(this, 'Function', {
+      entry: 'webhooks/lambda.ts',
+      layer: props.layer,
       memorySize: 256,
       timeout: Duration.seconds(WEBHOOK_FUNCTION_TIMEOUT_SECONDS),
       description: 'Faultline webhooks: posts queued events to project webhooks, with retries',
-      environment: {
-        FAULTLINE_TABLE: props.table.tableName,
-        FAULTLINE_QUEUE_URL: props.workQueue.queueUrl,
-        FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
-        FAULTLINE_PROJECT_ROOT: '/var/task',
-        FAULTLINE_CACHE_DIR: '/tmp/faultline-cache',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-      bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, externalModules: ['onnxruntime-node', 'sharp'], banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      // The work queue only because the service's settings require one: this function never touches it.
+      environment: serviceEnvironment({ table: storage.table, queue: messaging.queue, webhookQueue: messaging.webhookQueue }),
+      logGroupId: 'Logs',
     });
-    props.table.grantReadWriteData(this.function);
+    storage.grantTable(this.function);
     // retries go back on the queue, delayed
-    props.webhookQueue.grantSendMessages(this.function);
-    this.function.addEventSource(new SqsEventSource(props.webhookQueue, { batchSize: 10, maxConcurrency: props.maxConcurrency, reportBatchItemFailures: true }));
+    messaging.grantSendWebhooks(this.function);
+    this.function.addEventSource(new SqsEventSource(messaging.webhookQueue, { batchSize: 10, maxConcurrency: props.maxConcurrency, reportBatchItemFailures: true }));
   }
 }

@@ -7,13 +7,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DataPlane } from './data-plane.ts';
-import { grantObjectAccess } from './permissions.ts';
-
-const root = join(import.meta.dirname, '..');
+import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
+import { projectRoot } from './inference-layer.ts';
+import { NodeFunction } from './node-function.ts';
 
 export interface WorkersProps extends DataPlane {
   /** GPU instance types (g5/g6 families by default); CPU types for a cheap development deployment. */
@@ -72,59 +71,43 @@ export class Workers extends Construct {
     const jobRole = new iam.Role(this, 'JobRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     // Delete: a refused drop-folder object is moved to rejected/, and a job whose project was deleted under it sweeps
     // what it wrote.
-    grantObjectAccess(jobRole, props.bucket, { write: true, delete: true });
-    props.table.grantReadWriteData(jobRole);
-    props.queue.grantConsumeMessages(jobRole);
-    props.queue.grantSendMessages(jobRole);
-    props.webhookQueue.grantSendMessages(jobRole);
-    props.deadLetterQueue.grantConsumeMessages(jobRole);
-    props.bus.grantPutEventsTo(jobRole);
+    props.storage.grantData(jobRole);
+    props.messaging.grantConsumeWork(jobRole);
+    props.messaging.grantSendWork(jobRole);
+    props.messaging.grantConsumeDeadLetters(jobRole);
+    props.messaging.grantAnnounce(jobRole);
 
     this.jobDefinition = new batch.EcsJobDefinition(this, 'Worker', {
       retryAttempts: 2,
       timeout: Duration.hours(6),
       container: new batch.EcsEc2ContainerDefinition(this, 'Container', {
-        image: ecs.ContainerImage.fromAsset(root, { file: 'docker/worker.Dockerfile' }),
+        image: ecs.ContainerImage.fromAsset(projectRoot, { file: 'docker/worker.Dockerfile' }),
         cpu: 4,
         memory: Size.gibibytes(14),
         gpu: props.gpu ? 1 : undefined,
         jobRole,
         logging: ecs.LogDriver.awsLogs({ streamPrefix: 'worker', logRetention: logs.RetentionDays.ONE_MONTH }),
         environment: {
-          FAULTLINE_BUCKET: props.bucket.bucketName,
-          FAULTLINE_TABLE: props.table.tableName,
-          FAULTLINE_QUEUE_URL: props.queue.queueUrl,
-          FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
-          FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
-          FAULTLINE_EVENT_BUS: props.bus.eventBusName,
-          FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
+          ...serviceEnvironment(allResources(props), {
+            FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
+            FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
+          }),
+          // functions/worker/main.ts: exit after this long with an empty queue, so Batch scales back to zero.
           FAULTLINE_IDLE_EXIT_SECONDS: '300',
-          FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
         },
       }),
     });
 
-    const fn = (name: string, entry: string, environment: Record<string, string>, description: string, layers: lambda.ILayerVersion[] = []) =>
-      new NodejsFunction(this, name, {
-        entry: join(root, 'functions', 'batch', entry),
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.X86_64,
-        layers,
-        memorySize: 256,
-        timeout: Duration.seconds(60),
-        description,
-        environment: { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FAULTLINE_PROJECT_ROOT: '/var/task', FAULTLINE_CACHE_DIR: '/tmp/faultline-cache' },
-        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        bundling: { format: OutputFormat.ESM, target: 'node22', minify: true, externalModules: ['onnxruntime-node', 'sharp'], banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      });
+    const fn = (name: string, entry: string, environment: Record<string, string>, description: string, layer?: lambda.ILayerVersion) =>
+      new NodeFunction(this, name, { entry: join('batch', entry), layer, memorySize: 256, timeout: Duration.seconds(60), description, environment });
 
     this.dispatcher = fn(
       'Dispatcher',
       'dispatch-workers.ts',
-      { FAULTLINE_QUEUE_URL: props.queue.queueUrl, FAULTLINE_JOB_QUEUE: this.jobQueue.jobQueueArn, FAULTLINE_JOB_DEFINITION: this.jobDefinition.jobDefinitionArn, FAULTLINE_MAX_WORKERS: String(props.maxWorkers) },
+      { ...serviceEnvironment({ queue: props.messaging.queue }), FAULTLINE_JOB_QUEUE: this.jobQueue.jobQueueArn, FAULTLINE_JOB_DEFINITION: this.jobDefinition.jobDefinitionArn, FAULTLINE_MAX_WORKERS: String(props.maxWorkers) },
       'Starts Batch workers when the work queue has messages',
     );
-    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.queue.queueArn] }));
+    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.messaging.queue.queueArn] }));
     this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [this.jobQueue.jobQueueArn, `${this.jobDefinition.jobDefinitionArn.replace(/:\d+$/, '')}*`] }));
     // ListJobs does not support resource-level permissions.
     this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:ListJobs'], resources: ['*'] }));
@@ -133,21 +116,13 @@ export class Workers extends Construct {
     const sweeper = fn(
       'WorkerStopped',
       'on-worker-stopped.ts',
-      {
-        FAULTLINE_BUCKET: props.bucket.bucketName,
-        FAULTLINE_TABLE: props.table.tableName,
-        FAULTLINE_QUEUE_URL: props.queue.queueUrl,
-        FAULTLINE_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
-        FAULTLINE_WEBHOOK_QUEUE_URL: props.webhookQueue.queueUrl,
-        FAULTLINE_EVENT_BUS: props.bus.eventBusName,
-      },
+      serviceEnvironment(allResources(props)),
       'Marks jobs FAILED when their messages reach the dead-letter queue after a worker stopped',
-      [props.layer],
+      props.layer,
     );
-    props.table.grantReadWriteData(sweeper);
-    props.deadLetterQueue.grantConsumeMessages(sweeper);
-    props.bus.grantPutEventsTo(sweeper);
-    props.webhookQueue.grantSendMessages(sweeper);
+    props.storage.grantTable(sweeper);
+    props.messaging.grantConsumeDeadLetters(sweeper);
+    props.messaging.grantAnnounce(sweeper);
     new events.Rule(this, 'WorkerStoppedRule', {
       eventPattern: { source: ['aws.batch'], detailType: ['Batch Job State Change'], detail: { jobQueue: [this.jobQueue.jobQueueArn], status: ['FAILED', 'SUCCEEDED'] } },
       targets: [new targets.LambdaFunction(sweeper)],

@@ -13,6 +13,12 @@ export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
 /** Every folder a project owns objects in (what deleting a project removes). */
 export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models', 'results', 'rejected'];
 
+/**
+ * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
+ * images), removals in datasets/. The CDK notification filters are made from this.
+ */
+export const NOTIFIED_FOLDERS = { created: ['inbox', 'datasets'], removed: ['datasets'] } as const satisfies Record<'created' | 'removed', readonly Folder[]>;
+
 /** The drop-folder sub-folder whose name the API's own detections use as their batch: refused in the inbox. */
 export const API_BATCH = 'api';
 

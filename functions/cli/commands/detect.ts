@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { listImageFiles } from '../../engine/dataset/image-folder.ts';
+import { CALIBRATED_THRESHOLD } from '../../engine/detection/detection-settings.ts';
 import { Detector } from '../../engine/detection/detector.ts';
 import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
 import { errorJson, EXIT_FAILURE, fraction, positiveInteger, printJson } from '../output.ts';
@@ -38,7 +39,7 @@ export function registerDetect(program: Command): void {
     .argument('<images...>', 'image files or folders of images')
     .requiredOption('-m, --model <dir>', 'model artifact folder (from faultline train)')
     .option('-o, --out <dir>', 'folder for the visualisations (PNG) and one JSON file per image')
-    .option('--threshold <t>', 'decision threshold on the normalised score (default 0.5, the calibrated one)', fraction('--threshold'))
+    .option('--threshold <t>', `decision threshold on the normalised score (default ${CALIBRATED_THRESHOLD}, the calibrated one)`, fraction('--threshold'))
     .option('--no-visualisations', 'do not render images even with --out')
     .option('--batch-size <n>', 'images per backbone run', positiveInteger('--batch-size'), 8)
     .option('--no-progress', 'no progress bar on stderr')

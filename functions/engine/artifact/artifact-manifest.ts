@@ -3,7 +3,7 @@ import { detectionSettingsSchema } from '../detection/detection-settings.ts';
 
 const scaleSchema = z.object({ threshold: z.number(), min: z.number(), max: z.number() });
 
-export const preprocessingSchema = z.object({
+const preprocessingSchema = z.object({
   size: z.number().int().positive(),
   resize: z.enum(['direct', 'crop']),
   resizeTo: z.number().int().positive(),
@@ -11,7 +11,7 @@ export const preprocessingSchema = z.object({
   std: z.tuple([z.number(), z.number(), z.number()]),
 });
 
-export const evaluationMetricsSchema = z.object({
+const evaluationMetricsSchema = z.object({
   imageAuroc: z.number().optional(),
   pixelAuroc: z.number().optional(),
   f1: z.number().optional(),
@@ -66,5 +66,4 @@ export const artifactManifestSchema = z.object({
 });
 
 export type ArtifactManifest = z.infer<typeof artifactManifestSchema>;
-export type EvaluationMetrics = z.infer<typeof evaluationMetricsSchema>;
 export type Preprocessing = z.infer<typeof preprocessingSchema>;

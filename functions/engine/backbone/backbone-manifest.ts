@@ -53,9 +53,9 @@ export type FeatureTensor = z.infer<typeof featureTensorSchema>;
 export const DEFAULT_BACKBONE_ID = 'mobilenetv2-12-int8';
 
 /** Folder of the backbone manifests shipped with the project (models/*.json). */
-export const manifestsDir = (): string => join(projectRoot(), 'models');
+const manifestsDir = (): string => join(projectRoot(), 'models');
 
-export function parseBackboneManifest(raw: unknown, origin: string): BackboneManifest {
+function parseBackboneManifest(raw: unknown, origin: string): BackboneManifest {
   const parsed = backboneManifestSchema.safeParse(raw);
   if (!parsed.success) {
     throw new BackboneError('BACKBONE_MANIFEST_INVALID', `backbone manifest ${origin} is invalid: ${z.prettifyError(parsed.error)}`, { origin });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackboneError } from '../errors.ts';
-import { cacheDir, sharedDir } from '../paths.ts';
+import { cacheDir, modelsDir, sharedDir } from '../paths.ts';
 import { type BackboneManifest, type FeatureTensor, loadBackboneManifest, resolveLayers } from './backbone-manifest.ts';
 import { deriveFeatureModel } from './feature-model.ts';
 
@@ -33,16 +33,17 @@ export interface PrepareOptions {
 }
 
 /** Folders searched, in order, for a backbone file before downloading it. */
-export function backboneSearchDirs(): { dir: string; origin: string }[] {
+function backboneSearchDirs(): { dir: string; origin: string }[] {
   const dirs: { dir: string; origin: string }[] = [];
-  if (process.env.FAULTLINE_MODELS_DIR) dirs.push({ dir: process.env.FAULTLINE_MODELS_DIR, origin: 'FAULTLINE_MODELS_DIR' });
+  const models = modelsDir();
+  if (models) dirs.push({ dir: models, origin: 'FAULTLINE_MODELS_DIR' });
   dirs.push({ dir: join(sharedDir(), 'models'), origin: 'shared models folder' });
   return dirs;
 }
 
 const downloadsDir = (): string => join(cacheDir(), 'backbones');
 
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
@@ -129,7 +130,7 @@ async function download(manifest: BackboneManifest, target: string, options: Pre
 }
 
 /** Writes through a temporary file and a rename, so a killed process never leaves half a file behind. */
-export async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, data);

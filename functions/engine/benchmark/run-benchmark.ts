@@ -10,6 +10,7 @@ import { STAGES, type StageTimings } from '../detection/detection-result.ts';
 import { Detector } from '../detection/detector.ts';
 import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
 import { ENGINE_VERSION } from '../version.ts';
+import { executionProvidersSetting } from '../paths.ts';
 import { backboneBaseline, matmulBaseline, timeRuns } from './baselines.ts';
 
 export interface BenchmarkOptions extends TrainOptions {
@@ -129,7 +130,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           cpu: cpus()[0]?.model ?? 'unknown',
           cores: availableParallelism(),
           engine: ENGINE_VERSION,
-          providers: process.env.FAULTLINE_EXECUTION_PROVIDERS ?? 'cpu',
+          providers: executionProvidersSetting() ?? 'cpu',
         },
         dataset,
         settings: { trainImages: training.trainImages, bankRows: rows, dims, grid: backbone.grid, testImages: images.length, batchSize, resize: artifact.manifest.preprocessing.resize },

@@ -1,8 +1,8 @@
-import type { DetectionSettings } from '../detection/detection-settings.ts';
+import { CALIBRATED_THRESHOLD, type DetectionSettings } from '../detection/detection-settings.ts';
 
 /**
- * How raw distances become normalised scores in 0..1: the threshold maps to 0.5, as anomalib's min-max
- * normalisation: clamp((raw - threshold) / (max - min) + 0.5, 0, 1).
+ * How raw distances become normalised scores in 0..1: the threshold maps to CALIBRATED_THRESHOLD (0.5), as
+ * anomalib's min-max normalisation: clamp((raw - threshold) / (max - min) + 0.5, 0, 1).
  */
 export interface ScoreScale {
   threshold: number;
@@ -12,7 +12,7 @@ export interface ScoreScale {
 
 export function normaliseScore(raw: number, scale: ScoreScale): number {
   const range = scale.max - scale.min;
-  const v = range > 0 ? (raw - scale.threshold) / range + 0.5 : raw >= scale.threshold ? 1 : 0;
+  const v = range > 0 ? (raw - scale.threshold) / range + CALIBRATED_THRESHOLD : raw >= scale.threshold ? 1 : 0;
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
@@ -21,7 +21,7 @@ export function normaliseMap(map: Float32Array, scale: ScoreScale): Float32Array
   const range = scale.max - scale.min;
   const inv = range > 0 ? 1 / range : 0;
   for (let i = 0; i < map.length; i++) {
-    const v = range > 0 ? (map[i] - scale.threshold) * inv + 0.5 : map[i] >= scale.threshold ? 1 : 0;
+    const v = range > 0 ? (map[i] - scale.threshold) * inv + CALIBRATED_THRESHOLD : map[i] >= scale.threshold ? 1 : 0;
     map[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
   return map;
@@ -43,7 +43,7 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export type NormalRule = { sigmas: number } | { quantile: number };
 
 /** Fewest normal scores for a standard deviation worth using; below, the sigma rule takes the largest score. */
-export const MIN_SCORES_FOR_SIGMA = 3;
+const MIN_SCORES_FOR_SIGMA = 3;
 
 export function normalThreshold(normalScores: ArrayLike<number>, rule: NormalRule): number {
   if ('quantile' in rule) return quantile(normalScores, rule.quantile);
@@ -92,7 +92,7 @@ export function severityOf(normalised: number, settings: DetectionSettings): str
 }
 
 /** How sure the decision is: the normalised distance from the decision threshold. */
-export function confidenceOf(normalised: number, settings: DetectionSettings, decisionAt = 0.5): Confidence {
+export function confidenceOf(normalised: number, settings: DetectionSettings, decisionAt = CALIBRATED_THRESHOLD): Confidence {
   // The epsilon keeps band edges exact despite float subtraction (0.6 - 0.5 < 0.1).
   const d = Math.abs(normalised - decisionAt) + 1e-9;
   return d >= settings.confidence.high ? 'High' : d >= settings.confidence.medium ? 'Medium' : 'Low';

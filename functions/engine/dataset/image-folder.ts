@@ -4,7 +4,7 @@ import { DatasetError } from '../errors.ts';
 import { fileImage, type ImageSource } from './image-source.ts';
 
 /** File name endings taken as images when listing folders (the decoder still checks the content). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif', '.heic']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif', '.heic']);
 
 /** Image files under dir (recursively, hidden entries skipped), sorted by path so that runs are repeatable. */
 export function listImageFiles(dir: string): string[] {

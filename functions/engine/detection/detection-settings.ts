@@ -1,35 +1,66 @@
 import { z } from 'zod';
 
 /**
+ * The owner of the score facts that the service, the API and the CLI repeat: the normalised scale (0..1, the
+ * calibrated threshold at 0.5), the threshold's range and step, and the severity bands (their defaults and rules).
+ */
+
+/** Where calibration puts the model's threshold on the normalised scale, and so the default decision threshold. */
+export const CALIBRATED_THRESHOLD = 0.5;
+
+/** A decision threshold's range: strictly inside 0..1 (0 would flag every image, 1 none). */
+export const isInsideScoreRange = (threshold: number): boolean => threshold > 0 && threshold < 1;
+
+/**
  * The finest step a score setting (a decision threshold, a band's bound) takes on the normalised 0..1 scale: finer
  * means nothing for a score, and it keeps every setting inside what DynamoDB stores (no magnitude under 1e-130, 38
  * digits; a JS number has at most 17).
  */
 export const SCORE_STEP = 0.000001;
-const scoreRange = (max: string) => `a normalised score from 0.000001 to ${max}`;
+const scoreRange = (max: number) => `a normalised score from ${SCORE_STEP} to ${max}`;
 
 /** A decision threshold: strictly inside 0..1, in steps no finer than SCORE_STEP at either end. */
-export const thresholdValue = z.number().min(SCORE_STEP, scoreRange('0.999999')).max(1 - SCORE_STEP, scoreRange('0.999999'));
+export const thresholdValue = z.number().min(SCORE_STEP, scoreRange(1 - SCORE_STEP)).max(1 - SCORE_STEP, scoreRange(1 - SCORE_STEP));
 
 /** A band's upper bound: above 0, up to 1. */
-export const bandBound = z.number().min(SCORE_STEP, scoreRange('1')).max(1, scoreRange('1'));
+const bandBound = z.number().min(SCORE_STEP, scoreRange(1)).max(1, scoreRange(1));
 
 /** A severity band: scores below `below` (normalised, 0..1) get this name; the last band has no upper bound. */
 export const severityBandSchema = z.object({ name: z.string().min(1).max(100), below: bandBound.optional() });
+
+export type SeverityBand = z.infer<typeof severityBandSchema>;
+
+/** The bands a model and a project start with. */
+export const DEFAULT_SEVERITY_BANDS: SeverityBand[] = [
+  { name: 'Normal', below: 0.3 },
+  { name: 'Potential', below: CALIBRATED_THRESHOLD },
+  { name: 'Overloway', below: 0.8 },
+  { name: 'Faulty' },
+];
+
+/** The bands' rules: every band but the last has a bound, the last has none, and the bounds increase. */
+export function severityBandIssues(bands: readonly SeverityBand[]): { index: number; message: string }[] {
+  const issues: { index: number; message: string }[] = [];
+  bands.forEach((b, i) => {
+    const last = i === bands.length - 1;
+    if (last && b.below !== undefined) issues.push({ index: i, message: 'the last band has no upper bound' });
+    if (!last && b.below === undefined) issues.push({ index: i, message: 'every band but the last needs "below"' });
+    if (i > 0 && !last && b.below! <= bands[i - 1].below!) issues.push({ index: i, message: 'bands must increase' });
+  });
+  return issues;
+}
 
 export const detectionSettingsSchema = z
   .object({
     severityBands: z
       .array(severityBandSchema)
       .min(1)
-      .default([
-        { name: 'Normal', below: 0.3 },
-        { name: 'Potential', below: 0.5 },
-        { name: 'Overloway', below: 0.8 },
-        { name: 'Faulty' },
-      ]),
-    /** Normalised distance from the threshold (0.5) at which confidence becomes Medium, then High. */
-    confidence: z.object({ medium: z.number().gt(0).lt(0.5), high: z.number().gt(0).lte(0.5) }).default({ medium: 0.1, high: 0.25 }),
+      .default(DEFAULT_SEVERITY_BANDS),
+    /**
+     * Normalised distance from the threshold at which confidence becomes Medium, then High; at most the distance from
+     * the calibrated threshold to either end of the scale.
+     */
+    confidence: z.object({ medium: z.number().gt(0).lt(CALIBRATED_THRESHOLD), high: z.number().gt(0).lte(CALIBRATED_THRESHOLD) }).default({ medium: 0.1, high: 0.25 }),
     regions: z
       .object({
         /** Regions smaller than this share of the image are ignored (noise). */
@@ -44,17 +75,10 @@ export const detectionSettingsSchema = z
     maxMapSide: z.number().int().min(32).max(8192).default(1024),
   })
   .superRefine((s, ctx) => {
-    const bands = s.severityBands;
-    bands.forEach((b, i) => {
-      const last = i === bands.length - 1;
-      if (last && b.below !== undefined) ctx.addIssue({ code: 'custom', path: ['severityBands', i], message: 'the last band has no upper bound' });
-      if (!last && b.below === undefined) ctx.addIssue({ code: 'custom', path: ['severityBands', i], message: 'every band but the last needs "below"' });
-      if (i > 0 && !last && b.below! <= bands[i - 1].below!) ctx.addIssue({ code: 'custom', path: ['severityBands', i], message: 'bands must increase' });
-    });
+    for (const { index, message } of severityBandIssues(s.severityBands)) ctx.addIssue({ code: 'custom', path: ['severityBands', index], message });
     if (s.confidence.high <= s.confidence.medium) ctx.addIssue({ code: 'custom', path: ['confidence'], message: 'high must exceed medium' });
   });
 
 export type DetectionSettings = z.infer<typeof detectionSettingsSchema>;
-export type SeverityBand = z.infer<typeof severityBandSchema>;
 
 export const defaultDetectionSettings = (): DetectionSettings => detectionSettingsSchema.parse({});

@@ -11,18 +11,20 @@ import { inputAnomalyMap, mapSize, toImageGeometry, upsampleBlurOperator } from 
 import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
 import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
 import type { DetectionResult, StageTimings } from './detection-result.ts';
-import { type DetectionSettings, detectionSettingsSchema } from './detection-settings.ts';
+import { CALIBRATED_THRESHOLD, type DetectionSettings, detectionSettingsSchema, isInsideScoreRange } from './detection-settings.ts';
 import { explainPeak } from './evidence.ts';
 import { findRegions } from './regions.ts';
 
-export interface DetectorOptions {
+/** How a detector is loaded (Detector.load): its sessions, batch size and image limits. */
+export interface DetectorLoadOptions {
   session?: SessionOptions;
   /** Images per backbone run in detectBatch. */
   batchSize?: number;
   limits?: ImageLimits;
 }
 
-export interface DetectOptions {
+/** Options of one detect or detectBatch call (the service's DetectOptions are its request's, a different thing). */
+export interface DetectorRunOptions {
   /** Decision threshold in normalised units (0..1); default 0.5, the calibrated threshold. */
   threshold?: number;
   visualisations?: boolean;
@@ -49,7 +51,7 @@ export type BatchItem = { name: string; detection: Detection } | { name: string;
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 
 /** The model's version label: the one the service gave it, else derived from the memory bank's digest. */
-export const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
+const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
 
 /**
  * A loaded model, ready to detect: the backbone session, the search session with the memory bank, and the
@@ -63,7 +65,7 @@ export class Detector {
     readonly artifact: ModelArtifact,
     private readonly extractor: FeatureExtractor,
     private readonly scorer: PatchScorer,
-    readonly options: DetectorOptions,
+    readonly options: DetectorLoadOptions,
   ) {
     this.modelVersion = modelVersionOf(artifact.manifest);
     this.preparer = new InputPreparer(artifact.manifest.preprocessing, options.batchSize ?? 8, options.limits ?? DEFAULT_IMAGE_LIMITS);
@@ -73,7 +75,7 @@ export class Detector {
     return this.artifact.manifest;
   }
 
-  static async load(model: string | ModelArtifact, options: DetectorOptions = {}): Promise<Detector> {
+  static async load(model: string | ModelArtifact, options: DetectorLoadOptions = {}): Promise<Detector> {
     const artifact = typeof model === 'string' ? await loadModelArtifact(model) : model;
     const { manifest } = artifact;
     const backbone = await prepareBackbone({ backbone: manifest.backbone.id, layers: manifest.backbone.layers });
@@ -99,7 +101,7 @@ export class Detector {
   }
 
   /** Detects one image; a bad image throws its typed error. */
-  async detect(bytes: Uint8Array, options: DetectOptions = {}): Promise<Detection> {
+  async detect(bytes: Uint8Array, options: DetectorRunOptions = {}): Promise<Detection> {
     const [item] = await this.detectBatch([{ name: '', bytes }], options);
     if ('error' in item) throw item.error;
     return item.detection;
@@ -109,9 +111,9 @@ export class Detector {
    * Detects several images with one backbone run per batchSize images. A bad image gives its error in its place and
    * does not stop the others.
    */
-  async detectBatch(images: NamedImage[], options: DetectOptions = {}): Promise<BatchItem[]> {
-    const threshold = options.threshold ?? 0.5;
-    if (!(threshold > 0 && threshold < 1)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
+  async detectBatch(images: NamedImage[], options: DetectorRunOptions = {}): Promise<BatchItem[]> {
+    const threshold = options.threshold ?? CALIBRATED_THRESHOLD;
+    if (!isInsideScoreRange(threshold)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
     const settings = options.settings ? detectionSettingsSchema.parse(options.settings) : this.manifest.settings;
     const out: BatchItem[] = [];
     for (let start = 0; start < images.length; start += this.preparer.batchSize) {
@@ -120,7 +122,7 @@ export class Detector {
     return out;
   }
 
-  private async runBatch(images: NamedImage[], options: DetectOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
+  private async runBatch(images: NamedImage[], options: DetectorRunOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
     const started = performance.now();
     const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes)));
     const decodeMs = performance.now() - started;
@@ -158,7 +160,7 @@ export class Detector {
     image: DecodedImage,
     scores: PatchScores,
     shared: Omit<StageTimings, 'postprocess' | 'encode'>,
-    options: DetectOptions & { threshold: number; settings: DetectionSettings },
+    options: DetectorRunOptions & { threshold: number; settings: DetectionSettings },
   ): Promise<Detection> {
     const t = performance.now();
     const { manifest } = this;

@@ -27,14 +27,6 @@ export function auroc(positives: Float32Array | number[], negatives: Float32Arra
   return wins / (pos.length * neg.length);
 }
 
-/** Scores split by a boolean label, for auroc. */
-export function aurocFromLabels(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): number {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let i = 0; i < scores.length; i++) (labels[i] ? pos : neg).push(scores[i]);
-  return auroc(pos, neg);
-}
-
 /**
  * The threshold that maximises F1 when predicting "anomalous" for score >= threshold, over all distinct scores
  * (anomalib's F1AdaptiveThreshold). Returns the threshold and the F1 reached.

@@ -137,28 +137,3 @@ async function updateDistances(minimum: MinimumDistance, points: Float32Array, r
   }
   for (const p of picks) minDist[p] = 0;
 }
-
-/** The plain O(rows x size x dims) algorithm, kept as the reference the fast one is tested against. */
-export function greedyCoresetReference(points: Float32Array, rows: number, dims: number, options: CoresetOptions): Int32Array {
-  const size = Math.min(options.size, rows);
-  const random = seededRandom(options.seed ?? 0);
-  const minDist = new Float64Array(rows).fill(Infinity);
-  const centers: number[] = [];
-  let z = Math.floor(random() * rows);
-  while (centers.length < size) {
-    centers.push(z);
-    let next = -1;
-    let far = -1;
-    for (let p = 0; p < rows; p++) {
-      const d = distance(points, p, z, dims);
-      if (d < minDist[p]) minDist[p] = d;
-      if (minDist[p] > far) {
-        far = minDist[p];
-        next = p;
-      }
-    }
-    if (far === 0) break;
-    z = next;
-  }
-  return Int32Array.from(centers);
-}

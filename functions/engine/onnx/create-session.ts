@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { executionProvidersSetting } from '../paths.ts';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -7,8 +8,8 @@ export type ExecutionProvider = 'cuda' | 'cpu';
  * Execution providers from FAULTLINE_EXECUTION_PROVIDERS (e.g. "cuda,cpu"), default cpu. CUDA needs the GPU build
  * of onnxruntime's native files, installed apart from npm (see README); without them the session falls back to CPU.
  */
-export function configuredProviders(): ExecutionProvider[] {
-  const raw = process.env.FAULTLINE_EXECUTION_PROVIDERS;
+function configuredProviders(): ExecutionProvider[] {
+  const raw = executionProvidersSetting();
   if (!raw) return ['cpu'];
   const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const p of list) if (p !== 'cuda' && p !== 'cpu') throw new Error(`FAULTLINE_EXECUTION_PROVIDERS: unknown provider "${p}" (use cuda, cpu)`);

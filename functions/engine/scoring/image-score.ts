@@ -23,7 +23,7 @@ function squaredDistance(x: Float32Array, a: number, y: Float32Array, b: number,
 }
 
 /** Indices of the k bank rows nearest to bank row `row` (the row itself included, as anomalib's knn does). */
-export function nearestBankRows(bank: Float32Array, rows: number, dims: number, row: number, k: number): Int32Array {
+function nearestBankRows(bank: Float32Array, rows: number, dims: number, row: number, k: number): Int32Array {
   const n = Math.min(k, rows);
   const best = new Float64Array(n).fill(Infinity);
   const bestIndex = new Int32Array(n).fill(-1);

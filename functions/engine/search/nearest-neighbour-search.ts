@@ -17,7 +17,7 @@ export interface NearestNeighbours {
  * With the bank given, it is a constant of the graph (onnxruntime pre-packs it for the Gemm); without, the graph
  * takes it as a second input `bank`, for callers whose bank changes between runs (the coreset).
  */
-export function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: number }): Uint8Array {
+function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: number }): Uint8Array {
   const initializer = bank ? [int64Tensor('k', [1])] : [];
   const input = [valueInfo('queries', DataType.FLOAT, ['n', dims])];
   const nodes = [];
@@ -100,30 +100,4 @@ export class MinimumDistance {
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** Brute-force reference (for tests and small banks): the same answer, computed plainly. */
-export function bruteForceNearest(queries: Float32Array, bank: Float32Array, dims: number): NearestNeighbours {
-  const n = queries.length / dims;
-  const rows = bank.length / dims;
-  const distances = new Float32Array(n);
-  const indices = new Int32Array(n);
-  for (let q = 0; q < n; q++) {
-    let best = Infinity;
-    let bestIndex = -1;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let d = 0; d < dims; d++) {
-        const diff = queries[q * dims + d] - bank[r * dims + d];
-        s += diff * diff;
-      }
-      if (s < best) {
-        best = s;
-        bestIndex = r;
-      }
-    }
-    distances[q] = Math.sqrt(best);
-    indices[q] = bestIndex;
-  }
-  return { distances, indices };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { severityBandSchema, thresholdValue } from '../../engine/detection/detection-settings.ts';
+import { CALIBRATED_THRESHOLD, DEFAULT_SEVERITY_BANDS, severityBandIssues, severityBandSchema, thresholdValue } from '../../engine/detection/detection-settings.ts';
 
 /**
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
@@ -10,28 +10,18 @@ export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
 export const projectKindSchema = z.enum(PROJECT_KINDS).meta({ id: 'ProjectKind', description: 'What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.' });
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
 
-export const DEFAULT_SEVERITY_BANDS = [
-  { name: 'Normal', below: 0.3 },
-  { name: 'Potential', below: 0.5 },
-  { name: 'Overloway', below: 0.8 },
-  { name: 'Faulty' },
-];
 
+// The bands' defaults and rules, the threshold's range and its default: the engine's detection settings own them.
 export const severityBandsSchema = z
   .array(severityBandSchema)
   .min(1)
   .max(10)
   .superRefine((bands, ctx) => {
-    bands.forEach((b, i) => {
-      const last = i === bands.length - 1;
-      if (last && b.below !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'the last band has no upper bound' });
-      if (!last && b.below === undefined) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'every band but the last needs "below"' });
-      if (i > 0 && !last && b.below! <= bands[i - 1].below!) ctx.addIssue({ code: 'custom', path: [i, 'below'], message: 'bands must increase' });
-    });
+    for (const { index, message } of severityBandIssues(bands)) ctx.addIssue({ code: 'custom', path: [index, 'below'], message });
   })
-  .meta({ id: 'SeverityBands', description: 'Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound.' });
+  .meta({ id: 'SeverityBands', description: `Bands of the normalised score (0..1, threshold at ${CALIBRATED_THRESHOLD}), lowest first; the last has no upper bound.` });
 
-export const thresholdSchema = thresholdValue.meta({ description: 'Decision threshold on the normalised score; 0.5 is the calibrated one.' });
+export const thresholdSchema = thresholdValue.meta({ description: `Decision threshold on the normalised score; ${CALIBRATED_THRESHOLD} is the calibrated one.` });
 
 /** Names users see and type to confirm deletion: no control characters, no slashes (they end up in object keys' metadata). */
 export const projectNameSchema = z
@@ -49,7 +39,7 @@ export const createProjectSchema = z
     kind: projectKindSchema.default(DEFAULT_PROJECT_KIND),
     description: z.string().max(2000).default(''),
     severityBands: severityBandsSchema.default(DEFAULT_SEVERITY_BANDS),
-    threshold: thresholdSchema.default(0.5),
+    threshold: thresholdSchema.default(CALIBRATED_THRESHOLD),
     webhookUrl: webhookUrlSchema.optional(),
   })
   .strict()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, aurocFromLabels, f1At, f1OptimalThreshold } from '../../../functions/engine/math/auroc.ts';
+import { auroc, f1At, f1OptimalThreshold } from '../../../functions/engine/math/auroc.ts';
+import { aurocFromLabels } from '../../helpers/engine-references.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
 /** O(n*m) definition: P(pos > neg) + 0.5 P(pos == neg). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { greedyCoreset, greedyCoresetReference } from '../../../functions/engine/memory-bank/greedy-coreset.ts';
+import { greedyCoreset } from '../../../functions/engine/memory-bank/greedy-coreset.ts';
+import { greedyCoresetReference } from '../../helpers/engine-references.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
 /** Gaussian-ish clusters: `clusters` centres, points scattered around them. */

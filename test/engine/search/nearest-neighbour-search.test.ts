@@ -1,6 +1,7 @@
 import { randomMatrix, squaredDistance } from '../../helpers/matrix.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bruteForceNearest, MinimumDistance, NearestNeighbourSearch } from '../../../functions/engine/search/nearest-neighbour-search.ts';
+import { MinimumDistance, NearestNeighbourSearch } from '../../../functions/engine/search/nearest-neighbour-search.ts';
+import { bruteForceNearest } from '../../helpers/engine-references.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
 describe('bruteForceNearest', () => {
