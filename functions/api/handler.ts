@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { toErrorResponse } from './http/errors.ts';
 import { type ApiHandler, lambdaHandler } from './http/lambda-handler.ts';
 import { routeKey } from './http/route.ts';

@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { Worker } from '../worker/worker.ts';
 
 interface BatchJobDetail {
