@@ -78,7 +78,7 @@ export class Api extends Construct {
     const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')));
     const make = (name: string, memorySize: number, description: string) =>
       new NodejsFunction(this, name, {
-        entry: join(root, 'functions', 'api', 'lambda.ts'),
+        entry: join(root, 'functions', 'api', 'lambda-entry.ts'),
         handler: 'handler',
         runtime: lambda.Runtime.NODEJS_22_X,
         // x86_64: the layer carries the linux-x64 builds of onnxruntime and sharp that the tests check.

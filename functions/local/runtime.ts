@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { S3Event } from 'aws-lambda';
-import { lambdaHandler } from '../api/http/lambda-handler.ts';
+import { routeHandler } from '../api/http/route-handler.ts';
 import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
 import type { Log } from '../service/log.ts';
@@ -108,7 +108,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     routes: routes.map((r) => ({
       method: r.method,
       path: r.path,
-      handler: lambdaHandler(r, () => services),
+      handler: routeHandler(r, () => services),
       authorize: apiKey && !r.public ? apiKeyAuthorizer(services) : undefined,
     })),
     maxBodyBytes: settings.maxBodyBytes,
