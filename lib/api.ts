@@ -69,7 +69,7 @@ export class Api extends Construct {
     const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')));
     const make = (name: string, memorySize: number, description: string) =>
       new NodeFunction(this, name, {
-        entry: join('api', 'lambda.ts'),
+        entry: join('api', 'lambda-entry.ts'),
         memorySize,
         timeout: Duration.seconds(29),
         description,

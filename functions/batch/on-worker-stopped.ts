@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { sweepDeadLetters } from '../service/jobs/dead-letters.ts';
 
 interface BatchJobDetail {

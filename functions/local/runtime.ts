@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { S3Event } from 'aws-lambda';
-import { lambdaHandler } from '../api/http/lambda-handler.ts';
+import { routeHandler } from '../api/http/route-handler.ts';
 import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
 import type { Log } from '../service/log.ts';
 import { parseKey } from '../service/object-keys.ts';
 import { recoverUnfinishedWork } from '../service/jobs/recovery.ts';
-import { createServices, type Services, useServices } from '../service/services.ts';
+import { createServices, useServices } from '../service/adapters/aws-services.ts';
+import type { Services } from '../service/services.ts';
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
@@ -109,7 +110,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     routes: routes.map((r) => ({
       method: r.method,
       path: r.path,
-      handler: lambdaHandler(r, () => services),
+      handler: routeHandler(r, () => services),
       authorize: r.public ? undefined : authorize,
     })),
     maxBodyBytes: settings.maxBodyBytes,

@@ -8,6 +8,7 @@ import { FaultlineError, type FaultlineErrorCode } from '../engine/errors.ts';
  */
 export type ServiceErrorCode =
   | 'VALIDATION_FAILED'
+  | 'INVALID_CURSOR'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -27,6 +28,7 @@ export type ServiceErrorCode =
 
 const STATUS: Record<ServiceErrorCode, number> = {
   VALIDATION_FAILED: 400,
+  INVALID_CURSOR: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

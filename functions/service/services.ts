@@ -1,100 +1,36 @@
-import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { EventBridgePublisher, LogEventPublisher } from './adapters/event-publishers.ts';
-import { S3ObjectStore } from './adapters/s3-object-store.ts';
-import { SqsWorkQueue } from './adapters/sqs-work-queue.ts';
-import { loadServiceConfig, type ServiceConfig } from './config.ts';
-import { jsonLog, type Log } from './log.ts';
-import { ModelCache } from './models/model-cache.ts';
+import type { ServiceConfig } from './config.ts';
+import type { Log } from './log.ts';
+import type { ModelCache } from './models/model-cache.ts';
+import type { ApiKeyStore } from './ports/api-key-store.ts';
 import type { EventPublisher } from './ports/event-publisher.ts';
+import type { ImageStore } from './ports/image-store.ts';
+import type { JobStore } from './ports/job-store.ts';
+import type { ModelStore } from './ports/model-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import type { ProjectStore } from './ports/project-store.ts';
+import type { ResultStore } from './ports/result-store.ts';
+import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
-import { ApiKeyRepository } from './store/api-key-repository.ts';
-import { ImageRepository } from './store/image-repository.ts';
-import { JobRepository } from './store/job-repository.ts';
-import { ModelRepository } from './store/model-repository.ts';
-import { PageCursors } from './store/page-cursor.ts';
-import { ProjectRepository } from './store/project-repository.ts';
-import { ResultRepository } from './store/result-repository.ts';
-import { WebhookDeliveryRepository } from './store/webhook-delivery-repository.ts';
 
-/** Everything the service modules work with, built once per process from the settings. */
+/**
+ * Everything the service modules work with, typed on the ports only: which database, bucket or queue sits behind them
+ * is decided where they are built (adapters/aws-services.ts, from the settings).
+ */
 export interface Services {
   config: ServiceConfig;
   log: Log;
-  db: DynamoDBDocumentClient;
   objects: ObjectStore;
   queue: WorkQueue;
   deadLetters?: WorkQueue;
   /** Webhook deliveries (and their retries), apart from the work queue. */
   webhookQueue?: WorkQueue;
   events: EventPublisher;
-  projects: ProjectRepository;
-  images: ImageRepository;
-  jobs: JobRepository;
-  models: ModelRepository;
-  results: ResultRepository;
-  apiKeys: ApiKeyRepository;
-  webhookDeliveries: WebhookDeliveryRepository;
+  projects: ProjectStore;
+  images: ImageStore;
+  jobs: JobStore;
+  models: ModelStore;
+  results: ResultStore;
+  apiKeys: ApiKeyStore;
+  webhookDeliveries: WebhookDeliveryStore;
   modelCache: ModelCache;
-}
-
-/** `credentials`: the local stand-ins' own; unset, the AWS SDK's default chain finds them (Lambda, Batch). */
-export function createServices(config: ServiceConfig, log: Log = jsonLog, credentials?: { accessKeyId: string; secretAccessKey: string }): Services {
-  const region = config.AWS_REGION;
-  const aws = { region, ...(credentials ? { credentials } : {}) };
-  const s3Options = config.FAULTLINE_S3_ENDPOINT
-    ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
-      { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
-    : {};
-  const s3 = new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
-  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...aws, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT }), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-  const sqs = new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT });
-  const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
-  const table = config.FAULTLINE_TABLE;
-  const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));
-  const results = new ResultRepository(db, table, cursors);
-  results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
-  const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL) : undefined;
-  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue) : new LogEventPublisher(log, webhookQueue);
-  const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
-  webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
-  return {
-    config,
-    log,
-    db,
-    objects,
-    queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
-    deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
-    webhookQueue,
-    events,
-    projects: new ProjectRepository(db, table, cursors),
-    images: new ImageRepository(db, table, cursors),
-    jobs: new JobRepository(db, table, cursors),
-    models: new ModelRepository(db, table),
-    results,
-    apiKeys: new ApiKeyRepository(db, table),
-    webhookDeliveries,
-    modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
-  };
-}
-
-let shared: Services | undefined;
-
-/** The process-wide services (a Lambda container, the worker, the local runtime), from the environment. */
-export function services(): Services {
-  shared ??= createServices(loadServiceConfig());
-  return shared;
-}
-
-/** For the local runtime and tests: services built elsewhere become the process-wide ones. */
-export function useServices(s: Services | undefined): void {
-  shared = s;
 }

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { handleWebhookMessage } from '../service/webhooks/webhook-deliveries-service.ts';
 
 /**

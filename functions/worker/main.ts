@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { Worker } from './worker.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { lambdaHandler } from '../../functions/api/http/lambda-handler.ts';
+import { routeHandler } from '../../functions/api/http/route-handler.ts';
 import { routes } from '../../functions/api/routes/index.ts';
 import { FaultlineError } from '../../functions/engine/errors.ts';
 import { decodeForModel, inspectImage } from '../../functions/engine/image/decode-image.ts';
@@ -20,7 +20,7 @@ const services = {
   projects: new Proxy({}, { get: (_, name) => async () => reached.push(`projects.${String(name)}`) && undefined }),
 } as unknown as Services;
 
-const route = (operationId: string) => lambdaHandler(routes.find((r) => r.operationId === operationId)!, () => services);
+const route = (operationId: string) => routeHandler(routes.find((r) => r.operationId === operationId)!, () => services);
 const event = (body: string | undefined, contentType = 'application/json', pathParameters?: Record<string, string>) =>
   ({
     version: '2.0',

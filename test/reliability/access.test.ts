@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaHandler } from '../../functions/api/http/lambda-handler.ts';
+import { routeHandler } from '../../functions/api/http/route-handler.ts';
 import { routes } from '../../functions/api/routes/index.ts';
 import { projectRoot } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
@@ -137,7 +137,7 @@ describe('access: project isolation, credentials, logs', () => {
         body: body === undefined ? undefined : JSON.stringify(body),
         isBase64Encoded: false,
       } as unknown as APIGatewayProxyEventV2;
-      const result = await lambdaHandler(route, () => runtime.services)(event, {} as never);
+      const result = await routeHandler(route, () => runtime.services)(event, {} as never);
       return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') };
     };
     const alice = as({ kind: 'user', subject: 'user:alice', admin: false, projectIds: null });
@@ -157,7 +157,7 @@ describe('access: project isolation, credentials, logs', () => {
     const { FAULTLINE_AUTH } = runtime.services.config;
     (runtime.services.config as { FAULTLINE_AUTH: string }).FAULTLINE_AUTH = 'authorizer';
     try {
-      const bare = await lambdaHandler(route, () => runtime.services)({ headers: {}, requestContext: { requestId: 'x' } } as never, {} as never);
+      const bare = await routeHandler(route, () => runtime.services)({ headers: {}, requestContext: { requestId: 'x' } } as never, {} as never);
       expect(bare.statusCode).toBe(401);
     } finally {
       (runtime.services.config as { FAULTLINE_AUTH: string }).FAULTLINE_AUTH = FAULTLINE_AUTH;

@@ -18,6 +18,7 @@ import type { Services } from '../../functions/service/services.ts';
 import { keys } from '../../functions/service/store/table-definition.ts';
 import { requestTraining, runTraining } from '../../functions/service/training/training-service.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
+import { tableOf } from '../helpers/table.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
@@ -48,9 +49,10 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
   const leftovers = async (projectId: string) => {
     const objects: string[] = [];
     for (const folder of ['datasets', 'inbox', 'models', 'results', 'rejected']) objects.push(...(await s.objects.list(`${folder}/${projectId}/`)).objects.map((o) => o.key));
-    const items = await s.db.send(new QueryCommand({ TableName: s.config.FAULTLINE_TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `PROJECT#${projectId}` } }));
-    const jobs = await s.db.send(new QueryCommand({ TableName: s.config.FAULTLINE_TABLE, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `JOBS#${projectId}` } }));
-    return { objects, items: (items.Items ?? []).map((i) => i.sk), jobs: (jobs.Items ?? []).map((j) => j.id) };
+    const { db, table, partition } = tableOf(s.config);
+    const items = await partition(projectId);
+    const jobs = await db.send(new QueryCommand({ TableName: table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `JOBS#${projectId}` } }));
+    return { objects, items: items.map((i) => i.sk), jobs: (jobs.Items ?? []).map((j) => j.id) };
   };
   const nothingLeft = { objects: [], items: [], jobs: [] };
   const eventsOf = (projectId: string) => logs.filter((l) => l.msg === 'event' && l.projectId === projectId).map((l) => l.type);
@@ -147,7 +149,8 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
     expect((await api('DELETE', `/projects/${p.id}?confirm=${encodeURIComponent(p.name)}`)).status).toBe(200);
     await waitFor('the job to stop', async () => (logs.some((l) => l.msg === 'job stopped: its project was deleted' && l.jobId === job.id) ? true : undefined), 60_000);
     expect(await leftovers(p.id)).toEqual(nothingLeft);
-    expect(await s.db.send(new GetCommand({ TableName: s.config.FAULTLINE_TABLE, Key: keys.job(job.id) }))).not.toHaveProperty('Item');
+    const { db, table } = tableOf(s.config);
+    expect(await db.send(new GetCommand({ TableName: table, Key: keys.job(job.id) }))).not.toHaveProperty('Item');
     expect(eventsOf(p.id)).toEqual([]);
     expect((await api('GET', `/projects/${p.id}`)).status).toBe(404);
   }, 120_000);

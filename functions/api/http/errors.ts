@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { FaultlineError } from '../../engine/errors.ts';
 import { errorStatus, ServiceError } from '../../service/errors.ts';
-import { InvalidCursorError } from '../../service/store/page-cursor.ts';
 
 export const errorResponseSchema = z
   .object({
@@ -43,7 +42,6 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   if (error instanceof RequestValidationError) return body(400, 'VALIDATION_FAILED', error.message, { where: error.where, issues: error.issues });
   if (error instanceof HttpError) return body(error.status, error.code, error.message, error.details);
   if (error instanceof ServiceError) return body(error.status, error.code, error.message, error.details);
-  if (error instanceof InvalidCursorError) return body(400, 'INVALID_CURSOR', error.message);
   if (error instanceof FaultlineError) {
     const status = errorStatus(error);
     return status >= 500 ? body(500, 'INTERNAL_ERROR', 'internal error') : body(status, error.code, error.message, error.details);

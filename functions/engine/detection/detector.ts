@@ -124,7 +124,9 @@ export class Detector {
 
   private async runBatch(images: NamedImage[], options: DetectorRunOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
     const started = performance.now();
-    const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes)));
+    // With visualisations, an image no larger than the map is shown at its own size: decoded once for both when exact.
+    const displayUpTo = options.visualisations ? options.settings.maxMapSide : undefined;
+    const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes, displayUpTo)));
     const decodeMs = performance.now() - started;
     const good: { index: number; image: DecodedImage }[] = [];
     const items: (BatchItem | undefined)[] = decoded.map((d, index) => {
@@ -185,7 +187,8 @@ export class Detector {
     let encodeMs = 0;
     if (options.visualisations) {
       const e = performance.now();
-      const rgb = await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
+      const atFullSize = size.width === width && size.height === height;
+      const rgb = atFullSize && image.display ? image.display : await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
       visualisations = await renderVisualisations({ rgb, width: size.width, height: size.height, map, mask, boxes: regions.map((r) => r.box), imageWidth: width, imageHeight: height });
       encodeMs = performance.now() - e;
     }

@@ -1,11 +1,13 @@
 import type { Preprocessing } from '../artifact/artifact-manifest.ts';
-import { DEFAULT_IMAGE_LIMITS, decodeForModel, type ImageInfo, type ImageLimits, inspectImage } from '../image/decode-image.ts';
+import { DEFAULT_IMAGE_LIMITS, decodeImage, type ImageInfo, type ImageLimits } from '../image/decode-image.ts';
 import { ImageNormaliser } from '../image/normalise.ts';
 
 /** A decoded image ready to be written into a batch, with its displayed size. */
 export interface DecodedImage {
   info: ImageInfo;
   rgb: Buffer;
+  /** The image at its own size for the visualisations, when it was asked for and came from the same decode. */
+  display?: Buffer;
 }
 
 /** Decodes images to the backbone's input and writes them, normalised, into a reusable NCHW batch. */
@@ -22,10 +24,10 @@ export class InputPreparer {
     this.batch = new Float32Array(batchSize * 3 * preprocessing.size * preprocessing.size);
   }
 
-  async decode(bytes: Uint8Array): Promise<DecodedImage> {
-    const info = await inspectImage(bytes, this.limits);
-    const rgb = await decodeForModel(bytes, this.preprocessing, this.limits);
-    return { info, rgb };
+  /** `displayUpTo`: the visualisations show an image up to this side at its own size; decoded once for both when exact. */
+  async decode(bytes: Uint8Array, displayUpTo?: number): Promise<DecodedImage> {
+    const { info, model, display } = await decodeImage(bytes, this.preprocessing, this.limits, displayUpTo);
+    return { info, rgb: model, display };
   }
 
   write(image: DecodedImage, slot: number): void {

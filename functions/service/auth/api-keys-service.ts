@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { ApiKeyRecord } from '../store/api-key-repository.ts';
+import type { ApiKeyRecord } from '../ports/api-key-store.ts';
 import { canAccessProject, forbidden, type Principal, requireUnscoped } from './principal.ts';
 
 /** Keys look like `flk_<43 base64url characters>` (256 random bits); the prefix makes a leaked key easy to spot. */

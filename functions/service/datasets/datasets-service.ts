@@ -5,7 +5,7 @@ import { datasetImageName, safeFileName, uniqueDatasetKey } from '../object-keys
 import type { PresignedPost } from '../ports/object-store.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
-import type { DatasetImage } from '../store/image-repository.ts';
+import type { DatasetImage } from '../ports/image-store.ts';
 
 export const ACCEPTED_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff', 'image/bmp', 'image/gif', 'image/avif'];
 

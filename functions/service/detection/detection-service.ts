@@ -10,13 +10,15 @@ import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { resultId } from '../store/table-definition.ts';
 
-export interface DetectOptions {
+/** What a detection request may choose (the engine's DetectOptions add the settings, filled in from the project). */
+export interface DetectionRequestOptions {
+  /** Default: the project's threshold. */
   threshold?: number;
   visualisations: boolean;
 }
 
 /** Runs the project's active model on one image, with the project's severity bands and threshold. */
-async function runModel(s: Services, project: ProjectItem, bytes: Uint8Array, options: DetectOptions): Promise<Detection> {
+async function runModel(s: Services, project: ProjectItem, bytes: Uint8Array, options: DetectionRequestOptions): Promise<Detection> {
   if (project.activeModelVersion === null) {
     throw new ServiceError('NO_ACTIVE_MODEL', `project ${project.id} has no trained model yet: upload normal images and POST /api/v1/projects/${project.id}/train`, { projectId: project.id });
   }
@@ -78,7 +80,7 @@ async function announce(s: Services, project: ProjectItem, record: DetectionReco
 }
 
 /** Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. */
-export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectOptions): Promise<DetectionRecord> {
+export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectionRequestOptions): Promise<DetectionRecord> {
   const project = await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
   const createdAt = new Date().toISOString();

@@ -2,7 +2,7 @@ import type { DetectionRecord } from '../domain/detection-record.ts';
 import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
-import type { ResultFilter } from '../store/result-repository.ts';
+import type { ResultFilter } from '../ports/result-store.ts';
 import { presentRecord } from './detection-service.ts';
 
 export type ResultView = DetectionRecord & { visualizations: Record<string, string> | null; image_url?: string };

@@ -4,9 +4,8 @@ import { projectNotFound, ServiceError } from '../errors.ts';
 import { loggableUrl, maskedUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
 import { canAccessProject, type Principal, requireUnscoped } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
-import type { ProjectItem } from '../store/project-repository.ts';
+import type { ProjectItem } from '../ports/project-store.ts';
 import { PROJECT_FOLDERS } from '../object-keys.ts';
-import { deleteItems, keys } from '../store/table-definition.ts';
 
 /**
  * The public view: the webhook secret is shown once, at creation; the webhook URL with its user info and query values
@@ -54,8 +53,9 @@ export async function requireProject(s: Services, id: string, by?: Principal): P
 }
 
 /**
- * Refuses a caller who may not use this project (404, as if it did not exist). An administrator may use any project,
- * and whether it exists is checked by the service that uses it: so a detection reads the project once.
+ * Refuses a caller who may not use this project (404, as if it did not exist). For anyone but an administrator this
+ * reads the project; an administrator may use any project, so for them nothing is read here and whether the project
+ * exists is left to the service that uses it (which reads it again for everyone else).
  */
 export async function authorizeProject(s: Services, id: string, by: Principal): Promise<void> {
   if (!by.admin) await requireProject(s, id, by);
@@ -105,23 +105,12 @@ export async function finishDeletion(s: Services, id: string): Promise<{ deleted
   return { deletedObjects: swept.objects, deletedItems: swept.items + 1 };
 }
 
-/** Removes everything a project owns but its own item: objects, items in its partition, jobs and their idempotency keys. */
+/** Removes everything a project owns but its own record: objects, records stored under it, jobs and their idempotency keys. */
 async function sweepProject(s: Services, id: string): Promise<{ objects: number; items: number }> {
   let objects = 0;
   for (const folder of PROJECT_FOLDERS) objects += await s.objects.deletePrefix(`${folder}/${id}/`);
-  const itemKeys = (await s.results.partitionKeys(id)).filter((k) => k.sk !== 'PROJECT');
-  const jobKeys: { pk: string; sk: string }[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await s.jobs.listByProject(id, 100, cursor);
-    for (const job of page.items) {
-      jobKeys.push(keys.job(job.id));
-      if (job.idempotencyKey) jobKeys.push(keys.idempotency(job.idempotencyKey));
-    }
-    cursor = page.cursor ?? undefined;
-  } while (cursor);
-  await deleteItems(s.db, s.config.FAULTLINE_TABLE, [...itemKeys, ...jobKeys]);
-  return { objects, items: itemKeys.length + jobKeys.length };
+  const items = (await s.projects.deleteContents(id)) + (await s.jobs.deleteAllOf(id));
+  return { objects, items };
 }
 
 /**

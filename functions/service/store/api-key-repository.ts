@@ -1,25 +1,13 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord, ApiKeyStore } from '../ports/api-key-store.ts';
 import { isConditionFailure, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-/** An API key as stored: only the SHA-256 of the secret, never the secret. */
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  /** hex SHA-256 of the key */
-  hash: string;
-  createdAt: string;
-  /** The subject that made it (`user:SUB`, `key:ID`, `local`); people list and revoke their own keys. */
-  createdBy?: string;
-  /** An administrator's key. Keys stored before scopes existed have neither field and count as administrators'. */
-  admin?: boolean;
-  /** The projects a scoped key may use. */
-  projectIds?: string[] | null;
-}
+export type { ApiKeyRecord } from '../ports/api-key-store.ts';
 
 const key = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
 
-export class ApiKeyRepository extends TableRepository {
+export class ApiKeyRepository extends TableRepository implements ApiKeyStore {
   async create(record: ApiKeyRecord): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(record.hash), gsi1pk: 'APIKEYS', gsi1sk: `${record.createdAt}#${record.id}`, ...record }, ConditionExpression: 'attribute_not_exists(pk)' }));
   }

@@ -1,19 +1,11 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DatasetImage, ImageStore } from '../ports/image-store.ts';
 import { isConditionFailure, keys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-/** A normal (training) image of a project, registered once its object is in the datasets/ folder and decodes. */
-export interface DatasetImage {
-  key: string;
-  name: string;
-  size: number;
-  width: number;
-  height: number;
-  format: string;
-  uploadedAt: string;
-}
+export type { DatasetImage } from '../ports/image-store.ts';
 
-export class ImageRepository extends TableRepository {
+export class ImageRepository extends TableRepository implements ImageStore {
   /** Registers the image; false when it was already registered (a repeated S3 event), so counts stay exact. */
   async add(projectId: string, image: DatasetImage): Promise<boolean> {
     try {

@@ -1,10 +1,10 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
-import { isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import type { JobStore, StoredJob } from '../ports/job-store.ts';
+import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-/** A job as stored: the public fields, the worker holding it and the idempotency key it was made under. */
-export type StoredJob = Job & { workerId?: string; idempotencyKey?: string };
+export type { StoredJob } from '../ports/job-store.ts';
 
 const toJob = (item: Record<string, unknown>): StoredJob => ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as StoredJob;
 
@@ -13,7 +13,7 @@ const toJob = (item: Record<string, unknown>): StoredJob => ({ startedAt: null, 
  * workers never both finish one job. RUNNING -> RUNNING is a take-over: the queue gave the message to another worker
  * because the first stopped extending its visibility (it died).
  */
-export class JobRepository extends TableRepository {
+export class JobRepository extends TableRepository implements JobStore {
   /** Records the idempotency key for a job; returns the job id already recorded under the key, if any. */
   async claimIdempotencyKey(key: string, jobId: string): Promise<string | undefined> {
     try {
@@ -157,6 +157,14 @@ export class JobRepository extends TableRepository {
       ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
       ExpressionAttributeValues: { ':failed': 'FAILED', ':queued': 'QUEUED', ':running': 'RUNNING', ':e': error, ':now': new Date().toISOString() },
     });
+  }
+
+  /** Removes every job of the project and the idempotency keys they were made under (project deletion). */
+  async deleteAllOf(projectId: string): Promise<number> {
+    const items = await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `JOBS#${projectId}` }, ProjectionExpression: '#i, #k', ExpressionAttributeNames: { '#i': 'id', '#k': 'idempotencyKey' } });
+    const itemKeys = items.flatMap((job) => [keys.job(String(job.id)), ...(job.idempotencyKey ? [keys.idempotency(String(job.idempotencyKey))] : [])]);
+    await deleteItems(this.db, this.table, itemKeys);
+    return itemKeys.length;
   }
 
   /** A conditional update of the job: false when its condition does not hold (another writer got there first). */

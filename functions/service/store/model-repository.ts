@@ -1,11 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ModelVersion } from '../domain/model-version.ts';
+import type { ModelStore, StoredModel } from '../ports/model-store.ts';
 import { isConditionFailure, keys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-type StoredModel = Omit<ModelVersion, 'active'>;
-
-export class ModelRepository extends TableRepository {
+export class ModelRepository extends TableRepository implements ModelStore {
   /** Records a trained version once: a retried job that trained again finds it there and keeps the first. */
   async create(model: StoredModel): Promise<StoredModel> {
     try {

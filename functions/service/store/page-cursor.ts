@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ServiceError } from '../errors.ts';
 
 /** A cursor this service did not give out for this listing: made up, altered, or from another listing or project. */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends ServiceError {
   constructor() {
-    super('the cursor is not one this API gave out for this listing');
+    super('INVALID_CURSOR', 'the cursor is not one this API gave out for this listing');
+    this.name = 'InvalidCursorError';
   }
 }
 

@@ -1,12 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_PROJECT_KIND, type Project } from '../domain/project.ts';
-import { isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { DEFAULT_PROJECT_KIND } from '../domain/project.ts';
+import type { ProjectItem, ProjectStore, TrainingClaim } from '../ports/project-store.ts';
+import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-/** A project as stored: the public fields plus its webhook secret. */
-export interface ProjectItem extends Project {
-  webhookSecret: string;
-}
+export type { ProjectItem, TrainingClaim } from '../ports/project-store.ts';
 
 /** A start key that resumes the gsi1 query right after this item. */
 const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
@@ -24,13 +22,7 @@ const toProject = (item: Record<string, unknown>): ProjectItem => {
 /** A project being deleted is gone for everyone but the deletion itself. */
 const live = (item: Record<string, unknown>): boolean => item.deletingAt === undefined;
 
-/** Who holds a project's training slot, and since when. */
-export interface TrainingClaim {
-  jobId: string;
-  claimedAt: string;
-}
-
-export class ProjectRepository extends TableRepository {
+export class ProjectRepository extends TableRepository implements ProjectStore {
   async create(project: ProjectItem): Promise<void> {
     await this.db.send(
       new PutCommand({
@@ -222,6 +214,15 @@ export class ProjectRepository extends TableRepository {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Every item in the project's partition but the project's own: images, model versions, results, webhook deliveries. */
+  async deleteContents(id: string): Promise<number> {
+    const { pk, sk } = keys.project(id);
+    const items = await this.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ProjectionExpression: 'pk, sk' });
+    const itemKeys = (items as { pk: string; sk: string }[]).filter((k) => k.sk !== sk);
+    await deleteItems(this.db, this.table, itemKeys);
+    return itemKeys.length;
   }
 
   async delete(id: string): Promise<void> {

@@ -1,17 +1,14 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
+import type { ResultFilter, ResultStore } from '../ports/result-store.ts';
 import { keys, resultId, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
-export interface ResultFilter {
-  anomalousOnly?: boolean;
-  /** ISO time: only results created after it. */
-  since?: string;
-}
+export type { ResultFilter } from '../ports/result-store.ts';
 
 const toRecord = (item: Record<string, unknown>): DetectionRecord => stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
 
-export class ResultRepository extends TableRepository {
+export class ResultRepository extends TableRepository implements ResultStore {
   /** Days before the table's TTL removes a result; 0 keeps results. */
   retentionDays = 0;
 
@@ -64,11 +61,5 @@ export class ResultRepository extends TableRepository {
   async batch(projectId: string, batchId: string): Promise<DetectionRecord[]> {
     const items = await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :b', ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` } });
     return items.map(toRecord);
-  }
-
-  /** Every item key under the project's partition (deletion). */
-  async partitionKeys(projectId: string): Promise<{ pk: string; sk: string }[]> {
-    const items = await this.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': keys.project(projectId).pk }, ProjectionExpression: 'pk, sk' });
-    return items as { pk: string; sk: string }[];
   }
 }

@@ -1,10 +1,11 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
+import type { WebhookDeliveryStore } from '../ports/webhook-delivery-store.ts';
 import { keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 /** The webhook delivery log: one item per attempt, under the project (deleted with it), expiring by the table's TTL. */
-export class WebhookDeliveryRepository extends TableRepository {
+export class WebhookDeliveryRepository extends TableRepository implements WebhookDeliveryStore {
   /** Days before the table's TTL removes an attempt. */
   retentionDays = 30;
 

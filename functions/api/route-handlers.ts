@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { services } from '../service/services.ts';
+import { services } from '../service/adapters/aws-services.ts';
 import { toErrorResponse } from './http/errors.ts';
-import { type ApiHandler, lambdaHandler } from './http/lambda-handler.ts';
+import { type ApiHandler, routeHandler } from './http/route-handler.ts';
 import { routeKey } from './http/route.ts';
 import { routes } from './routes/index.ts';
 
 /** One Lambda handler per route, by API Gateway route key ("POST /api/v1/projects/{projectId}/detect"). */
-export const handlers: Record<string, ApiHandler> = Object.fromEntries(routes.map((r) => [routeKey(r), lambdaHandler(r, services)]));
+export const handlers: Record<string, ApiHandler> = Object.fromEntries(routes.map((r) => [routeKey(r), routeHandler(r, services)]));
 
 /** The API as one Lambda function: API Gateway passes the matched route key. */
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {

@@ -106,7 +106,7 @@ function splitMultipart(body: Record<string, unknown>, route: RouteDefinition, m
  * Wraps a route into a Lambda handler (API Gateway HTTP API, payload 2.0): validation in, JSON or errors out. The
  * middleware chain is built on the first call, when the settings it needs have been loaded.
  */
-export function lambdaHandler(route: RouteDefinition, services: () => Services): ApiHandler {
+export function routeHandler(route: RouteDefinition, services: () => Services): ApiHandler {
   let built: ApiHandler | undefined;
   return (event, context) => {
     built ??= buildHandler(route, services);

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadServiceConfig, type ServiceConfig } from '../config.ts';
+import { jsonLog, type Log } from '../log.ts';
+import { ModelCache } from '../models/model-cache.ts';
+import type { Services } from '../services.ts';
+import { ApiKeyRepository } from '../store/api-key-repository.ts';
+import { ImageRepository } from '../store/image-repository.ts';
+import { JobRepository } from '../store/job-repository.ts';
+import { ModelRepository } from '../store/model-repository.ts';
+import { PageCursors } from '../store/page-cursor.ts';
+import { ProjectRepository } from '../store/project-repository.ts';
+import { ResultRepository } from '../store/result-repository.ts';
+import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
+import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+import { SqsWorkQueue } from './sqs-work-queue.ts';
+
+/** The table's client, as the repositories use it (tests reach the table through it too, to check what was stored). */
+/** Explicit credentials (the local stand-ins' own); unset, the AWS SDK's default chain finds them (Lambda, Batch). */
+export type AwsCredentials = { accessKeyId: string; secretAccessKey: string };
+
+export function documentClient(config: Pick<ServiceConfig, 'AWS_REGION' | 'FAULTLINE_DYNAMODB_ENDPOINT'>, credentials?: AwsCredentials): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.AWS_REGION, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT, ...(credentials ? { credentials } : {}) }), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+/** The services on AWS's SDK clients (S3, DynamoDB, SQS, EventBridge), or their local stand-ins when the settings name endpoints. */
+export function createServices(config: ServiceConfig, log: Log = jsonLog, credentials?: AwsCredentials): Services {
+  const region = config.AWS_REGION;
+  const s3Options = config.FAULTLINE_S3_ENDPOINT
+    ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
+      { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+    : {};
+  const aws = { region, ...(credentials ? { credentials } : {}) };
+  const s3 = new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
+  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
+  const db = documentClient(config, credentials);
+  const sqs = new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT });
+  const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
+  const table = config.FAULTLINE_TABLE;
+  const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));
+  const results = new ResultRepository(db, table, cursors);
+  results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
+  const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL) : undefined;
+  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue) : new LogEventPublisher(log, webhookQueue);
+  const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
+  webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
+  return {
+    config,
+    log,
+    objects,
+    queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
+    deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
+    webhookQueue,
+    events,
+    projects: new ProjectRepository(db, table, cursors),
+    images: new ImageRepository(db, table, cursors),
+    jobs: new JobRepository(db, table, cursors),
+    models: new ModelRepository(db, table),
+    results,
+    apiKeys: new ApiKeyRepository(db, table),
+    webhookDeliveries,
+    modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
+  };
+}
+
+let shared: Services | undefined;
+
+/** The process-wide services (a Lambda container, the worker, the local runtime), from the environment. */
+export function services(): Services {
+  shared ??= createServices(loadServiceConfig());
+  return shared;
+}
+
+/** For the local runtime and tests: services built elsewhere become the process-wide ones. */
+export function useServices(s: Services | undefined): void {
+  shared = s;
+}

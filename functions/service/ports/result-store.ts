@@ -1,0 +1,18 @@
+import type { DetectionRecord } from '../domain/detection-record.ts';
+import type { Page } from './page.ts';
+
+export interface ResultFilter {
+  anomalousOnly?: boolean;
+  /** ISO time: only results created after it. */
+  since?: string;
+}
+
+export interface ResultStore {
+  /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
+  put(record: DetectionRecord): Promise<void>;
+  /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
+  list(projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<Page<DetectionRecord>>;
+  get(projectId: string, id: string): Promise<DetectionRecord | undefined>;
+  /** Every result of one batch (drop-folder sub-folder), for its summary. */
+  batch(projectId: string, batchId: string): Promise<DetectionRecord[]>;
+}
