@@ -1,13 +1,16 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../functions/service/adapters/aws-services.ts';
-import type { ServiceConfig } from '../../functions/service/config.ts';
+import { standInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
+import type { LocalRuntime } from '../../functions/local/runtime.ts';
 
 /**
  * The table itself, for tests that check what was stored (or left behind) beneath the repositories: the service
  * reaches it only through its ports, so a test builds its own client from the same settings.
  */
-export function tableOf(config: ServiceConfig): { db: DynamoDBDocumentClient; table: string; partition(projectId: string): Promise<Record<string, unknown>[]> } {
-  const db = documentClient(config);
+export async function tableOf(runtime: Pick<LocalRuntime, 'services' | 'dataDir'>): Promise<{ db: DynamoDBDocumentClient; table: string; partition(projectId: string): Promise<Record<string, unknown>[]> }> {
+  const config = runtime.services.config;
+  // signed like the runtime's own clients: the stand-ins refuse anything else
+  const db = documentClient(config, await standInCredentials(runtime.dataDir));
   const table = config.FAULTLINE_TABLE;
   return {
     db,

@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
   const leftovers = async (projectId: string) => {
     const objects: string[] = [];
     for (const folder of ['datasets', 'inbox', 'models', 'results', 'rejected']) objects.push(...(await s.objects.list(`${folder}/${projectId}/`)).objects.map((o) => o.key));
-    const { db, table, partition } = tableOf(s.config);
+    const { db, table, partition } = await tableOf(runtime);
     const items = await partition(projectId);
     const jobs = await db.send(new QueryCommand({ TableName: table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `JOBS#${projectId}` } }));
     return { objects, items: items.map((i) => i.sk), jobs: (jobs.Items ?? []).map((j) => j.id) };
@@ -149,7 +149,7 @@ describe.skipIf(!existsSync(cookie))('races and deletion: one training at a time
     expect((await api('DELETE', `/projects/${p.id}?confirm=${encodeURIComponent(p.name)}`)).status).toBe(200);
     await waitFor('the job to stop', async () => (logs.some((l) => l.msg === 'job stopped: its project was deleted' && l.jobId === job.id) ? true : undefined), 60_000);
     expect(await leftovers(p.id)).toEqual(nothingLeft);
-    const { db, table } = tableOf(s.config);
+    const { db, table } = await tableOf(runtime);
     expect(await db.send(new GetCommand({ TableName: table, Key: keys.job(job.id) }))).not.toHaveProperty('Item');
     expect(eventsOf(p.id)).toEqual([]);
     expect((await api('GET', `/projects/${p.id}`)).status).toBe(404);

@@ -119,7 +119,7 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
     expect(since.body.items.map((r: any) => r.id)).toContain(first.id);
     expect(since.body.items.every((r: any) => r.createdAt >= first.createdAt.slice(0, 19))).toBe(true);
     // stored results expire through the table's TTL after the retention period (90 days by default)
-    const item = await tableOf(runtime.services.config).db.send(new GetCommand({ TableName: 'faultline', Key: keys.result(projectId, first.id) }));
+    const item = await (await tableOf(runtime)).db.send(new GetCommand({ TableName: 'faultline', Key: keys.result(projectId, first.id) }));
     expect(item.Item?.expiresAt).toBe(Math.floor(Date.parse(first.createdAt) / 1000) + 90 * 86_400);
     const json = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: 'faultline', Key: `results/${projectId}/belt 7/photo 0.jpg.json` }));
     expect(JSON.parse(await json.Body!.transformToString())).toMatchObject({ is_anomalous: true });

@@ -192,7 +192,7 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     const outcome = await deliverWebhook(runtime.services, { kind: 'webhook', projectId: d.id, eventId: randomUUID(), eventType: 'Job Succeeded', body: '{}', attempt: 1 });
     expect(outcome).toBe('dropped');
     expect(recorder.seen).toEqual([]);
-    expect(await tableOf(runtime.services.config).partition(d.id)).toEqual([]);
+    expect(await (await tableOf(runtime)).partition(d.id)).toEqual([]);
   });
 
   it('shows the delivery log only to callers who may read the project', async () => {

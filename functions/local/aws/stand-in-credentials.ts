@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AwsCredentials } from '../../service/adapters/aws-services.ts';
 
 /**
  * The local stand-ins' one AWS access key: made at first start, kept in DATA_DIR/aws-credentials (readable by this
@@ -8,10 +9,7 @@ import { join } from 'node:path';
  * so `AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/aws-credentials aws ...` signs with it.
  */
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
+export type { AwsCredentials };
 
 export const CREDENTIALS_FILE = 'aws-credentials';
 
