@@ -5,7 +5,7 @@ import { routeHandler } from '../api/http/route-handler.ts';
 import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
 import type { Log } from '../service/log.ts';
-import { parseKey } from '../service/object-keys.ts';
+import { decodeS3Key, isNotified } from '../service/object-keys.ts';
 import { recoverUnfinishedWork } from '../service/jobs/recovery.ts';
 import { createServices, useServices } from '../service/adapters/aws-services.ts';
 import type { Services } from '../service/services.ts';
@@ -90,12 +90,9 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const services = createServices(config, log, standIns.credentials);
   useServices(services);
 
-  // As an S3 bucket notification configured for datasets/ and inbox/ would.
+  // As the bucket's notification configuration in AWS (lib/messaging.ts) would, from the same fact.
   deliver = async (event) => {
-    const ours = event.Records.filter((r) => {
-      const parsed = parseKey(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
-      return parsed && (parsed.folder === 'datasets' || parsed.folder === 'inbox');
-    });
+    const ours = event.Records.filter((r) => isNotified(r.eventName, decodeS3Key(r.s3.object.key)));
     if (ours.length > 0) await services.queue.send({ Records: ours });
   };
 

@@ -22,6 +22,14 @@ export const NOTIFIED_FOLDERS = { created: ['inbox', 'datasets'], removed: ['dat
 /** The drop-folder sub-folder whose name the API's own detections use as their batch: refused in the inbox. */
 export const API_BATCH = 'api';
 
+/** Whether S3 announces this event on this key to the work queue (the bucket's notification configuration). */
+export function isNotified(eventName: string, key: string): boolean {
+  const folder = parseKey(key)?.folder;
+  if (!folder) return false;
+  const folders: readonly Folder[] = eventName.startsWith('ObjectRemoved') ? NOTIFIED_FOLDERS.removed : NOTIFIED_FOLDERS.created;
+  return folders.includes(folder);
+}
+
 const PROJECT_ID = /^[0-9a-f-]{36}$/;
 
 /** A file name made safe for a key: letters, digits, dot, dash, underscore; no leading dots; at most 100 chars. */
