@@ -1,8 +1,8 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../service/adapters/dynamodb-client.ts';
+import { serviceConfigSchema } from '../service/config.ts';
 import { keyPrincipal, verifyApiKey } from '../service/auth/api-keys-service.ts';
 import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
@@ -54,14 +54,15 @@ const settings = () => (parsedSettings ??= settingsSchema.parse(process.env));
 let verifier: ReturnType<typeof JwtVerifier.create> | undefined;
 let keys: Pick<Services, 'apiKeys'> | undefined;
 
+// The key table's settings, with the service's own schema (one owner for their names and defaults).
+const tableSettingsSchema = serviceConfigSchema.pick({ AWS_REGION: true, FAULTLINE_TABLE: true, FAULTLINE_DYNAMODB_ENDPOINT: true });
+
 /** Only the key table: the authorizer runs on every request and loads nothing of the engine. */
 function keyStore(): Pick<Services, 'apiKeys'> {
-  keys ??= {
-    apiKeys: new ApiKeyRepository(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.FAULTLINE_DYNAMODB_ENDPOINT })),
-      z.string().min(3).parse(process.env.FAULTLINE_TABLE),
-    ),
-  };
+  if (!keys) {
+    const config = tableSettingsSchema.parse(process.env);
+    keys = { apiKeys: new ApiKeyRepository(documentClient(config), config.FAULTLINE_TABLE) };
+  }
   return keys;
 }
 

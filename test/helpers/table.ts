@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../functions/service/adapters/aws-services.ts';
+import { documentClient } from '../../functions/service/adapters/dynamodb-client.ts';
 import { standInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 import type { LocalRuntime } from '../../functions/local/runtime.ts';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AwsCredentials } from '../../service/adapters/aws-services.ts';
+import type { AwsCredentials } from '../../service/adapters/dynamodb-client.ts';
 
 /**
  * The local stand-ins' one AWS access key: made at first start, kept in DATA_DIR/aws-credentials (readable by this

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadServiceConfig, type ServiceConfig } from '../config.ts';
 import { jsonLog, type Log } from '../log.ts';
 import { ModelCache } from '../models/model-cache.ts';
@@ -16,21 +14,15 @@ import { PageCursors } from '../store/page-cursor.ts';
 import { ProjectRepository } from '../store/project-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
+import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 
-/** The table's client, as the repositories use it (tests reach the table through it too, to check what was stored). */
-/** Explicit credentials (the local stand-ins' own); unset, the AWS SDK's default chain finds them (Lambda, Batch). */
-export type AwsCredentials = { accessKeyId: string; secretAccessKey: string };
-
-export function documentClient(config: Pick<ServiceConfig, 'AWS_REGION' | 'FAULTLINE_DYNAMODB_ENDPOINT'>, credentials?: AwsCredentials): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.AWS_REGION, endpoint: config.FAULTLINE_DYNAMODB_ENDPOINT, ...(credentials ? { credentials } : {}) }), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-}
 
 /** The services on AWS's SDK clients (S3, DynamoDB, SQS, EventBridge), or their local stand-ins when the settings name endpoints. */
+export type { AwsCredentials };
+
 export function createServices(config: ServiceConfig, log: Log = jsonLog, credentials?: AwsCredentials): Services {
   const region = config.AWS_REGION;
   const s3Options = config.FAULTLINE_S3_ENDPOINT
