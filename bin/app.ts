@@ -5,8 +5,15 @@ import { FaultlineStack, settingsFromContext } from '../lib/faultline-stack.ts';
 import { acknowledgeNagFindings } from '../lib/nag-suppressions.ts';
 
 const app = new App();
-const stack = new FaultlineStack(app, 'Faultline', settingsFromContext((key) => app.node.tryGetContext(key)), {
-  env: process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined,
-});
+const stack = new FaultlineStack(
+  app,
+  'Faultline',
+  settingsFromContext((key) => app.node.tryGetContext(key)),
+  {
+    env: process.env.CDK_DEFAULT_ACCOUNT
+      ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
+      : undefined,
+  },
+);
 acknowledgeNagFindings(stack);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -10,7 +10,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const LAYER_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'sharp', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/colour', 'detect-libc', 'semver'];
+export const LAYER_PACKAGES = [
+  'onnxruntime-node',
+  'onnxruntime-common',
+  'sharp',
+  '@img/sharp-linux-x64',
+  '@img/sharp-libvips-linux-x64',
+  '@img/colour',
+  'detect-libc',
+  'semver',
+];
 
 /** Copies the packages into OUT/nodejs/node_modules, leaving out onnxruntime's binaries for other platforms. */
 export function buildInferenceLayer(out = join(root, 'layers', 'inference')): string {

@@ -17,7 +17,6 @@ import { projectRoot as root } from './inference-layer.ts';
 import { NodeFunction } from './node-function.ts';
 import { Validations } from 'aws-cdk-lib';
 
-
 /** The Cognito group (the `cognito:groups` claim) whose members are administrators. */
 export const ADMIN_GROUP = 'faultline-admins';
 
@@ -66,7 +65,9 @@ export class Api extends Construct {
       }),
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')));
+    const backbone = [join(root, '..', 'shared', 'models'), join(root, '.cache', 'backbones')].find(
+      (d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.onnx')),
+    );
     const make = (name: string, memorySize: number, description: string) =>
       new NodeFunction(this, name, {
         entry: join('api', 'lambda-entry.ts'),
@@ -106,14 +107,27 @@ export class Api extends Construct {
     } else {
       this.userPool = new cognito.UserPool(this, 'Users', {
         selfSignUpEnabled: false,
-        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+        passwordPolicy: {
+          minLength: 12,
+          requireDigits: true,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireSymbols: true,
+        },
         mfa: cognito.Mfa.OPTIONAL,
         removalPolicy: RemovalPolicy.DESTROY,
       });
       // SRP for the console; password auth so that the AWS CLI can get a token (README, "The first image").
-      const client = this.userPool.addClient('Console', { authFlows: { userSrp: true, userPassword: true }, generateSecret: false });
+      const client = this.userPool.addClient('Console', {
+        authFlows: { userSrp: true, userPassword: true },
+        generateSecret: false,
+      });
       // Members see every project and manage every key; everyone else sees the projects they created.
-      new cognito.CfnUserPoolGroup(this, 'Administrators', { userPoolId: this.userPool.userPoolId, groupName: ADMIN_GROUP, description: 'Faultline administrators: every project, every API key' });
+      new cognito.CfnUserPoolGroup(this, 'Administrators', {
+        userPoolId: this.userPool.userPoolId,
+        groupName: ADMIN_GROUP,
+        description: 'Faultline administrators: every project, every API key',
+      });
       this.userPoolClientId = client.userPoolClientId;
       issuer = `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
       audience = [client.userPoolClientId];
@@ -126,10 +140,17 @@ export class Api extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(5),
       description: 'Faultline API: JWT or API key',
-      environment: { FAULTLINE_TABLE: props.storage.table.tableName, FAULTLINE_JWT_ISSUER: issuer, FAULTLINE_JWT_AUDIENCE: audience.join(','), FAULTLINE_ADMIN_GROUP: ADMIN_GROUP },
+      environment: {
+        FAULTLINE_TABLE: props.storage.table.tableName,
+        FAULTLINE_JWT_ISSUER: issuer,
+        FAULTLINE_JWT_AUDIENCE: audience.join(','),
+        FAULTLINE_ADMIN_GROUP: ADMIN_GROUP,
+      },
       bundling: { externalModules: ['@aws-sdk/*'] },
     });
-    this.authorizerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.storage.table.tableArn] }));
+    this.authorizerFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.storage.table.tableArn] }),
+    );
     const authorizer = new HttpLambdaAuthorizer('JwtOrApiKey', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // Either header may carry the credential, so no single identity source; results are not cached.
@@ -156,16 +177,35 @@ export class Api extends Construct {
         authorizer: route.public ? undefined : authorizer,
       });
       if (route.public) {
-        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health checks, the API description); it reveals no data` });
+        for (const r of added)
+          Validations.of(r).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-APIG4',
+            reason: `${route.method} ${route.path} is public by design (health checks, the API description); it reveals no data`,
+          });
       }
     }
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
-    stage.defaultRouteSettings = { throttlingRateLimit: props.throttle.rate, throttlingBurstLimit: props.throttle.burst, detailedMetricsEnabled: true };
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: props.throttle.rate,
+      throttlingBurstLimit: props.throttle.burst,
+      detailedMetricsEnabled: true,
+    };
     stage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
-      format: JSON.stringify({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', method: '$context.httpMethod', route: '$context.routeKey', status: '$context.status', latency: '$context.responseLatency', integrationError: '$context.integrationErrorMessage' }),
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        method: '$context.httpMethod',
+        route: '$context.routeKey',
+        status: '$context.status',
+        latency: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+      }),
     };
   }
 }

@@ -24,7 +24,10 @@ export interface DataPlane {
 export type ServiceEnvironment = Partial<Record<keyof ServiceConfig | EngineSetting, string>>;
 
 /** Where a Lambda bundle finds models/ (beside it) and puts derived files (/tmp, which a warm container keeps). */
-export const LAMBDA_PATHS = { FAULTLINE_PROJECT_ROOT: '/var/task', FAULTLINE_CACHE_DIR: '/tmp/faultline-cache' } satisfies ServiceEnvironment;
+export const LAMBDA_PATHS = {
+  FAULTLINE_PROJECT_ROOT: '/var/task',
+  FAULTLINE_CACHE_DIR: '/tmp/faultline-cache',
+} satisfies ServiceEnvironment;
 
 /** The resources a function is told about; each one given becomes its setting. */
 export interface ServiceResources {
@@ -50,7 +53,10 @@ export const allResources = (plane: DataPlane): ServiceResources => ({
  * The one place the stack's resources become the service's settings (functions/service/config.ts), plus the other
  * settings given; unset values are left out.
  */
-export function serviceEnvironment(resources: ServiceResources, settings: ServiceEnvironment = {}): Record<string, string> {
+export function serviceEnvironment(
+  resources: ServiceResources,
+  settings: ServiceEnvironment = {},
+): Record<string, string> {
   const env: ServiceEnvironment = {
     FAULTLINE_BUCKET: resources.bucket?.bucketName,
     FAULTLINE_TABLE: resources.table?.tableName,

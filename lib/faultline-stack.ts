@@ -36,7 +36,10 @@ export function settingsFromContext(get: (key: string) => unknown): FaultlineSet
   const num = (key: string, fallback: number) => (get(key) === undefined ? fallback : Number(get(key)));
   return {
     profile,
-    workerInstanceTypes: list('faultline:workerInstanceTypes', profile === 'development' ? ['c6i.xlarge', 'c7i.xlarge'] : ['g5.xlarge', 'g6.xlarge']),
+    workerInstanceTypes: list(
+      'faultline:workerInstanceTypes',
+      profile === 'development' ? ['c6i.xlarge', 'c7i.xlarge'] : ['g5.xlarge', 'g6.xlarge'],
+    ),
     spot: String(get('faultline:spot') ?? 'false') === 'true',
     maxvCpus: num('faultline:maxvCpus', 16),
     maxWorkers: num('faultline:maxWorkers', 2),
@@ -63,10 +66,20 @@ export class FaultlineStack extends Stack {
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
     const production = settings.profile === 'production';
-    this.storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays, retain: production });
-    this.messaging = new Messaging(this, 'Messaging', { bucket: this.storage.bucket, maxReceives: 3, visibilityTimeout: Duration.minutes(15) });
+    this.storage = new Storage(this, 'Storage', {
+      resultsRetentionDays: settings.resultsRetentionDays,
+      retain: production,
+    });
+    this.messaging = new Messaging(this, 'Messaging', {
+      bucket: this.storage.bucket,
+      maxReceives: 3,
+      visibilityTimeout: Duration.minutes(15),
+    });
     const { layer } = new InferenceLayer(this, 'Inference');
-    this.webConsole = new WebConsole(this, 'Console', { dataBucket: this.storage.bucket, logBucket: this.storage.accessLogs });
+    this.webConsole = new WebConsole(this, 'Console', {
+      dataBucket: this.storage.bucket,
+      logBucket: this.storage.accessLogs,
+    });
     const shared = { storage: this.storage, messaging: this.messaging, layer };
     this.api = new Api(this, 'Api', {
       ...shared,

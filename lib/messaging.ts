@@ -45,10 +45,14 @@ export class Messaging extends Construct {
     });
     // The drop folder and uploaded training images: S3 tells the workers through the queue.
     for (const folder of NOTIFIED_FOLDERS.created) {
-      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix: `${folder}/` });
+      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
+        prefix: `${folder}/`,
+      });
     }
     for (const folder of NOTIFIED_FOLDERS.removed) {
-      props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), { prefix: `${folder}/` });
+      props.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue), {
+        prefix: `${folder}/`,
+      });
     }
     this.webhookDeadLetterQueue = new sqs.Queue(this, 'WebhookDeadLetters', {
       retentionPeriod: Duration.days(14),

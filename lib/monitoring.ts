@@ -20,7 +20,14 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const a = new cloudwatch.Alarm(this, name, { metric, threshold, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      const a = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
       this.alarms.push(a);
       return a;
     };
@@ -28,32 +35,82 @@ export class Monitoring extends Construct {
     const deadLetters = new cloudwatch.MathExpression({
       expression: 'visible + inFlight',
       usingMetrics: {
-        visible: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        inFlight: props.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        visible: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        inFlight: props.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
       },
       label: 'dead letters',
       period: Duration.minutes(5),
     });
-    alarm('DeadLetters', deadLetters, 1, 'Work failed past its retries: see the jobs marked FAILED, fix the cause, then redrive (npx faultline redrive, or POST /api/v1/dead-letters/redrive)');
+    alarm(
+      'DeadLetters',
+      deadLetters,
+      1,
+      'Work failed past its retries: see the jobs marked FAILED, fix the cause, then redrive (npx faultline redrive, or POST /api/v1/dead-letters/redrive)',
+    );
     alarm(
       'WebhookDeadLetters',
-      props.webhookDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      props.webhookDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
       1,
       'Webhook deliveries could not be recorded five times (table or queue trouble): see the delivery function’s logs; the messages keep 14 days',
     );
-    alarm('QueueAge', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 1800, 'Work has waited 30 minutes: workers are not starting or keeping up');
-    alarm('Api5xx', props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'The API answered with server errors');
+    alarm(
+      'QueueAge',
+      props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1800,
+      'Work has waited 30 minutes: workers are not starting or keeping up',
+    );
+    alarm(
+      'Api5xx',
+      props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      5,
+      'The API answered with server errors',
+    );
     props.functions.forEach((fn, i) => {
-      alarm(`Errors${i}`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 5, `${fn.node.id}: invocation errors`);
-      alarm(`Throttles${i}`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `${fn.node.id}: throttled invocations`);
+      alarm(
+        `Errors${i}`,
+        fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        5,
+        `${fn.node.id}: invocation errors`,
+      );
+      alarm(
+        `Throttles${i}`,
+        fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        `${fn.node.id}: throttled invocations`,
+      );
     });
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: undefined });
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'API requests and errors', left: [props.httpApi.metricCount(), props.httpApi.metricClientError(), props.httpApi.metricServerError()] }),
-      new cloudwatch.GraphWidget({ title: 'API latency (p50, p95)', left: [props.httpApi.metricLatency({ statistic: 'p50' }), props.httpApi.metricLatency({ statistic: 'p95' })] }),
-      new cloudwatch.GraphWidget({ title: 'Work queue', left: [props.queue.metricApproximateNumberOfMessagesVisible(), props.queue.metricApproximateAgeOfOldestMessage()], right: [deadLetters] }),
-      new cloudwatch.GraphWidget({ title: 'Functions: duration p95', left: props.functions.map((fn) => fn.metricDuration({ statistic: 'p95' })) }),
+      new cloudwatch.GraphWidget({
+        title: 'API requests and errors',
+        left: [props.httpApi.metricCount(), props.httpApi.metricClientError(), props.httpApi.metricServerError()],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency (p50, p95)',
+        left: [props.httpApi.metricLatency({ statistic: 'p50' }), props.httpApi.metricLatency({ statistic: 'p95' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Work queue',
+        left: [
+          props.queue.metricApproximateNumberOfMessagesVisible(),
+          props.queue.metricApproximateAgeOfOldestMessage(),
+        ],
+        right: [deadLetters],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Functions: duration p95',
+        left: props.functions.map((fn) => fn.metricDuration({ statistic: 'p95' })),
+      }),
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
   }

@@ -35,7 +35,12 @@ export interface NodeFunctionProps {
 export class NodeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     const environment: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...LAMBDA_PATHS, ...props.environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' })) if (v !== undefined) environment[k] = v;
+    for (const [k, v] of Object.entries({
+      ...LAMBDA_PATHS,
+      ...props.environment,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    }))
+      if (v !== undefined) environment[k] = v;
     super(scope, id, {
       entry: join(projectRoot, 'functions', props.entry),
       handler: 'handler',
@@ -47,7 +52,10 @@ export class NodeFunction extends NodejsFunction {
       description: props.description,
       environment,
       tracing: props.tracing,
-      logGroup: new logs.LogGroup(scope, props.logGroupId ?? `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: new logs.LogGroup(scope, props.logGroupId ?? `${id}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

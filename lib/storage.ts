@@ -43,9 +43,21 @@ export class Storage extends Construct {
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'data/',
-      cors: [{ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.POST, s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['*'], exposedHeaders: ['ETag'] }],
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.POST, s3.HttpMethods.PUT],
+          allowedOrigins: ['*'],
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+        },
+      ],
       lifecycleRules: [
-        { id: 'results', prefix: `${RESULTS}/`, expiration: Duration.days(props.resultsRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
+        {
+          id: 'results',
+          prefix: `${RESULTS}/`,
+          expiration: Duration.days(props.resultsRetentionDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
       ],

@@ -30,7 +30,10 @@ export class WebConsole extends Construct {
 
   constructor(scope: Construct, id: string, props: WebConsoleProps) {
     super(scope, id);
-    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) throw new Error(`the web console is not built (${CONSOLE_DIST} has no index.html): run npm run build:console first`);
+    if (!existsSync(join(CONSOLE_DIST, 'index.html')))
+      throw new Error(
+        `the web console is not built (${CONSOLE_DIST} has no index.html): run npm run build:console first`,
+      );
     const region = Stack.of(this).region;
     this.bucket = new s3.Bucket(this, 'Files', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -47,7 +50,10 @@ export class WebConsole extends Construct {
       comment: 'Faultline console: CSP (self, the data bucket, the API), no framing, no sniffing, no referrer, HSTS',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: consoleContentSecurityPolicy({ imageOrigins: [s3Origin], connectOrigins: [s3Origin, `https://*.execute-api.${region}.amazonaws.com`] }),
+          contentSecurityPolicy: consoleContentSecurityPolicy({
+            imageOrigins: [s3Origin],
+            connectOrigins: [s3Origin, `https://*.execute-api.${region}.amazonaws.com`],
+          }),
           override: true,
         },
         contentTypeOptions: { override: true },
@@ -67,16 +73,33 @@ export class WebConsole extends Construct {
         compress: true,
       },
       // The console's own routes (/projects/...) are not objects: S3 answers 403 through OAC; the page handles them.
-      errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) })),
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(0),
+      })),
       enableLogging: true,
       logBucket: props.logBucket,
       logFilePrefix: 'console-cdn/',
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
     Validations.of(this.distribution).acknowledge(
-      { id: 'AwsSolutions::AwsSolutions-CFR1', reason: 'The console is static files; who may use it is decided by the API key or token the API checks, not by country.' },
-      { id: 'AwsSolutions::AwsSolutions-CFR2', reason: 'WAF costs per request and rule; the console is static files and the API has its own throttling. A deployment choice.' },
-      { id: 'AwsSolutions::AwsSolutions-CFR4', reason: 'The default *.cloudfront.net certificate fixes the viewer policy at TLSv1; a custom domain with its own certificate (and TLS 1.2 minimum) is a deployment choice.' },
+      {
+        id: 'AwsSolutions::AwsSolutions-CFR1',
+        reason:
+          'The console is static files; who may use it is decided by the API key or token the API checks, not by country.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-CFR2',
+        reason:
+          'WAF costs per request and rule; the console is static files and the API has its own throttling. A deployment choice.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-CFR4',
+        reason:
+          'The default *.cloudfront.net certificate fixes the viewer policy at TLSv1; a custom domain with its own certificate (and TLS 1.2 minimum) is a deployment choice.',
+      },
     );
   }
 
@@ -91,7 +114,10 @@ export class WebConsole extends Construct {
     });
     const pages = new BucketDeployment(this, 'DeployPages', {
       ...common,
-      sources: [Source.asset(CONSOLE_DIST, { exclude: ['assets/**'] }), Source.jsonData('config.json', { apiUrl, authRequired: true })],
+      sources: [
+        Source.asset(CONSOLE_DIST, { exclude: ['assets/**'] }),
+        Source.jsonData('config.json', { apiUrl, authRequired: true }),
+      ],
       cacheControl: [CacheControl.noCache()],
       distributionPaths: ['/index.html', '/config.json'],
     });
@@ -102,12 +128,19 @@ export class WebConsole extends Construct {
     const filesArn = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     if (copier) {
       Validations.of(copier).acknowledge(
-        ...['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*', `Resource::<${filesArn}.Arn>/*`].map(
-          (finding) => ({
-            id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
-            reason: "CDK's BucketDeployment copies the console's files from the CDK asset bucket into the console bucket (CDK's own grant); it has no access to the data bucket.",
-          }),
-        ),
+        ...[
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          'Action::s3:Abort*',
+          'Action::s3:DeleteObject*',
+          'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+          `Resource::<${filesArn}.Arn>/*`,
+        ].map((finding) => ({
+          id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
+          reason:
+            "CDK's BucketDeployment copies the console's files from the CDK asset bucket into the console bucket (CDK's own grant); it has no access to the data bucket.",
+        })),
       );
     }
   }

@@ -35,12 +35,22 @@ export class WebhookDelivery extends Construct {
       timeout: Duration.seconds(WEBHOOK_FUNCTION_TIMEOUT_SECONDS),
       description: 'Faultline webhooks: posts queued events to project webhooks, with retries',
       // The work queue only because the service's settings require one: this function never touches it.
-      environment: serviceEnvironment({ table: storage.table, queue: messaging.queue, webhookQueue: messaging.webhookQueue }),
+      environment: serviceEnvironment({
+        table: storage.table,
+        queue: messaging.queue,
+        webhookQueue: messaging.webhookQueue,
+      }),
       logGroupId: 'Logs',
     });
     storage.grantTable(this.function);
     // retries go back on the queue, delayed
     messaging.grantSendWebhooks(this.function);
-    this.function.addEventSource(new SqsEventSource(messaging.webhookQueue, { batchSize: 10, maxConcurrency: props.maxConcurrency, reportBatchItemFailures: true }));
+    this.function.addEventSource(
+      new SqsEventSource(messaging.webhookQueue, {
+        batchSize: 10,
+        maxConcurrency: props.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
   }
 }

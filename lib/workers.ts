@@ -49,10 +49,23 @@ export class Workers extends Construct {
               { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
             ]
           : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) } },
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', {
+              retention: logs.RetentionDays.ONE_MONTH,
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
+          ),
+        },
+      },
     });
     // Workers only call AWS APIs (S3, DynamoDB, SQS, EventBridge): nothing reaches them from outside.
-    const securityGroup = new ec2.SecurityGroup(this, 'WorkerSg', { vpc, allowAllOutbound: true, description: 'Faultline workers: outbound only' });
+    const securityGroup = new ec2.SecurityGroup(this, 'WorkerSg', {
+      vpc,
+      allowAllOutbound: true,
+      description: 'Faultline workers: outbound only',
+    });
 
     this.computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'Compute', {
       vpc,
@@ -66,7 +79,9 @@ export class Workers extends Construct {
       images: props.gpu ? [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }] : undefined,
       updateToLatestImageVersion: true,
     });
-    this.jobQueue = new batch.JobQueue(this, 'Queue', { computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }] });
+    this.jobQueue = new batch.JobQueue(this, 'Queue', {
+      computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
+    });
 
     const jobRole = new iam.Role(this, 'JobRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     // Delete: a refused drop-folder object is moved to rejected/, and a job whose project was deleted under it sweeps
@@ -98,20 +113,48 @@ export class Workers extends Construct {
       }),
     });
 
-    const fn = (name: string, entry: string, environment: Record<string, string>, description: string, layer?: lambda.ILayerVersion) =>
-      new NodeFunction(this, name, { entry: join('batch', entry), layer, memorySize: 256, timeout: Duration.seconds(60), description, environment });
+    const fn = (
+      name: string,
+      entry: string,
+      environment: Record<string, string>,
+      description: string,
+      layer?: lambda.ILayerVersion,
+    ) =>
+      new NodeFunction(this, name, {
+        entry: join('batch', entry),
+        layer,
+        memorySize: 256,
+        timeout: Duration.seconds(60),
+        description,
+        environment,
+      });
 
     this.dispatcher = fn(
       'Dispatcher',
       'dispatch-workers.ts',
-      { ...serviceEnvironment({ queue: props.messaging.queue }), FAULTLINE_JOB_QUEUE: this.jobQueue.jobQueueArn, FAULTLINE_JOB_DEFINITION: this.jobDefinition.jobDefinitionArn, FAULTLINE_MAX_WORKERS: String(props.maxWorkers) },
+      {
+        ...serviceEnvironment({ queue: props.messaging.queue }),
+        FAULTLINE_JOB_QUEUE: this.jobQueue.jobQueueArn,
+        FAULTLINE_JOB_DEFINITION: this.jobDefinition.jobDefinitionArn,
+        FAULTLINE_MAX_WORKERS: String(props.maxWorkers),
+      },
       'Starts Batch workers when the work queue has messages',
     );
-    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.messaging.queue.queueArn] }));
-    this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [this.jobQueue.jobQueueArn, `${this.jobDefinition.jobDefinitionArn.replace(/:\d+$/, '')}*`] }));
+    this.dispatcher.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.messaging.queue.queueArn] }),
+    );
+    this.dispatcher.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['batch:SubmitJob'],
+        resources: [this.jobQueue.jobQueueArn, `${this.jobDefinition.jobDefinitionArn.replace(/:\d+$/, '')}*`],
+      }),
+    );
     // ListJobs does not support resource-level permissions.
     this.dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:ListJobs'], resources: ['*'] }));
-    new events.Rule(this, 'DispatchSchedule', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new targets.LambdaFunction(this.dispatcher)] });
+    new events.Rule(this, 'DispatchSchedule', {
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.dispatcher)],
+    });
 
     const sweeper = fn(
       'WorkerStopped',
@@ -124,7 +167,11 @@ export class Workers extends Construct {
     props.messaging.grantConsumeDeadLetters(sweeper);
     props.messaging.grantAnnounce(sweeper);
     new events.Rule(this, 'WorkerStoppedRule', {
-      eventPattern: { source: ['aws.batch'], detailType: ['Batch Job State Change'], detail: { jobQueue: [this.jobQueue.jobQueueArn], status: ['FAILED', 'SUCCEEDED'] } },
+      eventPattern: {
+        source: ['aws.batch'],
+        detailType: ['Batch Job State Change'],
+        detail: { jobQueue: [this.jobQueue.jobQueueArn], status: ['FAILED', 'SUCCEEDED'] },
+      },
       targets: [new targets.LambdaFunction(sweeper)],
     });
   }

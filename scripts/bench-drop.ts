@@ -12,11 +12,19 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_QUEUE, WORK_QUEUE } from '../functions/local/runtime.ts';
-import { cookieTestImages, describeMachine, localCredentials, localS3, numericFlags, writeReport } from './bench/common.ts';
+import {
+  cookieTestImages,
+  describeMachine,
+  localCredentials,
+  localS3,
+  numericFlags,
+  writeReport,
+} from './bench/common.ts';
 import { serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ images: 1000, puts: 4, deadline: 900 });
-if (flags.images < 1 || flags.puts < 1 || flags.deadline < 1) throw new Error('--images, --puts and --deadline must be at least 1');
+if (flags.images < 1 || flags.puts < 1 || flags.deadline < 1)
+  throw new Error('--images, --puts and --deadline must be at least 1');
 const BATCH = 'load';
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,19 +44,40 @@ function compare(expected: string[], seen: string[]) {
 const { service, api, projectId, environment } = await serviceWithCookieModel('drop');
 let failed = false;
 const s3 = await localS3(service.s3Endpoint, service.dataDir);
-const sqs = new SQSClient({ region: 'us-east-1', endpoint: service.sqsEndpoint, credentials: await localCredentials(service.dataDir) });
+const sqs = new SQSClient({
+  region: 'us-east-1',
+  endpoint: service.sqsEndpoint,
+  credentials: await localCredentials(service.dataDir),
+});
 try {
   const bytes = await cookieTestImages();
   const width = Math.max(4, String(flags.images - 1).length);
   const names = Array.from({ length: flags.images }, (_, i) => String(i).padStart(width, '0'));
   const imageKey = (name: string) => `inbox/${projectId}/${BATCH}/${name}.jpg`;
-  const queueUrls = await Promise.all([WORK_QUEUE, DEAD_LETTER_QUEUE].map(async (QueueName) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!));
+  const queueUrls = await Promise.all(
+    [WORK_QUEUE, DEAD_LETTER_QUEUE].map(
+      async (QueueName) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!,
+    ),
+  );
   /** Messages waiting, in flight or delayed in each queue. */
   const queueDepths = async () =>
     Promise.all(
       queueUrls.map(async (QueueUrl) => {
-        const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }));
-        return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+        const { Attributes: a = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
+          }),
+        );
+        return (
+          Number(a.ApproximateNumberOfMessages ?? 0) +
+          Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+          Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+        );
       }),
     );
 
@@ -58,7 +87,14 @@ try {
   await Promise.all(
     Array.from({ length: flags.puts }, async () => {
       for (let i = next++; i < flags.images; i = next++) {
-        await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: imageKey(names[i]), Body: bytes[i % bytes.length], ContentType: 'image/jpeg' }));
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: 'faultline',
+            Key: imageKey(names[i]),
+            Body: bytes[i % bytes.length],
+            ContentType: 'image/jpeg',
+          }),
+        );
       }
     }),
   );
@@ -76,7 +112,9 @@ try {
     depths = await queueDepths();
     if (total >= flags.images && depths[0] === 0) break;
     if (performance.now() - lastLog > 10_000) {
-      log(`${total} of ${flags.images} results after ${round((performance.now() - started) / 1000)} s; ${depths[0]} messages in the work queue`);
+      log(
+        `${total} of ${flags.images} results after ${round((performance.now() - started) / 1000)} s; ${depths[0]} messages in the work queue`,
+      );
       lastLog = performance.now();
     }
     await sleep(1000);
@@ -87,7 +125,9 @@ try {
   // The table, through the API: every page of the project's results, this batch's keys.
   const resultKeys: string[] = [];
   for (let cursor: string | undefined, first = true; first || cursor; first = false) {
-    const page = await api(`/api/v1/projects/${projectId}/results?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await api(
+      `/api/v1/projects/${projectId}/results?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     for (const r of page.items) if (r.batchId === BATCH) resultKeys.push(r.source.key);
     cursor = page.cursor ?? undefined;
   }
@@ -96,19 +136,34 @@ try {
   const jsonKeys: string[] = [];
   const prefix = `results/${projectId}/${BATCH}/`;
   for (let token: string | undefined, first = true; first || token; first = false) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: 'faultline', Prefix: prefix, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: 'faultline', Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) if (o.Key!.endsWith('.json')) jsonKeys.push(o.Key!);
     token = page.NextContinuationToken;
   }
-  const bucket = compare(names.map((n) => `${prefix}${n}.json`), jsonKeys);
+  const bucket = compare(
+    names.map((n) => `${prefix}${n}.json`),
+    jsonKeys,
+  );
   const [workQueue, deadLetterQueue] = await queueDepths();
 
   const problems = [
-    timedOut ? `not done within the ${flags.deadline} s deadline (${total} results in the batch summary, ${depths[0]} messages in the work queue)` : '',
-    table.missing.length ? `${table.missing.length} images without a result in the table (first: ${table.missing.slice(0, 10).join(', ')})` : '',
-    table.doubled.length ? `${table.doubled.length} doubled or unexpected results in the table (first: ${table.doubled.slice(0, 10).join(', ')})` : '',
-    bucket.missing.length ? `${bucket.missing.length} JSON results missing in the bucket (first: ${bucket.missing.slice(0, 10).join(', ')})` : '',
-    bucket.doubled.length ? `${bucket.doubled.length} unexpected JSON results in the bucket (first: ${bucket.doubled.slice(0, 10).join(', ')})` : '',
+    timedOut
+      ? `not done within the ${flags.deadline} s deadline (${total} results in the batch summary, ${depths[0]} messages in the work queue)`
+      : '',
+    table.missing.length
+      ? `${table.missing.length} images without a result in the table (first: ${table.missing.slice(0, 10).join(', ')})`
+      : '',
+    table.doubled.length
+      ? `${table.doubled.length} doubled or unexpected results in the table (first: ${table.doubled.slice(0, 10).join(', ')})`
+      : '',
+    bucket.missing.length
+      ? `${bucket.missing.length} JSON results missing in the bucket (first: ${bucket.missing.slice(0, 10).join(', ')})`
+      : '',
+    bucket.doubled.length
+      ? `${bucket.doubled.length} unexpected JSON results in the bucket (first: ${bucket.doubled.slice(0, 10).join(', ')})`
+      : '',
     workQueue ? `${workQueue} messages left in the work queue` : '',
     deadLetterQueue ? `${deadLetterQueue} messages in the dead-letter queue` : '',
   ].filter(Boolean);
@@ -143,7 +198,9 @@ try {
     `| JSON results in the bucket | ${bucket.count} (${bucket.missing.length} missing, ${bucket.doubled.length} unexpected) |`,
     `| messages left: work queue, dead-letter queue | ${workQueue}, ${deadLetterQueue} |`,
     '',
-    failed ? `FAILED: ${problems.join('; ')}` : `None lost, none doubled: ${flags.images} images, ${flags.images} results.`,
+    failed
+      ? `FAILED: ${problems.join('; ')}`
+      : `None lost, none doubled: ${flags.images} images, ${flags.images} results.`,
     '',
   ].join('\n');
   await writeReport('drop', report, md);

@@ -27,7 +27,13 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The engine alone: `connections` detections in flight, each loop starting the next when its last ends. */
-async function engineLoad(detector: Detector, image: Buffer, visualisations: boolean, connections: number, seconds: number) {
+async function engineLoad(
+  detector: Detector,
+  image: Buffer,
+  visualisations: boolean,
+  connections: number,
+  seconds: number,
+) {
   const latencies: number[] = [];
   const started = performance.now();
   const end = started + seconds * 1000;
@@ -41,7 +47,13 @@ async function engineLoad(detector: Detector, image: Buffer, visualisations: boo
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { connections, seconds: round(elapsed, 1), detections: latencies.length, detectionsPerSecond: round(latencies.length / elapsed, 1), latencyMs: stats(latencies) };
+  return {
+    connections,
+    seconds: round(elapsed, 1),
+    detections: latencies.length,
+    detectionsPerSecond: round(latencies.length / elapsed, 1),
+    latencyMs: stats(latencies),
+  };
 }
 
 const { service, api, projectId, jobId, environment } = await serviceWithCookieModel('load');
@@ -50,7 +62,8 @@ try {
   const image = await readFile(CRACKED_IMAGE.path);
   const r = serviceRequests(service.apiKey, projectId, jobId, image);
   // The model loaded in the service, and some results for the results route to list.
-  for (let i = 0; i < 25; i++) await api(r.detect.path, { method: 'POST', body: r.detect.body, headers: r.detect.headers });
+  for (let i = 0; i < 25; i++)
+    await api(r.detect.path, { method: 'POST', body: r.detect.body, headers: r.detect.headers });
 
   // The engine baseline: the artifact the service trained, loaded here, the service idle meanwhile.
   const s3 = await localS3(service.s3Endpoint, service.dataDir);
@@ -58,14 +71,24 @@ try {
   const engine: Record<'plain' | 'withVisualisations', Awaited<ReturnType<typeof engineLoad>>> = {} as never;
   try {
     for (const file of ARTIFACT_FILES) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: 'faultline', Key: `${modelPrefix(projectId, 1)}${file}` }));
+      const object = await s3.send(
+        new GetObjectCommand({ Bucket: 'faultline', Key: `${modelPrefix(projectId, 1)}${file}` }),
+      );
       await writeFile(join(artifactDir, file), await object.Body!.transformToByteArray());
     }
     const detector = await Detector.load(artifactDir);
     for (const visualisations of [false, true]) {
       if (flags.warmup > 0) await engineLoad(detector, image, visualisations, flags.concurrency, flags.warmup);
-      engine[visualisations ? 'withVisualisations' : 'plain'] = await engineLoad(detector, image, visualisations, flags.concurrency, flags.seconds);
-      log(`engine in process${visualisations ? ' with visualisations' : ''}: ${engine[visualisations ? 'withVisualisations' : 'plain'].detectionsPerSecond} detections/s`);
+      engine[visualisations ? 'withVisualisations' : 'plain'] = await engineLoad(
+        detector,
+        image,
+        visualisations,
+        flags.concurrency,
+        flags.seconds,
+      );
+      log(
+        `engine in process${visualisations ? ' with visualisations' : ''}: ${engine[visualisations ? 'withVisualisations' : 'plain'].detectionsPerSecond} detections/s`,
+      );
     }
     await detector.release();
   } finally {
@@ -85,18 +108,33 @@ try {
   ];
   const measured: Array<{ name: string; outcome: LoadOutcome; peakServiceRssMb: number; failures: string }> = [];
   for (const { name, request } of scenarios) {
-    if (flags.warmup > 0) await runLoad({ url: service.url, requests: [request], connections: flags.concurrency, seconds: flags.warmup });
+    if (flags.warmup > 0)
+      await runLoad({ url: service.url, requests: [request], connections: flags.concurrency, seconds: flags.warmup });
     const memory = sampleEvery(1000, () => service.memory());
-    const outcome = await runLoad({ url: service.url, requests: [request], connections: flags.concurrency, seconds: flags.seconds });
+    const outcome = await runLoad({
+      url: service.url,
+      requests: [request],
+      connections: flags.concurrency,
+      seconds: flags.seconds,
+    });
     const peakServiceRssMb = Math.round(Math.max(...(await memory.stop()).map((m) => m.rssMb)));
     measured.push({ name, outcome, peakServiceRssMb, failures: failures(outcome) });
-    log(`${name}: ${outcome.requestsPerSecond} requests/s, p50 ${outcome.latencyMs.p50} ms${failures(outcome) ? `, FAILED: ${failures(outcome)}` : ''}`);
+    log(
+      `${name}: ${outcome.requestsPerSecond} requests/s, p50 ${outcome.latencyMs.p50} ms${failures(outcome) ? `, FAILED: ${failures(outcome)}` : ''}`,
+    );
   }
   failed = measured.some((m) => m.failures);
 
   const health = measured[0].outcome;
-  const vsHealth = (o: LoadOutcome) => ({ requestsPerSecond: round(o.requestsPerSecond / health.requestsPerSecond, 3), p50: round(o.latencyMs.p50 / health.latencyMs.p50) });
-  const vsEngine = (o: LoadOutcome, e: (typeof engine)['plain']) => ({ requestsPerSecond: round(o.requestsPerSecond / e.detectionsPerSecond), p50: round(o.latencyMs.p50 / e.latencyMs.p50), p99: round(o.latencyMs.p99 / e.latencyMs.p99) });
+  const vsHealth = (o: LoadOutcome) => ({
+    requestsPerSecond: round(o.requestsPerSecond / health.requestsPerSecond, 3),
+    p50: round(o.latencyMs.p50 / health.latencyMs.p50),
+  });
+  const vsEngine = (o: LoadOutcome, e: (typeof engine)['plain']) => ({
+    requestsPerSecond: round(o.requestsPerSecond / e.detectionsPerSecond),
+    p50: round(o.latencyMs.p50 / e.latencyMs.p50),
+    p99: round(o.latencyMs.p99 / e.latencyMs.p99),
+  });
   const [detectPlain, detectPngs] = measured.slice(-2).map((m) => m.outcome);
   const report = {
     environment,
@@ -105,13 +143,23 @@ try {
     warmupSecondsPerScenario: flags.warmup,
     requestTimeoutSeconds: 10,
     image: CRACKED_IMAGE.description,
-    loadGenerator: 'autocannon in the benchmark process; the service in a child process (node functions/local/start.ts)',
+    loadGenerator:
+      'autocannon in the benchmark process; the service in a child process (node functions/local/start.ts)',
     engineBaseline: {
       how: 'the same model artifact (fetched from the service bucket) and image, Detector.detect in the benchmark process, the same concurrency and duration, run while the service was idle',
       ...engine,
     },
-    scenarios: measured.map((m) => ({ name: m.name, ...m.outcome, peakServiceRssMb: m.peakServiceRssMb, vsHealth: vsHealth(m.outcome), failures: m.failures || undefined })),
-    detectVsEngine: { plain: vsEngine(detectPlain, engine.plain), withVisualisations: vsEngine(detectPngs, engine.withVisualisations) },
+    scenarios: measured.map((m) => ({
+      name: m.name,
+      ...m.outcome,
+      peakServiceRssMb: m.peakServiceRssMb,
+      vsHealth: vsHealth(m.outcome),
+      failures: m.failures || undefined,
+    })),
+    detectVsEngine: {
+      plain: vsEngine(detectPlain, engine.plain),
+      withVisualisations: vsEngine(detectPngs, engine.withVisualisations),
+    },
     failed,
   };
 
@@ -120,7 +168,10 @@ try {
     '',
     '| scenario | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | errors (timeouts) | requests/s vs /health | p50 vs /health | service peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...report.scenarios.map((s) => `| ${s.name} | ${s.requestsPerSecond} | ${s.latencyMs.p50} | ${s.latencyMs.p95} | ${s.latencyMs.p99} | ${s.non2xx} | ${s.errors} (${s.timeouts}) | ${s.vsHealth.requestsPerSecond} | x${s.vsHealth.p50} | ${s.peakServiceRssMb} |`),
+    ...report.scenarios.map(
+      (s) =>
+        `| ${s.name} | ${s.requestsPerSecond} | ${s.latencyMs.p50} | ${s.latencyMs.p95} | ${s.latencyMs.p99} | ${s.non2xx} | ${s.errors} (${s.timeouts}) | ${s.vsHealth.requestsPerSecond} | x${s.vsHealth.p50} | ${s.peakServiceRssMb} |`,
+    ),
     '',
     `| detection at ${flags.concurrency} in flight | detections/s | p50 ms | p95 ms | p99 ms | HTTP / engine: requests/s | p50 | p99 |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -131,7 +182,14 @@ try {
     '',
     'The engine baseline is the same model artifact and image run by Detector.detect in the benchmark process at the same concurrency, while the service idled:',
     'what the CPU allows without HTTP, multipart parsing, the API-key check, the result stored in the table and the PNGs stored and presigned.',
-    `Latencies are per response, measured by the load generator. ${failed ? `FAILED: ${measured.filter((m) => m.failures).map((m) => `${m.name}: ${m.failures}`).join('; ')}` : 'Every request got a 2xx answer.'}`,
+    `Latencies are per response, measured by the load generator. ${
+      failed
+        ? `FAILED: ${measured
+            .filter((m) => m.failures)
+            .map((m) => `${m.name}: ${m.failures}`)
+            .join('; ')}`
+        : 'Every request got a 2xx answer.'
+    }`,
     '',
   ].join('\n');
   await writeReport('load', report, md);

@@ -14,13 +14,33 @@ import { quantile } from '../functions/engine/calibration/score-scale.ts';
 import { loadLocalSettings } from '../functions/local/local-settings.ts';
 import { startLocalRuntime } from '../functions/local/runtime.ts';
 import { silentLog } from '../functions/service/log.ts';
-import { apiClient, CRACKED_IMAGE, cookieTestImages, localS3, machine, stats, trainCookieModel, writeReport } from './bench/common.ts';
+import {
+  apiClient,
+  CRACKED_IMAGE,
+  cookieTestImages,
+  localS3,
+  machine,
+  stats,
+  trainCookieModel,
+  writeReport,
+} from './bench/common.ts';
 
 const REQUESTS = 100;
 const DROPS = 200;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
-const runtime = await startLocalRuntime(loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1' }), silentLog);
+const runtime = await startLocalRuntime(
+  loadLocalSettings({
+    FAULTLINE_DATA_DIR: dataDir,
+    FAULTLINE_PORT: '0',
+    FAULTLINE_S3_PORT: '0',
+    FAULTLINE_DYNAMODB_PORT: '0',
+    FAULTLINE_SQS_PORT: '0',
+    FAULTLINE_ACCESS_LOG: 'false',
+    FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1',
+  }),
+  silentLog,
+);
 try {
   const auth = { 'x-api-key': runtime.apiKey ?? '' };
   const { projectId } = await trainCookieModel(apiClient(runtime.url, runtime.apiKey));
@@ -42,7 +62,11 @@ try {
       body.append('file', new Blob([image], { type: 'image/jpeg' }), CRACKED_IMAGE.name);
       body.append('return_visualizations', String(visualisations));
       const t = performance.now();
-      const response = await fetch(`${runtime.url}/api/v1/projects/${projectId}/detect`, { method: 'POST', body, headers: auth });
+      const response = await fetch(`${runtime.url}/api/v1/projects/${projectId}/detect`, {
+        method: 'POST',
+        body,
+        headers: auth,
+      });
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error(`detect answered ${response.status}`);
       if (i >= 5) times.push(performance.now() - t); // the first five warm up
@@ -59,7 +83,14 @@ try {
   const bytes = await cookieTestImages();
   const started = performance.now();
   for (let i = 0; i < DROPS; i++) {
-    await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${projectId}/bench/${String(i).padStart(3, '0')}.jpg`, Body: bytes[i % bytes.length], ContentType: 'image/jpeg' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'faultline',
+        Key: `inbox/${projectId}/bench/${String(i).padStart(3, '0')}.jpg`,
+        Body: bytes[i % bytes.length],
+        ContentType: 'image/jpeg',
+      }),
+    );
   }
   const putSeconds = (performance.now() - started) / 1000;
   let done = 0;
@@ -77,7 +108,12 @@ try {
     httpDetectMs: stats(httpPlain),
     httpDetectWithVisualisationsMs: stats(httpVis),
     httpOverheadRatio: Number((quantile(httpPlain, 0.5) / quantile(engine, 0.5)).toFixed(2)),
-    dropFolder: { images: DROPS, putSeconds: Number(putSeconds.toFixed(1)), totalSeconds: Number(dropSeconds.toFixed(1)), imagesPerSecond: Number((DROPS / dropSeconds).toFixed(1)) },
+    dropFolder: {
+      images: DROPS,
+      putSeconds: Number(putSeconds.toFixed(1)),
+      totalSeconds: Number(dropSeconds.toFixed(1)),
+      imagesPerSecond: Number((DROPS / dropSeconds).toFixed(1)),
+    },
   };
   const md = [
     `Faultline service benchmark, ${report.environment.cores} cores (${report.environment.cpu}), ${report.environment.workers} worker`,

@@ -20,7 +20,8 @@ import { failures, runLoad, sampleEvery, serviceRequests } from './bench/load.ts
 import { type MemorySample, serviceWithCookieModel } from './bench/service-process.ts';
 
 const flags = numericFlags({ concurrency: 8, seconds: 300, warmup: 30, sample: 5, 'max-slope': 2 });
-if (flags.concurrency < 1 || flags.seconds < 1 || flags.sample < 1) throw new Error('--concurrency, --seconds and --sample must be at least 1');
+if (flags.concurrency < 1 || flags.seconds < 1 || flags.sample < 1)
+  throw new Error('--concurrency, --seconds and --sample must be at least 1');
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 /** Least-squares slope of y against x. */
@@ -48,12 +49,31 @@ try {
     process.stderr.write(`warm-up done: ${warmup.requestsPerSecond} requests/s\n`);
   }
   const started = performance.now();
-  const sampler = sampleEvery(flags.sample * 1000, async (): Promise<MemorySample & { t: number }> => ({ t: (performance.now() - started) / 1000, ...(await service.memory()) }));
+  const sampler = sampleEvery(flags.sample * 1000, async (): Promise<MemorySample & { t: number }> => ({
+    t: (performance.now() - started) / 1000,
+    ...(await service.memory()),
+  }));
   const outcome = await runLoad({ url: service.url, requests, connections: flags.concurrency, seconds: flags.seconds });
-  const series = (await sampler.stop()).map((s) => ({ t: round(s.t), rssMb: round(s.rssMb), rssAnonMb: round(s.rssAnonMb), nativeMb: round(s.rssMb - s.heapTotalMb), heapUsedMb: round(s.heapUsedMb), heapTotalMb: round(s.heapTotalMb), externalMb: round(s.externalMb), sharpCacheMb: round(s.sharpCacheMb) }));
+  const series = (await sampler.stop()).map((s) => ({
+    t: round(s.t),
+    rssMb: round(s.rssMb),
+    rssAnonMb: round(s.rssAnonMb),
+    nativeMb: round(s.rssMb - s.heapTotalMb),
+    heapUsedMb: round(s.heapUsedMb),
+    heapTotalMb: round(s.heapTotalMb),
+    externalMb: round(s.externalMb),
+    sharpCacheMb: round(s.sharpCacheMb),
+  }));
 
   const half = series.filter((s) => s.t >= flags.seconds / 2);
-  const perMinute = (key: 'rssMb' | 'rssAnonMb' | 'nativeMb' | 'heapUsedMb') => round(slope(half.map((s) => s.t / 60), half.map((s) => s[key])) , 2);
+  const perMinute = (key: 'rssMb' | 'rssAnonMb' | 'nativeMb' | 'heapUsedMb') =>
+    round(
+      slope(
+        half.map((s) => s.t / 60),
+        half.map((s) => s[key]),
+      ),
+      2,
+    );
   const rssSlope = perMinute('rssMb');
   const nativeSlope = perMinute('nativeMb');
   const heapSlope = perMinute('heapUsedMb');
@@ -68,7 +88,8 @@ try {
     seconds: flags.seconds,
     warmupSeconds: flags.warmup,
     sampleEverySeconds: flags.sample,
-    requestCycle: 'per connection: POST detect (no visualisations), GET results?limit=20, POST detect (five PNGs), GET project, GET job',
+    requestCycle:
+      'per connection: POST detect (no visualisations), GET results?limit=20, POST detect (five PNGs), GET project, GET job',
     load: outcome,
     memory: {
       startRssMb: first.rssMb,
@@ -111,7 +132,9 @@ try {
     '',
     `| t s | RSS MB | RssAnon MB | native MB | heap used MB |`,
     '|---:|---:|---:|---:|---:|',
-    ...series.filter((_, i) => i % every === 0 || i === series.length - 1).map((s) => `| ${s.t} | ${s.rssMb} | ${s.rssAnonMb} | ${s.nativeMb} | ${s.heapUsedMb} |`),
+    ...series
+      .filter((_, i) => i % every === 0 || i === series.length - 1)
+      .map((s) => `| ${s.t} | ${s.rssMb} | ${s.rssAnonMb} | ${s.nativeMb} | ${s.heapUsedMb} |`),
     '',
     `(every ${every * flags.sample} s here; every sample in bench-results/soak.json)`,
     '',

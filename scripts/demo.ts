@@ -23,7 +23,9 @@ const { artifact, report } = await train(category.train, {
 });
 progress.stop();
 await saveModelArtifact(join(out, 'model'), artifact);
-console.log(`Model: ${report.bankRows} bank rows from ${report.trainImages} images in ${(report.timingsMs.total / 1000).toFixed(1)} s -> ${join(out, 'model')}`);
+console.log(
+  `Model: ${report.bankRows} bank rows from ${report.trainImages} images in ${(report.timingsMs.total / 1000).toFixed(1)} s -> ${join(out, 'model')}`,
+);
 
 // Defects with ground-truth masks first: those are the labelled ones, worth looking at.
 const defective = category.test.filter((t) => t.anomalous && t.mask).slice(0, 3);

@@ -9,8 +9,14 @@ import { CHROMIUM_PATH, INSTALL_CHROMIUM } from '../test/console/browser.ts';
 
 if (!existsSync(CHROMIUM_PATH)) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    process.stdout.write(`${CHROMIUM_PATH} is missing; installing Debian's chromium for the console's browser tests...\n`);
-    const run = spawnSync('sh', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium'], { stdio: 'inherit' });
+    process.stdout.write(
+      `${CHROMIUM_PATH} is missing; installing Debian's chromium for the console's browser tests...\n`,
+    );
+    const run = spawnSync(
+      'sh',
+      ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium'],
+      { stdio: 'inherit' },
+    );
     if (run.status !== 0) process.stderr.write(`Installing chromium failed; ${INSTALL_CHROMIUM}\n`);
   } else {
     process.stderr.write(`${CHROMIUM_PATH} is missing: the console's browser tests will fail. ${INSTALL_CHROMIUM}\n`);

@@ -9,7 +9,9 @@ import { SignInScreen } from './screens/sign-in.tsx';
 
 /** The console's frame: the top bar, sign-in when the API wants a key, and the screen the address names. */
 export function App({ config }: { config: ConsoleConfig }) {
-  const [auth, setAuth] = useState<{ signedIn: boolean; message?: string }>(() => ({ signedIn: !config.authRequired || storedApiKey() !== undefined }));
+  const [auth, setAuth] = useState<{ signedIn: boolean; message?: string }>(() => ({
+    signedIn: !config.authRequired || storedApiKey() !== undefined,
+  }));
   useState(() =>
     configureApi({
       baseUrl: config.apiUrl,
@@ -31,7 +33,10 @@ export function App({ config }: { config: ConsoleConfig }) {
 
   if (!auth.signedIn) return <SignInScreen message={auth.message} onSignedIn={() => setAuth({ signedIn: true })} />;
 
-  const project = matchPath('/projects/:projectId', path) ?? matchPath('/projects/:projectId/:tab', path) ?? matchPath('/projects/:projectId/:tab/:itemId', path);
+  const project =
+    matchPath('/projects/:projectId', path) ??
+    matchPath('/projects/:projectId/:tab', path) ??
+    matchPath('/projects/:projectId/:tab/:itemId', path);
   return (
     <>
       <a class="skip-link" href="#main">
@@ -40,7 +45,14 @@ export function App({ config }: { config: ConsoleConfig }) {
       <header class="topbar">
         <Link href="/" class="brand">
           <svg viewBox="0 0 32 32" aria-hidden="true">
-            <path d="M6 22 L13 12 L18 18 L26 8" fill="none" stroke="currentColor" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round" />
+            <path
+              d="M6 22 L13 12 L18 18 L26 8"
+              fill="none"
+              stroke="currentColor"
+              stroke-width="3.5"
+              stroke-linecap="round"
+              stroke-linejoin="round"
+            />
           </svg>
           Faultline
         </Link>

@@ -36,7 +36,10 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   return params;
 }
 
-type LinkProps = Omit<HTMLAttributes<HTMLAnchorElement>, 'href' | 'role'> & { href: string; children?: ComponentChildren };
+type LinkProps = Omit<HTMLAttributes<HTMLAnchorElement>, 'href' | 'role'> & {
+  href: string;
+  children?: ComponentChildren;
+};
 
 /** An anchor that changes the page without reloading (a modified click still opens a new tab). */
 export function Link({ href, onClick, ...rest }: LinkProps) {
@@ -45,7 +48,15 @@ export function Link({ href, onClick, ...rest }: LinkProps) {
       href={href}
       onClick={(event) => {
         onClick?.(event);
-        if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        if (
+          event.defaultPrevented ||
+          event.button !== 0 ||
+          event.metaKey ||
+          event.ctrlKey ||
+          event.shiftKey ||
+          event.altKey
+        )
+          return;
         event.preventDefault();
         navigate(href);
       }}

@@ -20,8 +20,18 @@ const ERROR_TEXT: Record<number, string> = {
 /** The OpenAPI 3.1 document, made from the same route definitions and zod schemas that validate requests. */
 export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): Record<string, unknown> {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key (machine clients)' });
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the deployment’s user pool (people; AWS only)' });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+    description: 'An API key (machine clients)',
+  });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A JWT from the deployment’s user pool (people; AWS only)',
+  });
   for (const route of routes) {
     const body = route.body
       ? 'json' in route.body
@@ -31,18 +41,28 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
               'multipart/form-data': {
                 schema: (route.body.multipart.fields as z.ZodObject).extend(
                   Object.fromEntries(
-                    route.body.multipart.files.map((f: { name: string; description: string; multiple: boolean; required: boolean }) => {
-                      const file = z.string().meta({ format: 'binary', description: f.description });
-                      const schema = f.multiple ? z.array(file) : file;
-                      return [f.name, f.required ? schema : schema.optional()];
-                    }),
+                    route.body.multipart.files.map(
+                      (f: { name: string; description: string; multiple: boolean; required: boolean }) => {
+                        const file = z.string().meta({ format: 'binary', description: f.description });
+                        const schema = f.multiple ? z.array(file) : file;
+                        return [f.name, f.required ? schema : schema.optional()];
+                      },
+                    ),
                   ),
                 ),
               },
             },
           }
       : undefined;
-    const errors = [...new Set([400, ...(route.public ? [] : [401, 429]), ...(route.admin ? [403] : []), ...(route.errors ?? []), 500])].sort();
+    const errors = [
+      ...new Set([
+        400,
+        ...(route.public ? [] : [401, 429]),
+        ...(route.admin ? [403] : []),
+        ...(route.errors ?? []),
+        500,
+      ]),
+    ].sort();
     registry.registerPath({
       method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
       path: route.path,
@@ -53,8 +73,19 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
       security: route.public ? [] : [{ apiKey: [] }, { bearer: [] }],
       request: { params: route.params, query: route.query, body },
       responses: {
-        [route.success.status]: { description: route.success.description, content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined },
-        ...Object.fromEntries(errors.map((status) => [status, { description: ERROR_TEXT[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }])),
+        [route.success.status]: {
+          description: route.success.description,
+          content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined,
+        },
+        ...Object.fromEntries(
+          errors.map((status) => [
+            status,
+            {
+              description: ERROR_TEXT[status] ?? 'Error',
+              content: { 'application/json': { schema: errorResponseSchema } },
+            },
+          ]),
+        ),
       },
     });
   }
@@ -63,7 +94,8 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
     info: {
       title: 'Faultline API',
       version: ENGINE_VERSION,
-      description: 'Visual anomaly detection (PatchCore): projects, training data, training jobs, model versions, detection and results.',
+      description:
+        'Visual anomaly detection (PatchCore): projects, training data, training jobs, model versions, detection and results.',
     },
     servers: serverUrl ? [{ url: serverUrl }] : undefined,
   }) as unknown as Record<string, unknown>;

@@ -26,7 +26,10 @@ export interface SignIn {
  * Who is calling, or undefined. Keys are looked up by their SHA-256, so no secret is compared byte by byte (the
  * timing of the lookup tells nothing about the secret).
  */
-export async function authenticate(headers: Record<string, string | undefined>, signIn: SignIn): Promise<Principal | undefined> {
+export async function authenticate(
+  headers: Record<string, string | undefined>,
+  signIn: SignIn,
+): Promise<Principal | undefined> {
   const apiKey = headers['x-api-key'];
   if (apiKey) {
     const key = await verifyApiKey(signIn.keys, apiKey);
@@ -46,7 +49,11 @@ export async function authenticate(headers: Record<string, string | undefined>, 
 }
 
 // The Lambda authorizer's own settings, from its environment (lib/api.ts).
-const settingsSchema = z.object({ FAULTLINE_JWT_ISSUER: z.url(), FAULTLINE_JWT_AUDIENCE: z.string().min(1), FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins') });
+const settingsSchema = z.object({
+  FAULTLINE_JWT_ISSUER: z.url(),
+  FAULTLINE_JWT_AUDIENCE: z.string().min(1),
+  FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins'),
+});
 let parsedSettings: z.infer<typeof settingsSchema> | undefined;
 /** Read once per container: the authorizer runs on every request. */
 const settings = () => (parsedSettings ??= settingsSchema.parse(process.env));
@@ -55,7 +62,11 @@ let verifier: ReturnType<typeof JwtVerifier.create> | undefined;
 let keys: Pick<Services, 'apiKeys'> | undefined;
 
 // The key table's settings, with the service's own schema (one owner for their names and defaults).
-const tableSettingsSchema = serviceConfigSchema.pick({ AWS_REGION: true, FAULTLINE_TABLE: true, FAULTLINE_DYNAMODB_ENDPOINT: true });
+const tableSettingsSchema = serviceConfigSchema.pick({
+  AWS_REGION: true,
+  FAULTLINE_TABLE: true,
+  FAULTLINE_DYNAMODB_ENDPOINT: true,
+});
 
 /** Only the key table: the authorizer runs on every request and loads nothing of the engine. */
 function keyStore(): Pick<Services, 'apiKeys'> {
@@ -75,7 +86,11 @@ export function useKeyStore(store: Pick<Services, 'apiKeys'> | undefined): void 
 export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
   if (!verifier) {
     const { FAULTLINE_JWT_ISSUER, FAULTLINE_JWT_AUDIENCE } = settings();
-    verifier = JwtVerifier.create({ issuer: FAULTLINE_JWT_ISSUER, audience: FAULTLINE_JWT_AUDIENCE.split(','), jwksUri: `${FAULTLINE_JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json` });
+    verifier = JwtVerifier.create({
+      issuer: FAULTLINE_JWT_ISSUER,
+      audience: FAULTLINE_JWT_AUDIENCE.split(','),
+      jwksUri: `${FAULTLINE_JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
+    });
   }
   return verifier;
 }
@@ -85,7 +100,14 @@ export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
  * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403). The context
  * tells the handlers who is calling, so that each sees only the caller's projects.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
-  const principal = await authenticate(event.headers ?? {}, { keys: keyStore(), jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }) });
-  return principal ? { isAuthorized: true, context: toAuthorizerContext(principal) } : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
+  const principal = await authenticate(event.headers ?? {}, {
+    keys: keyStore(),
+    jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }),
+  });
+  return principal
+    ? { isAuthorized: true, context: toAuthorizerContext(principal) }
+    : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };
 }

@@ -21,18 +21,35 @@ const batch = new BatchClient({});
  * idle for a while, so the compute environment scales back to zero.
  */
 export async function handler(): Promise<{ waiting: number; active: number; started: number }> {
-  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: env.FAULTLINE_QUEUE_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: env.FAULTLINE_QUEUE_URL,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   const waiting = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
   if (waiting === 0) return { waiting, active: 0, started: 0 };
   let active = 0;
   for (const status of ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'] as const) {
-    const jobs = await batch.send(new ListJobsCommand({ jobQueue: env.FAULTLINE_JOB_QUEUE, jobStatus: status, filters: [{ name: 'JOB_NAME', values: ['faultline-worker*'] }] }));
+    const jobs = await batch.send(
+      new ListJobsCommand({
+        jobQueue: env.FAULTLINE_JOB_QUEUE,
+        jobStatus: status,
+        filters: [{ name: 'JOB_NAME', values: ['faultline-worker*'] }],
+      }),
+    );
     active += jobs.jobSummaryList?.length ?? 0;
   }
   const wanted = Math.min(env.FAULTLINE_MAX_WORKERS, Math.ceil(waiting / env.FAULTLINE_MESSAGES_PER_WORKER));
   let started = 0;
   for (; active + started < wanted; started++) {
-    await batch.send(new SubmitJobCommand({ jobName: `faultline-worker-${Date.now()}-${started}`, jobQueue: env.FAULTLINE_JOB_QUEUE, jobDefinition: env.FAULTLINE_JOB_DEFINITION }));
+    await batch.send(
+      new SubmitJobCommand({
+        jobName: `faultline-worker-${Date.now()}-${started}`,
+        jobQueue: env.FAULTLINE_JOB_QUEUE,
+        jobDefinition: env.FAULTLINE_JOB_DEFINITION,
+      }),
+    );
   }
   console.log(JSON.stringify({ msg: 'dispatch', waiting, active, started }));
   return { waiting, active, started };

@@ -16,6 +16,11 @@ interface BatchJobDetail {
  */
 export async function handler(event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>): Promise<void> {
   const s = services();
-  s.log({ msg: 'batch worker stopped', jobName: event.detail.jobName, status: event.detail.status, reason: event.detail.statusReason });
+  s.log({
+    msg: 'batch worker stopped',
+    jobName: event.detail.jobName,
+    status: event.detail.status,
+    reason: event.detail.statusReason,
+  });
   await sweepDeadLetters(s);
 }

@@ -19,10 +19,13 @@ export const EXIT_USAGE = 2;
 export function numberOption(name: string, check: (v: number) => boolean, expected: string): (raw: string) => number {
   return (raw) => {
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || !check(value)) throw new InvalidArgumentError(`${name} must be ${expected}, got "${raw}"`);
+    if (raw.trim() === '' || !Number.isFinite(value) || !check(value))
+      throw new InvalidArgumentError(`${name} must be ${expected}, got "${raw}"`);
     return value;
   };
 }
 
-export const positiveInteger = (name: string) => numberOption(name, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
-export const fraction = (name: string) => numberOption(name, (v) => v > 0 && v < 1, 'a number between 0 and 1 (exclusive)');
+export const positiveInteger = (name: string) =>
+  numberOption(name, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+export const fraction = (name: string) =>
+  numberOption(name, (v) => v > 0 && v < 1, 'a number between 0 and 1 (exclusive)');

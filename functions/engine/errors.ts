@@ -23,7 +23,12 @@ export class FaultlineError extends Error {
   readonly code: FaultlineErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: FaultlineErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: FaultlineErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

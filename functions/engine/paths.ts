@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url';
  * The engine's settings from the environment, read here and nowhere else in the engine: where its files are, and
  * which onnxruntime execution providers to try. lib/data-plane.ts types the deployment's environment on these names.
  */
-export type EngineSetting = 'FAULTLINE_PROJECT_ROOT' | 'FAULTLINE_CACHE_DIR' | 'FAULTLINE_SHARED_DIR' | 'FAULTLINE_MODELS_DIR' | 'FAULTLINE_EXECUTION_PROVIDERS';
+export type EngineSetting =
+  | 'FAULTLINE_PROJECT_ROOT'
+  | 'FAULTLINE_CACHE_DIR'
+  | 'FAULTLINE_SHARED_DIR'
+  | 'FAULTLINE_MODELS_DIR'
+  | 'FAULTLINE_EXECUTION_PROVIDERS';
 
 const setting = (name: EngineSetting): string | undefined => process.env[name] || undefined;
 
@@ -13,7 +18,8 @@ const setting = (name: EngineSetting): string | undefined => process.env[name] |
  * The project root (the folder with package.json and models/), found from this file's place in functions/engine, or
  * FAULTLINE_PROJECT_ROOT where the code is bundled into one file (a Lambda package keeps models/ beside it).
  */
-export const projectRoot = (): string => process.env.FAULTLINE_PROJECT_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const projectRoot = (): string =>
+  process.env.FAULTLINE_PROJECT_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where derived files (feature models) are cached: FAULTLINE_CACHE_DIR, else .cache/ in the project (git-ignored). */
 export const cacheDir = (): string => process.env.FAULTLINE_CACHE_DIR ?? join(projectRoot(), '.cache');

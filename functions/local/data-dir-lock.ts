@@ -28,7 +28,9 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
       const who = owner === process.pid ? 'this process' : `process ${owner}`;
-      throw new Error(`data folder ${dataDir} is in use by ${who} (stand-ins already running there); if not, delete ${path}`);
+      throw new Error(
+        `data folder ${dataDir} is in use by ${who} (stand-ins already running there); if not, delete ${path}`,
+      );
     }
     await writeFile(path, String(process.pid));
   }

@@ -14,15 +14,29 @@ export const localSettingsSchema = z
     FAULTLINE_S3_PORT: port(4568),
     FAULTLINE_DYNAMODB_PORT: port(4567),
     FAULTLINE_SQS_PORT: port(4566),
-    FAULTLINE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('faultline'),
-    FAULTLINE_TABLE: z.string().regex(/^[\w.-]{3,255}$/).default('faultline'),
+    FAULTLINE_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .default('faultline'),
+    FAULTLINE_TABLE: z
+      .string()
+      .regex(/^[\w.-]{3,255}$/)
+      .default('faultline'),
     FAULTLINE_DEFAULT_PROJECT: z.uuid().optional(),
     FAULTLINE_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
     FAULTLINE_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(3),
     FAULTLINE_VISIBILITY_SECONDS: z.coerce.number().int().min(1).max(43200).default(120),
-    FAULTLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    FAULTLINE_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(10 * 1024 * 1024),
     /** Bytes of request bodies held at once across all requests; a body that does not fit: 503 with Retry-After. */
-    FAULTLINE_BODY_BUDGET_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+    FAULTLINE_BODY_BUDGET_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024),
     /** A request body with no byte for this long, or not complete this long after its headers: 408. */
     FAULTLINE_BODY_IDLE_SECONDS: z.coerce.number().positive().default(10),
     FAULTLINE_BODY_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
@@ -33,7 +47,10 @@ export const localSettingsSchema = z
     FAULTLINE_RATE_LIMIT: z.coerce.number().min(0).default(100),
     FAULTLINE_RATE_BURST: z.coerce.number().int().min(1).default(200),
   })
-  .refine((e) => e.FAULTLINE_BODY_BUDGET_BYTES >= e.FAULTLINE_MAX_BODY_BYTES, { message: 'FAULTLINE_BODY_BUDGET_BYTES must be at least FAULTLINE_MAX_BODY_BYTES', path: ['FAULTLINE_BODY_BUDGET_BYTES'] })
+  .refine((e) => e.FAULTLINE_BODY_BUDGET_BYTES >= e.FAULTLINE_MAX_BODY_BYTES, {
+    message: 'FAULTLINE_BODY_BUDGET_BYTES must be at least FAULTLINE_MAX_BODY_BYTES',
+    path: ['FAULTLINE_BODY_BUDGET_BYTES'],
+  })
   .transform((e) => ({
     host: e.FAULTLINE_HOST,
     standInsPublic: e.FAULTLINE_STANDINS_PUBLIC === 'true',
@@ -68,6 +85,8 @@ export type LocalSettings = z.output<typeof localSettingsSchema> & {
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const parsed = localSettingsSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid settings:\n${z.prettifyError(parsed.error)}`);
-  const service: ServiceSettings = Object.fromEntries(Object.keys(serviceConfigSchema.shape).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+  const service: ServiceSettings = Object.fromEntries(
+    Object.keys(serviceConfigSchema.shape).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+  );
   return { ...parsed.data, service };
 }

@@ -57,9 +57,19 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     bucket: settings.bucket,
     tables: [tableDefinition(settings.table)],
     queues: [
-      { name: WORK_QUEUE, visibilityTimeoutSeconds: settings.visibilitySeconds, maxReceiveCount: settings.maxReceives, deadLetterQueueName: DEAD_LETTER_QUEUE },
+      {
+        name: WORK_QUEUE,
+        visibilityTimeoutSeconds: settings.visibilitySeconds,
+        maxReceiveCount: settings.maxReceives,
+        deadLetterQueueName: DEAD_LETTER_QUEUE,
+      },
       // Failed deliveries queue their own retries; a message comes back only when its attempt could not be recorded.
-      { name: WEBHOOK_QUEUE, visibilityTimeoutSeconds: 60, maxReceiveCount: 5, deadLetterQueueName: WEBHOOK_DEAD_LETTER_QUEUE },
+      {
+        name: WEBHOOK_QUEUE,
+        visibilityTimeoutSeconds: 60,
+        maxReceiveCount: 5,
+        deadLetterQueueName: WEBHOOK_DEAD_LETTER_QUEUE,
+      },
     ],
     onS3Event: (event) => deliver(event),
     corsAllowedOrigins: ['*'],
@@ -116,11 +126,17 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     bodyTimeoutMs: settings.bodyTimeoutSeconds * 1000,
     rateLimit: settings.rateLimit,
     // The console's pages allow images and uploads from the S3 endpoint that presigned URLs point to.
-    fallback: staticFiles({ s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin, authRequired: apiKey !== undefined }),
+    fallback: staticFiles({
+      s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin,
+      authRequired: apiKey !== undefined,
+    }),
     log: settings.accessLog ? log : undefined,
   });
 
-  const workers = Array.from({ length: settings.workers }, (_, i) => new Worker(services, { workerId: `local-worker-${i + 1}`, waitSeconds: 2, deadLetterSweepSeconds: 10 }));
+  const workers = Array.from(
+    { length: settings.workers },
+    (_, i) => new Worker(services, { workerId: `local-worker-${i + 1}`, waitSeconds: 2, deadLetterSweepSeconds: 10 }),
+  );
   for (const w of workers) w.start();
   // Apart from the workers: a slow webhook subscriber never holds a detection.
   const webhooks = new WebhookDeliveryLoop(services);

@@ -33,7 +33,9 @@ try {
       `  Health        ${url}/health`,
       `  S3 endpoint   ${runtime.s3Endpoint}  (bucket ${settings.bucket}, path-style, access key ${runtime.awsAccessKeyId}; secret in ${join(runtime.dataDir, CREDENTIALS_FILE)})`,
       `  Data          ${runtime.dataDir}`,
-      runtime.apiKey ? `  API key       in ${keyFile}  (send as x-api-key)` : '  API key       none required (FAULTLINE_AUTH=none)',
+      runtime.apiKey
+        ? `  API key       in ${keyFile}  (send as x-api-key)`
+        : '  API key       none required (FAULTLINE_AUTH=none)',
       '',
       'Try it:',
       `  curl -s -X POST ${url}/api/v1/projects -H 'content-type: application/json'${runtime.apiKey ? ` -H "x-api-key: $(cat '${keyFile}')"` : ''} -d '{"name":"cookies"}'`,

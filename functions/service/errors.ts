@@ -61,7 +61,8 @@ export class ServiceError extends Error {
   }
 }
 
-export const projectNotFound = (projectId: string) => new ServiceError('PROJECT_NOT_FOUND', `no project ${projectId}`, { projectId });
+export const projectNotFound = (projectId: string) =>
+  new ServiceError('PROJECT_NOT_FOUND', `no project ${projectId}`, { projectId });
 
 /**
  * The engine's errors as HTTP: an unusable image or option, or a model not there, is the caller's (4xx); a damaged

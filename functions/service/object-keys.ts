@@ -17,7 +17,10 @@ export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models'
  * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
  * images), removals in datasets/. The CDK notification filters are made from this.
  */
-export const NOTIFIED_FOLDERS = { created: ['inbox', 'datasets'], removed: ['datasets'] } as const satisfies Record<'created' | 'removed', readonly Folder[]>;
+export const NOTIFIED_FOLDERS = { created: ['inbox', 'datasets'], removed: ['datasets'] } as const satisfies Record<
+  'created' | 'removed',
+  readonly Folder[]
+>;
 
 /** The drop-folder sub-folder whose name the API's own detections use as their batch: refused in the inbox. */
 export const API_BATCH = 'api';
@@ -26,7 +29,9 @@ export const API_BATCH = 'api';
 export function isNotified(eventName: string, key: string): boolean {
   const folder = parseKey(key)?.folder;
   if (!folder) return false;
-  const folders: readonly Folder[] = eventName.startsWith('ObjectRemoved') ? NOTIFIED_FOLDERS.removed : NOTIFIED_FOLDERS.created;
+  const folders: readonly Folder[] = eventName.startsWith('ObjectRemoved')
+    ? NOTIFIED_FOLDERS.removed
+    : NOTIFIED_FOLDERS.created;
   return folders.includes(folder);
 }
 
@@ -35,20 +40,25 @@ const PROJECT_ID = /^[0-9a-f-]{36}$/;
 /** A file name made safe for a key: letters, digits, dot, dash, underscore; no leading dots; at most 100 chars. */
 export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '').slice(-100);
+  const cleaned = base
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^\.+/, '')
+    .slice(-100);
   return cleaned || 'image';
 }
 
 /** The key of a training image from its name within the project's datasets/ folder (as models record it). */
 export const datasetKey = (projectId: string, name: string): string => `datasets/${projectId}/${name}`;
 
-export const uniqueDatasetKey = (projectId: string, fileName: string): string => datasetKey(projectId, `${randomBytes(4).toString('hex')}-${safeFileName(fileName)}`);
+export const uniqueDatasetKey = (projectId: string, fileName: string): string =>
+  datasetKey(projectId, `${randomBytes(4).toString('hex')}-${safeFileName(fileName)}`);
 
 /**
  * The name a stored training image is listed and ordered by: the file's own name, without the random prefix that
  * uniqueDatasetKey adds (so that presigned uploads train in the same order every time, like the CLI on a folder).
  */
-export const datasetImageName = (key: string): string => (key.split('/').pop() ?? key).replace(/^[0-9a-f]{8}-(?=.)/, '');
+export const datasetImageName = (key: string): string =>
+  (key.split('/').pop() ?? key).replace(/^[0-9a-f]{8}-(?=.)/, '');
 
 /** S3 notifications URL-encode keys, with '+' for spaces. */
 export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -56,7 +66,8 @@ export const decodeS3Key = (key: string): string => decodeURIComponent(key.repla
 /** The folder, project and the rest of a key, when the key is one of ours; undefined for anything else. */
 export function parseKey(key: string): { folder: Folder; projectId: string; rest: string } | undefined {
   const [folder, projectId, ...rest] = key.split('/');
-  if (!PROJECT_FOLDERS.includes(folder as Folder) || !PROJECT_ID.test(projectId ?? '') || rest.length === 0) return undefined;
+  if (!PROJECT_FOLDERS.includes(folder as Folder) || !PROJECT_ID.test(projectId ?? '') || rest.length === 0)
+    return undefined;
   if (rest.some((part) => part === '' || part === '.' || part === '..')) return undefined;
   return { folder: folder as Folder, projectId, rest: rest.join('/') };
 }
@@ -77,7 +88,8 @@ export function inboxResultKeys(projectId: string, rest: string): { json: string
 }
 
 /** Where the PNGs of an API detection go. */
-export const apiResultPrefix = (projectId: string, resultId: string): string => `results/${projectId}/${API_BATCH}/${resultId}/`;
+export const apiResultPrefix = (projectId: string, resultId: string): string =>
+  `results/${projectId}/${API_BATCH}/${resultId}/`;
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;

@@ -43,7 +43,11 @@ export class WebhookDeliveryLoop {
     const queue = this.s.webhookQueue!;
     while (this.running) {
       try {
-        const [message] = await queue.receive({ max: 1, waitSeconds: this.options.waitSeconds ?? 2, visibilitySeconds: this.options.visibilitySeconds ?? 60 });
+        const [message] = await queue.receive({
+          max: 1,
+          waitSeconds: this.options.waitSeconds ?? 2,
+          visibilitySeconds: this.options.visibilitySeconds ?? 60,
+        });
         if (!message) continue;
         await handleWebhookMessage(this.s, message.body, this.abort.signal);
         await queue.delete(message);

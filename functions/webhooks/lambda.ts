@@ -12,7 +12,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const settled = await Promise.allSettled(event.Records.map((r) => handleWebhookMessage(s, r.body)));
   const batchItemFailures = settled.flatMap((result, i) => {
     if (result.status === 'fulfilled') return [];
-    s.log({ level: 'error', msg: 'webhook delivery failed; the message will come back', messageId: event.Records[i]!.messageId, error: (result.reason as Error).message });
+    s.log({
+      level: 'error',
+      msg: 'webhook delivery failed; the message will come back',
+      messageId: event.Records[i]!.messageId,
+      error: (result.reason as Error).message,
+    });
     return [{ itemIdentifier: event.Records[i]!.messageId }];
   });
   return { batchItemFailures };

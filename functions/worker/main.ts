@@ -19,7 +19,10 @@ if (values.job) {
   process.exit(ok ? 0 : 1);
 }
 
-const worker = new Worker(s, { workerId: `worker-${process.env.AWS_BATCH_JOB_ID ?? process.pid}`, idleExitSeconds: idleExitSeconds || undefined });
+const worker = new Worker(s, {
+  workerId: `worker-${process.env.AWS_BATCH_JOB_ID ?? process.pid}`,
+  idleExitSeconds: idleExitSeconds || undefined,
+});
 process.once('SIGTERM', () => void worker.stop());
 process.once('SIGINT', () => void worker.stop());
 worker.start();

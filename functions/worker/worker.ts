@@ -71,10 +71,15 @@ export class Worker {
     while (this.running) {
       try {
         await this.sweepDeadLetters();
-        const messages = await this.s.queue.receive({ max: 1, waitSeconds: wait, visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS });
+        const messages = await this.s.queue.receive({
+          max: 1,
+          waitSeconds: wait,
+          visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS,
+        });
         for (const message of messages) await this.handle(message);
         if (messages.length > 0) lastWork = Date.now();
-        else if (this.options.idleExitSeconds && Date.now() - lastWork > this.options.idleExitSeconds * 1000) this.running = false;
+        else if (this.options.idleExitSeconds && Date.now() - lastWork > this.options.idleExitSeconds * 1000)
+          this.running = false;
       } catch (error) {
         // The queue or table unreachable: back off, keep the process alive.
         this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
@@ -92,7 +97,13 @@ export class Worker {
       await this.s.queue.delete(message);
     } catch (error) {
       // Left on the queue: it comes back after the visibility timeout, or moves to the dead-letter queue.
-      this.s.log({ level: 'warn', msg: 'message failed; it will be retried', messageId: message.id, receiveCount: message.receiveCount, error: (error as Error).message });
+      this.s.log({
+        level: 'warn',
+        msg: 'message failed; it will be retried',
+        messageId: message.id,
+        receiveCount: message.receiveCount,
+        error: (error as Error).message,
+      });
     } finally {
       clearInterval(heartbeat);
     }
@@ -108,7 +119,12 @@ export class Worker {
       case 'test':
         return; // S3's check that the notification reaches the queue
       case 'unknown':
-        this.s.log({ level: 'warn', msg: 'discarding a message the worker does not understand', reason: work.reason, body: message.body.slice(0, 200) });
+        this.s.log({
+          level: 'warn',
+          msg: 'discarding a message the worker does not understand',
+          reason: work.reason,
+          body: message.body.slice(0, 200),
+        });
         return;
       default:
         return work satisfies never;
@@ -118,7 +134,10 @@ export class Worker {
   private keepInvisible(message: QueueMessage): NodeJS.Timeout {
     const seconds = this.s.config.FAULTLINE_VISIBILITY_SECONDS;
     return setInterval(
-      () => this.s.queue.extendVisibility(message, seconds).catch((e) => this.s.log({ level: 'warn', msg: 'could not extend visibility', error: (e as Error).message })),
+      () =>
+        this.s.queue
+          .extendVisibility(message, seconds)
+          .catch((e) => this.s.log({ level: 'warn', msg: 'could not extend visibility', error: (e as Error).message })),
       Math.max(1000, (seconds * 1000) / 3),
     );
   }

@@ -16,11 +16,19 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const cookie = join(sharedDir(), 'datasets', 'cookie');
 /** The image the synchronous benchmarks send. */
-export const CRACKED_IMAGE = { path: join(cookie, 'test', 'cracked', 'anomaly-1.jpg'), name: 'anomaly-1.jpg', description: 'cookie/test/cracked/anomaly-1.jpg (288 x 384 JPEG)' };
+export const CRACKED_IMAGE = {
+  path: join(cookie, 'test', 'cracked', 'anomaly-1.jpg'),
+  name: 'anomaly-1.jpg',
+  description: 'cookie/test/cracked/anomaly-1.jpg (288 x 384 JPEG)',
+};
 
 /** The bytes of the cookie test images, cracked and good (46), for the drop folder. */
 export const cookieTestImages = (): Promise<Buffer[]> =>
-  Promise.all(['cracked', 'good'].flatMap((d) => readdirSync(join(cookie, 'test', d)).map((f) => readFile(join(cookie, 'test', d, f)))));
+  Promise.all(
+    ['cracked', 'good'].flatMap((d) =>
+      readdirSync(join(cookie, 'test', d)).map((f) => readFile(join(cookie, 'test', d, f))),
+    ),
+  );
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
@@ -42,23 +50,32 @@ export const machine = () => ({
 });
 
 /** The machine in words, for a report's first line. */
-export const describeMachine = (m: ReturnType<typeof machine>): string => `${m.cores} cores (${m.cpu}), Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' ')}`;
+export const describeMachine = (m: ReturnType<typeof machine>): string =>
+  `${m.cores} cores (${m.cpu}), Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' ')}`;
 
 export type Api = <T = any>(path: string, init?: RequestInit) => Promise<T>;
 
 /** JSON calls to the API with the key; a status other than 2xx throws with the answer. */
 export function apiClient(url: string, apiKey: string | undefined): Api {
   return async (path, init) => {
-    const response = await fetch(`${url}${path}`, { ...init, headers: { 'x-api-key': apiKey ?? '', ...(init?.headers as Record<string, string>) } });
+    const response = await fetch(`${url}${path}`, {
+      ...init,
+      headers: { 'x-api-key': apiKey ?? '', ...(init?.headers as Record<string, string>) },
+    });
     const text = await response.text();
-    if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
+    if (!response.ok)
+      throw new Error(`${init?.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
     return JSON.parse(text);
   };
 }
 
 /** A project with a model trained through the API on every cookie train/good image; returns the training job too. */
 export async function trainCookieModel(api: Api, name = 'bench'): Promise<{ projectId: string; jobId: string }> {
-  const project = await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const project = await api('/api/v1/projects', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   const form = new FormData();
   const trainDir = join(cookie, 'train', 'good');
   for (const f of readdirSync(trainDir)) form.append('files', new Blob([await readFile(join(trainDir, f))]), f);
@@ -81,25 +98,38 @@ export async function localCredentials(dataDir: string): Promise<AwsCredentials>
 
 /** A client for the local bucket, signing with the service's own credentials. */
 export const localS3 = async (endpoint: string, dataDir: string) =>
-  new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: await localCredentials(dataDir), requestChecksumCalculation: 'WHEN_REQUIRED' });
+  new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: await localCredentials(dataDir),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 
 /**
  * Numbers (>= 0) from `--name N` (or `--name=N`), else FAULTLINE_BENCH_NAME (dashes as underscores), else the
  * default. An unknown flag or a bad value stops the benchmark with the usage.
  */
 export function numericFlags<T extends Record<string, number>>(defaults: T): T {
-  const usage = Object.entries(defaults).map(([k, v]) => `--${k} N (default ${v})`).join(' ');
+  const usage = Object.entries(defaults)
+    .map(([k, v]) => `--${k} N (default ${v})`)
+    .join(' ');
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])), strict: true }));
+    ({ values } = parseArgs({
+      options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])),
+      strict: true,
+    }));
   } catch (error) {
     throw new Error(`${(error as Error).message}\nusage: ${usage}`);
   }
   const out: Record<string, number> = {};
   for (const [name, fallback] of Object.entries(defaults)) {
-    const raw = (values[name] as string | undefined) ?? process.env[`FAULTLINE_BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+    const raw =
+      (values[name] as string | undefined) ?? process.env[`FAULTLINE_BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
     const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} wants a number >= 0, not ${raw}\nusage: ${usage}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`--${name} wants a number >= 0, not ${raw}\nusage: ${usage}`);
     out[name] = value;
   }
   return out as T;

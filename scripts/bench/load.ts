@@ -34,11 +34,20 @@ export interface LoadOutcome {
 function detectRequest(path: string, image: Buffer, visualisations: boolean, apiKey: string): LoadRequest {
   const boundary = 'faultline-bench-boundary-7f3a9c';
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${CRACKED_IMAGE.name}"\r\ncontent-type: image/jpeg\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${CRACKED_IMAGE.name}"\r\ncontent-type: image/jpeg\r\n\r\n`,
+    ),
     image,
-    Buffer.from(`\r\n--${boundary}\r\ncontent-disposition: form-data; name="return_visualizations"\r\n\r\n${visualisations}\r\n--${boundary}--\r\n`),
+    Buffer.from(
+      `\r\n--${boundary}\r\ncontent-disposition: form-data; name="return_visualizations"\r\n\r\n${visualisations}\r\n--${boundary}--\r\n`,
+    ),
   ]);
-  return { method: 'POST', path, body, headers: { 'x-api-key': apiKey, 'content-type': `multipart/form-data; boundary=${boundary}` } };
+  return {
+    method: 'POST',
+    path,
+    body,
+    headers: { 'x-api-key': apiKey, 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 /** The requests the load benchmarks send: the health check, the read routes, and detection of `image`. */
@@ -58,10 +67,20 @@ export function serviceRequests(apiKey: string, projectId: string, jobId: string
 }
 
 /** Failures in words ('' when every request got a 2xx answer). */
-export const failures = (o: Pick<LoadOutcome, 'non2xx' | 'errors' | 'timeouts' | 'statusCodes' | 'errorMessages'>): string =>
+export const failures = (
+  o: Pick<LoadOutcome, 'non2xx' | 'errors' | 'timeouts' | 'statusCodes' | 'errorMessages'>,
+): string =>
   o.non2xx + o.errors === 0
     ? ''
-    : [o.non2xx ? `${o.non2xx} non-2xx (${Object.entries(o.statusCodes).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${n} x ${c}`).join(', ')})` : '', o.errors ? `${o.errors} errors (${o.timeouts} timeouts; ${o.errorMessages.join('; ')})` : '']
+    : [
+        o.non2xx
+          ? `${o.non2xx} non-2xx (${Object.entries(o.statusCodes)
+              .filter(([c]) => !c.startsWith('2'))
+              .map(([c, n]) => `${n} x ${c}`)
+              .join(', ')})`
+          : '',
+        o.errors ? `${o.errors} errors (${o.timeouts} timeouts; ${o.errorMessages.join('; ')})` : '',
+      ]
         .filter(Boolean)
         .join(', ');
 
@@ -69,13 +88,28 @@ export const failures = (o: Pick<LoadOutcome, 'non2xx' | 'errors' | 'timeouts' |
  * `connections` connections to `url`, for `seconds`, cycling through `requests` (each connection in order).
  * A request unanswered after `timeoutSeconds` counts as a timeout.
  */
-export async function runLoad(o: { url: string; requests: LoadRequest[]; connections: number; seconds: number; timeoutSeconds?: number }): Promise<LoadOutcome> {
+export async function runLoad(o: {
+  url: string;
+  requests: LoadRequest[];
+  connections: number;
+  seconds: number;
+  timeoutSeconds?: number;
+}): Promise<LoadOutcome> {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const errorMessages = new Set<string>();
   let instance!: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({ url: o.url, connections: o.connections, duration: o.seconds, timeout: o.timeoutSeconds ?? 10, requests: o.requests }, (error, result) => (error ? reject(error) : resolve(result)));
+    instance = autocannon(
+      {
+        url: o.url,
+        connections: o.connections,
+        duration: o.seconds,
+        timeout: o.timeoutSeconds ?? 10,
+        requests: o.requests,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
   });
   instance.on('response', (_client, statusCode, _bytes, ms) => {
     latencies.push(ms);
@@ -104,7 +138,11 @@ export async function runLoad(o: { url: string; requests: LoadRequest[]; connect
 export function sampleEvery<T>(ms: number, sample: () => Promise<T>): { stop: () => Promise<T[]> } {
   const samples: T[] = [];
   let failure: unknown;
-  const take = () => sample().then((s) => void samples.push(s), (error) => void (failure ??= error));
+  const take = () =>
+    sample().then(
+      (s) => void samples.push(s),
+      (error) => void (failure ??= error),
+    );
   let pending = take();
   const timer = setInterval(() => (pending = pending.then(take)), ms);
   return {

@@ -6,7 +6,8 @@
 import sharp from 'sharp';
 
 process.on('message', (message) => {
-  if (message === 'memory') process.send?.({ memory: process.memoryUsage(), sharpCacheMb: sharp.cache().memory.current });
+  if (message === 'memory')
+    process.send?.({ memory: process.memoryUsage(), sharpCacheMb: sharp.cache().memory.current });
 });
 // The service's own handles keep it running; this channel alone must not.
 process.channel?.unref();

@@ -60,13 +60,27 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   const sqsPort = await freePort();
   // All the load comes from one loopback address: a per-address rate limit (FAULTLINE_RATE_LIMIT, where the runtime
   // has one; 0 = off) would measure the limiter, not the service.
-  const settings = { FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: String(sqsPort), FAULTLINE_ACCESS_LOG: 'false', FAULTLINE_WORKERS: '1', FAULTLINE_RATE_LIMIT: '0', ...env };
+  const settings = {
+    FAULTLINE_DATA_DIR: dataDir,
+    FAULTLINE_PORT: '0',
+    FAULTLINE_S3_PORT: '0',
+    FAULTLINE_DYNAMODB_PORT: '0',
+    FAULTLINE_SQS_PORT: String(sqsPort),
+    FAULTLINE_ACCESS_LOG: 'false',
+    FAULTLINE_WORKERS: '1',
+    FAULTLINE_RATE_LIMIT: '0',
+    ...env,
+  };
   const probe = join(projectRoot(), 'scripts', 'bench', 'memory-probe.ts');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', probe, join(projectRoot(), 'functions', 'local', 'start.ts')], {
-    cwd: projectRoot(),
-    env: { ...process.env, ...settings },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', probe, join(projectRoot(), 'functions', 'local', 'start.ts')],
+    {
+      cwd: projectRoot(),
+      env: { ...process.env, ...settings },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   // Should this process die without stopping it, the child goes too.
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
@@ -86,7 +100,9 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`the service exited (${child.exitCode ?? child.signalCode}) before it started:\n${output}`)));
+    void exited.then(() =>
+      reject(new Error(`the service exited (${child.exitCode ?? child.signalCode}) before it started:\n${output}`)),
+    );
   });
 
   let stopped = false;
@@ -131,18 +147,36 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     settings,
     async memory() {
       const m = await heap();
-      return { rssMb: procStatusMb(pid, 'VmRSS'), rssAnonMb: procStatusMb(pid, 'RssAnon'), heapUsedMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB, sharpCacheMb: m.sharpCacheMb };
+      return {
+        rssMb: procStatusMb(pid, 'VmRSS'),
+        rssAnonMb: procStatusMb(pid, 'RssAnon'),
+        heapUsedMb: m.heapUsed / MB,
+        heapTotalMb: m.heapTotal / MB,
+        externalMb: m.external / MB,
+        sharpCacheMb: m.sharpCacheMb,
+      };
     },
     stop,
   };
 }
 
 /** The service in a child process with a cookie model trained through its API (stopped again if that fails). */
-export async function serviceWithCookieModel(name: string): Promise<{ service: ServiceProcess; api: Api; projectId: string; jobId: string; environment: ReturnType<typeof machine> & { serviceWorkers: number } }> {
+export async function serviceWithCookieModel(name: string): Promise<{
+  service: ServiceProcess;
+  api: Api;
+  projectId: string;
+  jobId: string;
+  environment: ReturnType<typeof machine> & { serviceWorkers: number };
+}> {
   const service = await startServiceProcess(name);
   try {
     const api = apiClient(service.url, service.apiKey);
-    return { service, api, ...(await trainCookieModel(api)), environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) } };
+    return {
+      service,
+      api,
+      ...(await trainCookieModel(api)),
+      environment: { ...machine(), serviceWorkers: Number(service.settings.FAULTLINE_WORKERS) },
+    };
   } catch (error) {
     await service.stop();
     throw error;

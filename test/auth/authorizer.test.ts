@@ -39,7 +39,10 @@ describe('the JWT-or-API-key authorizer', () => {
     useKeyStore(runtime.services);
     process.env.FAULTLINE_JWT_ISSUER = ISSUER;
     process.env.FAULTLINE_JWT_AUDIENCE = 'client-1';
-    jwtVerifier().cacheJwks({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' } as never] }, ISSUER as never);
+    jwtVerifier().cacheJwks(
+      { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' } as never] },
+      ISSUER as never,
+    );
   });
   afterAll(async () => {
     useKeyStore(undefined);
@@ -50,7 +53,10 @@ describe('the JWT-or-API-key authorizer', () => {
   it('lets a machine in with a live API key, and not after it is revoked', async () => {
     const key = await createApiKey(runtime.services, LOCAL_ADMIN, { name: 'line-7 camera', admin: true });
     expect(key.key).toMatch(/^flk_[\w-]{43}$/);
-    expect(await handler(event({ 'x-api-key': key.key }))).toEqual({ isAuthorized: true, context: { subject: `key:${key.id}`, kind: 'api-key', admin: 'true', projectIds: '' } });
+    expect(await handler(event({ 'x-api-key': key.key }))).toEqual({
+      isAuthorized: true,
+      context: { subject: `key:${key.id}`, kind: 'api-key', admin: 'true', projectIds: '' },
+    });
     expect((await listApiKeys(runtime.services, LOCAL_ADMIN)).map((k) => k.id)).toContain(key.id);
     expect(JSON.stringify(await listApiKeys(runtime.services, LOCAL_ADMIN))).not.toContain(key.key.slice(4)); // no secret, no hash of it shown
     await revokeApiKey(runtime.services, LOCAL_ADMIN, key.id);
@@ -66,11 +72,24 @@ describe('the JWT-or-API-key authorizer', () => {
   });
 
   it('lets a person in with a valid JWT from the issuer only', async () => {
-    expect(await handler(event({ authorization: `Bearer ${jwt({})}` }))).toEqual({ isAuthorized: true, context: { subject: 'user:user-1', kind: 'user', admin: 'false', projectIds: '' } });
-    expect((await handler(event({ authorization: `Bearer ${jwt({ 'cognito:groups': ['faultline-admins'] })}` }))).context.admin).toBe('true');
-    expect((await handler(event({ authorization: `Bearer ${jwt({ aud: 'another-client' })}` }))).isAuthorized).toBe(false);
-    expect((await handler(event({ authorization: `Bearer ${jwt({ iss: 'https://evil.example.com' })}` }))).isAuthorized).toBe(false);
-    expect((await handler(event({ authorization: `Bearer ${jwt({ exp: Math.floor(Date.now() / 1000) - 60 })}` }))).isAuthorized).toBe(false);
+    expect(await handler(event({ authorization: `Bearer ${jwt({})}` }))).toEqual({
+      isAuthorized: true,
+      context: { subject: 'user:user-1', kind: 'user', admin: 'false', projectIds: '' },
+    });
+    expect(
+      (await handler(event({ authorization: `Bearer ${jwt({ 'cognito:groups': ['faultline-admins'] })}` }))).context
+        .admin,
+    ).toBe('true');
+    expect((await handler(event({ authorization: `Bearer ${jwt({ aud: 'another-client' })}` }))).isAuthorized).toBe(
+      false,
+    );
+    expect(
+      (await handler(event({ authorization: `Bearer ${jwt({ iss: 'https://evil.example.com' })}` }))).isAuthorized,
+    ).toBe(false);
+    expect(
+      (await handler(event({ authorization: `Bearer ${jwt({ exp: Math.floor(Date.now() / 1000) - 60 })}` })))
+        .isAuthorized,
+    ).toBe(false);
     const forged = jwt({}).split('.');
     forged[1] = b64({ iss: ISSUER, aud: 'client-1', sub: 'admin', exp: Math.floor(Date.now() / 1000) + 600 });
     expect((await handler(event({ authorization: `Bearer ${forged.join('.')}` }))).isAuthorized).toBe(false);
@@ -85,16 +104,27 @@ describe('the JWT-or-API-key authorizer', () => {
     const s = runtime.services;
     const alice: Principal = { kind: 'user', subject: 'user:alice', admin: false, projectIds: null };
     const bob: Principal = { kind: 'user', subject: 'user:bob', admin: false, projectIds: null };
-    const settings = { description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 };
+    const settings = {
+      description: '',
+      severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }],
+      threshold: 0.5,
+    };
     const mine = await createProject(s, { name: 'alice line', ...settings }, alice);
     const theirs = await createProject(s, { name: 'bob line', ...settings }, bob);
     expect(mine.owner).toBe('user:alice');
 
     const key = await createApiKey(s, alice, { name: 'alice camera', projectIds: [mine.id] });
     expect(key).toMatchObject({ admin: false, projectIds: [mine.id], createdBy: 'user:alice' });
-    expect((await handler(event({ 'x-api-key': key.key }))).context).toEqual({ subject: `key:${key.id}`, kind: 'api-key', admin: 'false', projectIds: mine.id });
+    expect((await handler(event({ 'x-api-key': key.key }))).context).toEqual({
+      subject: `key:${key.id}`,
+      kind: 'api-key',
+      admin: 'false',
+      projectIds: mine.id,
+    });
     // another's project reads as missing; an administrator key is not hers to make; a key must say its projects
-    await expect(createApiKey(s, alice, { name: 'x', projectIds: [theirs.id] })).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
+    await expect(createApiKey(s, alice, { name: 'x', projectIds: [theirs.id] })).rejects.toMatchObject({
+      code: 'PROJECT_NOT_FOUND',
+    });
     await expect(createApiKey(s, alice, { name: 'x', admin: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(createApiKey(s, alice, { name: 'x' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     // people see and revoke only their own keys
@@ -103,9 +133,13 @@ describe('the JWT-or-API-key authorizer', () => {
     await expect(revokeApiKey(s, bob, key.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // the scoped key itself manages nothing
     const scoped: Principal = { kind: 'api-key', subject: `key:${key.id}`, admin: false, projectIds: [mine.id] };
-    await expect(createApiKey(s, scoped, { name: 'y', projectIds: [mine.id] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(createApiKey(s, scoped, { name: 'y', projectIds: [mine.id] })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await expect(listApiKeys(s, scoped)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(createProject(s, { name: 'sneaky', ...settings }, scoped)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(createProject(s, { name: 'sneaky', ...settings }, scoped)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await revokeApiKey(s, alice, key.id);
   });
 });

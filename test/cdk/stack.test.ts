@@ -17,7 +17,11 @@ const context = JSON.parse(readFileSync(join(projectRoot(), 'cdk.json'), 'utf8')
 
 function synth(overrides: Record<string, unknown> = {}) {
   const app = new App({ context: { ...context, ...overrides } });
-  const stack = new FaultlineStack(app, 'Faultline', settingsFromContext((k) => app.node.tryGetContext(k)));
+  const stack = new FaultlineStack(
+    app,
+    'Faultline',
+    settingsFromContext((k) => app.node.tryGetContext(k)),
+  );
   acknowledgeNagFindings(stack);
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -27,7 +31,8 @@ function acknowledged(construct: IConstruct): Set<string> {
   const ids = new Set<string>();
   for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
     for (const entry of c.node.metadata) {
-      if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) for (const k of Object.keys(entry.data as object)) ids.add(k.replace(/^AwsSolutions::/, ''));
+      if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        for (const k of Object.keys(entry.data as object)) ids.add(k.replace(/^AwsSolutions::/, ''));
     }
   }
   return ids;
@@ -39,7 +44,8 @@ describe('the CDK app', () => {
   let template: Template;
   beforeAll(() => {
     // The console's built files are deployed with the stack; a fresh clone builds them first (npm test does too).
-    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) execSync('npm run build:console', { cwd: projectRoot(), stdio: 'inherit' });
+    if (!existsSync(join(CONSOLE_DIST, 'index.html')))
+      execSync('npm run build:console', { cwd: projectRoot(), stdio: 'inherit' });
     ({ stack, template } = synth());
   });
 
@@ -51,33 +57,82 @@ describe('the CDK app', () => {
       const open = ['GET /health', 'GET /openapi.json'].includes(r.Properties.RouteKey);
       expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'CUSTOM');
     }
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0', AuthorizerResultTtlInSeconds: 0 });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULTLINE_JWT_ISSUER: Match.anyValue(), FAULTLINE_JWT_AUDIENCE: Match.anyValue(), FAULTLINE_ADMIN_GROUP: 'faultline-admins' }) } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FAULTLINE_JWT_ISSUER: Match.anyValue(),
+          FAULTLINE_JWT_AUDIENCE: Match.anyValue(),
+          FAULTLINE_ADMIN_GROUP: 'faultline-admins',
+        }),
+      },
+    });
     // administrators are the members of this group; the browser may send an API key
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'faultline-admins' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }) });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }),
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
   });
 
   it('runs detection on its own function with more memory, both with the inference layer', () => {
-    const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Layers: Match.anyValue(), Description: Match.stringLikeRegexp('^Faultline API') } }));
+    const fns = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: {
+          Handler: 'index.handler',
+          Layers: Match.anyValue(),
+          Description: Match.stringLikeRegexp('^Faultline API'),
+        },
+      }),
+    );
     expect(fns).toHaveLength(2);
     const byMemory = fns.map((f) => f.Properties.MemorySize).sort((a, b) => a - b);
     expect(byMemory).toEqual(expect.arrayContaining([1024, 3008]));
     for (const f of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
     // one inference layer for both (the others are CDK's AWS CLI layers of the console's deployment)
-    expect(new Set(fns.map((f) => JSON.stringify(f.Properties.Layers)))).toEqual(new Set([JSON.stringify([{ Ref: stack.getLogicalId(stack.node.findChild('Inference').node.findChild('Layer').node.defaultChild as never) }])]));
+    expect(new Set(fns.map((f) => JSON.stringify(f.Properties.Layers)))).toEqual(
+      new Set([
+        JSON.stringify([
+          {
+            Ref: stack.getLogicalId(
+              stack.node.findChild('Inference').node.findChild('Layer').node.defaultChild as never,
+            ),
+          },
+        ]),
+      ]),
+    );
   });
 
   it('keeps data private and encrypted: bucket and table', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90 })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90 })]),
+      },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       BillingMode: 'PAY_PER_REQUEST',
@@ -88,7 +143,10 @@ describe('the CDK app', () => {
   });
 
   it('sends inbox/ and datasets/ notifications to a queue with a dead-letter queue, alarmed', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 }, VisibilityTimeout: 900 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      VisibilityTimeout: 900,
+    });
     const notifications = template.findResources('Custom::S3BucketNotifications');
     const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
     const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
@@ -98,7 +156,11 @@ describe('the CDK app', () => {
       Threshold: 1,
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'visible + inFlight' }),
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible' }) }) }),
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible' }),
+          }),
+        }),
       ]),
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -107,8 +169,15 @@ describe('the CDK app', () => {
   it('delivers webhooks from a queue of their own through a function, retried, with an alarmed dead-letter queue', () => {
     const webhookQueue = stack.getLogicalId(stack.messaging.webhookQueue.node.defaultChild as never);
     const webhookDeadLetters = stack.getLogicalId(stack.messaging.webhookDeadLetterQueue.node.defaultChild as never);
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [webhookDeadLetters, 'Arn'] }, maxReceiveCount: 5 }, VisibilityTimeout: 180 });
-    const [fnId, fn] = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Faultline webhooks') } }))[0]!;
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [webhookDeadLetters, 'Arn'] }, maxReceiveCount: 5 },
+      VisibilityTimeout: 180,
+    });
+    const [fnId, fn] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Faultline webhooks') },
+      }),
+    )[0]!;
     expect(fn.Properties).toMatchObject({ Timeout: 30, Runtime: 'nodejs22.x' });
     expect(fn.Properties.Environment.Variables.FAULTLINE_WEBHOOK_QUEUE_URL).toEqual({ Ref: webhookQueue });
     // not in the VPC: subscribers are on the internet, the private-address rule keeps it out of private networks
@@ -126,23 +195,36 @@ describe('the CDK app', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [webhookDeadLetters, 'QueueName'] } }],
     });
     // the API functions and the workers queue webhooks; none posts them
-    const apiFns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Faultline API:') } }));
-    for (const f of apiFns.filter((f) => f.Properties.Environment?.Variables?.FAULTLINE_QUEUE_URL)) expect(f.Properties.Environment.Variables.FAULTLINE_WEBHOOK_QUEUE_URL).toEqual({ Ref: webhookQueue });
+    const apiFns = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Faultline API:') },
+      }),
+    );
+    for (const f of apiFns.filter((f) => f.Properties.Environment?.Variables?.FAULTLINE_QUEUE_URL))
+      expect(f.Properties.Environment.Variables.FAULTLINE_WEBHOOK_QUEUE_URL).toEqual({ Ref: webhookQueue });
     template.hasResourceProperties('AWS::Batch::JobDefinition', {
-      ContainerProperties: Match.objectLike({ Environment: Match.arrayWith([{ Name: 'FAULTLINE_WEBHOOK_QUEUE_URL', Value: { Ref: webhookQueue } }]) }),
+      ContainerProperties: Match.objectLike({
+        Environment: Match.arrayWith([{ Name: 'FAULTLINE_WEBHOOK_QUEUE_URL', Value: { Ref: webhookQueue } }]),
+      }),
     });
   });
 
   it('runs GPU workers on Batch that cost nothing when idle', () => {
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
       Type: 'managed',
-      ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['g5.xlarge', 'g6.xlarge'], Ec2Configuration: [{ ImageType: 'ECS_AL2_NVIDIA' }] }),
+      ComputeResources: Match.objectLike({
+        MinvCpus: 0,
+        InstanceTypes: ['g5.xlarge', 'g6.xlarge'],
+        Ec2Configuration: [{ ImageType: 'ECS_AL2_NVIDIA' }],
+      }),
     });
     template.hasResourceProperties('AWS::Batch::JobDefinition', {
       ContainerProperties: Match.objectLike({ ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]) }),
       RetryStrategy: { Attempts: 2 },
     });
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] }) });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] }),
+    });
   });
 
   it('grants data access with named actions only', () => {
@@ -155,7 +237,8 @@ describe('the CDK app', () => {
       }
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         const actions: string[] = [statement.Action].flat();
-        for (const a of actions) if (/^(s3|dynamodb|sqs):/.test(a)) expect(a, JSON.stringify(statement)).not.toMatch(/\*/);
+        for (const a of actions)
+          if (/^(s3|dynamodb|sqs):/.test(a)) expect(a, JSON.stringify(statement)).not.toMatch(/\*/);
       }
     }
   });
@@ -163,7 +246,12 @@ describe('the CDK app', () => {
   it('passes cdk-nag AwsSolutions: every finding is acknowledged with a reason', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     const unexplained = report.violations.flatMap((v) =>
-      v.violatingResources.filter((r) => !acknowledged(stack.node.findAll().find((c) => c.node.path === r.constructPath) ?? stack).has(v.ruleName)).map((r) => `${v.ruleName} at ${r.constructPath}`),
+      v.violatingResources
+        .filter(
+          (r) =>
+            !acknowledged(stack.node.findAll().find((c) => c.node.path === r.constructPath) ?? stack).has(v.ruleName),
+        )
+        .map((r) => `${v.ruleName} at ${r.constructPath}`),
     );
     expect(unexplained).toEqual([]);
   });
@@ -176,36 +264,69 @@ describe('the CDK app', () => {
           { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
           { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
         ],
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', ResponseHeadersPolicyId: Match.anyValue() }),
-        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          ResponseHeadersPolicyId: Match.anyValue(),
+        }),
+        Origins: [
+          Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } }),
+        ],
         Logging: Match.objectLike({ Prefix: 'console-cdn/' }),
       }),
     });
-    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }) });
-    const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
-    expect(policy).toMatchObject({ FrameOptions: { FrameOption: 'DENY' }, ReferrerPolicy: { ReferrerPolicy: 'no-referrer' }, ContentTypeOptions: { Override: true }, StrictTransportSecurity: { AccessControlMaxAgeSec: 31536000 } });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }),
+    });
+    const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties
+      .ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(policy).toMatchObject({
+      FrameOptions: { FrameOption: 'DENY' },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
+      ContentTypeOptions: { Override: true },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31536000 },
+    });
     const csp = JSON.stringify(policy.ContentSecurityPolicy.ContentSecurityPolicy);
-    for (const directive of ["script-src 'self'", "frame-ancestors 'none'", "img-src 'self' data: blob: https://", '.execute-api.']) expect(csp).toContain(directive);
+    for (const directive of [
+      "script-src 'self'",
+      "frame-ancestors 'none'",
+      "img-src 'self' data: blob: https://",
+      '.execute-api.',
+    ])
+      expect(csp).toContain(directive);
     // the console bucket is private, reachable by CloudFront alone
     const consoleBucket = stack.getLogicalId(stack.webConsole.bucket.node.defaultChild as never);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: consoleBucket },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+        ]),
+      },
     });
     // config.json is written at deploy time with the API's address; the page is never cached, the hashed assets for a year
     const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment')).map((d) => d.Properties);
     const pages = deployments.find((d) => d.SourceMarkers)!;
-    expect(pages.SourceMarkers[1]).toEqual({ '<<marker:0xbaba:0>>': { 'Fn::GetAtt': [stack.getLogicalId(stack.api.httpApi.node.defaultChild as never), 'ApiEndpoint'] } });
+    expect(pages.SourceMarkers[1]).toEqual({
+      '<<marker:0xbaba:0>>': {
+        'Fn::GetAtt': [stack.getLogicalId(stack.api.httpApi.node.defaultChild as never), 'ApiEndpoint'],
+      },
+    });
     expect(pages.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
-    expect(deployments.find((d) => d.DestinationBucketKeyPrefix === 'assets/')!.SystemMetadata).toEqual({ 'cache-control': 'public, max-age=31536000, immutable' });
+    expect(deployments.find((d) => d.DestinationBucketKeyPrefix === 'assets/')!.SystemMetadata).toEqual({
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
     template.hasOutput('ConsoleUrl', Match.anyValue());
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }) });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-api-key']) }),
+    });
   });
 
   it('has a cheaper development profile: CPU workers, no NAT gateway', () => {
     const dev = synth({ 'faultline:profile': 'development' }).template;
     dev.resourceCountIs('AWS::EC2::NatGateway', 0);
-    dev.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['c6i.xlarge', 'c7i.xlarge'] }) });
+    dev.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
+      ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['c6i.xlarge', 'c7i.xlarge'] }),
+    });
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 });
@@ -217,11 +338,15 @@ describe('the inference layer and the worker image', () => {
 
   it('holds the linux x86_64 binaries of onnxruntime-node and sharp, and no other platform', () => {
     const modules = join(projectRoot(), 'layers', 'inference', 'nodejs', 'node_modules');
-    expect(existsSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node'))).toBe(true);
+    expect(
+      existsSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node')),
+    ).toBe(true);
     expect(readdirSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6'))).toEqual(['linux']);
     expect(readdirSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux'))).toEqual(['x64']);
     expect(readdirSync(join(modules, '@img', 'sharp-linux-x64', 'lib')).some((f) => f.endsWith('.node'))).toBe(true);
-    expect(readdirSync(join(modules, '@img', 'sharp-libvips-linux-x64', 'lib')).some((f) => f.startsWith('libvips'))).toBe(true);
+    expect(
+      readdirSync(join(modules, '@img', 'sharp-libvips-linux-x64', 'lib')).some((f) => f.startsWith('libvips')),
+    ).toBe(true);
   });
 
   it('describes the worker container exactly: pinned CUDA base, CUDA onnxruntime, non-root, the worker entry point', () => {

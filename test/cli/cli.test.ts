@@ -11,7 +11,10 @@ const cli = join(projectRoot(), 'bin', 'faultline.js');
 
 function faultline(...args: string[]) {
   const run = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: projectRoot() });
-  const lines = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = run.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   return { status: run.status, lines, stderr: run.stderr };
 }
 
@@ -26,19 +29,40 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const model = join(work, 'model');
     const trained = faultline('train', cookie, '--out', model, '--no-progress');
     expect(trained.status, trained.stderr).toBe(0);
-    expect(trained.lines[0]).toMatchObject({ trainImages: 26, calibrationImages: 5, thresholds: { method: 'normal-sigma' } });
+    expect(trained.lines[0]).toMatchObject({
+      trainImages: 26,
+      calibrationImages: 5,
+      thresholds: { method: 'normal-sigma' },
+    });
     expect(existsSync(join(model, 'manifest.json'))).toBe(true);
 
     const out = join(work, 'out');
     const cracked = join(cookie, 'test', 'cracked', 'anomaly-2.jpg');
-    const detected = faultline('detect', '--model', model, cracked, join(work, 'missing.jpg'), join(projectRoot(), 'package.json'), '--out', out, '--no-progress');
+    const detected = faultline(
+      'detect',
+      '--model',
+      model,
+      cracked,
+      join(work, 'missing.jpg'),
+      join(projectRoot(), 'package.json'),
+      '--out',
+      out,
+      '--no-progress',
+    );
     expect(detected.status).toBe(1); // some inputs failed
     expect(detected.lines).toHaveLength(3);
     expect(detected.lines[0]).toMatchObject({ file: cracked, is_anomalous: true });
     expect(detected.lines[1].error.code).toBe('FILE_NOT_FOUND');
     expect(detected.lines[2].error.code).toBe('UNSUPPORTED_IMAGE');
     const files = await readdir(out);
-    expect(files.sort()).toEqual(['anomaly-2.json', 'anomaly-2_bounded.png', 'anomaly-2_filtered.png', 'anomaly-2_heatmap.png', 'anomaly-2_mask.png', 'anomaly-2_overlay.png']);
+    expect(files.sort()).toEqual([
+      'anomaly-2.json',
+      'anomaly-2_bounded.png',
+      'anomaly-2_filtered.png',
+      'anomaly-2_heatmap.png',
+      'anomaly-2_mask.png',
+      'anomaly-2_overlay.png',
+    ]);
   });
 
   it('rejects bad options with exit code 2 and says why', () => {
@@ -56,7 +80,8 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
   it('refuses a training folder with too few images', async () => {
     const few = join(work, 'few');
     await mkdir(few);
-    for (const name of ['normal-1.jpg', 'normal-2.jpg']) await copyFile(join(cookie, 'train', 'good', name), join(few, name));
+    for (const name of ['normal-1.jpg', 'normal-2.jpg'])
+      await copyFile(join(cookie, 'train', 'good', name), join(few, name));
     const run = faultline('train', few, '--out', join(work, 'm2'), '--no-progress');
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stderr.trim().split('\n')[0]).error.code).toBe('DATASET_INVALID');

@@ -17,7 +17,10 @@ import { type Browser, launchChromium } from './browser.ts';
 export const COOKIE = join(sharedDir(), 'datasets', 'cookie');
 export const COOKIE_TRAIN = join(COOKIE, 'train', 'good');
 export const CRACKED_COOKIE = join(COOKIE, 'test', 'cracked', 'anomaly-1.jpg');
-export const cookieTrainingImages = (): string[] => readdirSync(COOKIE_TRAIN).sort().map((f) => join(COOKIE_TRAIN, f));
+export const cookieTrainingImages = (): string[] =>
+  readdirSync(COOKIE_TRAIN)
+    .sort()
+    .map((f) => join(COOKIE_TRAIN, f));
 
 /** Training 31 images on 2 shared cores takes a while. */
 export const TRAINING_TIMEOUT_MS = 240_000;
@@ -32,7 +35,14 @@ export interface ConsoleSession {
 /** The local runtime in this process (free ports, a temporary data folder) and Chromium with one page. */
 export async function startConsoleSession(viewport?: { width: number; height: number }): Promise<ConsoleSession> {
   const dataDir = await mkdtemp(join(tmpdir(), 'faultline-console-'));
-  const settings = loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' });
+  const settings = loadLocalSettings({
+    FAULTLINE_DATA_DIR: dataDir,
+    FAULTLINE_PORT: '0',
+    FAULTLINE_S3_PORT: '0',
+    FAULTLINE_DYNAMODB_PORT: '0',
+    FAULTLINE_SQS_PORT: '0',
+    FAULTLINE_ACCESS_LOG: 'false',
+  });
   const runtime = await startLocalRuntime(settings, silentLog);
   let browser: Browser;
   try {
@@ -98,5 +108,7 @@ export async function waitForTraining(page: Page): Promise<void> {
 export async function testImages(page: Page, files: string[]): Promise<void> {
   await openTab(page, 'Test');
   await page.getByLabel('Images to test').setInputFiles(files);
-  await page.getByRole('article', { name: `Result for ${files[files.length - 1]!.split('/').pop()}` }).waitFor({ timeout: 60_000 });
+  await page
+    .getByRole('article', { name: `Result for ${files[files.length - 1]!.split('/').pop()}` })
+    .waitFor({ timeout: 60_000 });
 }

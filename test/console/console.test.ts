@@ -4,7 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COOKIE, type ConsoleSession, CRACKED_COOKIE, cookieTrainingImages, createProject, openTab, signIn, startConsoleSession, testImages, train, TRAINING_TIMEOUT_MS, uploadImages, waitForTraining } from './console-flow.ts';
+import {
+  COOKIE,
+  type ConsoleSession,
+  CRACKED_COOKIE,
+  cookieTrainingImages,
+  createProject,
+  openTab,
+  signIn,
+  startConsoleSession,
+  testImages,
+  train,
+  TRAINING_TIMEOUT_MS,
+  uploadImages,
+  waitForTraining,
+} from './console-flow.ts';
 
 /**
  * The web console in Chromium against the local runtime: a person signs in, creates a project, uploads the cookie
@@ -30,7 +44,9 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
     const response = await page.goto(`${runtime.url}/`);
     const headers = response!.headers();
     expect(headers['content-security-policy']).toContain("script-src 'self'");
-    expect(headers['content-security-policy']).toContain(`img-src 'self' data: blob: ${new URL(runtime.s3Endpoint).origin}`);
+    expect(headers['content-security-policy']).toContain(
+      `img-src 'self' data: blob: ${new URL(runtime.s3Endpoint).origin}`,
+    );
     expect(headers['x-frame-options']).toBe('DENY');
     await page.getByLabel('API key').fill('flk_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -56,24 +72,34 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
     await writeFile(broken, 'this is text with a .jpg name\n');
     await uploadImages(page, [...cookieTrainingImages(), notAnImage, broken]);
     const rejected = page.getByRole('alert').filter({ hasText: 'files were not added' });
-    await expect(rejected.textContent()).resolves.toContain(`notes-${process.pid}.txt: not an image the service accepts (text/plain)`);
-    await expect(rejected.textContent()).resolves.toContain(`broken-${process.pid}.jpg: the service could not read it as an image`);
+    await expect(rejected.textContent()).resolves.toContain(
+      `notes-${process.pid}.txt: not an image the service accepts (text/plain)`,
+    );
+    await expect(rejected.textContent()).resolves.toContain(
+      `broken-${process.pid}.jpg: the service could not read it as an image`,
+    );
     await page.getByText('31 images added, 2 rejected').waitFor();
     await page.locator('.count').getByText('31 images').waitFor();
     const thumbnails = page.getByRole('list', { name: 'Normal images' }).getByRole('img');
     await expect.poll(() => thumbnails.count()).toBe(31);
     // the thumbnails are presigned URLs of the stand-in S3, allowed by the page's CSP, and load
-    await expect.poll(() => thumbnails.first().evaluate((img: any) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
+    await expect
+      .poll(() => thumbnails.first().evaluate((img: any) => (img.complete ? img.naturalWidth : 0)))
+      .toBeGreaterThan(0);
   });
 
-  it('trains, shows the progress live, then model v1 with its thresholds', { timeout: TRAINING_TIMEOUT_MS + 60_000 }, async () => {
-    await train(page);
-    await waitForTraining(page);
-    const model = page.getByLabel('Model v1');
-    await model.waitFor();
-    expect(await model.textContent()).toMatch(/Image threshold\s*\d+\.\d{3}/);
-    await expect(page.getByRole('row', { name: /v1/ }).textContent()).resolves.toContain('Active');
-  });
+  it(
+    'trains, shows the progress live, then model v1 with its thresholds',
+    { timeout: TRAINING_TIMEOUT_MS + 60_000 },
+    async () => {
+      await train(page);
+      await waitForTraining(page);
+      const model = page.getByLabel('Model v1');
+      await model.waitFor();
+      expect(await model.textContent()).toMatch(/Image threshold\s*\d+\.\d{3}/);
+      await expect(page.getByRole('row', { name: /v1/ }).textContent()).resolves.toContain('Active');
+    },
+  );
 
   it('tests a cracked cookie: score, band, heatmap with opacity, a box, the mask and the nearest normal patch', async () => {
     await testImages(page, [CRACKED_COOKIE]);
@@ -83,7 +109,11 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
     await result.getByText(/^Box 1: (Critical|Warning), peak \d+%/).waitFor();
     await result.getByRole('img', { name: 'Heatmap of anomaly scores' }).waitFor();
     await result.getByLabel('Heatmap opacity').fill('0.8');
-    expect(await result.getByRole('img', { name: 'Heatmap of anomaly scores' }).evaluate((img) => (globalThis as any).getComputedStyle(img).opacity)).toBe('0.8');
+    expect(
+      await result
+        .getByRole('img', { name: 'Heatmap of anomaly scores' })
+        .evaluate((img) => (globalThis as any).getComputedStyle(img).opacity),
+    ).toBe('0.8');
     await result.getByRole('img', { name: 'Anomaly mask of anomaly-1.jpg' }).waitFor();
     await result.getByRole('img', { name: /^Nearest normal patch, in .*normal-\d+\.jpg$/ }).waitFor();
   });
@@ -91,7 +121,9 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
   it('reviews the result in the gallery, with the chart and a detail view', async () => {
     await openTab(page, 'Results');
     await page.getByRole('img', { name: /^Scores over time: 1 results, 1 at or above the threshold/ }).waitFor();
-    const card = page.getByRole('list', { name: 'Results' }).getByRole('link', { name: /^anomaly-1\.jpg: (Overloway|Faulty), score [01]\.\d{3}$/ });
+    const card = page
+      .getByRole('list', { name: 'Results' })
+      .getByRole('link', { name: /^anomaly-1\.jpg: (Overloway|Faulty), score [01]\.\d{3}$/ });
     await page.getByLabel('Anomalous only').check();
     await card.waitFor();
     await page.getByLabel('Band').selectOption('Normal');
@@ -99,7 +131,10 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
     await page.getByLabel('Band').selectOption('');
     await card.click();
     await page.getByRole('heading', { name: 'Result', level: 1 }).waitFor();
-    await page.getByRole('article', { name: 'Result for anomaly-1.jpg' }).getByText(/^Box 1:/).waitFor();
+    await page
+      .getByRole('article', { name: 'Result for anomaly-1.jpg' })
+      .getByText(/^Box 1:/)
+      .waitFor();
   });
 
   it('changes the severity bands and webhook in the settings, and shows a refused value with the API message', async () => {

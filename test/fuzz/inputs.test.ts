@@ -20,7 +20,11 @@ const services = {
   projects: new Proxy({}, { get: (_, name) => async () => reached.push(`projects.${String(name)}`) && undefined }),
 } as unknown as Services;
 
-const route = (operationId: string) => routeHandler(routes.find((r) => r.operationId === operationId)!, () => services);
+const route = (operationId: string) =>
+  routeHandler(
+    routes.find((r) => r.operationId === operationId)!,
+    () => services,
+  );
 const event = (body: string | undefined, contentType = 'application/json', pathParameters?: Record<string, string>) =>
   ({
     version: '2.0',
@@ -70,10 +74,13 @@ describe('request validation under arbitrary input', () => {
     const get = route('getProject');
     reached.length = 0;
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 60 }).filter((s) => !/^[0-9a-f-]{36}$/i.test(s)), async (id) => {
-        const out = await get(event(undefined, 'application/json', { projectId: id }), {} as never);
-        expect(out.statusCode).toBe(400);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 60 }).filter((s) => !/^[0-9a-f-]{36}$/i.test(s)),
+        async (id) => {
+          const out = await get(event(undefined, 'application/json', { projectId: id }), {} as never);
+          expect(out.statusCode).toBe(400);
+        },
+      ),
       { numRuns: 200 },
     );
     expect(reached).toEqual([]);
@@ -82,10 +89,18 @@ describe('request validation under arbitrary input', () => {
 
 describe('the image decoder under arbitrary bytes', () => {
   it('never throws anything but a typed InvalidImageError, for random bytes and mutated real images', async () => {
-    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 80, b: 10 } } }).png().toBuffer();
-    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 20, g: 80, b: 200 } } }).jpeg().toBuffer();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 80, b: 10 } } })
+      .png()
+      .toBuffer();
+    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 20, g: 80, b: 200 } } })
+      .jpeg()
+      .toBuffer();
     const mutated = fc
-      .tuple(fc.constantFrom(png, jpeg), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.option(fc.nat()))
+      .tuple(
+        fc.constantFrom(png, jpeg),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.option(fc.nat()),
+      )
       .map(([base, edits, cut]) => {
         const bytes = Buffer.from(base);
         for (const [at, value] of edits) bytes[at % bytes.length] = value;
@@ -98,7 +113,9 @@ describe('the image decoder under arbitrary bytes', () => {
           await decodeForModel(bytes, { size: 32, resize: 'direct', resizeTo: 32 });
         } catch (error) {
           expect(error).toBeInstanceOf(FaultlineError);
-          expect(['EMPTY_IMAGE', 'UNSUPPORTED_IMAGE', 'CORRUPT_IMAGE', 'IMAGE_TOO_LARGE', 'IMAGE_TOO_SMALL']).toContain((error as FaultlineError).code);
+          expect(['EMPTY_IMAGE', 'UNSUPPORTED_IMAGE', 'CORRUPT_IMAGE', 'IMAGE_TOO_LARGE', 'IMAGE_TOO_SMALL']).toContain(
+            (error as FaultlineError).code,
+          );
         }
       }),
       { numRuns: 400 },

@@ -9,7 +9,12 @@ import type { NearestNeighbours } from '../../functions/engine/search/nearest-ne
 import { squaredDistance } from './matrix.ts';
 
 /** The plain O(rows x size x dims) greedy coreset (farthest point first), as greedyCoreset must select. */
-export function greedyCoresetReference(points: Float32Array, rows: number, dims: number, options: CoresetOptions): Int32Array {
+export function greedyCoresetReference(
+  points: Float32Array,
+  rows: number,
+  dims: number,
+  options: CoresetOptions,
+): Int32Array {
   const size = Math.min(options.size, rows);
   const random = seededRandom(options.seed ?? 0);
   const minDist = new Float64Array(rows).fill(Infinity);

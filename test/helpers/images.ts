@@ -29,6 +29,16 @@ export function pngHeaderOnly(width: number, height: number): Buffer {
 /** A GIF of `frames` solid frames (animated when more than one). */
 export async function animatedGif(frames = 2, side = 32): Promise<Buffer> {
   const colours = ['red', 'blue', 'green', 'white'];
-  const stills = await Promise.all(Array.from({ length: frames }, (_, i) => sharp({ create: { width: side, height: side, channels: 3, background: colours[i % colours.length]! } }).png().toBuffer()));
-  return frames === 1 ? sharp(stills[0]).gif().toBuffer() : sharp(stills, { join: { animated: true } }).gif().toBuffer();
+  const stills = await Promise.all(
+    Array.from({ length: frames }, (_, i) =>
+      sharp({ create: { width: side, height: side, channels: 3, background: colours[i % colours.length]! } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  return frames === 1
+    ? sharp(stills[0]).gif().toBuffer()
+    : sharp(stills, { join: { animated: true } })
+        .gif()
+        .toBuffer();
 }

@@ -7,7 +7,11 @@ import type { LocalRuntime } from '../../functions/local/runtime.ts';
  * The table itself, for tests that check what was stored (or left behind) beneath the repositories: the service
  * reaches it only through its ports, so a test builds its own client from the same settings.
  */
-export async function tableOf(runtime: Pick<LocalRuntime, 'services' | 'dataDir'>): Promise<{ db: DynamoDBDocumentClient; table: string; partition(projectId: string): Promise<Record<string, unknown>[]> }> {
+export async function tableOf(runtime: Pick<LocalRuntime, 'services' | 'dataDir'>): Promise<{
+  db: DynamoDBDocumentClient;
+  table: string;
+  partition(projectId: string): Promise<Record<string, unknown>[]>;
+}> {
   const config = runtime.services.config;
   // signed like the runtime's own clients: the stand-ins refuse anything else
   const db = documentClient(config, await standInCredentials(runtime.dataDir));
@@ -17,7 +21,13 @@ export async function tableOf(runtime: Pick<LocalRuntime, 'services' | 'dataDir'
     table,
     /** Every item under the project's partition key (the project's own item included). */
     async partition(projectId) {
-      const out = await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `PROJECT#${projectId}` } }));
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': `PROJECT#${projectId}` },
+        }),
+      );
       return out.Items ?? [];
     },
   };

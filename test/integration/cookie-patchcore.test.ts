@@ -47,7 +47,8 @@ describe.skipIf(!existsSync(cookie))('PatchCore on the cookie data set', () => {
     const mask = await decodeMask(await readFile(crackedMask), 288, 384);
     const box = result.bounding_boxes[0];
     let inside = 0;
-    for (let y = box.y; y < box.y + box.height; y++) for (let x = box.x; x < box.x + box.width; x++) inside += mask[y * 288 + x];
+    for (let y = box.y; y < box.y + box.height; y++)
+      for (let x = box.x; x < box.x + box.width; x++) inside += mask[y * 288 + x];
     expect(inside).toBeGreaterThan(0);
     expect(box.x + box.width).toBeLessThanOrEqual(288);
     expect(box.y + box.height).toBeLessThanOrEqual(384);

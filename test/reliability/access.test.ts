@@ -28,7 +28,11 @@ describe('access: project isolation, credentials, logs', () => {
   const call = async (key: string | undefined, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = key ? { 'x-api-key': key } : {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${runtime.url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${runtime.url}/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
   };
@@ -36,13 +40,13 @@ describe('access: project isolation, credentials, logs', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-access-'));
-    runtime = await startLocalRuntime(
-      testSettings(dataDir, { FAULTLINE_WORKERS: '0' }),
-      (line) => logs.push(JSON.stringify(line)),
+    runtime = await startLocalRuntime(testSettings(dataDir, { FAULTLINE_WORKERS: '0' }), (line) =>
+      logs.push(JSON.stringify(line)),
     );
     mine = (await admin('POST', '/projects', { name: 'line 1', webhookUrl: 'http://127.0.0.1:9/hook' })).body;
     other = (await admin('POST', '/projects', { name: 'line 2' })).body;
-    otherJobId = (await createJob(runtime.services, { projectId: other.id, type: 'train', input: {}, enqueue: false })).job.id;
+    otherJobId = (await createJob(runtime.services, { projectId: other.id, type: 'train', input: {}, enqueue: false }))
+      .job.id;
     const created = await admin('POST', '/api-keys', { name: 'camera 1', projectIds: [mine.id] });
     expect(created.status).toBe(201);
     scopedKey = created.body.key;
@@ -79,7 +83,11 @@ describe('access: project isolation, credentials, logs', () => {
       expect({ method, path, status: answer.status }).toEqual({ method, path, status: 404 });
       expect(answer.body.error.code).toMatch(/_NOT_FOUND$/);
     }
-    const detect = await fetch(`${runtime.url}/api/v1/projects/${other.id}/detect`, { method: 'POST', headers: { 'x-api-key': scopedKey }, body: form });
+    const detect = await fetch(`${runtime.url}/api/v1/projects/${other.id}/detect`, {
+      method: 'POST',
+      headers: { 'x-api-key': scopedKey },
+      body: form,
+    });
     expect(detect.status).toBe(404);
     // the administrator still sees both, and the other project was left as it was
     expect((await admin('GET', `/projects/${other.id}`)).body.name).toBe('line 2');
@@ -87,13 +95,22 @@ describe('access: project isolation, credentials, logs', () => {
   });
 
   it('presigns uploads for one key, one content type and the declared size, for 15 minutes; downloads too', async () => {
-    const { uploads } = (await call(scopedKey, 'POST', `/projects/${mine.id}/uploads`, { files: [{ name: 'a.png', contentType: 'image/png', size: 1234 }] })).body;
+    const { uploads } = (
+      await call(scopedKey, 'POST', `/projects/${mine.id}/uploads`, {
+        files: [{ name: 'a.png', contentType: 'image/png', size: 1234 }],
+      })
+    ).body;
     const policy = JSON.parse(Buffer.from(uploads[0].fields.Policy, 'base64').toString('utf8'));
     const minutes = (Date.parse(policy.expiration) - Date.now()) / 60_000;
     expect(minutes).toBeGreaterThan(14);
     expect(minutes).toBeLessThanOrEqual(15);
     expect(policy.conditions).toEqual(
-      expect.arrayContaining([{ key: uploads[0].key }, ['content-length-range', 1, 1234], ['eq', '$Content-Type', 'image/png'], { bucket: 'faultline' }]),
+      expect.arrayContaining([
+        { key: uploads[0].key },
+        ['content-length-range', 1, 1234],
+        ['eq', '$Content-Type', 'image/png'],
+        { bucket: 'faultline' },
+      ]),
     );
     expect(uploads[0].key.startsWith(`datasets/${mine.id}/`)).toBe(true);
     const url = new URL((await runtime.services.objects.presignGet(uploads[0].key, 900)) as string);
@@ -115,7 +132,9 @@ describe('access: project isolation, credentials, logs', () => {
   it('lets only an administrator redrive the dead-letter queue, from the API or the CLI', async () => {
     expect((await call(scopedKey, 'POST', '/dead-letters/redrive')).status).toBe(403);
     expect(await admin('POST', '/dead-letters/redrive')).toEqual({ status: 200, body: { messages: 0, jobs: [] } });
-    const cli = spawn(process.execPath, [join(projectRoot(), 'bin', 'faultline.js'), 'redrive', '--url', runtime.url], { env: { ...process.env, FAULTLINE_DATA_DIR: dataDir } });
+    const cli = spawn(process.execPath, [join(projectRoot(), 'bin', 'faultline.js'), 'redrive', '--url', runtime.url], {
+      env: { ...process.env, FAULTLINE_DATA_DIR: dataDir },
+    });
     let out = '';
     cli.stdout.on('data', (d) => (out += d));
     expect(await new Promise((r) => cli.on('exit', r))).toBe(0);
@@ -123,23 +142,28 @@ describe('access: project isolation, credentials, logs', () => {
   });
 
   it('shows people (JWT, through the authorizer context) only the projects they made', async () => {
-    const as = (p: Principal) => async (operationId: string, pathParameters?: Record<string, string>, body?: unknown) => {
-      const route = routes.find((r) => r.operationId === operationId)!;
-      const event = {
-        version: '2.0',
-        routeKey: `${route.method} ${route.path}`,
-        rawPath: route.path,
-        rawQueryString: '',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        pathParameters,
-        queryStringParameters: {},
-        requestContext: { requestId: 'access-test', http: { method: route.method, path: route.path }, authorizer: { lambda: toAuthorizerContext(p) } },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        isBase64Encoded: false,
-      } as unknown as APIGatewayProxyEventV2;
-      const result = await routeHandler(route, () => runtime.services)(event, {} as never);
-      return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') };
-    };
+    const as =
+      (p: Principal) => async (operationId: string, pathParameters?: Record<string, string>, body?: unknown) => {
+        const route = routes.find((r) => r.operationId === operationId)!;
+        const event = {
+          version: '2.0',
+          routeKey: `${route.method} ${route.path}`,
+          rawPath: route.path,
+          rawQueryString: '',
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          pathParameters,
+          queryStringParameters: {},
+          requestContext: {
+            requestId: 'access-test',
+            http: { method: route.method, path: route.path },
+            authorizer: { lambda: toAuthorizerContext(p) },
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          isBase64Encoded: false,
+        } as unknown as APIGatewayProxyEventV2;
+        const result = await routeHandler(route, () => runtime.services)(event, {} as never);
+        return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') };
+      };
     const alice = as({ kind: 'user', subject: 'user:alice', admin: false, projectIds: null });
     const bob = as({ kind: 'user', subject: 'user:bob', admin: false, projectIds: null });
     const hers = (await alice('createProject', undefined, { name: 'alice line' })).body;
@@ -157,7 +181,10 @@ describe('access: project isolation, credentials, logs', () => {
     const { FAULTLINE_AUTH } = runtime.services.config;
     (runtime.services.config as { FAULTLINE_AUTH: string }).FAULTLINE_AUTH = 'authorizer';
     try {
-      const bare = await routeHandler(route, () => runtime.services)({ headers: {}, requestContext: { requestId: 'x' } } as never, {} as never);
+      const bare = await routeHandler(route, () => runtime.services)(
+        { headers: {}, requestContext: { requestId: 'x' } } as never,
+        {} as never,
+      );
       expect(bare.statusCode).toBe(401);
     } finally {
       (runtime.services.config as { FAULTLINE_AUTH: string }).FAULTLINE_AUTH = FAULTLINE_AUTH;

@@ -23,7 +23,11 @@ interface RawAnswer {
  * One request over a raw socket: the head, then the body in chunks (each written when the socket takes it), of
  * which only the first `sendBytes` are sent; the connection is then held until an answer comes or `waitMs` passes.
  */
-function raw(port: number, head: string, o: { sendBytes?: number; chunk?: number; pauseMs?: number; waitMs?: number } = {}): Promise<RawAnswer | 'no answer'> {
+function raw(
+  port: number,
+  head: string,
+  o: { sendBytes?: number; chunk?: number; pauseMs?: number; waitMs?: number } = {},
+): Promise<RawAnswer | 'no answer'> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let received = Buffer.alloc(0);
@@ -73,7 +77,9 @@ function raw(port: number, head: string, o: { sendBytes?: number; chunk?: number
 }
 
 const postHead = (path: string, length: number, headers: Record<string, string> = {}) =>
-  `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${Object.entries(headers)
+  `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${Object.entries(
+    headers,
+  )
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
 
@@ -110,7 +116,10 @@ describe('the API edge', () => {
     // 40 uploads of a full-size body, the last byte held back: an answer can only come from the headers.
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        raw(port, postHead('/api/v1/projects', MAX_BODY, i % 2 ? { 'x-api-key': 'flk_not-a-key' } : {}), { sendBytes: MAX_BODY - 1, waitMs: 8_000 }),
+        raw(port, postHead('/api/v1/projects', MAX_BODY, i % 2 ? { 'x-api-key': 'flk_not-a-key' } : {}), {
+          sendBytes: MAX_BODY - 1,
+          waitMs: 8_000,
+        }),
       ),
     );
     clearInterval(sampler);
@@ -130,7 +139,9 @@ describe('the API edge', () => {
   it('refuses bodies beyond the shared budget with 503 and Retry-After, and takes them again once it is free', async () => {
     const key = { 'x-api-key': runtime.apiKey! };
     // Two full-size bodies, held open, take the whole 4 MB budget...
-    const holding = [0, 1].map(() => raw(port, postHead('/api/v1/projects', MAX_BODY, key), { sendBytes: MB, waitMs: 2_500 }));
+    const holding = [0, 1].map(() =>
+      raw(port, postHead('/api/v1/projects', MAX_BODY, key), { sendBytes: MB, waitMs: 2_500 }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     // ...so that a third, declared or chunked, is refused at once, not buffered.
     const declared = await raw(port, postHead('/api/v1/projects', MAX_BODY, key), { sendBytes: MB, waitMs: 2_000 });
@@ -154,23 +165,49 @@ describe('the API edge', () => {
     const started = Date.now();
     const stalled = await raw(port, postHead('/api/v1/projects', 100, key) + '{"name":', { waitMs: 5_000 });
     expect(stalled).not.toBe('no answer');
-    expect({ status: (stalled as RawAnswer).status, code: (stalled as RawAnswer).body.error.code }).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
+    expect({ status: (stalled as RawAnswer).status, code: (stalled as RawAnswer).body.error.code }).toEqual({
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+    });
     expect(Date.now() - started).toBeLessThan(2_500);
     // A byte every 300 ms never trips the idle limit; the whole body's deadline (3 s) ends it.
-    const trickle = await raw(port, postHead('/api/v1/projects', 100, key), { sendBytes: 100, chunk: 1, pauseMs: 300, waitMs: 8_000 });
-    expect({ status: (trickle as RawAnswer).status, code: (trickle as RawAnswer).body?.error?.code }).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
+    const trickle = await raw(port, postHead('/api/v1/projects', 100, key), {
+      sendBytes: 100,
+      chunk: 1,
+      pauseMs: 300,
+      waitMs: 8_000,
+    });
+    expect({ status: (trickle as RawAnswer).status, code: (trickle as RawAnswer).body?.error?.code }).toEqual({
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+    });
     expect((trickle as RawAnswer).sent).toBeLessThan(100);
   });
 
   it('answers a 100 KB header with 431 JSON and 10,000 query parameters with 414 JSON', async () => {
-    const header = await raw(port, `GET /api/v1/projects HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${runtime.apiKey}\r\nx-big: ${'a'.repeat(100_000)}\r\n\r\n`);
-    expect({ status: (header as RawAnswer).status, code: (header as RawAnswer).body?.error?.code }).toEqual({ status: 431, code: 'HEADERS_TOO_LARGE' });
+    const header = await raw(
+      port,
+      `GET /api/v1/projects HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${runtime.apiKey}\r\nx-big: ${'a'.repeat(100_000)}\r\n\r\n`,
+    );
+    expect({ status: (header as RawAnswer).status, code: (header as RawAnswer).body?.error?.code }).toEqual({
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+    });
     expect((header as RawAnswer).headers).toMatch(/content-type: application\/json/i);
     const query = Array.from({ length: 10_000 }, (_, i) => `p${i}=${i}`).join('&');
-    const long = await raw(port, `GET /api/v1/projects?${query} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${runtime.apiKey}\r\n\r\n`);
-    expect({ status: (long as RawAnswer).status, code: (long as RawAnswer).body?.error?.code }).toEqual({ status: 414, code: 'URI_TOO_LONG' });
+    const long = await raw(
+      port,
+      `GET /api/v1/projects?${query} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${runtime.apiKey}\r\n\r\n`,
+    );
+    expect({ status: (long as RawAnswer).status, code: (long as RawAnswer).body?.error?.code }).toEqual({
+      status: 414,
+      code: 'URI_TOO_LONG',
+    });
     const garbage = await raw(port, 'NOT HTTP AT ALL\r\n\r\n');
-    expect({ status: (garbage as RawAnswer).status, code: (garbage as RawAnswer).body?.error?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    expect({ status: (garbage as RawAnswer).status, code: (garbage as RawAnswer).body?.error?.code }).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+    });
     expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
   });
 
@@ -178,7 +215,10 @@ describe('the API edge', () => {
     let p: string;
     let q: string;
     const call = async (path: string, init: RequestInit = {}) => {
-      const response = await fetch(`${runtime.url}${path}`, { ...init, headers: { 'x-api-key': runtime.apiKey!, ...(init.headers as Record<string, string>) } });
+      const response = await fetch(`${runtime.url}${path}`, {
+        ...init,
+        headers: { 'x-api-key': runtime.apiKey!, ...(init.headers as Record<string, string>) },
+      });
       const text = await response.text();
       let body: any = text;
       try {
@@ -188,7 +228,8 @@ describe('the API edge', () => {
       }
       return { status: response.status, body };
     };
-    const json = (method: string, path: string, body: string) => call(path, { method, headers: { 'content-type': 'application/json' }, body });
+    const json = (method: string, path: string, body: string) =>
+      call(path, { method, headers: { 'content-type': 'application/json' }, body });
     const form = (fields: [string, string][], file = 'file') => {
       const f = new FormData();
       for (const [k, v] of fields) f.append(k, v);
@@ -207,21 +248,48 @@ describe('the API edge', () => {
       const tiny = await json('PATCH', `/api/v1/projects/${p}`, '{"threshold": 5e-324}');
       expectError(tiny, 400, 'VALIDATION_FAILED');
       expect(tiny.body.error.message).toContain('0.000001');
-      expectError(await json('PATCH', `/api/v1/projects/${p}`, JSON.stringify({ severityBands: [{ name: 'a', below: 1e-200 }, { name: 'b' }] })), 400, 'VALIDATION_FAILED');
-      expectError(await json('POST', '/api/v1/projects', '{"name": "tiny", "threshold": 1e-131}'), 400, 'VALIDATION_FAILED');
-      const detect = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['threshold', '1e-200']]) });
+      expectError(
+        await json(
+          'PATCH',
+          `/api/v1/projects/${p}`,
+          JSON.stringify({ severityBands: [{ name: 'a', below: 1e-200 }, { name: 'b' }] }),
+        ),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectError(
+        await json('POST', '/api/v1/projects', '{"name": "tiny", "threshold": 1e-131}'),
+        400,
+        'VALIDATION_FAILED',
+      );
+      const detect = await call(`/api/v1/projects/${p}/detect`, {
+        method: 'POST',
+        body: form([['threshold', '1e-200']]),
+      });
       expectError(detect, 400, 'VALIDATION_FAILED');
       expect(detect.body.error.message).toContain('threshold');
       expect((await runtime.services.objects.list(`results/${p}/`)).objects).toEqual([]);
       // the ends of the range are taken and kept exactly
-      const edge = await json('PATCH', `/api/v1/projects/${p}`, JSON.stringify({ threshold: 0.000001, severityBands: [{ name: 'a', below: 0.000001 }, { name: 'b', below: 1 }, { name: 'c' }] }));
+      const edge = await json(
+        'PATCH',
+        `/api/v1/projects/${p}`,
+        JSON.stringify({
+          threshold: 0.000001,
+          severityBands: [{ name: 'a', below: 0.000001 }, { name: 'b', below: 1 }, { name: 'c' }],
+        }),
+      );
       expect(edge.status).toBe(200);
       expect(edge.body.threshold).toBe(0.000001);
     });
 
     it('refuses a forged, altered or foreign page cursor with 400 INVALID_CURSOR on every paged listing', async () => {
       const forged = Buffer.from(JSON.stringify({ pk: `PROJECT#${q}`, sk: 'x' })).toString('base64url');
-      for (const path of [`/api/v1/projects/${p}/results`, `/api/v1/projects/${p}/jobs`, `/api/v1/projects/${p}/images`, '/api/v1/projects']) {
+      for (const path of [
+        `/api/v1/projects/${p}/results`,
+        `/api/v1/projects/${p}/jobs`,
+        `/api/v1/projects/${p}/images`,
+        '/api/v1/projects',
+      ]) {
         expectError(await call(`${path}?cursor=${forged}`), 400, 'INVALID_CURSOR');
       }
       const first = await call('/api/v1/projects?limit=1');
@@ -236,26 +304,55 @@ describe('the API edge', () => {
 
     it('refuses unknown multipart fields by name, and fields past the limits instead of dropping or cutting them', async () => {
       const dummies = Array.from({ length: 25 }, (_, i): [string, string] => [`dummy${i}`, 'x']);
-      const many = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([...dummies, ['threshold', '0.99']]) });
+      const many = await call(`/api/v1/projects/${p}/detect`, {
+        method: 'POST',
+        body: form([...dummies, ['threshold', '0.99']]),
+      });
       expectError(many, 413, 'TOO_MANY_FIELDS');
       const typo = await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['treshold', '0.9']]) });
       expectError(typo, 400, 'UNKNOWN_FIELD');
       expect(typo.body.error.message).toContain('"treshold"');
-      expectError(await call(`/api/v1/projects/${p}/detect`, { method: 'POST', body: form([['threshold', `0.9${'0'.repeat(2000)}`]]) }), 413, 'FIELD_TOO_LARGE');
-      expectError(await call(`/api/v1/projects/${p}/images`, { method: 'POST', body: form([['note', 'x']], 'files') }), 400, 'UNKNOWN_FIELD');
-      expectError(await call('/api/v1/detect-anomaly', { method: 'POST', body: form([['extra', '1']]) }), 400, 'UNKNOWN_FIELD');
-      expectError(await call('/api/v1/batch-detect', { method: 'POST', body: form([['extra', '1']], 'files') }), 400, 'UNKNOWN_FIELD');
+      expectError(
+        await call(`/api/v1/projects/${p}/detect`, {
+          method: 'POST',
+          body: form([['threshold', `0.9${'0'.repeat(2000)}`]]),
+        }),
+        413,
+        'FIELD_TOO_LARGE',
+      );
+      expectError(
+        await call(`/api/v1/projects/${p}/images`, { method: 'POST', body: form([['note', 'x']], 'files') }),
+        400,
+        'UNKNOWN_FIELD',
+      );
+      expectError(
+        await call('/api/v1/detect-anomaly', { method: 'POST', body: form([['extra', '1']]) }),
+        400,
+        'UNKNOWN_FIELD',
+      );
+      expectError(
+        await call('/api/v1/batch-detect', { method: 'POST', body: form([['extra', '1']], 'files') }),
+        400,
+        'UNKNOWN_FIELD',
+      );
     });
 
     it('refuses ill-formed Unicode (a lone surrogate) in JSON bodies and form fields; takes proper pairs', async () => {
       const lone = await json('POST', '/api/v1/projects', '{"name": "a \\ud800 b"}');
       expectError(lone, 400, 'VALIDATION_FAILED');
       expect(lone.body.error.details.issues[0].path).toBe('name');
-      expectError(await json('PATCH', `/api/v1/projects/${p}`, '{"description": "x\\udc00"}'), 400, 'VALIDATION_FAILED');
+      expectError(
+        await json('PATCH', `/api/v1/projects/${p}`, '{"description": "x\\udc00"}'),
+        400,
+        'VALIDATION_FAILED',
+      );
       expectError(await json('POST', '/api/v1/api-keys', '{"name": "\\ud83d"}'), 400, 'VALIDATION_FAILED');
       const made = await json('POST', '/api/v1/projects', '{"name": "a \\ud83d\\ude00 b"}');
       expect(made.status).toBe(201);
-      expect((await call(`/api/v1/projects/${made.body.id}?confirm=${encodeURIComponent('a 😀 b')}`, { method: 'DELETE' })).status).toBe(200);
+      expect(
+        (await call(`/api/v1/projects/${made.body.id}?confirm=${encodeURIComponent('a 😀 b')}`, { method: 'DELETE' }))
+          .status,
+      ).toBe(200);
     });
   });
 });

@@ -46,13 +46,38 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
     s3 = await startTcpProxy(s.config.FAULTLINE_S3_ENDPOINT!);
     dynamodb = await startTcpProxy(s.config.FAULTLINE_DYNAMODB_ENDPOINT!);
     // The worker's S3 and DynamoDB are behind the proxies; the test's own view (s) is not.
-    faulty = createServices({ ...s.config, FAULTLINE_S3_ENDPOINT: s3.url, FAULTLINE_DYNAMODB_ENDPOINT: dynamodb.url }, silentLog, await readStandInCredentials(dataDir));
-    projectId = (await createProject(s, { name: 'outage', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 }, LOCAL_ADMIN)).id;
+    faulty = createServices(
+      { ...s.config, FAULTLINE_S3_ENDPOINT: s3.url, FAULTLINE_DYNAMODB_ENDPOINT: dynamodb.url },
+      silentLog,
+      await readStandInCredentials(dataDir),
+    );
+    projectId = (
+      await createProject(
+        s,
+        {
+          name: 'outage',
+          description: '',
+          severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }],
+          threshold: 0.5,
+        },
+        LOCAL_ADMIN,
+      )
+    ).id;
     const train = join(cookie, 'train', 'good');
-    await uploadImages(s, projectId, await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) }))));
+    await uploadImages(
+      s,
+      projectId,
+      await Promise.all(
+        readdirSync(train)
+          .slice(0, 12)
+          .map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })),
+      ),
+    );
     worker = new Worker(faulty, { workerId: 'behind-proxy', waitSeconds: 1 });
     worker.start();
-    await waitFor('the images to be registered', async () => ((await s.images.all(projectId)).length === 12 ? true : undefined));
+    await waitFor('the images to be registered', async () =>
+      (await s.images.all(projectId)).length === 12 ? true : undefined,
+    );
   });
   afterAll(async () => {
     await worker?.stop();
@@ -64,14 +89,22 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
 
   it('finishes a training job through a 4-second DynamoDB outage, with one model version', async () => {
     const { job } = await requestTraining(s, projectId);
-    await waitFor('training to start', async () => ((await s.jobs.get(job.id))?.status === 'RUNNING' ? true : undefined), 60_000);
+    await waitFor(
+      'training to start',
+      async () => ((await s.jobs.get(job.id))?.status === 'RUNNING' ? true : undefined),
+      60_000,
+    );
     dynamodb.cut();
     await sleep(4000);
     dynamodb.restore();
-    const done = await waitFor('the job to end', async () => {
-      const j = await s.jobs.get(job.id);
-      return j?.status === 'SUCCEEDED' || j?.status === 'FAILED' ? j : undefined;
-    }, 120_000);
+    const done = await waitFor(
+      'the job to end',
+      async () => {
+        const j = await s.jobs.get(job.id);
+        return j?.status === 'SUCCEEDED' || j?.status === 'FAILED' ? j : undefined;
+      },
+      120_000,
+    );
     expect(done).toMatchObject({ status: 'SUCCEEDED', error: null });
     expect(dynamodb.refused).toBeGreaterThan(0); // the outage was felt
     expect((await s.models.list(projectId)).map((m) => m.version)).toEqual([1]);
@@ -84,10 +117,14 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
     await s.objects.put(key, await readFile(join(cookie, 'test', 'cracked', 'anomaly-3.jpg')), 'image/jpeg');
     await sleep(4000);
     s3.restore();
-    const [result] = await waitFor('the result', async () => {
-      const found = (await s.results.batch(projectId, 'outage')).filter((r) => r.source.key === key);
-      return found.length ? found : undefined;
-    }, 120_000);
+    const [result] = await waitFor(
+      'the result',
+      async () => {
+        const found = (await s.results.batch(projectId, 'outage')).filter((r) => r.source.key === key);
+        return found.length ? found : undefined;
+      },
+      120_000,
+    );
     expect(s3.refused).toBeGreaterThan(0);
     expect(result!.result.is_anomalous).toBe(true);
     // the row is written last, so everything it names exists

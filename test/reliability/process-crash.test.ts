@@ -22,7 +22,15 @@ interface Running {
 async function startService(dataDir: string): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot(), 'functions', 'local', 'start.ts')], {
     cwd: projectRoot(),
-    env: { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' },
+    env: {
+      ...process.env,
+      FAULTLINE_DATA_DIR: dataDir,
+      FAULTLINE_PORT: '0',
+      FAULTLINE_S3_PORT: '0',
+      FAULTLINE_DYNAMODB_PORT: '0',
+      FAULTLINE_SQS_PORT: '0',
+      FAULTLINE_ACCESS_LOG: 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -34,7 +42,10 @@ async function startService(dataDir: string): Promise<Running> {
   return { child, url, s3, key };
 }
 
-const kill = (r: Running) => new Promise<void>((resolve) => (r.child.exitCode !== null ? resolve() : (r.child.once('exit', () => resolve()), r.child.kill('SIGKILL'))));
+const kill = (r: Running) =>
+  new Promise<void>((resolve) =>
+    r.child.exitCode !== null ? resolve() : (r.child.once('exit', () => resolve()), r.child.kill('SIGKILL')),
+  );
 
 /** The process dies at the worst moment (kill -9), then starts again on the same data: nothing lost, nothing twice. */
 describe.skipIf(!existsSync(cookie))('a killed service', () => {
@@ -42,14 +53,23 @@ describe.skipIf(!existsSync(cookie))('a killed service', () => {
   let running: Running | undefined;
   let projectId: string;
   const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${running!.url}/api/v1${path}`, { ...init, headers: { 'x-api-key': running!.key, ...(init.headers as Record<string, string>) } });
+    const response = await fetch(`${running!.url}/api/v1${path}`, {
+      ...init,
+      headers: { 'x-api-key': running!.key, ...(init.headers as Record<string, string>) },
+    });
     return (await response.json()) as any;
   };
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-crash-'));
     running = await startService(dataDir);
-    projectId = (await api('/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'crash' }) })).id;
+    projectId = (
+      await api('/projects', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'crash' }),
+      })
+    ).id;
     const form = new FormData();
     const train = join(cookie, 'train', 'good');
     for (const f of readdirSync(train)) form.append('files', new Blob([await readFile(join(train, f))]), f);
@@ -66,7 +86,11 @@ describe.skipIf(!existsSync(cookie))('a killed service', () => {
 
   it('finishes a training job killed midway after the restart, with one model version', async () => {
     const job = await api(`/projects/${projectId}/train`, { method: 'POST' });
-    await waitFor('training to start', async () => ((await api(`/jobs/${job.id}`)).status === 'RUNNING' ? true : undefined), 30_000);
+    await waitFor(
+      'training to start',
+      async () => ((await api(`/jobs/${job.id}`)).status === 'RUNNING' ? true : undefined),
+      30_000,
+    );
     await kill(running!);
     running = await startService(dataDir);
     const done = await waitFor('the job to finish after the restart', async () => {
@@ -80,12 +104,29 @@ describe.skipIf(!existsSync(cookie))('a killed service', () => {
   });
 
   it('detects every drop-folder image once though the process died in the middle of the batch', async () => {
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: running!.s3, forcePathStyle: true, credentials: (await readStandInCredentials(dataDir))!, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: running!.s3,
+      forcePathStyle: true,
+      credentials: (await readStandInCredentials(dataDir))!,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
     const images = readdirSync(join(cookie, 'test', 'cracked')).slice(0, 20);
     for (const [i, f] of images.entries()) {
-      await s3.send(new PutObjectCommand({ Bucket: 'faultline', Key: `inbox/${projectId}/crash/${i}.jpg`, Body: await readFile(join(cookie, 'test', 'cracked', f)), ContentType: 'image/jpeg' }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'faultline',
+          Key: `inbox/${projectId}/crash/${i}.jpg`,
+          Body: await readFile(join(cookie, 'test', 'cracked', f)),
+          ContentType: 'image/jpeg',
+        }),
+      );
     }
-    await waitFor('some results', async () => ((await api(`/projects/${projectId}/batches/crash`)).total_images >= 3 ? true : undefined), 30_000);
+    await waitFor(
+      'some results',
+      async () => ((await api(`/projects/${projectId}/batches/crash`)).total_images >= 3 ? true : undefined),
+      30_000,
+    );
     await kill(running!);
     running = await startService(dataDir);
     const summary = await waitFor('all 20 results', async () => {

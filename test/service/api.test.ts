@@ -23,7 +23,10 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
   const received: { body: string; signature: string; event: string }[] = [];
   let project: { id: string; webhookSecret: string };
   const api = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${runtime.url}${path}`, { ...init, headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) } });
+    const response = await fetch(`${runtime.url}${path}`, {
+      ...init,
+      headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) },
+    });
     return { status: response.status, body: (await response.json()) as any };
   };
 
@@ -33,17 +36,34 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        received.push({ body, signature: String(req.headers['x-faultline-signature']), event: String(req.headers['x-faultline-event']) });
+        received.push({
+          body,
+          signature: String(req.headers['x-faultline-signature']),
+          event: String(req.headers['x-faultline-event']),
+        });
         res.end('ok');
       });
     });
     await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
     runtime = await startLocalRuntime(
-      loadLocalSettings({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_PORT: '0', FAULTLINE_S3_PORT: '0', FAULTLINE_DYNAMODB_PORT: '0', FAULTLINE_SQS_PORT: '0', FAULTLINE_ACCESS_LOG: 'false' }),
+      loadLocalSettings({
+        FAULTLINE_DATA_DIR: dataDir,
+        FAULTLINE_PORT: '0',
+        FAULTLINE_S3_PORT: '0',
+        FAULTLINE_DYNAMODB_PORT: '0',
+        FAULTLINE_SQS_PORT: '0',
+        FAULTLINE_ACCESS_LOG: 'false',
+      }),
       silentLog,
     );
     const webhookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
-    project = (await api('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'api', webhookUrl }) })).body;
+    project = (
+      await api('/api/v1/projects', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'api', webhookUrl }),
+      })
+    ).body;
   });
   afterAll(async () => {
     await runtime?.stop();
@@ -57,7 +77,15 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const presigned = await api(`/api/v1/projects/${project.id}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ files: await Promise.all(files.map(async (name) => ({ name, contentType: 'image/jpeg', size: (await readFile(join(dir, name))).byteLength }))) }),
+      body: JSON.stringify({
+        files: await Promise.all(
+          files.map(async (name) => ({
+            name,
+            contentType: 'image/jpeg',
+            size: (await readFile(join(dir, name))).byteLength,
+          })),
+        ),
+      }),
     });
     expect(presigned.status).toBe(200);
     for (const [i, upload] of presigned.body.uploads.entries()) {
@@ -79,9 +107,17 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
   });
 
   it('refuses uploads that break the limits, with the reason', async () => {
-    const tooBig = await api(`/api/v1/projects/${project.id}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: [{ name: 'a.jpg', contentType: 'image/jpeg', size: 10 ** 9 }] }) });
+    const tooBig = await api(`/api/v1/projects/${project.id}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files: [{ name: 'a.jpg', contentType: 'image/jpeg', size: 10 ** 9 }] }),
+    });
     expect([tooBig.status, tooBig.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
-    const wrongType = await api(`/api/v1/projects/${project.id}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: [{ name: 'a.pdf', contentType: 'application/pdf', size: 100 }] }) });
+    const wrongType = await api(`/api/v1/projects/${project.id}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files: [{ name: 'a.pdf', contentType: 'application/pdf', size: 100 }] }),
+    });
     expect([wrongType.status, wrongType.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(wrongType.body.error.details.issues[0].path).toBe('files.0.contentType');
   });
@@ -89,7 +125,9 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
   it('answers the compatibility routes for the default project, and posts signed webhooks', async () => {
     const train = await api(`/api/v1/projects/${project.id}/train`, { method: 'POST' });
     expect(train.status).toBe(202);
-    await waitFor('training', async () => ((await api(`/api/v1/jobs/${train.body.id}`)).body.status === 'SUCCEEDED' ? true : undefined));
+    await waitFor('training', async () =>
+      (await api(`/api/v1/jobs/${train.body.id}`)).body.status === 'SUCCEEDED' ? true : undefined,
+    );
     const noDefault = await api('/api/v1/model-info');
     expect(noDefault.status).toBe(404);
     runtime.services.config.FAULTLINE_DEFAULT_PROJECT = project.id;
@@ -101,10 +139,22 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     form.append('return_visualizations', 'false');
     const one = await api('/api/v1/detect-anomaly', { method: 'POST', body: form });
     expect(one.status).toBe(200);
-    expect(Object.keys(one.body)).toEqual(expect.arrayContaining(['anomaly_score', 'classification', 'confidence', 'is_anomalous', 'bounding_boxes', 'visualizations', 'processing_time', 'model_version']));
+    expect(Object.keys(one.body)).toEqual(
+      expect.arrayContaining([
+        'anomaly_score',
+        'classification',
+        'confidence',
+        'is_anomalous',
+        'bounding_boxes',
+        'visualizations',
+        'processing_time',
+        'model_version',
+      ]),
+    );
 
     const batch = new FormData();
-    for (const f of ['cracked/anomaly-7.jpg', 'good/test-normal-5.jpg']) batch.append('files', new Blob([await readFile(join(cookie, 'test', f))]), f.split('/')[1]);
+    for (const f of ['cracked/anomaly-7.jpg', 'good/test-normal-5.jpg'])
+      batch.append('files', new Blob([await readFile(join(cookie, 'test', f))]), f.split('/')[1]);
     batch.append('files', new Blob([Buffer.from('not an image')]), 'notes.txt');
     batch.append('return_visualizations', 'false');
     const many = await api('/api/v1/batch-detect', { method: 'POST', body: batch });
@@ -115,11 +165,20 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     expect(many.body.summary.faulty_count + many.body.summary.normal_count).toBe(2);
 
     const health = await api('/health');
-    expect(health.body).toMatchObject({ status: 'ok', model_loaded: true, default_project: project.id, active_model_version: 1 });
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      model_loaded: true,
+      default_project: project.id,
+      active_model_version: 1,
+    });
 
-    const hook = await waitFor('webhooks', async () => (received.some((r) => r.event === 'Detection Completed') ? received : undefined));
+    const hook = await waitFor('webhooks', async () =>
+      received.some((r) => r.event === 'Detection Completed') ? received : undefined,
+    );
     for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
-    expect(hook.map((r) => r.event)).toEqual(expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']));
+    expect(hook.map((r) => r.event)).toEqual(
+      expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']),
+    );
   });
 
   it('links the nearest normal patch’s training image and the drop-folder image itself (presigned), without storing the links', async () => {
@@ -136,8 +195,14 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     expect(listed.body.result.evidence.nearest_normal.url).toMatch(/^http/);
     expect(listed.body).not.toHaveProperty('image_url'); // API uploads are not kept
 
-    await runtime.services.objects.put(`inbox/${project.id}/line-2/photo.jpg`, await readFile(join(cookie, 'test', 'cracked', 'anomaly-4.jpg')), 'image/jpeg');
-    const dropped = await waitFor('the drop-folder result', async () => (await api(`/api/v1/projects/${project.id}/results?limit=5`)).body.items.find((r: any) => r.batchId === 'line-2'));
+    await runtime.services.objects.put(
+      `inbox/${project.id}/line-2/photo.jpg`,
+      await readFile(join(cookie, 'test', 'cracked', 'anomaly-4.jpg')),
+      'image/jpeg',
+    );
+    const dropped = await waitFor('the drop-folder result', async () =>
+      (await api(`/api/v1/projects/${project.id}/results?limit=5`)).body.items.find((r: any) => r.batchId === 'line-2'),
+    );
     const image = await fetch(dropped.image_url);
     expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
   });
@@ -146,7 +211,9 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const none = await fetch(`${runtime.url}/api/v1/projects`);
     expect(none.status).toBe(401);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
-    const wrong = await fetch(`${runtime.url}/api/v1/projects/${project.id}`, { headers: { 'x-api-key': `${runtime.apiKey!.slice(0, -2)}xx` } });
+    const wrong = await fetch(`${runtime.url}/api/v1/projects/${project.id}`, {
+      headers: { 'x-api-key': `${runtime.apiKey!.slice(0, -2)}xx` },
+    });
     expect(wrong.status).toBe(401);
     expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
     expect((await fetch(`${runtime.url}/openapi.json`)).status).toBe(200);
@@ -154,19 +221,38 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const { mode } = await import('node:fs').then((fs) => fs.statSync(join(dataDir, 'api-key')));
     expect(mode & 0o077).toBe(0);
     // a second key works too, and stops working once revoked
-    const created = await api('/api/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'scanner', projectIds: [project.id] }) });
+    const created = await api('/api/v1/api-keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'scanner', projectIds: [project.id] }),
+    });
     expect(created.status).toBe(201);
-    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(200);
-    expect((await fetch(`${runtime.url}/api/v1/api-keys/${created.body.id}`, { method: 'DELETE', headers: { 'x-api-key': runtime.apiKey! } })).status).toBe(204);
-    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(401);
+    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(
+      200,
+    );
+    expect(
+      (
+        await fetch(`${runtime.url}/api/v1/api-keys/${created.body.id}`, {
+          method: 'DELETE',
+          headers: { 'x-api-key': runtime.apiKey! },
+        })
+      ).status,
+    ).toBe(204);
+    expect((await fetch(`${runtime.url}/api/v1/projects`, { headers: { 'x-api-key': created.body.key } })).status).toBe(
+      401,
+    );
   });
 
   it('serves an OpenAPI 3.1 document with every route, and the docs page', async () => {
     const doc = (await api('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
+      ([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
-    expect(doc.components.schemas.Detection.required).toEqual(expect.arrayContaining(['anomaly_score', 'bounding_boxes', 'visualizations']));
+    expect(doc.components.schemas.Detection.required).toEqual(
+      expect.arrayContaining(['anomaly_score', 'bounding_boxes', 'visualizations']),
+    );
     const page = await fetch(`${runtime.url}/docs`);
     expect(await page.text()).toContain('swagger-ui-bundle.js');
     expect((await fetch(`${runtime.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);

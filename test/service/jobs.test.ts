@@ -22,7 +22,14 @@ const cookie = join(sharedDir(), 'datasets', 'cookie');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An S3 notification for an object, as S3 (and the local runtime) put it on the queue. */
-const notification = (key: string, eTag: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'faultline' }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag } } }] });
+const notification = (key: string, eTag: string) => ({
+  Records: [
+    {
+      eventName: 'ObjectCreated:Put',
+      s3: { bucket: { name: 'faultline' }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag } },
+    },
+  ],
+});
 
 /** Receives until a message comes (or the time runs out). */
 async function receiveOne(s: Services, visibilitySeconds?: number) {
@@ -42,18 +49,40 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-jobs-'));
-    const settings = testSettings(dataDir, { FAULTLINE_WORKERS: '0', FAULTLINE_VISIBILITY_SECONDS: '2', FAULTLINE_MAX_RECEIVES: '2' });
+    const settings = testSettings(dataDir, {
+      FAULTLINE_WORKERS: '0',
+      FAULTLINE_VISIBILITY_SECONDS: '2',
+      FAULTLINE_MAX_RECEIVES: '2',
+    });
     runtime = await startLocalRuntime(settings, silentLog);
     s = runtime.services;
-    const project = await createProject(s, { name: 'jobs', description: '', severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }], threshold: 0.5 }, LOCAL_ADMIN);
+    const project = await createProject(
+      s,
+      {
+        name: 'jobs',
+        description: '',
+        severityBands: [{ name: 'Normal', below: 0.5 }, { name: 'Faulty' }],
+        threshold: 0.5,
+      },
+      LOCAL_ADMIN,
+    );
     projectId = project.id;
     const train = join(cookie, 'train', 'good');
-    const files = await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })));
+    const files = await Promise.all(
+      readdirSync(train)
+        .slice(0, 12)
+        .map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })),
+    );
     await uploadImages(s, projectId, files);
     await sleep(500);
     // drain the dataset notifications the uploads caused, so each test sees only its own messages
     const worker = new Worker(s, { workerId: 'drain' });
-    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await worker.handle(x);
+    for (
+      let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
+      m.length > 0;
+      m = await s.queue.receive({ max: 10, waitSeconds: 1 })
+    )
+      for (const x of m) await worker.handle(x);
   });
   afterAll(async () => {
     await runtime?.stop();
@@ -84,14 +113,21 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     const head = await s.objects.head(key);
     await sleep(300);
     // drop the runtime's own notification: this test delivers its own, twice
-    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await s.queue.delete(x);
+    for (
+      let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
+      m.length > 0;
+      m = await s.queue.receive({ max: 10, waitSeconds: 1 })
+    )
+      for (const x of m) await s.queue.delete(x);
     await s.queue.send(notification(key, head!.etag!));
     await s.queue.send(notification(key, head!.etag!));
     const [m1, m2] = [await receiveOne(s, 30), await receiveOne(s, 30)];
     await Promise.all([new Worker(s, { workerId: 'w1' }).handle(m1), new Worker(s, { workerId: 'w2' }).handle(m2)]);
     const results = (await s.results.batch(projectId, 'race')).filter((r) => r.source.key === key);
     expect(results).toHaveLength(1);
-    const jobs = (await s.jobs.listByProject(projectId, 100)).items.filter((j) => j.type === 'detect' && j.input.key === key);
+    const jobs = (await s.jobs.listByProject(projectId, 100)).items.filter(
+      (j) => j.type === 'detect' && j.input.key === key,
+    );
     expect(jobs).toHaveLength(1);
     expect(jobs[0].status).toBe('SUCCEEDED');
   });
@@ -110,7 +146,10 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
       const first = await receiveOne(s);
       await worker.handle(first);
       const jobId = (await s.jobs.listByProject(projectId, 100)).items.find((j) => j.input.key === key)!.id;
-      expect(await s.jobs.get(jobId)).toMatchObject({ status: 'RUNNING', error: { message: 'S3 is unreachable (injected)' } });
+      expect(await s.jobs.get(jobId)).toMatchObject({
+        status: 'RUNNING',
+        error: { message: 'S3 is unreachable (injected)' },
+      });
       const second = await receiveOne(s);
       expect(second.receiveCount).toBe(2);
       await worker.handle(second);
@@ -143,7 +182,12 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     const key = `inbox/${projectId}/claimed/good.jpg`;
     await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-3.jpg')), 'image/jpeg');
     await sleep(300);
-    for (let m = await s.queue.receive({ max: 10, waitSeconds: 1 }); m.length > 0; m = await s.queue.receive({ max: 10, waitSeconds: 1 })) for (const x of m) await s.queue.delete(x);
+    for (
+      let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
+      m.length > 0;
+      m = await s.queue.receive({ max: 10, waitSeconds: 1 })
+    )
+      for (const x of m) await s.queue.delete(x);
     const head = await s.objects.head(key);
     await s.jobs.claimIdempotencyKey(inboxJobKey('faultline', key, head!.etag!), randomUUID());
     await recoverUnfinishedWork(s, 'faultline', silentLog);

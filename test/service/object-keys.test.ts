@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { datasetImageName, isNotified, parseKey, safeFileName, uniqueDatasetKey } from '../../functions/service/object-keys.ts';
+import {
+  datasetImageName,
+  isNotified,
+  parseKey,
+  safeFileName,
+  uniqueDatasetKey,
+} from '../../functions/service/object-keys.ts';
 
 const P = '3f0e3d8e-8a43-4b5e-9d0c-000000000000';
 
@@ -30,7 +36,8 @@ describe('object keys', () => {
     expect(isNotified('ObjectCreated:CompleteMultipartUpload', `datasets/${P}/a.jpg`)).toBe(true);
     expect(isNotified('ObjectRemoved:Delete', `datasets/${P}/a.jpg`)).toBe(true);
     expect(isNotified('ObjectRemoved:Delete', `inbox/${P}/a.jpg`)).toBe(false);
-    for (const folder of ['results', 'models', 'rejected']) expect(isNotified('ObjectCreated:Put', `${folder}/${P}/a.json`)).toBe(false);
+    for (const folder of ['results', 'models', 'rejected'])
+      expect(isNotified('ObjectCreated:Put', `${folder}/${P}/a.json`)).toBe(false);
     expect(isNotified('ObjectCreated:Put', 'inbox/not-a-project/a.jpg')).toBe(false);
   });
 });

@@ -24,7 +24,9 @@ interface Received {
 }
 
 /** A loopback receiver: `answer` decides each response (undefined: never answer). */
-async function receiver(answer: (r: Received, seen: Received[]) => number | undefined): Promise<{ server: Server; url: string; seen: Received[] }> {
+async function receiver(
+  answer: (r: Received, seen: Received[]) => number | undefined,
+): Promise<{ server: Server; url: string; seen: Received[] }> {
   const seen: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -54,34 +56,65 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
   let q: { id: string };
 
   const api = async (path: string, init?: RequestInit & { key?: string }) => {
-    const response = await fetch(`${runtime.url}/api/v1${path}`, { ...init, headers: { 'x-api-key': init?.key ?? runtime.apiKey!, ...(init?.body && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}), ...(init?.headers as Record<string, string>) } });
+    const response = await fetch(`${runtime.url}/api/v1${path}`, {
+      ...init,
+      headers: {
+        'x-api-key': init?.key ?? runtime.apiKey!,
+        ...(init?.body && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}),
+        ...(init?.headers as Record<string, string>),
+      },
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
   };
   const detectForm = async () => {
     const form = new FormData();
-    form.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-1.jpg'))], { type: 'image/jpeg' }), 'anomaly-1.jpg');
+    form.append(
+      'file',
+      new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-1.jpg'))], { type: 'image/jpeg' }),
+      'anomaly-1.jpg',
+    );
     form.append('return_visualizations', 'false');
     return form;
   };
-  const deliveries = async (projectId: string, key?: string) => (await api(`/projects/${projectId}/webhook-deliveries?limit=100`, { key })).body.items as any[];
+  const deliveries = async (projectId: string, key?: string) =>
+    (await api(`/projects/${projectId}/webhook-deliveries?limit=100`, { key })).body.items as any[];
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-webhooks-'));
     hanging = await receiver(() => undefined);
     // fails the first two attempts of each event, then takes it
-    flaky = await receiver((r, seen) => (seen.filter((x) => x.headers['x-faultline-event-id'] === r.headers['x-faultline-event-id']).length <= 2 ? 500 : 200));
+    flaky = await receiver((r, seen) =>
+      seen.filter((x) => x.headers['x-faultline-event-id'] === r.headers['x-faultline-event-id']).length <= 2
+        ? 500
+        : 200,
+    );
     recorder = await receiver(() => 204);
-    runtime = await startLocalRuntime(testSettings(dataDir, { FAULTLINE_WORKERS: '1', FAULTLINE_ACCESS_LOG: 'false' }), silentLog);
+    runtime = await startLocalRuntime(
+      testSettings(dataDir, { FAULTLINE_WORKERS: '1', FAULTLINE_ACCESS_LOG: 'false' }),
+      silentLog,
+    );
     // seconds instead of minutes between attempts; two retries
     runtime.services.config.FAULTLINE_WEBHOOK_RETRY_SECONDS = [1, 1];
 
     p = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'P' }) })).body;
     const train = join(cookie, 'train', 'good');
-    await uploadImages(runtime.services, p.id, await Promise.all(readdirSync(train).slice(0, 12).map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) }))));
+    await uploadImages(
+      runtime.services,
+      p.id,
+      await Promise.all(
+        readdirSync(train)
+          .slice(0, 12)
+          .map(async (f) => ({ name: f, bytes: await readFile(join(train, f)) })),
+      ),
+    );
     const job = await api(`/projects/${p.id}/train`, { method: 'POST' });
     expect(job.status).toBe(202);
-    await waitFor('training', async () => ((await api(`/jobs/${job.body.id}`)).body.status === 'SUCCEEDED' ? true : undefined), 150_000);
+    await waitFor(
+      'training',
+      async () => ((await api(`/jobs/${job.body.id}`)).body.status === 'SUCCEEDED' ? true : undefined),
+      150_000,
+    );
     q = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'Q', webhookUrl: hanging.url }) })).body;
     // loads the model, so that the timed detection below measures the request alone
     expect((await api(`/projects/${p.id}/detect`, { method: 'POST', body: await detectForm() })).status).toBe(200);
@@ -96,7 +129,9 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
   });
 
   it('answers a detection at once while the subscriber never answers, and the drop folder of P does not wait on Q’s subscriber', async () => {
-    expect((await api(`/projects/${p.id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: hanging.url }) })).status).toBe(200);
+    expect(
+      (await api(`/projects/${p.id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: hanging.url }) })).status,
+    ).toBe(200);
     const started = performance.now();
     const detected = await api(`/projects/${p.id}/detect`, { method: 'POST', body: await detectForm() });
     const ms = performance.now() - started;
@@ -106,10 +141,20 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
 
     // Q has no model: each of its drop-folder images fails, and each failure is an event for Q's silent subscriber.
     const image = await readFile(join(cookie, 'test', 'good', 'test-normal-1.jpg'));
-    for (let i = 0; i < 3; i++) await runtime.services.objects.put(`inbox/${q.id}/line/q-${i}.jpg`, image, 'image/jpeg');
+    for (let i = 0; i < 3; i++)
+      await runtime.services.objects.put(`inbox/${q.id}/line/q-${i}.jpg`, image, 'image/jpeg');
     const put = performance.now();
     await runtime.services.objects.put(`inbox/${p.id}/line/p.jpg`, image, 'image/jpeg');
-    await waitFor('P’s drop-folder result', async () => ((await runtime.services.results.list(p.id, {}, 50)).items.some((r) => r.source.key === `inbox/${p.id}/line/p.jpg`) ? true : undefined), 60_000);
+    await waitFor(
+      'P’s drop-folder result',
+      async () =>
+        (await runtime.services.results.list(p.id, {}, 50)).items.some(
+          (r) => r.source.key === `inbox/${p.id}/line/p.jpg`,
+        )
+          ? true
+          : undefined,
+      60_000,
+    );
     // three 5 s webhook timeouts on the shared worker made this 15 s and more
     expect(performance.now() - put).toBeLessThan(10_000);
     const failed = await waitFor('Q’s three failed jobs', async () => {
@@ -120,7 +165,9 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
   });
 
   it('retries a failing subscriber with the same event id and a verifiable signature, and logs every attempt', async () => {
-    expect((await api(`/projects/${p.id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: flaky.url }) })).status).toBe(200);
+    expect(
+      (await api(`/projects/${p.id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: flaky.url }) })).status,
+    ).toBe(200);
     expect((await api(`/projects/${p.id}/models/1/activate`, { method: 'POST' })).status).toBe(200);
     const attempts = await waitFor(
       'three attempts of the Model Activated event',
@@ -131,15 +178,25 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
       20_000,
     );
     const eventId = String(attempts[0]!.headers['x-faultline-event-id']);
-    expect(attempts.map((r) => [r.headers['x-faultline-event-id'], r.headers['x-faultline-delivery-attempt']])).toEqual([
-      [eventId, '1'],
-      [eventId, '2'],
-      [eventId, '3'],
-    ]);
+    expect(attempts.map((r) => [r.headers['x-faultline-event-id'], r.headers['x-faultline-delivery-attempt']])).toEqual(
+      [
+        [eventId, '1'],
+        [eventId, '2'],
+        [eventId, '3'],
+      ],
+    );
     for (const r of attempts) {
       // what a subscriber does: HMAC-SHA256 of the raw body with the secret shown at creation
-      expect(r.headers['x-faultline-signature']).toBe(`sha256=${createHmac('sha256', p.webhookSecret).update(r.body).digest('hex')}`);
-      expect(JSON.parse(r.body)).toMatchObject({ id: eventId, source: 'faultline', 'detail-type': 'Model Activated', projectId: p.id, detail: { version: 1 } });
+      expect(r.headers['x-faultline-signature']).toBe(
+        `sha256=${createHmac('sha256', p.webhookSecret).update(r.body).digest('hex')}`,
+      );
+      expect(JSON.parse(r.body)).toMatchObject({
+        id: eventId,
+        source: 'faultline',
+        'detail-type': 'Model Activated',
+        projectId: p.id,
+        detail: { version: 1 },
+      });
     }
     expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
 
@@ -169,12 +226,20 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     const refused = await receiver(() => 204);
     const closedUrl = refused.url;
     await new Promise((r) => refused.server.close(r));
-    const r = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'R', webhookUrl: closedUrl }) })).body;
-    await runtime.services.events.publish({ type: 'Job Failed', projectId: r.id, detail: {} }, { webhookUrl: closedUrl });
-    const log = await waitFor('three attempts, the last given up', async () => {
-      const items = await deliveries(r.id);
-      return items.length === 3 ? items : undefined;
-    }, 20_000);
+    const r = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'R', webhookUrl: closedUrl }) }))
+      .body;
+    await runtime.services.events.publish(
+      { type: 'Job Failed', projectId: r.id, detail: {} },
+      { webhookUrl: closedUrl },
+    );
+    const log = await waitFor(
+      'three attempts, the last given up',
+      async () => {
+        const items = await deliveries(r.id);
+        return items.length === 3 ? items : undefined;
+      },
+      20_000,
+    );
     expect(log.map((d) => [d.attempt, d.outcome, d.statusCode])).toEqual([
       [3, 'gave-up', null],
       [2, 'will-retry', null],
@@ -182,21 +247,36 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     ]);
     expect(log[0].error).toMatch(/ECONNREFUSED/);
     // Q's silent subscriber: attempts that time out
-    const timedOut = await waitFor('a timed-out attempt of Q', async () => (await deliveries(q.id)).find((d) => d.error?.includes('no answer within')), 20_000);
+    const timedOut = await waitFor(
+      'a timed-out attempt of Q',
+      async () => (await deliveries(q.id)).find((d) => d.error?.includes('no answer within')),
+      20_000,
+    );
     expect(timedOut.statusCode).toBeNull();
   });
 
   it('drops the deliveries of a deleted project', async () => {
-    const d = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'D', webhookUrl: recorder.url }) })).body;
+    const d = (
+      await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'D', webhookUrl: recorder.url }) })
+    ).body;
     expect((await api(`/projects/${d.id}?confirm=D`, { method: 'DELETE' })).status).toBe(200);
-    const outcome = await deliverWebhook(runtime.services, { kind: 'webhook', projectId: d.id, eventId: randomUUID(), eventType: 'Job Succeeded', body: '{}', attempt: 1 });
+    const outcome = await deliverWebhook(runtime.services, {
+      kind: 'webhook',
+      projectId: d.id,
+      eventId: randomUUID(),
+      eventType: 'Job Succeeded',
+      body: '{}',
+      attempt: 1,
+    });
     expect(outcome).toBe('dropped');
     expect(recorder.seen).toEqual([]);
     expect(await (await tableOf(runtime)).partition(d.id)).toEqual([]);
   });
 
   it('shows the delivery log only to callers who may read the project', async () => {
-    const scoped = (await api('/api-keys', { method: 'POST', body: JSON.stringify({ name: 'Q camera', projectIds: [q.id] }) })).body.key as string;
+    const scoped = (
+      await api('/api-keys', { method: 'POST', body: JSON.stringify({ name: 'Q camera', projectIds: [q.id] }) })
+    ).body.key as string;
     const foreign = await api(`/projects/${p.id}/webhook-deliveries`, { key: scoped });
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'PROJECT_NOT_FOUND']);
     expect((await api(`/projects/${q.id}/webhook-deliveries`, { key: scoped })).status).toBe(200);
@@ -210,11 +290,16 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     expect(created.body.webhookUrl).toBe(masked);
     const id = created.body.id as string;
     expect((await api(`/projects/${id}`)).body.webhookUrl).toBe(masked);
-    expect((await api('/projects?limit=100')).body.items.find((x: { id: string }) => x.id === id).webhookUrl).toBe(masked);
+    expect((await api('/projects?limit=100')).body.items.find((x: { id: string }) => x.id === id).webhookUrl).toBe(
+      masked,
+    );
     expect(JSON.stringify(await api('/projects?limit=100'))).not.toContain('hook-pass');
 
     // the console's settings form sends the whole project back, webhook as it read it
-    const renamed = await api(`/projects/${id}`, { method: 'PATCH', body: JSON.stringify({ name: 'M2', webhookUrl: masked }) });
+    const renamed = await api(`/projects/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ name: 'M2', webhookUrl: masked }),
+    });
     expect([renamed.status, renamed.body.name, renamed.body.webhookUrl]).toEqual([200, 'M2', masked]);
     expect((await runtime.services.projects.get(id))!.webhookUrl).toBe(real);
     // and deliveries still go to the real one, credentials and query included
@@ -225,7 +310,9 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
 
     // a real change is a change
     const other = `${recorder.url}?token=new`;
-    expect((await api(`/projects/${id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: other }) })).body.webhookUrl).toBe(`${recorder.url}?token=****`);
+    expect(
+      (await api(`/projects/${id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: other }) })).body.webhookUrl,
+    ).toBe(`${recorder.url}?token=****`);
     expect((await runtime.services.projects.get(id))!.webhookUrl).toBe(other);
   });
 });

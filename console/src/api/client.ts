@@ -31,7 +31,10 @@ export function configureApi(o: ApiOptions): void {
     },
     async onResponse({ response }) {
       if (response.status === 401) {
-        const body = await response.clone().json().catch(() => undefined);
+        const body = await response
+          .clone()
+          .json()
+          .catch(() => undefined);
         o.onUnauthorized(toApiError(401, body).message);
       }
       return response;

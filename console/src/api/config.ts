@@ -7,7 +7,8 @@ export interface ConsoleConfig {
 /** Reads /config.json (written by the local runtime, or at deploy time next to the console's files). */
 export async function loadConfig(): Promise<ConsoleConfig> {
   const response = await fetch('/config.json', { cache: 'no-cache' });
-  if (!response.ok) throw new Error(`the console's configuration (/config.json) could not be read: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`the console's configuration (/config.json) could not be read: HTTP ${response.status}`);
   const config = (await response.json()) as Partial<ConsoleConfig>;
   return { apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''), authRequired: config.authRequired ?? true };
 }

@@ -13,7 +13,8 @@ export class ApiError extends Error {
 
 /** The API's error body turned into an ApiError, keeping its message: people read it. */
 export function toApiError(status: number, body: unknown): ApiError {
-  const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+  const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)
+    ?.error;
   if (error?.message) return new ApiError(error.message, status, error.code ?? 'ERROR', error.details);
   return new ApiError(`the API answered HTTP ${status}`, status, 'HTTP_ERROR');
 }

@@ -45,14 +45,21 @@ export function imageType(file: File): ImageType | undefined {
 
 /** Why a file cannot be uploaded before anything is sent, or undefined when it can. */
 export function checkFile(file: File): string | undefined {
-  if (!imageType(file)) return `not an image the service accepts (${file.type || 'unknown type'}); use JPEG, PNG, WebP, TIFF, BMP, GIF or AVIF`;
+  if (!imageType(file))
+    return `not an image the service accepts (${file.type || 'unknown type'}); use JPEG, PNG, WebP, TIFF, BMP, GIF or AVIF`;
   if (file.size === 0) return 'the file is empty';
-  if (file.size > MAX_IMAGE_BYTES) return `too large (${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_IMAGE_BYTES / 1048576} MB)`;
+  if (file.size > MAX_IMAGE_BYTES)
+    return `too large (${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_IMAGE_BYTES / 1048576} MB)`;
   return undefined;
 }
 
 /** One presigned POST with XMLHttpRequest, for its upload progress events. */
-function postFile(url: string, fields: Record<string, string>, file: File, onProgress: (fraction: number) => void): Promise<void> {
+function postFile(
+  url: string,
+  fields: Record<string, string>,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
@@ -60,7 +67,10 @@ function postFile(url: string, fields: Record<string, string>, file: File, onPro
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`storage refused the upload (HTTP ${xhr.status})`)));
+    xhr.onload = () =>
+      xhr.status >= 200 && xhr.status < 300
+        ? resolve()
+        : reject(new Error(`storage refused the upload (HTTP ${xhr.status})`));
     xhr.onerror = () => reject(new Error('the upload failed (network error)'));
     xhr.send(form);
   });
@@ -69,9 +79,11 @@ function postFile(url: string, fields: Record<string, string>, file: File, onPro
 /** Runs `work` over the items, `parallel` at a time. */
 async function inParallel<T>(items: T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 /**
@@ -79,7 +91,12 @@ async function inParallel<T>(items: T[], parallel: number, work: (item: T) => Pr
  * presigned POSTs (50 per request) and go straight to storage, three at a time, reporting progress. Each change
  * is passed to `update`. Returns the keys stored, for the caller to check that the service registered them.
  */
-export async function uploadImages(projectId: string, files: File[], items: UploadItem[], update: (item: UploadItem) => void): Promise<UploadItem[]> {
+export async function uploadImages(
+  projectId: string,
+  files: File[],
+  items: UploadItem[],
+  update: (item: UploadItem) => void,
+): Promise<UploadItem[]> {
   const set = (item: UploadItem, change: Partial<UploadItem>) => update(Object.assign(item, change));
   const sendable: { file: File; item: UploadItem }[] = [];
   files.forEach((file, i) => {
@@ -94,22 +111,28 @@ export async function uploadImages(projectId: string, files: File[], items: Uplo
       ({ uploads } = await call(
         api().POST('/api/v1/projects/{projectId}/uploads', {
           params: { path: { projectId } },
-          body: { files: batch.map(({ file }) => ({ name: file.name, contentType: imageType(file)!, size: file.size })) },
+          body: {
+            files: batch.map(({ file }) => ({ name: file.name, contentType: imageType(file)!, size: file.size })),
+          },
         }),
       ));
     } catch (error) {
       for (const { item } of batch) set(item, { status: 'rejected', message: errorMessage(error) });
       continue;
     }
-    await inParallel(batch.map((b, i) => ({ ...b, upload: uploads[i] })), PARALLEL_UPLOADS, async ({ file, item, upload }) => {
-      set(item, { status: 'uploading', progress: 0, key: upload.key });
-      try {
-        await postFile(upload.url, upload.fields, file, (progress) => set(item, { progress }));
-        set(item, { status: 'checking', progress: 1 });
-      } catch (error) {
-        set(item, { status: 'rejected', message: errorMessage(error) });
-      }
-    });
+    await inParallel(
+      batch.map((b, i) => ({ ...b, upload: uploads[i] })),
+      PARALLEL_UPLOADS,
+      async ({ file, item, upload }) => {
+        set(item, { status: 'uploading', progress: 0, key: upload.key });
+        try {
+          await postFile(upload.url, upload.fields, file, (progress) => set(item, { progress }));
+          set(item, { status: 'checking', progress: 1 });
+        } catch (error) {
+          set(item, { status: 'rejected', message: errorMessage(error) });
+        }
+      },
+    );
   }
   return items.filter((i) => i.status === 'checking');
 }
@@ -119,7 +142,11 @@ async function registeredKeys(projectId: string): Promise<Set<string>> {
   const keys = new Set<string>();
   let cursor: string | undefined;
   do {
-    const page = await call(api().GET('/api/v1/projects/{projectId}/images', { params: { path: { projectId }, query: { limit: 100, cursor } } }));
+    const page = await call(
+      api().GET('/api/v1/projects/{projectId}/images', {
+        params: { path: { projectId }, query: { limit: 100, cursor } },
+      }),
+    );
     for (const image of page.items) keys.add(image.key);
     cursor = page.cursor ?? undefined;
   } while (cursor);
@@ -131,7 +158,12 @@ async function registeredKeys(projectId: string): Promise<Set<string>> {
  * registered, or until nothing has changed for a few seconds; those still missing then are images the service
  * could not read, and are marked rejected.
  */
-export async function confirmRegistered(projectId: string, stored: UploadItem[], update: (item: UploadItem) => void, quietMs = 4000): Promise<void> {
+export async function confirmRegistered(
+  projectId: string,
+  stored: UploadItem[],
+  update: (item: UploadItem) => void,
+  quietMs = 4000,
+): Promise<void> {
   let waiting = stored;
   let lastChange = Date.now();
   while (waiting.length) {
@@ -143,5 +175,11 @@ export async function confirmRegistered(projectId: string, stored: UploadItem[],
     if (!waiting.length || Date.now() - lastChange > quietMs) break;
     await new Promise((r) => setTimeout(r, 700));
   }
-  for (const item of waiting) update(Object.assign(item, { status: 'rejected' as const, message: 'the service could not read it as an image (damaged or not really an image)' }));
+  for (const item of waiting)
+    update(
+      Object.assign(item, {
+        status: 'rejected' as const,
+        message: 'the service could not read it as an image (damaged or not really an image)',
+      }),
+    );
 }

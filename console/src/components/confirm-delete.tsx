@@ -6,7 +6,15 @@ import { ErrorNotice } from './status.tsx';
  * Deleting a project removes its images, models and results: the person types the project's name to confirm, as
  * the API requires (?confirm=NAME). A modal dialog: focus stays inside, Escape closes it.
  */
-export function ConfirmDelete({ project, onClose, onDeleted }: { project: Project; onClose: () => void; onDeleted: () => void }) {
+export function ConfirmDelete({
+  project,
+  onClose,
+  onDeleted,
+}: {
+  project: Project;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
@@ -19,7 +27,11 @@ export function ConfirmDelete({ project, onClose, onDeleted }: { project: Projec
     setBusy(true);
     setError(undefined);
     try {
-      await call(api().DELETE('/api/v1/projects/{projectId}', { params: { path: { projectId: project.id }, query: { confirm: typed } } }));
+      await call(
+        api().DELETE('/api/v1/projects/{projectId}', {
+          params: { path: { projectId: project.id }, query: { confirm: typed } },
+        }),
+      );
       onDeleted();
     } catch (err) {
       setError(err);
@@ -31,7 +43,8 @@ export function ConfirmDelete({ project, onClose, onDeleted }: { project: Projec
       <form onSubmit={remove}>
         <h2 id="delete-title">Delete “{project.name}”?</h2>
         <p>
-          Its {project.imageCount} images, its models, jobs and results are deleted for good. Type the project’s name to confirm.
+          Its {project.imageCount} images, its models, jobs and results are deleted for good. Type the project’s name to
+          confirm.
         </p>
         <label class="field">
           <span>Project name</span>

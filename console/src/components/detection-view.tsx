@@ -56,11 +56,20 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
           {v ? (
             <div class="controls-row">
               <label for={`opacity-${id}`}>Heatmap opacity</label>
-              <input id={`opacity-${id}`} type="range" min="0" max="1" step="0.05" value={opacity} onInput={(e) => setOpacity(Number(e.currentTarget.value))} />
+              <input
+                id={`opacity-${id}`}
+                type="range"
+                min="0"
+                max="1"
+                step="0.05"
+                value={opacity}
+                onInput={(e) => setOpacity(Number(e.currentTarget.value))}
+              />
               <output for={`opacity-${id}`}>{formatPercent(opacity)}</output>
               {imageUrl && boxes.length ? (
                 <label class="check">
-                  <input type="checkbox" checked={showBoxes} onChange={(e) => setShowBoxes(e.currentTarget.checked)} /> Show boxes
+                  <input type="checkbox" checked={showBoxes} onChange={(e) => setShowBoxes(e.currentTarget.checked)} />{' '}
+                  Show boxes
                 </label>
               ) : null}
             </div>
@@ -76,7 +85,8 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
                 {d.bounding_boxes.map((b, i) => (
                   <li key={i}>
                     <span class={`swatch ${b.type === 'Critical' ? 'critical' : 'warning'}`} aria-hidden="true" />
-                    Box {i + 1}: {b.type}, peak {formatPercent(b.confidence)}, at {b.x}, {b.y}, {b.width} × {b.height} px
+                    Box {i + 1}: {b.type}, peak {formatPercent(b.confidence)}, at {b.x}, {b.y}, {b.width} × {b.height}{' '}
+                    px
                   </li>
                 ))}
               </ul>
@@ -94,17 +104,28 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
             <section aria-labelledby={`evidence-${id}`}>
               <h4 id={`evidence-${id}`}>Nearest normal patch</h4>
               <p class="muted">
-                The most similar patch among the normal images is at distance {d.evidence.distance.toFixed(2)}; the further it is, the more unusual this
-                place.
+                The most similar patch among the normal images is at distance {d.evidence.distance.toFixed(2)}; the
+                further it is, the more unusual this place.
               </p>
               <div class="patches">
                 <figure>
-                  {base ? <PatchCloseUp src={base} alt={`The strongest region of ${name}`} patch={d.evidence.patch} size={d.image} /> : null}
+                  {base ? (
+                    <PatchCloseUp
+                      src={base}
+                      alt={`The strongest region of ${name}`}
+                      patch={d.evidence.patch}
+                      size={d.image}
+                    />
+                  ) : null}
                   <figcaption>This image</figcaption>
                 </figure>
                 <figure>
                   {d.evidence.nearest_normal.url ? (
-                    <PatchCloseUp src={d.evidence.nearest_normal.url} alt={`Nearest normal patch, in ${d.evidence.nearest_normal.image}`} patch={d.evidence.nearest_normal.patch} />
+                    <PatchCloseUp
+                      src={d.evidence.nearest_normal.url}
+                      alt={`Nearest normal patch, in ${d.evidence.nearest_normal.image}`}
+                      patch={d.evidence.nearest_normal.patch}
+                    />
                   ) : null}
                   <figcaption>Normal: {displayName(d.evidence.nearest_normal.image)}</figcaption>
                 </figure>

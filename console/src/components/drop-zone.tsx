@@ -32,7 +32,14 @@ export function DropZone({ label, hint, accept, multiple = true, disabled, onFil
       }}
     >
       <svg class="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
-        <path d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" />
+        <path
+          d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3"
+          fill="none"
+          stroke="currentColor"
+          stroke-width="1.8"
+          stroke-linecap="round"
+          stroke-linejoin="round"
+        />
       </svg>
       <p>{hint}</p>
       <label class={`button${disabled ? ' disabled' : ''}`}>

@@ -14,7 +14,15 @@ const H = 220;
 const PAD = { left: 40, right: 12, top: 12, bottom: 28 };
 
 /** Scores over time as dots on the severity bands, with the decision threshold dashed. Plain SVG, no library. */
-export function ScoreChart({ points, threshold, bands }: { points: ScorePoint[]; threshold: number; bands: SeverityBand[] }) {
+export function ScoreChart({
+  points,
+  threshold,
+  bands,
+}: {
+  points: ScorePoint[];
+  threshold: number;
+  bands: SeverityBand[];
+}) {
   const times = points.map((p) => Date.parse(p.time));
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
@@ -25,10 +33,24 @@ export function ScoreChart({ points, threshold, bands }: { points: ScorePoint[];
   let lower = 0;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Scores over time: ${points.length} results, ${anomalous} at or above the threshold ${threshold}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Scores over time: ${points.length} results, ${anomalous} at or above the threshold ${threshold}`}
+      >
         {bands.map((band) => {
           const upper = band.below ?? 1;
-          const rect = <rect key={band.name} x={PAD.left} y={y(upper)} width={W - PAD.left - PAD.right} height={y(lower) - y(upper)} fill={BAND_COLOURS[bandLevel(band.name, bands)]} opacity="0.07" />;
+          const rect = (
+            <rect
+              key={band.name}
+              x={PAD.left}
+              y={y(upper)}
+              width={W - PAD.left - PAD.right}
+              height={y(lower) - y(upper)}
+              fill={BAND_COLOURS[bandLevel(band.name, bands)]}
+              opacity="0.07"
+            />
+          );
           lower = upper;
           return rect;
         })}
@@ -53,7 +75,9 @@ export function ScoreChart({ points, threshold, bands }: { points: ScorePoint[];
           {formatTime(new Date(t1).toISOString())}
         </text>
       </svg>
-      <figcaption class="muted">Each dot is a result; the dashed line is the decision threshold; the shaded bands are the severity bands.</figcaption>
+      <figcaption class="muted">
+        Each dot is a result; the dashed line is the decision threshold; the shaded bands are the severity bands.
+      </figcaption>
     </figure>
   );
 }

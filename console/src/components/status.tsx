@@ -23,7 +23,15 @@ export function Skeleton({ rows = 3, label = 'Loading…' }: { rows?: number; la
 }
 
 /** An error as the API worded it, announced at once, with a retry when one makes sense. */
-export function ErrorNotice({ error, title = 'Something went wrong', onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+export function ErrorNotice({
+  error,
+  title = 'Something went wrong',
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+}) {
   const code = (error as { code?: string }).code;
   return (
     <div class="notice notice-error" role="alert">
@@ -42,7 +50,15 @@ export function ErrorNotice({ error, title = 'Something went wrong', onRetry }: 
 }
 
 /** What is missing and what to do next. */
-export function EmptyState({ title, children, action }: { title: string; children?: ComponentChildren; action?: ComponentChildren }) {
+export function EmptyState({
+  title,
+  children,
+  action,
+}: {
+  title: string;
+  children?: ComponentChildren;
+  action?: ComponentChildren;
+}) {
   return (
     <div class="empty">
       <h3>{title}</h3>
@@ -53,7 +69,17 @@ export function EmptyState({ title, children, action }: { title: string; childre
 }
 
 /** A progress bar with its label and a polite live announcement of the numbers. */
-export function ProgressBar({ label, value, max, detail }: { label: string; value: number; max: number; detail?: string }) {
+export function ProgressBar({
+  label,
+  value,
+  max,
+  detail,
+}: {
+  label: string;
+  value: number;
+  max: number;
+  detail?: string;
+}) {
   return (
     <div class="progress">
       <div class="progress-head">

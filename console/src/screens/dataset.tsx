@@ -19,7 +19,13 @@ export function DatasetScreen({ project, reloadProject }: ProjectTabProps) {
 
   const upload = async (files: File[]) => {
     let next = uploads.reduce((max, u) => Math.max(max, u.id), 0);
-    const items: UploadItem[] = files.map((f) => ({ id: ++next, name: f.name, size: f.size, status: 'waiting', progress: 0 }));
+    const items: UploadItem[] = files.map((f) => ({
+      id: ++next,
+      name: f.name,
+      size: f.size,
+      status: 'waiting',
+      progress: 0,
+    }));
     setUploads((u) => [...items, ...u]);
     const update = () => setUploads((u) => [...u]);
     setBusy(true);
@@ -38,9 +44,16 @@ export function DatasetScreen({ project, reloadProject }: ProjectTabProps) {
     <>
       <h1>Normal images</h1>
       <p class="lead">
-        Photos of good products only: the model learns what normal looks like. Training needs at least 5; 20 or more give a steadier model.
+        Photos of good products only: the model learns what normal looks like. Training needs at least 5; 20 or more
+        give a steadier model.
       </p>
-      <DropZone label="Normal images to upload" hint="Drop images of good products here (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF; up to 20 MB each)" accept={ACCEPT_ATTRIBUTE} onFiles={upload} disabled={busy} />
+      <DropZone
+        label="Normal images to upload"
+        hint="Drop images of good products here (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF; up to 20 MB each)"
+        accept={ACCEPT_ATTRIBUTE}
+        onFiles={upload}
+        disabled={busy}
+      />
       {uploads.length ? (
         <section class="card" aria-labelledby="uploads-title">
           <div class="section-head">
@@ -100,13 +113,21 @@ export function DatasetScreen({ project, reloadProject }: ProjectTabProps) {
         ) : !images.data ? (
           <Skeleton rows={2} label="Loading images" />
         ) : images.data.length === 0 ? (
-          <EmptyState title="No images yet">Drop photos of good products above, or put them into the bucket under datasets/{project.id}/.</EmptyState>
+          <EmptyState title="No images yet">
+            Drop photos of good products above, or put them into the bucket under datasets/{project.id}/.
+          </EmptyState>
         ) : (
           <>
             <ul class="thumbs" aria-label="Normal images">
               {images.data.map((image) => (
                 <li key={image.key}>
-                  <img src={image.url} alt={displayName(image.name)} loading="lazy" width={image.width} height={image.height} />
+                  <img
+                    src={image.url}
+                    alt={displayName(image.name)}
+                    loading="lazy"
+                    width={image.width}
+                    height={image.height}
+                  />
                   <span class="thumb-name">{displayName(image.name)}</span>
                 </li>
               ))}
@@ -123,14 +144,24 @@ export function DatasetScreen({ project, reloadProject }: ProjectTabProps) {
   );
 }
 
-const STATUS_TEXT: Record<UploadItem['status'], string> = { waiting: 'Waiting', uploading: 'Uploading', checking: 'Checking…', done: 'Added', rejected: 'Rejected' };
+const STATUS_TEXT: Record<UploadItem['status'], string> = {
+  waiting: 'Waiting',
+  uploading: 'Uploading',
+  checking: 'Checking…',
+  done: 'Added',
+  rejected: 'Rejected',
+};
 
 /** The first `limit` images (the API pages by 100 at most). */
 async function listImages(projectId: string, limit: number): Promise<DatasetImage[]> {
   const images: DatasetImage[] = [];
   let cursor: string | undefined;
   do {
-    const page = await call(api().GET('/api/v1/projects/{projectId}/images', { params: { path: { projectId }, query: { limit: Math.min(100, limit - images.length), cursor } } }));
+    const page = await call(
+      api().GET('/api/v1/projects/{projectId}/images', {
+        params: { path: { projectId }, query: { limit: Math.min(100, limit - images.length), cursor } },
+      }),
+    );
     images.push(...page.items);
     cursor = page.cursor ?? undefined;
   } while (cursor && images.length < limit);

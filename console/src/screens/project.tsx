@@ -27,7 +27,10 @@ const TABS = [
 
 /** One project: its name and state, a navigation between its screens, and the screen chosen. */
 export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; tab: string; itemId?: string }) {
-  const project = useResource(() => call(api().GET('/api/v1/projects/{projectId}', { params: { path: { projectId } } })), [projectId]);
+  const project = useResource(
+    () => call(api().GET('/api/v1/projects/{projectId}', { params: { path: { projectId } } })),
+    [projectId],
+  );
   const current = TABS.find((t) => t.id === tab);
   useEffect(() => {
     if (project.data) document.title = `${current?.label ?? 'Project'} · ${project.data.name} · Faultline`;
@@ -36,7 +39,11 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
   if (!project.data) {
     return (
       <div class="page">
-        {project.error ? <ErrorNotice error={project.error} title="The project could not be loaded" onRetry={project.reload} /> : <Skeleton rows={4} label="Loading the project" />}
+        {project.error ? (
+          <ErrorNotice error={project.error} title="The project could not be loaded" onRetry={project.reload} />
+        ) : (
+          <Skeleton rows={4} label="Loading the project" />
+        )}
         <p>
           <Link href="/">Back to the projects</Link>
         </p>
@@ -59,7 +66,11 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
           <ul>
             {TABS.map((t) => (
               <li key={t.id}>
-                <Link href={`/projects/${p.id}/${t.id}`} aria-current={t.id === tab && !itemId ? 'page' : undefined} class={t.id === tab ? 'active' : undefined}>
+                <Link
+                  href={`/projects/${p.id}/${t.id}`}
+                  aria-current={t.id === tab && !itemId ? 'page' : undefined}
+                  class={t.id === tab ? 'active' : undefined}
+                >
                   {t.label}
                 </Link>
               </li>

@@ -11,7 +11,10 @@ import { Link, navigate } from '../router.tsx';
 
 /** All projects with their state, a form for a new one, and deletion. */
 export function ProjectsScreen() {
-  const list = usePages((cursor) => call(api().GET('/api/v1/projects', { params: { query: { limit: 24, cursor } } })), []);
+  const list = usePages(
+    (cursor) => call(api().GET('/api/v1/projects', { params: { query: { limit: 24, cursor } } })),
+    [],
+  );
   const [deleting, setDeleting] = useState<Project>();
   const [announcement, setAnnouncement] = useState('');
   useEffect(() => {
@@ -32,7 +35,9 @@ export function ProjectsScreen() {
         ) : list.first.error ? (
           <ErrorNotice error={list.first.error} title="The projects could not be loaded" onRetry={list.first.reload} />
         ) : list.items.length === 0 ? (
-          <EmptyState title="No projects yet">Create one above: give it a name, then upload photos of good products and train a model.</EmptyState>
+          <EmptyState title="No projects yet">
+            Create one above: give it a name, then upload photos of good products and train a model.
+          </EmptyState>
         ) : (
           <ul class="project-list">
             {list.items.map((p) => (
@@ -82,7 +87,13 @@ function NewProjectForm() {
       <form class="inline-form" onSubmit={submit}>
         <label class="field">
           <span>Name</span>
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={100} placeholder="e.g. Cookies, line 1" />
+          <input
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            required
+            maxLength={100}
+            placeholder="e.g. Cookies, line 1"
+          />
         </label>
         <label class="field grow">
           <span>Description (optional)</span>
@@ -98,7 +109,15 @@ function NewProjectForm() {
 }
 
 function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () => void }) {
-  const last = useResource(() => call(api().GET('/api/v1/projects/{projectId}/results', { params: { path: { projectId: p.id }, query: { limit: 1 } } })), [p.id]);
+  const last = useResource(
+    () =>
+      call(
+        api().GET('/api/v1/projects/{projectId}/results', {
+          params: { path: { projectId: p.id }, query: { limit: 1 } },
+        }),
+      ),
+    [p.id],
+  );
   const result: Result | undefined = last.data?.items[0];
   return (
     <li class="card project-card">
@@ -117,7 +136,8 @@ function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () 
               <span class="muted">…</span>
             ) : result ? (
               <>
-                <BandBadge band={result.result.classification} bands={p.severityBands} /> {formatScore(result.result.anomaly_score)}
+                <BandBadge band={result.result.classification} bands={p.severityBands} />{' '}
+                {formatScore(result.result.anomaly_score)}
                 <span class="muted"> · {formatTime(result.createdAt)}</span>
               </>
             ) : (

@@ -8,7 +8,15 @@ import type { ProjectTabProps } from './project.tsx';
 
 /** One stored result in full. */
 export function ResultDetailScreen({ project, resultId }: ProjectTabProps & { resultId: string }) {
-  const result = useResource(() => call(api().GET('/api/v1/projects/{projectId}/results/{resultId}', { params: { path: { projectId: project.id, resultId } } })), [project.id, resultId]);
+  const result = useResource(
+    () =>
+      call(
+        api().GET('/api/v1/projects/{projectId}/results/{resultId}', {
+          params: { path: { projectId: project.id, resultId } },
+        }),
+      ),
+    [project.id, resultId],
+  );
   const r = result.data;
   return (
     <>
@@ -23,9 +31,16 @@ export function ResultDetailScreen({ project, resultId }: ProjectTabProps & { re
       ) : (
         <>
           <p class="muted">
-            {formatTime(r.createdAt)} · {r.source.kind === 'inbox' ? `drop folder, batch ${r.batchId}` : 'tested through the API'} · id {r.id}
+            {formatTime(r.createdAt)} ·{' '}
+            {r.source.kind === 'inbox' ? `drop folder, batch ${r.batchId}` : 'tested through the API'} · id {r.id}
           </p>
-          <DetectionView name={r.source.name} detection={r.result} visualizations={r.visualizations} bands={project.severityBands} imageUrl={r.image_url} />
+          <DetectionView
+            name={r.source.name}
+            detection={r.result}
+            visualizations={r.visualizations}
+            bands={project.severityBands}
+            imageUrl={r.image_url}
+          />
         </>
       )}
     </>

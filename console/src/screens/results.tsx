@@ -28,30 +28,56 @@ interface Filters {
  * first; band, batch and order apply to the results loaded so far.
  */
 export function ResultsScreen({ project }: ProjectTabProps) {
-  const [filters, setFilters] = useState<Filters>({ anomalous: false, period: 'any', band: '', batch: '', sort: 'newest' });
-  const since = useMemo(() => (filters.period === 'any' ? undefined : new Date(Date.now() - PERIOD_MS[filters.period]).toISOString()), [filters.period]);
+  const [filters, setFilters] = useState<Filters>({
+    anomalous: false,
+    period: 'any',
+    band: '',
+    batch: '',
+    sort: 'newest',
+  });
+  const since = useMemo(
+    () => (filters.period === 'any' ? undefined : new Date(Date.now() - PERIOD_MS[filters.period]).toISOString()),
+    [filters.period],
+  );
   const query = { anomalous: filters.anomalous ? ('true' as const) : undefined, since, limit: PAGE };
   const list = usePages(
-    (cursor) => call(api().GET('/api/v1/projects/{projectId}/results', { params: { path: { projectId: project.id }, query: { ...query, cursor } } })),
+    (cursor) =>
+      call(
+        api().GET('/api/v1/projects/{projectId}/results', {
+          params: { path: { projectId: project.id }, query: { ...query, cursor } },
+        }),
+      ),
     [project.id, filters.anomalous, since],
   );
   const { first, items, cursor, more } = list;
   const batches = [...new Set(items.map((r) => r.batchId))].sort();
   const shown = items
-    .filter((r) => (!filters.band || r.result.classification === filters.band) && (!filters.batch || r.batchId === filters.batch))
-    .sort((a, b) => (filters.sort === 'newest' ? b.createdAt.localeCompare(a.createdAt) : (filters.sort === 'high' ? -1 : 1) * (a.result.anomaly_score - b.result.anomaly_score)));
+    .filter(
+      (r) =>
+        (!filters.band || r.result.classification === filters.band) && (!filters.batch || r.batchId === filters.batch),
+    )
+    .sort((a, b) =>
+      filters.sort === 'newest'
+        ? b.createdAt.localeCompare(a.createdAt)
+        : (filters.sort === 'high' ? -1 : 1) * (a.result.anomaly_score - b.result.anomaly_score),
+    );
   const set = (change: Partial<Filters>) => setFilters((f) => ({ ...f, ...change }));
 
   return (
     <>
       <h1>Results</h1>
       <p class="lead">
-        Every detection of this project: images tested here or through the API, and images dropped into <code>inbox/{project.id}/</code> (a sub-folder
-        there is a batch).
+        Every detection of this project: images tested here or through the API, and images dropped into{' '}
+        <code>inbox/{project.id}/</code> (a sub-folder there is a batch).
       </p>
       <form class="filters card" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
         <label class="check">
-          <input type="checkbox" checked={filters.anomalous} onChange={(e) => set({ anomalous: e.currentTarget.checked })} /> Anomalous only
+          <input
+            type="checkbox"
+            checked={filters.anomalous}
+            onChange={(e) => set({ anomalous: e.currentTarget.checked })}
+          />{' '}
+          Anomalous only
         </label>
         <label class="field">
           <span>Band</span>
@@ -104,31 +130,59 @@ export function ResultsScreen({ project }: ProjectTabProps) {
       ) : shown.length === 0 ? (
         <EmptyState
           title={items.length || filters.anomalous || since ? 'No results match these filters' : 'No results yet'}
-          action={project.activeModelVersion ? <Link class="button" href={`/projects/${project.id}/test`}>Test an image</Link> : undefined}
+          action={
+            project.activeModelVersion ? (
+              <Link class="button" href={`/projects/${project.id}/test`}>
+                Test an image
+              </Link>
+            ) : undefined
+          }
         >
-          {items.length || filters.anomalous || since ? 'Change the filters, or load more results.' : 'Test an image, or put images into the drop folder; their results appear here.'}
+          {items.length || filters.anomalous || since
+            ? 'Change the filters, or load more results.'
+            : 'Test an image, or put images into the drop folder; their results appear here.'}
         </EmptyState>
       ) : (
         <>
           <section class="card" aria-labelledby="chart-title">
             <h2 id="chart-title">Scores over time</h2>
-            <ScoreChart points={shown.map((r) => ({ time: r.createdAt, score: r.result.anomaly_score, band: r.result.classification, name: r.source.name }))} threshold={project.threshold} bands={project.severityBands} />
+            <ScoreChart
+              points={shown.map((r) => ({
+                time: r.createdAt,
+                score: r.result.anomaly_score,
+                band: r.result.classification,
+                name: r.source.name,
+              }))}
+              threshold={project.threshold}
+              bands={project.severityBands}
+            />
           </section>
           <h2>
-            Gallery <span class="muted small">({plural(shown.length, 'result')} shown{cursor ? ', more to load' : ''})</span>
+            Gallery{' '}
+            <span class="muted small">
+              ({plural(shown.length, 'result')} shown{cursor ? ', more to load' : ''})
+            </span>
           </h2>
           <ul class="gallery" aria-label="Results">
             {shown.map((r) => (
               <li key={r.id} class="card result-card">
-                <Link href={`/projects/${project.id}/results/${r.id}`} aria-label={`${r.source.name}: ${r.result.classification}, score ${formatScore(r.result.anomaly_score)}`}>
-                  {r.visualizations || r.image_url ? <img src={r.visualizations?.overlay_url ?? r.image_url} alt="" loading="lazy" /> : <div class="image-missing">No image</div>}
+                <Link
+                  href={`/projects/${project.id}/results/${r.id}`}
+                  aria-label={`${r.source.name}: ${r.result.classification}, score ${formatScore(r.result.anomaly_score)}`}
+                >
+                  {r.visualizations || r.image_url ? (
+                    <img src={r.visualizations?.overlay_url ?? r.image_url} alt="" loading="lazy" />
+                  ) : (
+                    <div class="image-missing">No image</div>
+                  )}
                 </Link>
                 <div class="result-meta">
                   <span class="result-name" title={r.source.name}>
                     {r.source.name}
                   </span>
                   <span>
-                    <BandBadge band={r.result.classification} bands={project.severityBands} /> {formatScore(r.result.anomaly_score)}
+                    <BandBadge band={r.result.classification} bands={project.severityBands} />{' '}
+                    {formatScore(r.result.anomaly_score)}
                   </span>
                   <span class="muted small">
                     {formatTime(r.createdAt)} · {r.batchId === 'api' ? 'API' : r.batchId}
@@ -150,7 +204,11 @@ export function ResultsScreen({ project }: ProjectTabProps) {
 }
 
 function BatchSummary({ projectId, batchId }: { projectId: string; batchId: string }) {
-  const summary = useResource(() => call(api().GET('/api/v1/projects/{projectId}/batches/{batchId}', { params: { path: { projectId, batchId } } })), [projectId, batchId]);
+  const summary = useResource(
+    () =>
+      call(api().GET('/api/v1/projects/{projectId}/batches/{batchId}', { params: { path: { projectId, batchId } } })),
+    [projectId, batchId],
+  );
   if (summary.error) return <ErrorNotice error={summary.error} title="The batch summary could not be loaded" />;
   if (!summary.data) return <Skeleton rows={1} label="Loading the batch summary" />;
   const s = summary.data;

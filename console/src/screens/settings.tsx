@@ -16,20 +16,31 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
   const [description, setDescription] = useState(project.description);
   const [threshold, setThreshold] = useState(String(project.threshold));
   const [webhook, setWebhook] = useState(project.webhookUrl ?? '');
-  const [bands, setBands] = useState<BandRow[]>(project.severityBands.map((b) => ({ name: b.name, below: b.below === undefined ? '' : String(b.below) })));
+  const [bands, setBands] = useState<BandRow[]>(
+    project.severityBands.map((b) => ({ name: b.name, below: b.below === undefined ? '' : String(b.below) })),
+  );
   const [state, setState] = useState<{ busy: boolean; error?: unknown; saved?: boolean }>({ busy: false });
   const [deleting, setDeleting] = useState(false);
 
-  const setBand = (i: number, change: Partial<BandRow>) => setBands((b) => b.map((row, j) => (j === i ? { ...row, ...change } : row)));
+  const setBand = (i: number, change: Partial<BandRow>) =>
+    setBands((b) => b.map((row, j) => (j === i ? { ...row, ...change } : row)));
   const save = async (e: Event) => {
     e.preventDefault();
     setState({ busy: true });
-    const severityBands: SeverityBand[] = bands.map((b, i) => (i === bands.length - 1 ? { name: b.name.trim() } : { name: b.name.trim(), below: Number(b.below) }));
+    const severityBands: SeverityBand[] = bands.map((b, i) =>
+      i === bands.length - 1 ? { name: b.name.trim() } : { name: b.name.trim(), below: Number(b.below) },
+    );
     try {
       const updated = await call(
         api().PATCH('/api/v1/projects/{projectId}', {
           params: { path: { projectId: project.id } },
-          body: { name, description, threshold: Number(threshold), severityBands, webhookUrl: webhook.trim() ? webhook.trim() : null },
+          body: {
+            name,
+            description,
+            threshold: Number(threshold),
+            severityBands,
+            webhookUrl: webhook.trim() ? webhook.trim() : null,
+          },
         }),
       );
       setProject(updated);
@@ -50,16 +61,34 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
         </label>
         <label class="field">
           <span>Description</span>
-          <textarea value={description} onInput={(e) => setDescription(e.currentTarget.value)} maxLength={2000} rows={2} />
+          <textarea
+            value={description}
+            onInput={(e) => setDescription(e.currentTarget.value)}
+            maxLength={2000}
+            rows={2}
+          />
         </label>
         <label class="field">
           <span>Decision threshold</span>
-          <input type="number" min="0.01" max="0.99" step="0.01" value={threshold} onInput={(e) => setThreshold(e.currentTarget.value)} required aria-describedby="threshold-help" />
-          <small id="threshold-help">On the normalised score: 0.5 is the calibrated threshold; lower finds more, with more false alarms.</small>
+          <input
+            type="number"
+            min="0.01"
+            max="0.99"
+            step="0.01"
+            value={threshold}
+            onInput={(e) => setThreshold(e.currentTarget.value)}
+            required
+            aria-describedby="threshold-help"
+          />
+          <small id="threshold-help">
+            On the normalised score: 0.5 is the calibrated threshold; lower finds more, with more false alarms.
+          </small>
         </label>
         <fieldset>
           <legend>Severity bands</legend>
-          <p class="muted small">Lowest first; each band ends below its bound, the last takes the rest (scores go from 0 to 1).</p>
+          <p class="muted small">
+            Lowest first; each band ends below its bound, the last takes the rest (scores go from 0 to 1).
+          </p>
           {bands.map((b, i) => (
             <div class="band-row" key={i}>
               <label class="field">
@@ -69,12 +98,26 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
               {i < bands.length - 1 ? (
                 <label class="field">
                   <span>Band {i + 1} up to (below)</span>
-                  <input type="number" min="0.01" max="1" step="0.01" value={b.below} onInput={(e) => setBand(i, { below: e.currentTarget.value })} required />
+                  <input
+                    type="number"
+                    min="0.01"
+                    max="1"
+                    step="0.01"
+                    value={b.below}
+                    onInput={(e) => setBand(i, { below: e.currentTarget.value })}
+                    required
+                  />
                 </label>
               ) : (
                 <p class="muted small band-rest">and above</p>
               )}
-              <button type="button" class="button secondary small" aria-label={`Remove band ${i + 1}`} onClick={() => setBands((rows) => rows.filter((_, j) => j !== i))} disabled={bands.length === 1}>
+              <button
+                type="button"
+                class="button secondary small"
+                aria-label={`Remove band ${i + 1}`}
+                onClick={() => setBands((rows) => rows.filter((_, j) => j !== i))}
+                disabled={bands.length === 1}
+              >
                 Remove
               </button>
             </div>
@@ -82,7 +125,13 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
           <button
             type="button"
             class="button secondary small"
-            onClick={() => setBands((rows) => [...rows.slice(0, -1), { ...rows[rows.length - 1], below: rows[rows.length - 1].below || '0.9' }, { name: 'New band', below: '' }])}
+            onClick={() =>
+              setBands((rows) => [
+                ...rows.slice(0, -1),
+                { ...rows[rows.length - 1], below: rows[rows.length - 1].below || '0.9' },
+                { name: 'New band', below: '' },
+              ])
+            }
             disabled={bands.length >= 10}
           >
             Add a band
@@ -90,11 +139,23 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
         </fieldset>
         <label class="field">
           <span>Webhook URL</span>
-          <input type="url" value={webhook} onInput={(e) => setWebhook(e.currentTarget.value)} placeholder="https://example.com/faultline" aria-describedby="webhook-help" />
-          <small id="webhook-help">Receives each detection and training event as a signed POST; leave empty for none.</small>
+          <input
+            type="url"
+            value={webhook}
+            onInput={(e) => setWebhook(e.currentTarget.value)}
+            placeholder="https://example.com/faultline"
+            aria-describedby="webhook-help"
+          />
+          <small id="webhook-help">
+            Receives each detection and training event as a signed POST; leave empty for none.
+          </small>
         </label>
         <div aria-live="polite">
-          {state.error ? <ErrorNotice error={state.error} title="Not saved" /> : state.saved ? <p class="notice notice-ok">Saved.</p> : null}
+          {state.error ? (
+            <ErrorNotice error={state.error} title="Not saved" />
+          ) : state.saved ? (
+            <p class="notice notice-ok">Saved.</p>
+          ) : null}
         </div>
         <button type="submit" class="button" disabled={state.busy}>
           {state.busy ? 'Saving…' : 'Save settings'}
@@ -107,7 +168,13 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
           Delete project…
         </button>
       </section>
-      {deleting ? <ConfirmDelete project={project} onClose={() => setDeleting(false)} onDeleted={() => navigate('/', { replace: true })} /> : null}
+      {deleting ? (
+        <ConfirmDelete
+          project={project}
+          onClose={() => setDeleting(false)}
+          onDeleted={() => navigate('/', { replace: true })}
+        />
+      ) : null}
     </>
   );
 }

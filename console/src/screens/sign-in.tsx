@@ -37,12 +37,18 @@ export function SignInScreen({ message, onSignedIn }: { message?: string; onSign
           </p>
         ) : null}
         <p>
-          Enter an API key. Running locally, <code>npm start</code> prints one (it is also in <code>.faultline/api-key</code>) together with a link that
-          signs you in.
+          Enter an API key. Running locally, <code>npm start</code> prints one (it is also in{' '}
+          <code>.faultline/api-key</code>) together with a link that signs you in.
         </p>
         <label class="field">
           <span>API key</span>
-          <input type="password" value={key} onInput={(e) => setKey(e.currentTarget.value)} autoComplete="current-password" required />
+          <input
+            type="password"
+            value={key}
+            onInput={(e) => setKey(e.currentTarget.value)}
+            autoComplete="current-password"
+            required
+          />
         </label>
         <button type="submit" class="button" disabled={busy || !key.trim()}>
           {busy ? 'Checking…' : 'Sign in'}

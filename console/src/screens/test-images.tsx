@@ -27,7 +27,14 @@ export function TestScreen({ project }: ProjectTabProps) {
     return (
       <>
         <h1>Test images</h1>
-        <EmptyState title="No model yet" action={<Link class="button" href={`/projects/${project.id}/training`}>Go to training</Link>}>
+        <EmptyState
+          title="No model yet"
+          action={
+            <Link class="button" href={`/projects/${project.id}/training`}>
+              Go to training
+            </Link>
+          }
+        >
           Train a model on normal images first; then drop images here to see what it finds.
         </EmptyState>
       </>
@@ -46,7 +53,14 @@ export function TestScreen({ project }: ProjectTabProps) {
       form.append('file', file, file.name);
       let change: Partial<Tested>;
       try {
-        change = { detection: await call(api().POST('/api/v1/projects/{projectId}/detect', { params: { path: { projectId: project.id } }, body: form as never })) };
+        change = {
+          detection: await call(
+            api().POST('/api/v1/projects/{projectId}/detect', {
+              params: { path: { projectId: project.id } },
+              body: form as never,
+            }),
+          ),
+        };
       } catch (error) {
         change = { error };
       }
@@ -59,8 +73,8 @@ export function TestScreen({ project }: ProjectTabProps) {
     <>
       <h1>Test images</h1>
       <p class="lead">
-        Drop one or more images: each is checked with model v{project.activeModelVersion} and kept in the results. The score is normalised so that 0.5 is
-        the calibrated threshold.
+        Drop one or more images: each is checked with model v{project.activeModelVersion} and kept in the results. The
+        score is normalised so that 0.5 is the calibrated threshold.
       </p>
       <DropZone label="Images to test" hint="Drop images to test here" accept={ACCEPT_ATTRIBUTE} onFiles={test} />
       <p class="visually-hidden" aria-live="polite">
@@ -77,7 +91,14 @@ export function TestScreen({ project }: ProjectTabProps) {
       <div class="stack">
         {tested.map((t) =>
           t.detection ? (
-            <DetectionView key={t.id} name={t.name} detection={t.detection} visualizations={t.detection.visualizations} bands={project.severityBands} imageUrl={t.preview} />
+            <DetectionView
+              key={t.id}
+              name={t.name}
+              detection={t.detection}
+              visualizations={t.detection.visualizations}
+              bands={project.severityBands}
+              imageUrl={t.preview}
+            />
           ) : t.error ? (
             <ErrorNotice key={t.id} error={t.error} title={`${t.name} could not be tested`} />
           ) : (

@@ -11,19 +11,34 @@ import type { ProjectTabProps } from './project.tsx';
 const MIN_IMAGES = 5;
 
 /** A key for one click on "Start training", so that a retried request makes no second job (works without HTTPS too). */
-const randomKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
-const STAGES: Record<string, string> = { features: 'Reading features', coreset: 'Choosing the memory bank', calibration: 'Calibrating thresholds' };
+const randomKey = () =>
+  [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+const STAGES: Record<string, string> = {
+  features: 'Reading features',
+  coreset: 'Choosing the memory bank',
+  calibration: 'Calibrating thresholds',
+};
 
 /** Training: start it, watch its progress live (the job polled every second), and the model versions it made. */
 export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
-  const models = useResource(() => call(api().GET('/api/v1/projects/{projectId}/models', { params: { path: { projectId: project.id } } })).then((m) => m.items), [project.id]);
+  const models = useResource(
+    () =>
+      call(api().GET('/api/v1/projects/{projectId}/models', { params: { path: { projectId: project.id } } })).then(
+        (m) => m.items,
+      ),
+    [project.id],
+  );
   const [job, setJob] = useState<Job>();
   const [start, setStart] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const [activation, setActivation] = useState<{ version?: number; error?: unknown }>({});
 
   // A training started earlier (or elsewhere) and not finished is picked up again.
   useEffect(() => {
-    call(api().GET('/api/v1/projects/{projectId}/jobs', { params: { path: { projectId: project.id }, query: { limit: 5 } } })).then(
+    call(
+      api().GET('/api/v1/projects/{projectId}/jobs', {
+        params: { path: { projectId: project.id }, query: { limit: 5 } },
+      }),
+    ).then(
       (jobs) => {
         const running = jobs.items.find((j) => j.type === 'train' && (j.status === 'QUEUED' || j.status === 'RUNNING'));
         if (running) setJob(running);
@@ -51,7 +66,12 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
   const train = async () => {
     setStart({ busy: true });
     try {
-      const created = await call(api().POST('/api/v1/projects/{projectId}/train', { params: { path: { projectId: project.id } }, headers: { 'idempotency-key': randomKey() } }));
+      const created = await call(
+        api().POST('/api/v1/projects/{projectId}/train', {
+          params: { path: { projectId: project.id } },
+          headers: { 'idempotency-key': randomKey() },
+        }),
+      );
       setJob(created);
       setStart({ busy: false });
     } catch (error) {
@@ -62,7 +82,11 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
   const activate = async (version: number) => {
     setActivation({ version });
     try {
-      await call(api().POST('/api/v1/projects/{projectId}/models/{version}/activate', { params: { path: { projectId: project.id, version } } }));
+      await call(
+        api().POST('/api/v1/projects/{projectId}/models/{version}/activate', {
+          params: { path: { projectId: project.id, version } },
+        }),
+      );
       setActivation({});
       await Promise.all([models.reload(), reloadProject()]);
     } catch (error) {
@@ -78,12 +102,13 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
       <section class="card" aria-labelledby="train-title">
         <h2 id="train-title">Train a new model</h2>
         <p>
-          Uses the project’s {plural(project.imageCount, 'normal image')}: most build the memory bank of normal patches, a few are held out to set the
-          thresholds. The new version becomes the active one.
+          Uses the project’s {plural(project.imageCount, 'normal image')}: most build the memory bank of normal patches,
+          a few are held out to set the thresholds. The new version becomes the active one.
         </p>
         {tooFew ? (
           <p class="notice">
-            Training needs at least {MIN_IMAGES} normal images; this project has {project.imageCount}. <Link href={`/projects/${project.id}/images`}>Upload images</Link>.
+            Training needs at least {MIN_IMAGES} normal images; this project has {project.imageCount}.{' '}
+            <Link href={`/projects/${project.id}/images`}>Upload images</Link>.
           </p>
         ) : null}
         <button type="button" class="button" onClick={train} disabled={tooFew || start.busy || running}>
@@ -100,7 +125,11 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
         ) : !models.data ? (
           <Skeleton rows={2} label="Loading models" />
         ) : models.data.length === 0 ? (
-          <EmptyState title="No model yet">{tooFew ? 'Upload normal images first, then start training.' : 'Start training above; it takes about a minute for 30 images.'}</EmptyState>
+          <EmptyState title="No model yet">
+            {tooFew
+              ? 'Upload normal images first, then start training.'
+              : 'Start training above; it takes about a minute for 30 images.'}
+          </EmptyState>
         ) : (
           <>
             {newest ? <ModelSummary model={newest} /> : null}
@@ -135,7 +164,12 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
                         {m.active ? (
                           <span class="badge band-0">Active</span>
                         ) : (
-                          <button type="button" class="button secondary small" onClick={() => activate(m.version)} disabled={activation.version === m.version}>
+                          <button
+                            type="button"
+                            class="button secondary small"
+                            onClick={() => activate(m.version)}
+                            disabled={activation.version === m.version}
+                          >
                             Activate {m.label}
                           </button>
                         )}
@@ -153,12 +187,14 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
 }
 
 function JobProgress({ job }: { job: Job }) {
-  if (job.status === 'FAILED') return <ErrorNotice error={new Error(job.error?.message ?? 'training failed')} title="Training failed" />;
+  if (job.status === 'FAILED')
+    return <ErrorNotice error={new Error(job.error?.message ?? 'training failed')} title="Training failed" />;
   if (job.status === 'SUCCEEDED') {
     const version = (job.output as { modelVersion?: number } | null)?.modelVersion;
     return (
       <p class="notice notice-ok" role="status">
-        Training finished: model v{version} is ready and active. <Link href={`/projects/${job.projectId}/test`}>Test an image</Link>.
+        Training finished: model v{version} is ready and active.{' '}
+        <Link href={`/projects/${job.projectId}/test`}>Test an image</Link>.
       </p>
     );
   }
@@ -166,7 +202,12 @@ function JobProgress({ job }: { job: Job }) {
   const stage = p ? (STAGES[p.stage] ?? p.stage) : job.status === 'QUEUED' ? 'Waiting for a worker' : 'Starting';
   return (
     <div class="job" aria-live="polite">
-      <ProgressBar label="Training progress" value={p?.done ?? 0} max={p?.total ?? 1} detail={p ? `${stage}: ${p.done} / ${p.total}` : stage} />
+      <ProgressBar
+        label="Training progress"
+        value={p?.done ?? 0}
+        max={p?.total ?? 1}
+        detail={p ? `${stage}: ${p.done} / ${p.total}` : stage}
+      />
     </div>
   );
 }
@@ -188,7 +229,10 @@ function ModelSummary({ model: m }: { model: ModelVersion }) {
           ...metrics.map(([k, v]): [string, string] => [k, (v as number).toFixed(3)]),
         ]}
       />
-      <p class="muted small">Thresholds are raw distances set on the held-out images; scores are normalised so that the image threshold reads 0.5.</p>
+      <p class="muted small">
+        Thresholds are raw distances set on the held-out images; scores are normalised so that the image threshold reads
+        0.5.
+      </p>
     </div>
   );
 }

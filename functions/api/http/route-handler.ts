@@ -9,7 +9,10 @@ import type { Services } from '../../service/services.ts';
 import { HttpError, RequestValidationError, toErrorResponse, zodIssues } from './errors.ts';
 import type { RouteDefinition, UploadedPart } from './route.ts';
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Text fields a multipart request may carry, and the bytes of each value; more is refused, never cut. */
 export const MAX_FORM_FIELDS = 20;
@@ -41,12 +44,23 @@ function illFormedAt(value: unknown, path: string): string | undefined {
  */
 function requireWellFormed(value: unknown, where: RequestValidationError['where']): void {
   const at = illFormedAt(value, '');
-  if (at !== undefined) throw new RequestValidationError(where, [{ path: at, message: 'not well-formed Unicode (an unpaired surrogate, e.g. \\ud800)' }]);
+  if (at !== undefined)
+    throw new RequestValidationError(where, [
+      { path: at, message: 'not well-formed Unicode (an unpaired surrogate, e.g. \\ud800)' },
+    ]);
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
 
-function validate<T extends z.ZodType>(schema: T | undefined, value: unknown, where: RequestValidationError['where']): z.infer<T> | undefined {
+function validate<T extends z.ZodType>(
+  schema: T | undefined,
+  value: unknown,
+  where: RequestValidationError['where'],
+): z.infer<T> | undefined {
   if (!schema) return undefined;
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new RequestValidationError(where, zodIssues(parsed.error));
@@ -56,7 +70,12 @@ function validate<T extends z.ZodType>(schema: T | undefined, value: unknown, wh
 function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const type = event.headers['content-type'] ?? '';
   if (!event.body) throw new HttpError(400, 'EMPTY_BODY', 'the request needs a JSON body');
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${type || 'no content type'})`);
+  if (!/^application\/(.+\+)?json\b/i.test(type))
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the body as application/json (got ${type || 'no content type'})`,
+    );
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   try {
     return JSON.parse(text);
@@ -66,38 +85,63 @@ function jsonBody(event: APIGatewayProxyEventV2): unknown {
 }
 
 /** Multipart parts as middy's parser leaves them: a field is a string, a file object, or an array of either. */
-function splitMultipart(body: Record<string, unknown>, route: RouteDefinition, maxBytes: number): { fields: Record<string, unknown>; files: Record<string, UploadedPart[]> } {
+function splitMultipart(
+  body: Record<string, unknown>,
+  route: RouteDefinition,
+  maxBytes: number,
+): { fields: Record<string, unknown>; files: Record<string, UploadedPart[]> } {
   const fields: Record<string, unknown> = {};
   const files: Record<string, UploadedPart[]> = {};
   const spec = route.body!.multipart;
   // The parser keeps one field over each limit, so that a request past it is refused here rather than cut short.
-  const fieldCount = Object.values(body).flat().filter((v) => typeof v === 'string').length;
-  if (fieldCount > MAX_FORM_FIELDS) throw new HttpError(413, 'TOO_MANY_FIELDS', `at most ${MAX_FORM_FIELDS} form fields per request`);
+  const fieldCount = Object.values(body)
+    .flat()
+    .filter((v) => typeof v === 'string').length;
+  if (fieldCount > MAX_FORM_FIELDS)
+    throw new HttpError(413, 'TOO_MANY_FIELDS', `at most ${MAX_FORM_FIELDS} form fields per request`);
   for (const [name, value] of Object.entries(body)) {
     for (const v of [value].flat()) {
-      if (typeof v === 'string' && Buffer.byteLength(v) > MAX_FORM_FIELD_BYTES) throw new HttpError(413, 'FIELD_TOO_LARGE', `form field "${name}" is over ${MAX_FORM_FIELD_BYTES} bytes`);
+      if (typeof v === 'string' && Buffer.byteLength(v) > MAX_FORM_FIELD_BYTES)
+        throw new HttpError(413, 'FIELD_TOO_LARGE', `form field "${name}" is over ${MAX_FORM_FIELD_BYTES} bytes`);
     }
   }
   const known = new Set([...Object.keys(spec.fields.shape), ...spec.files.map((f: { name: string }) => f.name)]);
   const unknown = Object.keys(body).filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new HttpError(400, 'UNKNOWN_FIELD', `unknown form fields: ${unknown.map((n) => `"${n}"`).join(', ')} (this route takes ${[...known].map((n) => `"${n}"`).join(', ')})`, { fields: unknown });
+    throw new HttpError(
+      400,
+      'UNKNOWN_FIELD',
+      `unknown form fields: ${unknown.map((n) => `"${n}"`).join(', ')} (this route takes ${[...known].map((n) => `"${n}"`).join(', ')})`,
+      { fields: unknown },
+    );
   }
   for (const [name, value] of Object.entries(body)) {
     const values = Array.isArray(value) ? [...value].reverse() : [value]; // the parser prepends repeats
-    const parts = values.filter((v): v is { filename: string; mimetype: string; content: Buffer; truncated?: boolean } => typeof v === 'object' && v !== null && 'content' in v);
+    const parts = values.filter(
+      (v): v is { filename: string; mimetype: string; content: Buffer; truncated?: boolean } =>
+        typeof v === 'object' && v !== null && 'content' in v,
+    );
     if (parts.length > 0) {
       const spec = route.body?.multipart.files.find((f: { name: string }) => f.name === name);
       if (!spec) throw new HttpError(400, 'UNEXPECTED_FILE', `unexpected file field "${name}"`);
-      for (const p of parts) if (p.truncated) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `${p.filename || name} is larger than ${maxBytes} bytes`);
-      if (parts.length > 1 && !spec.multiple) throw new HttpError(400, 'TOO_MANY_FILES', `field "${name}" takes one file`);
+      for (const p of parts)
+        if (p.truncated)
+          throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `${p.filename || name} is larger than ${maxBytes} bytes`);
+      if (parts.length > 1 && !spec.multiple)
+        throw new HttpError(400, 'TOO_MANY_FILES', `field "${name}" takes one file`);
       files[name] = parts.map((p) => ({ field: name, filename: p.filename, mimetype: p.mimetype, content: p.content }));
-      requireWellFormed(parts.map((p) => p.filename), 'body');
+      requireWellFormed(
+        parts.map((p) => p.filename),
+        'body',
+      );
     } else fields[name] = value;
   }
   requireWellFormed(fields, 'body');
   for (const spec of route.body?.multipart.files ?? []) {
-    if (spec.required && !files[spec.name]) throw new RequestValidationError('body', [{ path: spec.name, message: `a file in multipart field "${spec.name}" is required` }]);
+    if (spec.required && !files[spec.name])
+      throw new RequestValidationError('body', [
+        { path: spec.name, message: `a file in multipart field "${spec.name}" is required` },
+      ]);
   }
   return { fields, files };
 }
@@ -119,11 +163,15 @@ export function routeHandler(route: RouteDefinition, services: () => Services): 
  * context on a protected route means no authorizer ran: refused, unless the local runtime runs with auth off.
  */
 function principalOf(event: APIGatewayProxyEventV2, route: RouteDefinition, s: Services): Principal {
-  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } } | undefined)?.authorizer?.lambda;
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } } | undefined)
+    ?.authorizer?.lambda;
   const principal = fromAuthorizerContext(context);
   if (principal) return principal;
   if (route.public || s.config.FAULTLINE_AUTH === 'none') return LOCAL_ADMIN;
-  throw new ServiceError('UNAUTHORIZED', 'no credentials: send an API key (x-api-key) or a JWT (Authorization: Bearer)');
+  throw new ServiceError(
+    'UNAUTHORIZED',
+    'no credentials: send an API key (x-api-key) or a JWT (Authorization: Bearer)',
+  );
 }
 
 function buildHandler(route: RouteDefinition, services: () => Services): ApiHandler {
@@ -147,15 +195,32 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       body = validate(route.body.json, parsed, 'body');
     }
     if (route.body && 'multipart' in route.body) {
-      const split = splitMultipart((event.body ?? {}) as unknown as Record<string, unknown>, route, s.config.FAULTLINE_MAX_IMAGE_BYTES);
+      const split = splitMultipart(
+        (event.body ?? {}) as unknown as Record<string, unknown>,
+        route,
+        s.config.FAULTLINE_MAX_IMAGE_BYTES,
+      );
       const fileCount = Object.values(split.files).reduce((n, f) => n + f.length, 0);
-      if (fileCount > s.config.FAULTLINE_MAX_FILES) throw new HttpError(413, 'TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request (got ${fileCount})`);
+      if (fileCount > s.config.FAULTLINE_MAX_FILES)
+        throw new HttpError(
+          413,
+          'TOO_MANY_FILES',
+          `at most ${s.config.FAULTLINE_MAX_FILES} files per request (got ${fileCount})`,
+        );
       body = validate(route.body.multipart.fields, split.fields, 'body');
       files = split.files;
     }
-    const result = await route.handle({ params, query, body, files, headers: event.headers ?? {}, requestId, principal } as never, s);
-    if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
-    return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId }, body: JSON.stringify(result.body) };
+    const result = await route.handle(
+      { params, query, body, files, headers: event.headers ?? {}, requestId, principal } as never,
+      s,
+    );
+    if (result.body === undefined)
+      return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
+    return {
+      statusCode: result.status,
+      headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId },
+      body: JSON.stringify(result.body),
+    };
   };
 
   let handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(base);
@@ -170,24 +235,47 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
           return console.error;
         }
       })();
-      if (internal) log({ level: 'error', msg: 'request failed', route: `${route.method} ${route.path}`, requestId, error: (request.error as Error)?.stack ?? String(request.error) });
-      request.response = { statusCode: status, headers: { ...JSON_HEADERS, 'x-request-id': requestId }, body: JSON.stringify(body) };
+      if (internal)
+        log({
+          level: 'error',
+          msg: 'request failed',
+          route: `${route.method} ${route.path}`,
+          requestId,
+          error: (request.error as Error)?.stack ?? String(request.error),
+        });
+      request.response = {
+        statusCode: status,
+        headers: { ...JSON_HEADERS, 'x-request-id': requestId },
+        body: JSON.stringify(body),
+      };
     },
   });
   if (route.body && 'multipart' in route.body) {
     handler = handler.use({
       before: async (request) => {
         const type = request.event.headers?.['content-type'] ?? '';
-        if (!/^multipart\/form-data/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as multipart/form-data (got ${type || 'no content type'})`);
+        if (!/^multipart\/form-data/i.test(type))
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `send the body as multipart/form-data (got ${type || 'no content type'})`,
+          );
         if (!request.event.body) throw new HttpError(400, 'EMPTY_BODY', 'the request has no body');
       },
     });
     const s = () => services().config;
     handler = handler.use(
-      httpMultipartBodyParser({ busboy: { limits: { fileSize: s().FAULTLINE_MAX_IMAGE_BYTES, files: s().FAULTLINE_MAX_FILES + 1, fields: MAX_FORM_FIELDS + 1, fieldSize: MAX_FORM_FIELD_BYTES + 1 } }, charset: 'utf8' }) as unknown as middy.MiddlewareObj<
-        APIGatewayProxyEventV2,
-        APIGatewayProxyStructuredResultV2
-      >,
+      httpMultipartBodyParser({
+        busboy: {
+          limits: {
+            fileSize: s().FAULTLINE_MAX_IMAGE_BYTES,
+            files: s().FAULTLINE_MAX_FILES + 1,
+            fields: MAX_FORM_FIELDS + 1,
+            fieldSize: MAX_FORM_FIELD_BYTES + 1,
+          },
+        },
+        charset: 'utf8',
+      }) as unknown as middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>,
     );
   }
   return handler;

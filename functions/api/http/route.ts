@@ -46,7 +46,11 @@ export interface RouteResult {
  * One API operation: its HTTP shape (validated by zod schemas, from which the OpenAPI document is made too) and the
  * thin function that calls the service layer.
  */
-export interface RouteDefinition<P extends z.ZodObject | undefined = any, Q extends z.ZodObject | undefined = any, B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = any> {
+export interface RouteDefinition<
+  P extends z.ZodObject | undefined = any,
+  Q extends z.ZodObject | undefined = any,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = any,
+> {
   method: HttpMethod;
   path: string;
   operationId: string;
@@ -66,7 +70,11 @@ export interface RouteDefinition<P extends z.ZodObject | undefined = any, Q exte
   handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
 }
 
-export const defineRoute = <P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined, B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = undefined>(
+export const defineRoute = <
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = undefined,
+>(
   route: RouteDefinition<P, Q, B>,
 ): RouteDefinition<P, Q, B> => route;
 

@@ -10,4 +10,5 @@ export const pageQuery = z.object({
 /** Query and form booleans: true/false/1/0 only; anything else is an error, not a silent default. */
 export const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-export const page = <T extends z.ZodType>(item: T, id: string) => z.object({ items: z.array(item), cursor: z.string().nullable() }).meta({ id });
+export const page = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ items: z.array(item), cursor: z.string().nullable() }).meta({ id });

@@ -18,10 +18,18 @@ export const compatibilityRoutes = [
     operationId: 'detectAnomaly',
     summary: 'Detect anomalies in one image with the default project (multipart field "file")',
     tags,
-    body: { multipart: { fields: detectFields, files: [{ name: 'file', description: 'The image', required: true, multiple: false }] } },
+    body: {
+      multipart: {
+        fields: detectFields,
+        files: [{ name: 'file', description: 'The image', required: true, multiple: false }],
+      },
+    },
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
-    handle: async ({ files, body, principal }, s) => ({ status: 200, body: await detectPart(s, await defaultProjectId(s, principal), files.file[0], body) }),
+    handle: async ({ files, body, principal }, s) => ({
+      status: 200,
+      body: await detectPart(s, await defaultProjectId(s, principal), files.file[0], body),
+    }),
   }),
   defineRoute({
     method: 'POST',
@@ -30,13 +38,25 @@ export const compatibilityRoutes = [
     summary: 'Detect anomalies in several images (multipart fields "files") with the default project',
     description: 'An image that cannot be read gets an error entry in its place; the others are detected.',
     tags,
-    body: { multipart: { fields: detectFields, files: [{ name: 'files', description: 'The images', required: true, multiple: true }] } },
+    body: {
+      multipart: {
+        fields: detectFields,
+        files: [{ name: 'files', description: 'The images', required: true, multiple: true }],
+      },
+    },
     success: {
       status: 200,
       description: 'Per-image results and a summary',
       schema: z.object({
-        results: z.array(z.union([detectionResponseSchema.extend({ filename: z.string() }), z.object({ filename: z.string(), error: z.object({ code: z.string(), message: z.string() }) })])),
-        summary: batchSummarySchema.pick({ total_images: true, faulty_count: true, normal_count: true, average_processing_time: true }).extend({ failed_count: z.number().int() }),
+        results: z.array(
+          z.union([
+            detectionResponseSchema.extend({ filename: z.string() }),
+            z.object({ filename: z.string(), error: z.object({ code: z.string(), message: z.string() }) }),
+          ]),
+        ),
+        summary: batchSummarySchema
+          .pick({ total_images: true, faulty_count: true, normal_count: true, average_processing_time: true })
+          .extend({ failed_count: z.number().int() }),
       }),
     },
     errors: [404, 409, 413, 415],
@@ -63,7 +83,16 @@ export const compatibilityRoutes = [
       const ok = files.files.length - failed;
       return {
         status: 200,
-        body: { results, summary: { total_images: files.files.length, faulty_count: faulty, normal_count: ok - faulty, failed_count: failed, average_processing_time: ok ? Number((time / ok).toFixed(4)) : 0 } },
+        body: {
+          results,
+          summary: {
+            total_images: files.files.length,
+            faulty_count: faulty,
+            normal_count: ok - faulty,
+            failed_count: failed,
+            average_processing_time: ok ? Number((time / ok).toFixed(4)) : 0,
+          },
+        },
       };
     },
   }),
@@ -75,6 +104,9 @@ export const compatibilityRoutes = [
     tags,
     success: { status: 200, description: 'Model information', schema: z.record(z.string(), z.unknown()) },
     errors: [404, 409],
-    handle: async ({ principal }, s) => ({ status: 200, body: await modelInfo(s, await defaultProjectId(s, principal)) }),
+    handle: async ({ principal }, s) => ({
+      status: 200,
+      body: await modelInfo(s, await defaultProjectId(s, principal)),
+    }),
   }),
 ];

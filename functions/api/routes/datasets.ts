@@ -31,16 +31,39 @@ export const datasetRoutes = [
     params: projectParams,
     body: {
       json: z
-        .object({ files: z.array(z.object({ name: z.string().min(1).max(255), contentType: z.enum(ACCEPTED_CONTENT_TYPES as [string, ...string[]]), size: z.number().int().positive() })).min(1) })
+        .object({
+          files: z
+            .array(
+              z.object({
+                name: z.string().min(1).max(255),
+                contentType: z.enum(ACCEPTED_CONTENT_TYPES as [string, ...string[]]),
+                size: z.number().int().positive(),
+              }),
+            )
+            .min(1),
+        })
         .meta({ id: 'UploadRequest' }),
     },
     success: {
       status: 200,
       description: 'One presigned POST per file',
-      schema: z.object({ uploads: z.array(z.object({ name: z.string(), key: z.string(), url: z.string(), fields: z.record(z.string(), z.string()), expiresIn: z.number().int() })) }),
+      schema: z.object({
+        uploads: z.array(
+          z.object({
+            name: z.string(),
+            key: z.string(),
+            url: z.string(),
+            fields: z.record(z.string(), z.string()),
+            expiresIn: z.number().int(),
+          }),
+        ),
+      }),
     },
     errors: [404, 413, 415],
-    handle: async ({ params, body }, s) => ({ status: 200, body: { uploads: await presignUploads(s, params.projectId, body.files) } }),
+    handle: async ({ params, body }, s) => ({
+      status: 200,
+      body: { uploads: await presignUploads(s, params.projectId, body.files) },
+    }),
   }),
   defineRoute({
     method: 'POST',
@@ -50,7 +73,12 @@ export const datasetRoutes = [
     description: 'Images that cannot be decoded are listed under rejected with the reason; the others are stored.',
     tags,
     params: projectParams,
-    body: { multipart: { fields: z.object({}), files: [{ name: 'files', description: 'Images (JPEG, PNG, WebP, TIFF, ...)', required: true, multiple: true }] } },
+    body: {
+      multipart: {
+        fields: z.object({}),
+        files: [{ name: 'files', description: 'Images (JPEG, PNG, WebP, TIFF, ...)', required: true, multiple: true }],
+      },
+    },
     success: {
       status: 200,
       description: 'What was stored and what was not',
@@ -62,7 +90,11 @@ export const datasetRoutes = [
     },
     errors: [404, 413, 415],
     handle: async ({ params, files }, s) => {
-      const outcome = await uploadImages(s, params.projectId, (files.files ?? []).map((f) => ({ name: f.filename, bytes: f.content })));
+      const outcome = await uploadImages(
+        s,
+        params.projectId,
+        (files.files ?? []).map((f) => ({ name: f.filename, bytes: f.content })),
+      );
       const project = await requireProject(s, params.projectId);
       return { status: 200, body: { ...outcome, imageCount: project.imageCount } };
     },
@@ -75,12 +107,21 @@ export const datasetRoutes = [
     tags,
     params: projectParams,
     query: pageQuery,
-    success: { status: 200, description: 'A page of images', schema: page(datasetImageSchema, 'DatasetImagePage').extend({ count: z.number().int() }) },
+    success: {
+      status: 200,
+      description: 'A page of images',
+      schema: page(datasetImageSchema, 'DatasetImagePage').extend({ count: z.number().int() }),
+    },
     errors: [404],
     handle: async ({ params, query }, s) => {
       const project = await requireProject(s, params.projectId);
       const pageOf = await s.images.list(params.projectId, query.limit, query.cursor);
-      const items = await Promise.all(pageOf.items.map(async (image) => ({ ...image, url: await s.objects.presignGet(image.key, s.config.FAULTLINE_PRESIGN_SECONDS) })));
+      const items = await Promise.all(
+        pageOf.items.map(async (image) => ({
+          ...image,
+          url: await s.objects.presignGet(image.key, s.config.FAULTLINE_PRESIGN_SECONDS),
+        })),
+      );
       return { status: 200, body: { items, cursor: pageOf.cursor, count: project.imageCount } };
     },
   }),

@@ -1,7 +1,17 @@
 import { z } from 'zod';
-import { type BatchSummary, batchSummary, getResult, listResults, summarise } from '../../service/detection/results-service.ts';
+import {
+  type BatchSummary,
+  batchSummary,
+  getResult,
+  listResults,
+  summarise,
+} from '../../service/detection/results-service.ts';
 import { detectImage, presentRecord } from '../../service/detection/detection-service.ts';
-import { detectionRecordSchema, detectionResponseSchema, visualisationUrlsSchema } from '../../service/domain/detection-record.ts';
+import {
+  detectionRecordSchema,
+  detectionResponseSchema,
+  visualisationUrlsSchema,
+} from '../../service/domain/detection-record.ts';
 import { thresholdValue } from '../../engine/detection/detection-settings.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
@@ -13,11 +23,23 @@ import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
 /** The form fields of a detection request, as the existing clients send them. */
 export const detectFields = z.object({
   return_visualizations: booleanFlag.optional().meta({ description: 'Render and return the five PNGs (default true)' }),
-  threshold: z.coerce.number().pipe(thresholdValue).optional().meta({ description: 'Decision threshold on the normalised score (default: the project’s)' }),
+  threshold: z.coerce
+    .number()
+    .pipe(thresholdValue)
+    .optional()
+    .meta({ description: 'Decision threshold on the normalised score (default: the project’s)' }),
 });
 
-export async function detectPart(s: Services, projectId: string, file: UploadedPart, fields: z.infer<typeof detectFields>) {
-  const record = await detectImage(s, projectId, file.content, file.filename, { threshold: fields.threshold, visualisations: fields.return_visualizations ?? true });
+export async function detectPart(
+  s: Services,
+  projectId: string,
+  file: UploadedPart,
+  fields: z.infer<typeof detectFields>,
+) {
+  const record = await detectImage(s, projectId, file.content, file.filename, {
+    threshold: fields.threshold,
+    visualisations: fields.return_visualizations ?? true,
+  });
   const { evidence, visualizations } = await presentRecord(s, record);
   return { result_id: record.id, ...record.result, evidence, visualizations };
 }
@@ -39,7 +61,10 @@ export const batchSummarySchema = z
 const resultViewSchema = detectionRecordSchema
   .extend({
     visualizations: visualisationUrlsSchema.nullable(),
-    image_url: z.string().optional().meta({ description: 'Presigned URL of the image itself, for drop-folder results (API uploads are not kept)' }),
+    image_url: z
+      .string()
+      .optional()
+      .meta({ description: 'Presigned URL of the image itself, for drop-folder results (API uploads are not kept)' }),
   })
   .meta({ id: 'Result' });
 
@@ -51,10 +76,18 @@ export const detectionRoutes = [
     summary: 'Detect anomalies in one image (multipart field "file")',
     tags: ['Detection'],
     params: projectParams,
-    body: { multipart: { fields: detectFields, files: [{ name: 'file', description: 'The image', required: true, multiple: false }] } },
+    body: {
+      multipart: {
+        fields: detectFields,
+        files: [{ name: 'file', description: 'The image', required: true, multiple: false }],
+      },
+    },
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
-    handle: async ({ params, files, body }, s) => ({ status: 200, body: await detectPart(s, params.projectId, files.file[0], body) }),
+    handle: async ({ params, files, body }, s) => ({
+      status: 200,
+      body: await detectPart(s, params.projectId, files.file[0], body),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -67,11 +100,21 @@ export const detectionRoutes = [
       anomalous: z.enum(['true', 'false']).optional().meta({ description: 'true: anomalous only' }),
       since: z.iso.datetime().optional().meta({ description: 'Only results created after this time' }),
     }),
-    success: { status: 200, description: 'A page of results (a filtered page may be short; follow the cursor)', schema: page(resultViewSchema, 'ResultPage') },
+    success: {
+      status: 200,
+      description: 'A page of results (a filtered page may be short; follow the cursor)',
+      schema: page(resultViewSchema, 'ResultPage'),
+    },
     errors: [404],
     handle: async ({ params, query }, s) => ({
       status: 200,
-      body: await listResults(s, params.projectId, { anomalousOnly: query.anomalous === 'true', since: query.since }, query.limit, query.cursor),
+      body: await listResults(
+        s,
+        params.projectId,
+        { anomalousOnly: query.anomalous === 'true', since: query.since },
+        query.limit,
+        query.cursor,
+      ),
     }),
   }),
   defineRoute({
@@ -89,12 +132,22 @@ export const detectionRoutes = [
     method: 'GET',
     path: '/api/v1/projects/{projectId}/batches/{batchId}',
     operationId: 'batchSummary',
-    summary: 'Summary of a batch: a drop-folder sub-folder (inbox/{projectId}/{batchId}/...), "inbox" for files at its top, "api" for synchronous detections',
+    summary:
+      'Summary of a batch: a drop-folder sub-folder (inbox/{projectId}/{batchId}/...), "inbox" for files at its top, "api" for synchronous detections',
     tags: ['Results'],
-    params: projectParams.extend({ batchId: z.string().min(1).max(200).regex(/^[^/]+$/) }),
+    params: projectParams.extend({
+      batchId: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[^/]+$/),
+    }),
     success: { status: 200, description: 'Counts and averages', schema: batchSummarySchema },
     errors: [404],
-    handle: async ({ params }, s): Promise<{ status: number; body: BatchSummary }> => ({ status: 200, body: await batchSummary(s, params.projectId, params.batchId) }),
+    handle: async ({ params }, s): Promise<{ status: number; body: BatchSummary }> => ({
+      status: 200,
+      body: await batchSummary(s, params.projectId, params.batchId),
+    }),
   }),
 ];
 
@@ -103,7 +156,11 @@ export { summarise };
 /** The project the compatibility routes act on, if the caller may use it. */
 export async function defaultProjectId(s: Services, by: Principal): Promise<string> {
   const id = s.config.FAULTLINE_DEFAULT_PROJECT;
-  if (!id) throw new ServiceError('NOT_FOUND', 'no default project: set FAULTLINE_DEFAULT_PROJECT to the project the /api/v1 compatibility routes act on');
+  if (!id)
+    throw new ServiceError(
+      'NOT_FOUND',
+      'no default project: set FAULTLINE_DEFAULT_PROJECT to the project the /api/v1 compatibility routes act on',
+    );
   await authorizeProject(s, id, by);
   return id;
 }

@@ -39,7 +39,14 @@ export function metaRoutes(all: () => RouteDefinition[]) {
         const ok = Object.values(checks).every((c) => c === 'ok');
         return {
           status: ok ? 200 : 503,
-          body: { status: ok ? 'ok' : 'degraded', model_loaded: projectId !== null && version !== null && s.modelCache.has(projectId, version), default_project: projectId, active_model_version: version, version: ENGINE_VERSION, checks },
+          body: {
+            status: ok ? 'ok' : 'degraded',
+            model_loaded: projectId !== null && version !== null && s.modelCache.has(projectId, version),
+            default_project: projectId,
+            active_model_version: version,
+            version: ENGINE_VERSION,
+            checks,
+          },
         };
       },
     }),

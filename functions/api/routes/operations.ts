@@ -9,7 +9,8 @@ export const operationsRoutes = [
     path: '/api/v1/dead-letters/redrive',
     operationId: 'redriveDeadLetters',
     summary: 'Send the dead-letter queue back to the workers, and run its FAILED jobs again',
-    description: 'For administrators, after the cause of the failures is fixed. Jobs keep their attempt count; each message leaves the dead-letter queue only once it is back on the work queue.',
+    description:
+      'For administrators, after the cause of the failures is fixed. Jobs keep their attempt count; each message leaves the dead-letter queue only once it is back on the work queue.',
     tags: ['Operations'],
     admin: true,
     success: {

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { createProjectSchema, projectSchema, updateProjectSchema } from '../../service/domain/project.ts';
-import { createProject, deleteProject, listProjects, publicProject, requireProject, updateProject } from '../../service/projects/projects-service.ts';
+import {
+  createProject,
+  deleteProject,
+  listProjects,
+  publicProject,
+  requireProject,
+  updateProject,
+} from '../../service/projects/projects-service.ts';
 import { defineRoute } from '../http/route.ts';
 import { page, pageQuery, projectParams } from './common.ts';
 
@@ -27,7 +34,10 @@ export const projectRoutes = [
     tags,
     query: pageQuery,
     success: { status: 200, description: 'A page of projects', schema: page(projectSchema, 'ProjectPage') },
-    handle: async ({ query, principal }, s) => ({ status: 200, body: await listProjects(s, principal, query.limit, query.cursor) }),
+    handle: async ({ query, principal }, s) => ({
+      status: 200,
+      body: await listProjects(s, principal, query.limit, query.cursor),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -61,8 +71,15 @@ export const projectRoutes = [
     tags,
     params: projectParams,
     query: z.object({ confirm: z.string().min(1).meta({ description: "The project's name, exactly" }) }),
-    success: { status: 200, description: 'Deleted', schema: z.object({ deletedObjects: z.number().int(), deletedItems: z.number().int() }) },
+    success: {
+      status: 200,
+      description: 'Deleted',
+      schema: z.object({ deletedObjects: z.number().int(), deletedItems: z.number().int() }),
+    },
     errors: [404],
-    handle: async ({ params, query }, s) => ({ status: 200, body: await deleteProject(s, params.projectId, query.confirm) }),
+    handle: async ({ params, query }, s) => ({
+      status: 200,
+      body: await deleteProject(s, params.projectId, query.confirm),
+    }),
   }),
 ];

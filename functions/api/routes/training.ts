@@ -8,7 +8,9 @@ import { requestTraining } from '../../service/training/training-service.ts';
 import { defineRoute } from '../http/route.ts';
 import { page, pageQuery, projectParams } from './common.ts';
 
-const versionParams = projectParams.extend({ version: z.coerce.number().int().positive().meta({ description: 'Model version number' }) });
+const versionParams = projectParams.extend({
+  version: z.coerce.number().int().positive().meta({ description: 'Model version number' }),
+});
 
 export const trainingRoutes = [
   defineRoute({
@@ -16,10 +18,15 @@ export const trainingRoutes = [
     path: '/api/v1/projects/{projectId}/train',
     operationId: 'train',
     summary: 'Train a new model version from the project’s normal images',
-    description: 'Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job.',
+    description:
+      'Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job.',
     tags: ['Training'],
     params: projectParams,
-    success: { status: 202, description: 'The training job (an earlier one for a repeated Idempotency-Key)', schema: jobSchema },
+    success: {
+      status: 202,
+      description: 'The training job (an earlier one for a repeated Idempotency-Key)',
+      schema: jobSchema,
+    },
     errors: [404, 409],
     handle: async ({ params, headers }, s) => {
       const { job } = await requestTraining(s, params.projectId, headers['idempotency-key']);
@@ -96,7 +103,11 @@ export const trainingRoutes = [
     success: {
       status: 200,
       description: 'Download links',
-      schema: z.object({ version: z.number().int(), expiresIn: z.number().int(), files: z.array(z.object({ name: z.string(), url: z.string() })) }),
+      schema: z.object({
+        version: z.number().int(),
+        expiresIn: z.number().int(),
+        files: z.array(z.object({ name: z.string(), url: z.string() })),
+      }),
     },
     errors: [404],
     handle: async ({ params }, s) => ({ status: 200, body: await modelDownload(s, params.projectId, params.version) }),
@@ -108,7 +119,11 @@ export const trainingRoutes = [
     summary: 'The active model: type, backbone, version, thresholds, metrics, training date, formats',
     tags: ['Models'],
     params: projectParams,
-    success: { status: 200, description: 'Model information', schema: z.record(z.string(), z.unknown()).meta({ id: 'ModelInfo' }) },
+    success: {
+      status: 200,
+      description: 'Model information',
+      schema: z.record(z.string(), z.unknown()).meta({ id: 'ModelInfo' }),
+    },
     errors: [404, 409],
     handle: async ({ params }, s) => ({ status: 200, body: await modelInfo(s, params.projectId) }),
   }),

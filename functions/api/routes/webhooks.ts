@@ -14,8 +14,15 @@ export const webhookRoutes = [
     tags: ['Webhooks'],
     params: projectParams,
     query: pageQuery,
-    success: { status: 200, description: 'A page of delivery attempts', schema: page(webhookDeliverySchema, 'WebhookDeliveryPage') },
+    success: {
+      status: 200,
+      description: 'A page of delivery attempts',
+      schema: page(webhookDeliverySchema, 'WebhookDeliveryPage'),
+    },
     errors: [404],
-    handle: async ({ params, query }, s) => ({ status: 200, body: await listWebhookDeliveries(s, params.projectId, query.limit, query.cursor) }),
+    handle: async ({ params, query }, s) => ({
+      status: 200,
+      body: await listWebhookDeliveries(s, params.projectId, query.limit, query.cursor),
+    }),
   }),
 ];

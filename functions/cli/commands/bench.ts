@@ -19,7 +19,9 @@ export function registerBench(program: Command): void {
   addTrainingOptions(
     program
       .command('bench')
-      .description('time training and detection stage by stage, with baselines measured in the same run; JSON on stdout, table and JSON written to --out')
+      .description(
+        'time training and detection stage by stage, with baselines measured in the same run; JSON on stdout, table and JSON written to --out',
+      )
       .option('--dataset <dir>', 'MVTec-layout category', join(sharedDir(), 'datasets', 'magnetic_tile'))
       .option('--train-images <n>', 'normal images in the memory bank', positiveInteger('--train-images'), 200)
       .option('--test-images <n>', 'images detected one at a time and in batches', positiveInteger('--test-images'), 60)

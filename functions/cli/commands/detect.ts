@@ -20,7 +20,9 @@ interface DetectFlags {
 
 /** Files named on the command line, folders expanded to the images in them. */
 function expandInputs(inputs: string[]): string[] {
-  return inputs.flatMap((input) => (existsSync(input) && statSync(input).isDirectory() ? listImageFiles(input) : [input]));
+  return inputs.flatMap((input) =>
+    existsSync(input) && statSync(input).isDirectory() ? listImageFiles(input) : [input],
+  );
 }
 
 /** A file-name stem unique within one run (two inputs may share a base name). */
@@ -35,11 +37,17 @@ function stemFor(path: string, used: Set<string>): string {
 export function registerDetect(program: Command): void {
   program
     .command('detect')
-    .description('detect anomalies: one JSON line per image on stdout; with --out, visualisations and results written there')
+    .description(
+      'detect anomalies: one JSON line per image on stdout; with --out, visualisations and results written there',
+    )
     .argument('<images...>', 'image files or folders of images')
     .requiredOption('-m, --model <dir>', 'model artifact folder (from faultline train)')
     .option('-o, --out <dir>', 'folder for the visualisations (PNG) and one JSON file per image')
-    .option('--threshold <t>', `decision threshold on the normalised score (default ${CALIBRATED_THRESHOLD}, the calibrated one)`, fraction('--threshold'))
+    .option(
+      '--threshold <t>',
+      `decision threshold on the normalised score (default ${CALIBRATED_THRESHOLD}, the calibrated one)`,
+      fraction('--threshold'),
+    )
     .option('--no-visualisations', 'do not render images even with --out')
     .option('--batch-size <n>', 'images per backbone run', positiveInteger('--batch-size'), 8)
     .option('--no-progress', 'no progress bar on stderr')
@@ -66,7 +74,10 @@ export function registerDetect(program: Command): void {
           for (const { file, bytes } of read) {
             if (!(bytes instanceof Uint8Array)) {
               failures++;
-              printJson({ file, error: { code: bytes.code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', message: bytes.message } });
+              printJson({
+                file,
+                error: { code: bytes.code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', message: bytes.message },
+              });
               continue;
             }
             const item = byFile.get(file)!;

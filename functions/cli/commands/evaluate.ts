@@ -17,7 +17,9 @@ export function registerEval(program: Command): void {
   addTrainingOptions(
     program
       .command('eval')
-      .description('train on train/good, calibrate on validation/good or held-out images, score test/*: AUROC, F1, timings')
+      .description(
+        'train on train/good, calibrate on validation/good or held-out images, score test/*: AUROC, F1, timings',
+      )
       .argument('<category>', 'MVTec-layout category folder')
       .option('-o, --out <model>', 'also save the trained model (with its metrics) there')
       .option('--json <file>', 'also write the report to this file')

@@ -25,7 +25,9 @@ export function registerModels(program: Command): void {
           onDownload: (received, total) => {
             if (received - last < 1 << 20 && received !== total) return;
             last = received;
-            process.stderr.write(`downloading ${id}: ${(received / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB\n`);
+            process.stderr.write(
+              `downloading ${id}: ${(received / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB\n`,
+            );
           },
         });
         printJson({

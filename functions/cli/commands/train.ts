@@ -21,10 +21,15 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(
     program
       .command('train')
-      .description('train a model on normal images: a folder of them, or an MVTec category (train/good, validation/good)')
+      .description(
+        'train a model on normal images: a folder of them, or an MVTec category (train/good, validation/good)',
+      )
       .argument('<dir>', 'folder of normal images, or MVTec-layout category folder')
       .requiredOption('-o, --out <model>', 'folder to write the model artifact to (replaced if it exists)')
-      .option('--calibration <dir>', 'normal images kept apart to calibrate the threshold (default: validation/good, else a held-out share)')
+      .option(
+        '--calibration <dir>',
+        'normal images kept apart to calibrate the threshold (default: validation/good, else a held-out share)',
+      )
       .option('--defective <dir>', 'labelled defective images: the threshold becomes the F1-optimal one')
       .option('--model-version <label>', 'version label stored in the model')
       .option('--no-progress', 'no progress bars on stderr'),
@@ -32,7 +37,11 @@ export function registerTrain(program: Command): void {
     const mvtec = isMvtecCategory(dir) ? readMvtecCategory(dir) : undefined;
     const images = mvtec ? mvtec.train : imageFolder(dir);
     if (images.length === 0) throw new DatasetError('DATASET_INVALID', `no images found under ${dir}`, { path: dir });
-    const calibrationImages = flags.calibration ? imageFolder(flags.calibration) : mvtec?.validation.length ? mvtec.validation : undefined;
+    const calibrationImages = flags.calibration
+      ? imageFolder(flags.calibration)
+      : mvtec?.validation.length
+        ? mvtec.validation
+        : undefined;
     const anomalousImages = flags.defective ? imageFolder(flags.defective).map((image) => ({ image })) : undefined;
     const progress = new StageProgress(flags.progress);
     const { artifact, report } = await train(images, {
@@ -53,7 +62,11 @@ export function registerTrain(program: Command): void {
       trainImages: report.trainImages,
       calibrationImages: report.calibrationImages,
       bankRows: report.bankRows,
-      thresholds: { method: m.thresholds.method, image: m.thresholds.image.threshold, pixel: m.thresholds.pixel.threshold },
+      thresholds: {
+        method: m.thresholds.method,
+        image: m.thresholds.image.threshold,
+        pixel: m.thresholds.pixel.threshold,
+      },
       skipped: report.skipped,
       timingsMs: report.timingsMs,
     });

@@ -28,10 +28,22 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /** Fills in the digests of the binary parts; the caller gives the rest of the manifest. */
-export function sealManifest(manifest: Omit<ArtifactManifest, 'memoryBank'> & { memoryBank: Omit<ArtifactManifest['memoryBank'], 'sha256' | 'sourcesSha256' | 'file' | 'sourcesFile'> }, bank: Float32Array, sources: Uint32Array): ArtifactManifest {
+export function sealManifest(
+  manifest: Omit<ArtifactManifest, 'memoryBank'> & {
+    memoryBank: Omit<ArtifactManifest['memoryBank'], 'sha256' | 'sourcesSha256' | 'file' | 'sourcesFile'>;
+  },
+  bank: Float32Array,
+  sources: Uint32Array,
+): ArtifactManifest {
   return {
     ...manifest,
-    memoryBank: { ...manifest.memoryBank, file: 'bank.f32', sourcesFile: 'bank-sources.u32', sha256: sha256(bytesOf(bank)), sourcesSha256: sha256(bytesOf(sources)) },
+    memoryBank: {
+      ...manifest.memoryBank,
+      file: 'bank.f32',
+      sourcesFile: 'bank-sources.u32',
+      sha256: sha256(bytesOf(bank)),
+      sourcesSha256: sha256(bytesOf(sources)),
+    },
   };
 }
 
@@ -51,15 +63,22 @@ export async function saveModelArtifact(dir: string, artifact: ModelArtifact): P
   if (old) await rm(old, { recursive: true, force: true });
 }
 
-function asAligned<T extends Float32Array | Uint32Array>(buffer: Buffer, Type: { new (b: ArrayBuffer, o: number, l: number): T; new (l: number): T; BYTES_PER_ELEMENT: number }): T {
-  if (buffer.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.byteLength / Type.BYTES_PER_ELEMENT);
+function asAligned<T extends Float32Array | Uint32Array>(
+  buffer: Buffer,
+  Type: { new (b: ArrayBuffer, o: number, l: number): T; new (l: number): T; BYTES_PER_ELEMENT: number },
+): T {
+  if (buffer.byteOffset % Type.BYTES_PER_ELEMENT === 0)
+    return new Type(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.byteLength / Type.BYTES_PER_ELEMENT);
   const copy = new Type(buffer.byteLength / Type.BYTES_PER_ELEMENT); // unaligned (small pooled buffers): copy once
   new Uint8Array(copy.buffer).set(buffer);
   return copy;
 }
 
 /** Reads and verifies an artifact: the manifest's schema and format version, the files' sizes and digests. */
-export async function loadModelArtifact(dir: string, options: { verifyDigests?: boolean } = {}): Promise<ModelArtifact> {
+export async function loadModelArtifact(
+  dir: string,
+  options: { verifyDigests?: boolean } = {},
+): Promise<ModelArtifact> {
   const manifestPath = join(dir, MANIFEST_FILE);
   let text: string;
   try {
@@ -71,26 +90,49 @@ export async function loadModelArtifact(dir: string, options: { verifyDigests?: 
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ModelArtifactError('ARTIFACT_CORRUPT', `${manifestPath} is not valid JSON`, { path: manifestPath }, { cause });
+    throw new ModelArtifactError(
+      'ARTIFACT_CORRUPT',
+      `${manifestPath} is not valid JSON`,
+      { path: manifestPath },
+      { cause },
+    );
   }
   if (json?.format !== ARTIFACT_FORMAT) {
-    throw new ModelArtifactError('ARTIFACT_INCOMPATIBLE', `${manifestPath} is not a ${ARTIFACT_FORMAT} model (format: ${String(json?.format)})`, { path: manifestPath });
+    throw new ModelArtifactError(
+      'ARTIFACT_INCOMPATIBLE',
+      `${manifestPath} is not a ${ARTIFACT_FORMAT} model (format: ${String(json?.format)})`,
+      { path: manifestPath },
+    );
   }
   if (json.formatVersion !== ARTIFACT_FORMAT_VERSION) {
-    throw new ModelArtifactError('ARTIFACT_INCOMPATIBLE', `${manifestPath} has format version ${String(json.formatVersion)}; this engine reads version ${ARTIFACT_FORMAT_VERSION}`, { path: manifestPath, formatVersion: json.formatVersion });
+    throw new ModelArtifactError(
+      'ARTIFACT_INCOMPATIBLE',
+      `${manifestPath} has format version ${String(json.formatVersion)}; this engine reads version ${ARTIFACT_FORMAT_VERSION}`,
+      { path: manifestPath, formatVersion: json.formatVersion },
+    );
   }
   const parsed = artifactManifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ModelArtifactError('ARTIFACT_CORRUPT', `${manifestPath} is invalid: ${z.prettifyError(parsed.error)}`, { path: manifestPath });
+    throw new ModelArtifactError('ARTIFACT_CORRUPT', `${manifestPath} is invalid: ${z.prettifyError(parsed.error)}`, {
+      path: manifestPath,
+    });
   }
   const manifest = parsed.data;
   const { rows, dims } = manifest.memoryBank;
   const [bankBytes, sourceBytes] = await Promise.all([readPart(dir, 'bank.f32'), readPart(dir, 'bank-sources.u32')]);
   if (bankBytes.byteLength !== rows * dims * 4) {
-    throw new ModelArtifactError('ARTIFACT_CORRUPT', `${join(dir, 'bank.f32')} has ${bankBytes.byteLength} bytes; the manifest says ${rows} x ${dims} float32 (${rows * dims * 4} bytes)`, { path: dir });
+    throw new ModelArtifactError(
+      'ARTIFACT_CORRUPT',
+      `${join(dir, 'bank.f32')} has ${bankBytes.byteLength} bytes; the manifest says ${rows} x ${dims} float32 (${rows * dims * 4} bytes)`,
+      { path: dir },
+    );
   }
   if (sourceBytes.byteLength !== rows * 4) {
-    throw new ModelArtifactError('ARTIFACT_CORRUPT', `${join(dir, 'bank-sources.u32')} has ${sourceBytes.byteLength} bytes; expected ${rows * 4}`, { path: dir });
+    throw new ModelArtifactError(
+      'ARTIFACT_CORRUPT',
+      `${join(dir, 'bank-sources.u32')} has ${sourceBytes.byteLength} bytes; expected ${rows * 4}`,
+      { path: dir },
+    );
   }
   if (options.verifyDigests ?? true) {
     for (const [name, bytes, expected] of [
@@ -98,7 +140,12 @@ export async function loadModelArtifact(dir: string, options: { verifyDigests?: 
       ['bank-sources.u32', sourceBytes, manifest.memoryBank.sourcesSha256],
     ] as const) {
       const actual = sha256(bytes);
-      if (actual !== expected) throw new ModelArtifactError('ARTIFACT_CORRUPT', `${join(dir, name)} is damaged: sha256 ${actual}, the manifest says ${expected}`, { path: dir, file: name });
+      if (actual !== expected)
+        throw new ModelArtifactError(
+          'ARTIFACT_CORRUPT',
+          `${join(dir, name)} is damaged: sha256 ${actual}, the manifest says ${expected}`,
+          { path: dir, file: name },
+        );
     }
   }
   return { manifest, bank: asAligned(bankBytes, Float32Array), sources: asAligned(sourceBytes, Uint32Array) };
@@ -108,6 +155,9 @@ async function readPart(dir: string, name: string): Promise<Buffer> {
   try {
     return await readFile(join(dir, name));
   } catch {
-    throw new ModelArtifactError('ARTIFACT_CORRUPT', `the model at ${dir} is missing ${name}`, { path: dir, file: name });
+    throw new ModelArtifactError('ARTIFACT_CORRUPT', `the model at ${dir} is missing ${name}`, {
+      path: dir,
+      file: name,
+    });
   }
 }

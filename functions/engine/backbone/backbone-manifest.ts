@@ -42,7 +42,11 @@ export const backboneManifestSchema = z
     }
     for (const t of m.tensors) {
       if (m.input.size % t.stride !== 0) {
-        ctx.addIssue({ code: 'custom', path: ['tensors'], message: `input size ${m.input.size} is not a multiple of stride ${t.stride} (${t.tensor})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tensors'],
+          message: `input size ${m.input.size} is not a multiple of stride ${t.stride} (${t.tensor})`,
+        });
       }
     }
   });
@@ -58,7 +62,11 @@ const manifestsDir = (): string => join(projectRoot(), 'models');
 function parseBackboneManifest(raw: unknown, origin: string): BackboneManifest {
   const parsed = backboneManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new BackboneError('BACKBONE_MANIFEST_INVALID', `backbone manifest ${origin} is invalid: ${z.prettifyError(parsed.error)}`, { origin });
+    throw new BackboneError(
+      'BACKBONE_MANIFEST_INVALID',
+      `backbone manifest ${origin} is invalid: ${z.prettifyError(parsed.error)}`,
+      { origin },
+    );
   }
   return parsed.data;
 }
@@ -71,13 +79,22 @@ export function loadBackboneManifest(idOrPath: string = DEFAULT_BACKBONE_ID): Ba
     text = readFileSync(path, 'utf8');
   } catch {
     const known = listBackboneIds();
-    throw new BackboneError('BACKBONE_NOT_FOUND', `no backbone manifest "${idOrPath}" (looked for ${path}; known: ${known.join(', ')})`, { idOrPath, known });
+    throw new BackboneError(
+      'BACKBONE_NOT_FOUND',
+      `no backbone manifest "${idOrPath}" (looked for ${path}; known: ${known.join(', ')})`,
+      { idOrPath, known },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new BackboneError('BACKBONE_MANIFEST_INVALID', `backbone manifest ${path} is not valid JSON`, { path }, { cause });
+    throw new BackboneError(
+      'BACKBONE_MANIFEST_INVALID',
+      `backbone manifest ${path} is not valid JSON`,
+      { path },
+      { cause },
+    );
   }
   return parseBackboneManifest(json, path);
 }
@@ -90,12 +107,19 @@ export function listBackboneIds(): string[] {
 }
 
 /** Resolves layer names to their tensor descriptions, finest stride first (the grid the others are resized to). */
-export function resolveLayers(manifest: BackboneManifest, layers: readonly string[] = manifest.defaultLayers): FeatureTensor[] {
+export function resolveLayers(
+  manifest: BackboneManifest,
+  layers: readonly string[] = manifest.defaultLayers,
+): FeatureTensor[] {
   if (layers.length === 0) throw new BackboneError('BACKBONE_TENSOR_NOT_FOUND', 'at least one feature layer is needed');
   const resolved = layers.map((name) => {
     const t = manifest.tensors.find((x) => x.tensor === name);
     if (!t) {
-      throw new BackboneError('BACKBONE_TENSOR_NOT_FOUND', `layer ${name} is not a feature tensor of backbone ${manifest.id} (known: ${manifest.tensors.map((x) => x.tensor).join(', ')})`, { layer: name, backbone: manifest.id });
+      throw new BackboneError(
+        'BACKBONE_TENSOR_NOT_FOUND',
+        `layer ${name} is not a feature tensor of backbone ${manifest.id} (known: ${manifest.tensors.map((x) => x.tensor).join(', ')})`,
+        { layer: name, backbone: manifest.id },
+      );
     }
     return t;
   });

@@ -13,21 +13,40 @@ export const FEATURES_OUTPUT = 'faultline_features';
  * transposed to [batch, height, width, channels] so each patch's vector is contiguous. Nodes the features do not need
  * (the classifier head) are pruned. Doing this in the graph lets onnxruntime fuse and run it in native code.
  */
-export function deriveFeatureModel(modelBytes: Uint8Array, manifest: BackboneManifest, layers: readonly FeatureTensor[], fileName: string): Uint8Array {
+export function deriveFeatureModel(
+  modelBytes: Uint8Array,
+  manifest: BackboneManifest,
+  layers: readonly FeatureTensor[],
+  fileName: string,
+): Uint8Array {
   let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(modelBytes);
   } catch (cause) {
-    throw new BackboneError('BACKBONE_MANIFEST_INVALID', `${fileName} is not an ONNX model`, { file: fileName }, { cause });
+    throw new BackboneError(
+      'BACKBONE_MANIFEST_INVALID',
+      `${fileName} is not an ONNX model`,
+      { file: fileName },
+      { cause },
+    );
   }
   const graph = model.graph;
-  if (!graph || !graph.node || !graph.input) throw new BackboneError('BACKBONE_MANIFEST_INVALID', `${fileName} has no graph`, { file: fileName });
+  if (!graph || !graph.node || !graph.input)
+    throw new BackboneError('BACKBONE_MANIFEST_INVALID', `${fileName} has no graph`, { file: fileName });
   const opset = Number(model.opsetImport.find((o) => !o.domain)?.version ?? 0);
   if (opset < 11) {
-    throw new BackboneError('BACKBONE_MANIFEST_INVALID', `${fileName} uses ONNX opset ${opset}; 11 or later is needed (re-export it with a newer opset)`, { file: fileName, opset });
+    throw new BackboneError(
+      'BACKBONE_MANIFEST_INVALID',
+      `${fileName} uses ONNX opset ${opset}; 11 or later is needed (re-export it with a newer opset)`,
+      { file: fileName, opset },
+    );
   }
   if (!graph.input.some((i) => i.name === manifest.input.name)) {
-    throw new BackboneError('BACKBONE_TENSOR_NOT_FOUND', `${fileName} has no input named ${manifest.input.name} (inputs: ${graph.input.map((i) => i.name).join(', ')})`, { file: fileName, tensor: manifest.input.name });
+    throw new BackboneError(
+      'BACKBONE_TENSOR_NOT_FOUND',
+      `${fileName} has no input named ${manifest.input.name} (inputs: ${graph.input.map((i) => i.name).join(', ')})`,
+      { file: fileName, tensor: manifest.input.name },
+    );
   }
 
   const producers = new Map<string, NodeProto>();
@@ -41,7 +60,11 @@ export function deriveFeatureModel(modelBytes: Uint8Array, manifest: BackboneMan
   for (const layer of layers) {
     const producer = producers.get(layer.tensor);
     if (!producer) {
-      throw new BackboneError('BACKBONE_TENSOR_NOT_FOUND', `${fileName} has no tensor named ${layer.tensor} (expected by backbone manifest ${manifest.id})`, { file: fileName, tensor: layer.tensor });
+      throw new BackboneError(
+        'BACKBONE_TENSOR_NOT_FOUND',
+        `${fileName} has no tensor named ${layer.tensor} (expected by backbone manifest ${manifest.id})`,
+        { file: fileName, tensor: layer.tensor },
+      );
     }
     const id = sanitize(layer.tensor);
     let source = layer.tensor;
@@ -50,23 +73,43 @@ export function deriveFeatureModel(modelBytes: Uint8Array, manifest: BackboneMan
       source = `faultline_${id}_float`;
       added.push(node('DequantizeLinear', [layer.tensor, quantParams.scale, quantParams.zeroPoint], [source]));
     } else if (producer.opType?.startsWith('QLinear') || producer.opType === 'QuantizeLinear') {
-      throw new BackboneError('BACKBONE_TENSOR_NOT_FOUND', `${fileName}: cannot find the quantisation parameters of ${layer.tensor} (made by ${producer.opType})`, { file: fileName, tensor: layer.tensor });
+      throw new BackboneError(
+        'BACKBONE_TENSOR_NOT_FOUND',
+        `${fileName}: cannot find the quantisation parameters of ${layer.tensor} (made by ${producer.opType})`,
+        { file: fileName, tensor: layer.tensor },
+      );
     }
     const pooled = `faultline_${id}_pooled`;
-    added.push(node('AveragePool', [source], [pooled], { kernel_shape: { ints: [3, 3] }, strides: { ints: [1, 1] }, pads: { ints: [1, 1, 1, 1] }, count_include_pad: { int: 1 } }));
+    added.push(
+      node('AveragePool', [source], [pooled], {
+        kernel_shape: { ints: [3, 3] },
+        strides: { ints: [1, 1] },
+        pads: { ints: [1, 1, 1, 1] },
+        count_include_pad: { int: 1 },
+      }),
+    );
     if (layer.stride !== finest) {
       const factor = layer.stride / finest;
       const scalesName = `faultline_${id}_scales`;
       initialisers.push(floatTensor(scalesName, [4], new Float32Array([1, 1, factor, factor])));
       const resized = `faultline_${id}_resized`;
-      added.push(node('Resize', [pooled, 'faultline_empty_roi', scalesName], [resized], { mode: { string: 'linear' }, coordinate_transformation_mode: { string: 'half_pixel' } }));
+      added.push(
+        node('Resize', [pooled, 'faultline_empty_roi', scalesName], [resized], {
+          mode: { string: 'linear' },
+          coordinate_transformation_mode: { string: 'half_pixel' },
+        }),
+      );
       pooledNames.push(resized);
     } else {
       pooledNames.push(pooled);
     }
   }
   const concatenated = 'faultline_concatenated';
-  added.push(pooledNames.length > 1 ? node('Concat', pooledNames, [concatenated], { axis: { int: 1 } }) : node('Identity', pooledNames, [concatenated]));
+  added.push(
+    pooledNames.length > 1
+      ? node('Concat', pooledNames, [concatenated], { axis: { int: 1 } })
+      : node('Identity', pooledNames, [concatenated]),
+  );
   added.push(node('Transpose', [concatenated], [FEATURES_OUTPUT], { perm: { ints: [0, 2, 3, 1] } }));
 
   const grid = manifest.input.size / finest;
@@ -75,7 +118,10 @@ export function deriveFeatureModel(modelBytes: Uint8Array, manifest: BackboneMan
   const kept = pruneTo(allNodes, FEATURES_OUTPUT);
   const used = new Set(kept.flatMap((n) => n.input ?? []));
   graph.node = kept as typeof graph.node;
-  graph.initializer = [...(graph.initializer ?? []).filter((t) => used.has(t.name ?? '')), ...initialisers] as typeof graph.initializer;
+  graph.initializer = [
+    ...(graph.initializer ?? []).filter((t) => used.has(t.name ?? '')),
+    ...initialisers,
+  ] as typeof graph.initializer;
   const liveTensors = new Set([...used, ...kept.flatMap((n) => n.output ?? [])]);
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => liveTensors.has(v.name ?? ''));
   graph.output = [valueInfo(FEATURES_OUTPUT, DataType.FLOAT, ['batch', grid, grid, channels])] as typeof graph.output;

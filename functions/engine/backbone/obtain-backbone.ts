@@ -44,7 +44,9 @@ function backboneSearchDirs(): { dir: string; origin: string }[] {
 const downloadsDir = (): string => join(cacheDir(), 'backbones');
 
 async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Finds (or downloads) the backbone, verifies its digest, and derives the feature model once. */
@@ -53,8 +55,15 @@ export async function prepareBackbone(options: PrepareOptions = {}): Promise<Pre
   const layers = resolveLayers(manifest, options.layers ?? manifest.defaultLayers);
   const backbonePath = await obtainBackboneFile(manifest, options);
   const finest = Math.min(...layers.map((l) => l.stride));
-  const layerKey = createHash('sha256').update(layers.map((l) => l.tensor).join('|')).digest('hex').slice(0, 10);
-  const featureModelPath = join(cacheDir(), 'features', `${manifest.id}-${manifest.sha256.slice(0, 12)}-${layerKey}.onnx`);
+  const layerKey = createHash('sha256')
+    .update(layers.map((l) => l.tensor).join('|'))
+    .digest('hex')
+    .slice(0, 10);
+  const featureModelPath = join(
+    cacheDir(),
+    'features',
+    `${manifest.id}-${manifest.sha256.slice(0, 12)}-${layerKey}.onnx`,
+  );
   if (!existsSync(featureModelPath)) {
     const derived = deriveFeatureModel(await readFile(backbonePath), manifest, layers, backbonePath);
     await writeAtomically(featureModelPath, derived);
@@ -93,7 +102,13 @@ async function obtainBackboneFile(manifest: BackboneManifest, options: PrepareOp
 
 async function download(manifest: BackboneManifest, target: string, options: PrepareOptions): Promise<string> {
   if (!manifest.url) {
-    throw new BackboneError('BACKBONE_NOT_FOUND', `backbone ${manifest.id}: ${manifest.file} is not in ${backboneSearchDirs().map((d) => d.dir).join(' or ')} and its manifest has no url to download it from`, { file: manifest.file });
+    throw new BackboneError(
+      'BACKBONE_NOT_FOUND',
+      `backbone ${manifest.id}: ${manifest.file} is not in ${backboneSearchDirs()
+        .map((d) => d.dir)
+        .join(' or ')} and its manifest has no url to download it from`,
+      { file: manifest.file },
+    );
   }
   await mkdir(downloadsDir(), { recursive: true });
   const partial = `${target}.${process.pid}.partial`;
@@ -111,10 +126,19 @@ async function download(manifest: BackboneManifest, target: string, options: Pre
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), meter, createWriteStream(partial));
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+      meter,
+      createWriteStream(partial),
+    );
   } catch (cause) {
     await rm(partial, { force: true });
-    throw new BackboneError('BACKBONE_DOWNLOAD_FAILED', `could not download backbone ${manifest.id} from ${manifest.url}: ${(cause as Error).message}; put ${manifest.file} in FAULTLINE_MODELS_DIR instead`, { url: manifest.url }, { cause });
+    throw new BackboneError(
+      'BACKBONE_DOWNLOAD_FAILED',
+      `could not download backbone ${manifest.id} from ${manifest.url}: ${(cause as Error).message}; put ${manifest.file} in FAULTLINE_MODELS_DIR instead`,
+      { url: manifest.url },
+      { cause },
+    );
   }
   const digest = hash.digest('hex');
   if (digest !== manifest.sha256) {

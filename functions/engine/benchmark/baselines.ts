@@ -19,7 +19,13 @@ export async function timeRuns(runs: number, run: () => Promise<unknown>): Promi
 }
 
 /** The original backbone file (classifier and all) on one image, as onnxruntime runs it: the floor for the backbone stage. */
-export async function backboneBaseline(backbonePath: string, inputName: string, size: number, runs: number, options?: SessionOptions): Promise<number[]> {
+export async function backboneBaseline(
+  backbonePath: string,
+  inputName: string,
+  size: number,
+  runs: number,
+  options?: SessionOptions,
+): Promise<number[]> {
   const session = await createSession(backbonePath, options);
   try {
     const input = new ort.Tensor('float32', new Float32Array(3 * size * size).fill(0.1), [1, 3, size, size]);
@@ -31,7 +37,14 @@ export async function backboneBaseline(backbonePath: string, inputName: string, 
 }
 
 /** One MatMul of an image's patches [patches, dims] by the bank transposed [dims, rows]: the floor for the search. */
-export async function matmulBaseline(bank: Float32Array, rows: number, dims: number, patches: number, runs: number, options?: SessionOptions): Promise<number[]> {
+export async function matmulBaseline(
+  bank: Float32Array,
+  rows: number,
+  dims: number,
+  patches: number,
+  runs: number,
+  options?: SessionOptions,
+): Promise<number[]> {
   const transposed = new Float32Array(dims * rows);
   for (let r = 0; r < rows; r++) for (let d = 0; d < dims; d++) transposed[d * rows + r] = bank[r * dims + d];
   const graph = {
@@ -41,7 +54,12 @@ export async function matmulBaseline(bank: Float32Array, rows: number, dims: num
     initializer: [floatTensor('bank_t', [dims, rows], transposed)],
     node: [node('MatMul', ['queries', 'bank_t'], ['products'])],
   };
-  const model = onnx.ModelProto.encode({ irVersion: 8, producerName: 'faultline', opsetImport: [{ domain: '', version: 13 }], graph }).finish();
+  const model = onnx.ModelProto.encode({
+    irVersion: 8,
+    producerName: 'faultline',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph,
+  }).finish();
   const session = await createSession(model, options);
   try {
     const data = new Float32Array(patches * dims);

@@ -32,7 +32,15 @@ export interface Distribution {
 export interface BenchmarkReport {
   environment: { node: string; platform: string; cpu: string; cores: number; engine: string; providers: string };
   dataset: string;
-  settings: { trainImages: number; bankRows: number; dims: number; grid: number; testImages: number; batchSize: number; resize: string };
+  settings: {
+    trainImages: number;
+    bankRows: number;
+    dims: number;
+    grid: number;
+    testImages: number;
+    batchSize: number;
+    resize: string;
+  };
   training: TrainingReport['timingsMs'] & { imagesPerSecond: number };
   /** Loading the saved artifact and creating both sessions. */
   loadMs: number;
@@ -49,11 +57,16 @@ export interface BenchmarkReport {
 const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
 
 function distribution(values: number[]): Distribution {
-  return { p50: round(quantile(values, 0.5)), p95: round(quantile(values, 0.95)), mean: round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)) };
+  return {
+    p50: round(quantile(values, 0.5)),
+    p95: round(quantile(values, 0.95)),
+    mean: round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
+  };
 }
 
 /** Picks n items spread evenly over a list (the test set is ordered by defect type). */
-const spread = <T>(items: T[], n: number): T[] => (n >= items.length ? items : Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]));
+const spread = <T>(items: T[], n: number): T[] =>
+  n >= items.length ? items : Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]);
 
 /**
  * The engine's benchmark: trains on up to trainImages normal images (all in the bank, calibration on test/good),
@@ -64,14 +77,24 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const batchSize = options.batchSize ?? 8;
   const progress = (stage: string, done: number, total: number) => options.onBenchmarkProgress?.(stage, done, total);
   const category = readMvtecCategory(dataset);
-  const normalsForCalibration = category.test.filter((t) => !t.anomalous).slice(0, 20).map((t) => t.image);
+  const normalsForCalibration = category.test
+    .filter((t) => !t.anomalous)
+    .slice(0, 20)
+    .map((t) => t.image);
   const calibrationImages = category.validation.length > 0 ? category.validation : normalsForCalibration;
   const calibrationNames = new Set(calibrationImages.map((c) => c.name));
   const trainSet = category.train.slice(0, trainImages);
-  const tests = spread(category.test.filter((t) => !calibrationNames.has(t.image.name)), testImages);
+  const tests = spread(
+    category.test.filter((t) => !calibrationNames.has(t.image.name)),
+    testImages,
+  );
   const images = await Promise.all(tests.map(async (t) => ({ name: t.image.name, bytes: await t.image.read() })));
 
-  const { artifact, report: training } = await train(trainSet, { ...options, calibrationImages, onProgress: (p) => progress(p.stage, p.done, p.total) });
+  const { artifact, report: training } = await train(trainSet, {
+    ...options,
+    calibrationImages,
+    onProgress: (p) => progress(p.stage, p.done, p.total),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'faultline-bench-'));
   try {
     await saveModelArtifact(dir, artifact);
@@ -81,7 +104,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     try {
       for (const image of images.slice(0, 3)) await detector.detect(image.bytes); // warm-up: first runs allocate
 
-      const stages = Object.fromEntries([...STAGES, 'total'].map((s) => [s, [] as number[]])) as Record<keyof StageTimings | 'total', number[]>;
+      const stages = Object.fromEntries([...STAGES, 'total'].map((s) => [s, [] as number[]])) as Record<
+        keyof StageTimings | 'total',
+        number[]
+      >;
       const singleStarted = performance.now();
       for (const [i, image] of images.entries()) {
         const t = performance.now();
@@ -110,16 +136,26 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       }
       const batchedSeconds = (performance.now() - batchedStarted) / 1000;
 
-      const backbone = await prepareBackbone({ backbone: artifact.manifest.backbone.id, layers: artifact.manifest.backbone.layers });
+      const backbone = await prepareBackbone({
+        backbone: artifact.manifest.backbone.id,
+        layers: artifact.manifest.backbone.layers,
+      });
       const runs = Math.max(20, images.length);
       progress('baselines', 0, 2);
-      const backboneAlone = await backboneBaseline(backbone.backbonePath, backbone.manifest.input.name, backbone.manifest.input.size, runs);
+      const backboneAlone = await backboneBaseline(
+        backbone.backbonePath,
+        backbone.manifest.input.name,
+        backbone.manifest.input.size,
+        runs,
+      );
       progress('baselines', 1, 2);
       const { rows, dims } = artifact.manifest.memoryBank;
       const matmul = await matmulBaseline(artifact.bank, rows, dims, backbone.grid * backbone.grid, runs);
       progress('baselines', 2, 2);
 
-      const latencyMs = Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, distribution(v.length ? v : [0])])) as BenchmarkReport['latencyMs'];
+      const latencyMs = Object.fromEntries(
+        Object.entries(stages).map(([s, v]) => [s, distribution(v.length ? v : [0])]),
+      ) as BenchmarkReport['latencyMs'];
       const baselines = { backboneAloneMs: distribution(backboneAlone), searchAsOneMatmulMs: distribution(matmul) };
       const single = images.length / singleSeconds;
       const batched = images.length / batchedSeconds;
@@ -133,8 +169,19 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           providers: executionProvidersSetting() ?? 'cpu',
         },
         dataset,
-        settings: { trainImages: training.trainImages, bankRows: rows, dims, grid: backbone.grid, testImages: images.length, batchSize, resize: artifact.manifest.preprocessing.resize },
-        training: { ...training.timingsMs, imagesPerSecond: round(training.trainImages / (training.timingsMs.total / 1000)) },
+        settings: {
+          trainImages: training.trainImages,
+          bankRows: rows,
+          dims,
+          grid: backbone.grid,
+          testImages: images.length,
+          batchSize,
+          resize: artifact.manifest.preprocessing.resize,
+        },
+        training: {
+          ...training.timingsMs,
+          imagesPerSecond: round(training.trainImages / (training.timingsMs.total / 1000)),
+        },
         loadMs: round(loadMs),
         latencyMs,
         latencyWithVisualisationsMs: distribution(withVis.length ? withVis : [0]),
@@ -162,7 +209,9 @@ export function benchmarkTable(r: BenchmarkReport): string {
     '',
     '| stage | p50 ms | p95 ms | mean ms |',
     '|---|---:|---:|---:|',
-    ...(Object.entries(r.latencyMs) as [string, Distribution][]).map(([s, d]) => `| ${s} | ${d.p50} | ${d.p95} | ${d.mean} |`),
+    ...(Object.entries(r.latencyMs) as [string, Distribution][]).map(
+      ([s, d]) => `| ${s} | ${d.p50} | ${d.p95} | ${d.mean} |`,
+    ),
     `| total with visualisations | ${r.latencyWithVisualisationsMs.p50} | ${r.latencyWithVisualisationsMs.p95} | ${r.latencyWithVisualisationsMs.mean} |`,
     '',
     '| baseline (same run) | p50 ms | engine stage p50 ms | ratio |',

@@ -61,8 +61,15 @@ export function normalThreshold(normalScores: ArrayLike<number>, rule: NormalRul
  * Scale from normal images only: the threshold from the rule, times (1 + margin); the lowest normal score maps to 0,
  * and the range is symmetric around the threshold. A bare number is a quantile.
  */
-export function scaleFromNormals(normalScores: ArrayLike<number>, rule: NormalRule | number, margin: number): ScoreScale {
-  return scaleAt(normalThreshold(normalScores, typeof rule === 'number' ? { quantile: rule } : rule) * (1 + margin), normalScores);
+export function scaleFromNormals(
+  normalScores: ArrayLike<number>,
+  rule: NormalRule | number,
+  margin: number,
+): ScoreScale {
+  return scaleAt(
+    normalThreshold(normalScores, typeof rule === 'number' ? { quantile: rule } : rule) * (1 + margin),
+    normalScores,
+  );
 }
 
 /** The scale around a given threshold: the lowest normal score maps to 0, the range symmetric around the threshold. */
@@ -92,7 +99,11 @@ export function severityOf(normalised: number, settings: DetectionSettings): str
 }
 
 /** How sure the decision is: the normalised distance from the decision threshold. */
-export function confidenceOf(normalised: number, settings: DetectionSettings, decisionAt = CALIBRATED_THRESHOLD): Confidence {
+export function confidenceOf(
+  normalised: number,
+  settings: DetectionSettings,
+  decisionAt = CALIBRATED_THRESHOLD,
+): Confidence {
   // The epsilon keeps band edges exact despite float subtraction (0.6 - 0.5 < 0.1).
   const d = Math.abs(normalised - decisionAt) + 1e-9;
   return d >= settings.confidence.high ? 'High' : d >= settings.confidence.medium ? 'Medium' : 'Low';

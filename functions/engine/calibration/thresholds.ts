@@ -1,6 +1,13 @@
 import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
 import { f1OptimalThreshold } from '../math/auroc.ts';
-import { type NormalRule, normalThreshold, type ScoreScale, scaleAt, scaleFromNormals, scaleFromRange } from './score-scale.ts';
+import {
+  type NormalRule,
+  normalThreshold,
+  type ScoreScale,
+  scaleAt,
+  scaleFromNormals,
+  scaleFromRange,
+} from './score-scale.ts';
 
 export type Thresholds = ArtifactManifest['thresholds'];
 
@@ -31,17 +38,28 @@ export function calibrateThresholds(scores: CalibrationScores, options: NormalCa
   const calibrationImages = normals.length + anomalies.length;
   // Pixels: no calibration image may show a region, so the threshold is at least their largest map value.
   const maxima = scores.normalPixelMaxima;
-  const pixelFromNormals = scaleAt(Math.max(normalThreshold(maxima, options.rule), Math.max(...maxima)) * (1 + options.margin), maxima);
+  const pixelFromNormals = scaleAt(
+    Math.max(normalThreshold(maxima, options.rule), Math.max(...maxima)) * (1 + options.margin),
+    maxima,
+  );
   if (anomalies.length === 0 || normals.length === 0) {
     const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';
-    return { method, image: scaleFromNormals(normals, options.rule, options.margin), pixel: pixelFromNormals, calibrationImages };
+    return {
+      method,
+      image: scaleFromNormals(normals, options.rule, options.margin),
+      pixel: pixelFromNormals,
+      calibrationImages,
+    };
   }
   const all = [...normals, ...anomalies];
   const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];
   const image = scaleFromRange(f1OptimalThreshold(all, labels).threshold, all);
   let pixel: ScoreScale = pixelFromNormals;
   if (scores.pixelSamples && scores.pixelSamples.labels.some((l) => l === 1)) {
-    pixel = scaleFromRange(f1OptimalThreshold(scores.pixelSamples.scores, scores.pixelSamples.labels).threshold, scores.pixelSamples.scores);
+    pixel = scaleFromRange(
+      f1OptimalThreshold(scores.pixelSamples.scores, scores.pixelSamples.labels).threshold,
+      scores.pixelSamples.scores,
+    );
   }
   return { method: 'f1-optimal', image, pixel, calibrationImages };
 }

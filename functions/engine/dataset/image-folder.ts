@@ -8,7 +8,8 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.ti
 
 /** Image files under dir (recursively, hidden entries skipped), sorted by path so that runs are repeatable. */
 export function listImageFiles(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DatasetError('DATASET_INVALID', `${dir} is not a folder`, { path: dir });
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new DatasetError('DATASET_INVALID', `${dir} is not a folder`, { path: dir });
   const out: string[] = [];
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {

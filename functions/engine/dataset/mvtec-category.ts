@@ -29,7 +29,9 @@ export const isMvtecCategory = (dir: string): boolean => existsSync(join(dir, 't
  */
 export function readMvtecCategory(root: string): MvtecCategory {
   if (!isMvtecCategory(root)) {
-    throw new DatasetError('DATASET_INVALID', `${root} is not an MVTec-layout category (no train/good folder)`, { path: root });
+    throw new DatasetError('DATASET_INVALID', `${root} is not an MVTec-layout category (no train/good folder)`, {
+      path: root,
+    });
   }
   const train = imageFolder(join(root, 'train', 'good'), root);
   const validationDir = join(root, 'validation', 'good');
@@ -37,12 +39,23 @@ export function readMvtecCategory(root: string): MvtecCategory {
   const test: LabelledImage[] = [];
   const testDir = join(root, 'test');
   if (existsSync(testDir)) {
-    for (const defect of readdirSync(testDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    for (const defect of readdirSync(testDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort()) {
       for (const image of imageFolder(join(testDir, defect), root)) {
         const stem = basename(image.name, extname(image.name));
         const maskPath = join(root, 'ground_truth', defect, `${stem}_mask.png`);
         const anomalous = defect !== 'good';
-        test.push({ image, defect, anomalous, mask: anomalous && existsSync(maskPath) ? fileImage(`ground_truth/${defect}/${stem}_mask.png`, maskPath) : undefined });
+        test.push({
+          image,
+          defect,
+          anomalous,
+          mask:
+            anomalous && existsSync(maskPath)
+              ? fileImage(`ground_truth/${defect}/${stem}_mask.png`, maskPath)
+              : undefined,
+        });
       }
     }
   }

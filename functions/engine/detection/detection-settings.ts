@@ -20,7 +20,10 @@ export const SCORE_STEP = 0.000001;
 const scoreRange = (max: number) => `a normalised score from ${SCORE_STEP} to ${max}`;
 
 /** A decision threshold: strictly inside 0..1, in steps no finer than SCORE_STEP at either end. */
-export const thresholdValue = z.number().min(SCORE_STEP, scoreRange(1 - SCORE_STEP)).max(1 - SCORE_STEP, scoreRange(1 - SCORE_STEP));
+export const thresholdValue = z
+  .number()
+  .min(SCORE_STEP, scoreRange(1 - SCORE_STEP))
+  .max(1 - SCORE_STEP, scoreRange(1 - SCORE_STEP));
 
 /** A band's upper bound: above 0, up to 1. */
 const bandBound = z.number().min(SCORE_STEP, scoreRange(1)).max(1, scoreRange(1));
@@ -52,15 +55,14 @@ export function severityBandIssues(bands: readonly SeverityBand[]): { index: num
 
 export const detectionSettingsSchema = z
   .object({
-    severityBands: z
-      .array(severityBandSchema)
-      .min(1)
-      .default(DEFAULT_SEVERITY_BANDS),
+    severityBands: z.array(severityBandSchema).min(1).default(DEFAULT_SEVERITY_BANDS),
     /**
      * Normalised distance from the threshold at which confidence becomes Medium, then High; at most the distance from
      * the calibrated threshold to either end of the scale.
      */
-    confidence: z.object({ medium: z.number().gt(0).lt(CALIBRATED_THRESHOLD), high: z.number().gt(0).lte(CALIBRATED_THRESHOLD) }).default({ medium: 0.1, high: 0.25 }),
+    confidence: z
+      .object({ medium: z.number().gt(0).lt(CALIBRATED_THRESHOLD), high: z.number().gt(0).lte(CALIBRATED_THRESHOLD) })
+      .default({ medium: 0.1, high: 0.25 }),
     regions: z
       .object({
         /** Regions smaller than this share of the image are ignored (noise). */
@@ -75,8 +77,10 @@ export const detectionSettingsSchema = z
     maxMapSide: z.number().int().min(32).max(8192).default(1024),
   })
   .superRefine((s, ctx) => {
-    for (const { index, message } of severityBandIssues(s.severityBands)) ctx.addIssue({ code: 'custom', path: ['severityBands', index], message });
-    if (s.confidence.high <= s.confidence.medium) ctx.addIssue({ code: 'custom', path: ['confidence'], message: 'high must exceed medium' });
+    for (const { index, message } of severityBandIssues(s.severityBands))
+      ctx.addIssue({ code: 'custom', path: ['severityBands', index], message });
+    if (s.confidence.high <= s.confidence.medium)
+      ctx.addIssue({ code: 'custom', path: ['confidence'], message: 'high must exceed medium' });
   });
 
 export type DetectionSettings = z.infer<typeof detectionSettingsSchema>;

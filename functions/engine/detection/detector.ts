@@ -11,7 +11,12 @@ import { inputAnomalyMap, mapSize, toImageGeometry, upsampleBlurOperator } from 
 import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
 import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
 import type { DetectionResult, StageTimings } from './detection-result.ts';
-import { CALIBRATED_THRESHOLD, type DetectionSettings, detectionSettingsSchema, isInsideScoreRange } from './detection-settings.ts';
+import {
+  CALIBRATED_THRESHOLD,
+  type DetectionSettings,
+  detectionSettingsSchema,
+  isInsideScoreRange,
+} from './detection-settings.ts';
 import { explainPeak } from './evidence.ts';
 import { findRegions } from './regions.ts';
 
@@ -51,7 +56,8 @@ export type BatchItem = { name: string; detection: Detection } | { name: string;
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 
 /** The model's version label: the one the service gave it, else derived from the memory bank's digest. */
-const modelVersionOf = (manifest: ArtifactManifest): string => manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
+const modelVersionOf = (manifest: ArtifactManifest): string =>
+  manifest.version ?? `${manifest.backbone.id}-${manifest.memoryBank.sha256.slice(0, 12)}`;
 
 /**
  * A loaded model, ready to detect: the backbone session, the search session with the memory bank, and the
@@ -68,7 +74,11 @@ export class Detector {
     readonly options: DetectorLoadOptions,
   ) {
     this.modelVersion = modelVersionOf(artifact.manifest);
-    this.preparer = new InputPreparer(artifact.manifest.preprocessing, options.batchSize ?? 8, options.limits ?? DEFAULT_IMAGE_LIMITS);
+    this.preparer = new InputPreparer(
+      artifact.manifest.preprocessing,
+      options.batchSize ?? 8,
+      options.limits ?? DEFAULT_IMAGE_LIMITS,
+    );
   }
 
   get manifest(): ArtifactManifest {
@@ -87,7 +97,11 @@ export class Detector {
       );
     }
     if (backbone.channels !== manifest.memoryBank.dims || backbone.grid !== manifest.backbone.grid) {
-      throw new ModelArtifactError('ARTIFACT_INCOMPATIBLE', `the model's memory bank has ${manifest.memoryBank.dims} dimensions on a ${manifest.backbone.grid} grid; the backbone gives ${backbone.channels} on ${backbone.grid}`, {});
+      throw new ModelArtifactError(
+        'ARTIFACT_INCOMPATIBLE',
+        `the model's memory bank has ${manifest.memoryBank.dims} dimensions on a ${manifest.backbone.grid} grid; the backbone gives ${backbone.channels} on ${backbone.grid}`,
+        {},
+      );
     }
     const extractor = await FeatureExtractor.create(backbone, options.session);
     const scorer = await PatchScorer.create(
@@ -113,16 +127,26 @@ export class Detector {
    */
   async detectBatch(images: NamedImage[], options: DetectorRunOptions = {}): Promise<BatchItem[]> {
     const threshold = options.threshold ?? CALIBRATED_THRESHOLD;
-    if (!isInsideScoreRange(threshold)) throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
+    if (!isInsideScoreRange(threshold))
+      throw new InvalidOptionError(`threshold must be between 0 and 1 (exclusive), got ${threshold}`, { threshold });
     const settings = options.settings ? detectionSettingsSchema.parse(options.settings) : this.manifest.settings;
     const out: BatchItem[] = [];
     for (let start = 0; start < images.length; start += this.preparer.batchSize) {
-      out.push(...(await this.runBatch(images.slice(start, start + this.preparer.batchSize), { ...options, threshold, settings })));
+      out.push(
+        ...(await this.runBatch(images.slice(start, start + this.preparer.batchSize), {
+          ...options,
+          threshold,
+          settings,
+        })),
+      );
     }
     return out;
   }
 
-  private async runBatch(images: NamedImage[], options: DetectorRunOptions & { threshold: number; settings: DetectionSettings }): Promise<BatchItem[]> {
+  private async runBatch(
+    images: NamedImage[],
+    options: DetectorRunOptions & { threshold: number; settings: DetectionSettings },
+  ): Promise<BatchItem[]> {
     const started = performance.now();
     // With visualisations, an image no larger than the map is shown at its own size: decoded once for both when exact.
     const displayUpTo = options.visualisations ? options.settings.maxMapSide : undefined;
@@ -148,10 +172,18 @@ export class Detector {
     let searchMs = 0;
     const scores = await this.scorer.score(features, good.length, (ms) => (searchMs += ms));
     const n = good.length;
-    const shared = { decode: decodeMs / n, preprocess: preprocessMs / n, backbone: backboneMs / n, search: searchMs / n };
+    const shared = {
+      decode: decodeMs / n,
+      preprocess: preprocessMs / n,
+      backbone: backboneMs / n,
+      search: searchMs / n,
+    };
     for (let i = 0; i < n; i++) {
       const { index, image } = good[i];
-      items[index] = { name: images[index].name, detection: await this.finish(images[index].bytes, image, scores[i], shared, options) };
+      items[index] = {
+        name: images[index].name,
+        detection: await this.finish(images[index].bytes, image, scores[i], shared, options),
+      };
     }
     return items as BatchItem[];
   }
@@ -169,17 +201,32 @@ export class Detector {
     const { settings, threshold } = options;
     const { width, height } = image.info;
     const size = mapSize(width, height, settings.maxMapSide);
-    const inputMap = inputAnomalyMap(scores.distances, manifest.backbone.grid, manifest.preprocessing.size, manifest.scoring.blurSigma);
+    const inputMap = inputAnomalyMap(
+      scores.distances,
+      manifest.backbone.grid,
+      manifest.preprocessing.size,
+      manifest.scoring.blurSigma,
+    );
     const map = toImageGeometry(inputMap, manifest.preprocessing, size.width, size.height);
-    const rawMap = options.rawMap ? { data: map.slice(), width: size.width, height: size.height, input: inputMap } : undefined;
+    const rawMap = options.rawMap
+      ? { data: map.slice(), width: size.width, height: size.height, input: inputMap }
+      : undefined;
     normaliseMap(map, manifest.thresholds.pixel);
     const score = normaliseScore(scores.image.score, manifest.thresholds.image);
     const isAnomalous = score >= threshold;
     // Regions only on an anomalous image: a normal verdict with boxes on it would contradict itself.
-    const { regions, damagePercentage, mask } = isAnomalous ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions) : { regions: [], damagePercentage: 0, mask: new Uint8Array(map.length) };
+    const { regions, damagePercentage, mask } = isAnomalous
+      ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions)
+      : { regions: [], damagePercentage: 0, mask: new Uint8Array(map.length) };
     const strongest = regions[0];
     const evidence = strongest
-      ? explainPeak({ x: ((strongest.peakX + 0.5) * width) / size.width, y: ((strongest.peakY + 0.5) * height) / size.height }, { width, height }, scores, this.artifact.sources, manifest)
+      ? explainPeak(
+          { x: ((strongest.peakX + 0.5) * width) / size.width, y: ((strongest.peakY + 0.5) * height) / size.height },
+          { width, height },
+          scores,
+          this.artifact.sources,
+          manifest,
+        )
       : null;
     const postprocessMs = performance.now() - t;
 
@@ -188,8 +235,20 @@ export class Detector {
     if (options.visualisations) {
       const e = performance.now();
       const atFullSize = size.width === width && size.height === height;
-      const rgb = atFullSize && image.display ? image.display : await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
-      visualisations = await renderVisualisations({ rgb, width: size.width, height: size.height, map, mask, boxes: regions.map((r) => r.box), imageWidth: width, imageHeight: height });
+      const rgb =
+        atFullSize && image.display
+          ? image.display
+          : await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
+      visualisations = await renderVisualisations({
+        rgb,
+        width: size.width,
+        height: size.height,
+        map,
+        mask,
+        boxes: regions.map((r) => r.box),
+        imageWidth: width,
+        imageHeight: height,
+      });
       encodeMs = performance.now() - e;
     }
     const timings: StageTimings = { ...shared, postprocess: postprocessMs, encode: encodeMs };

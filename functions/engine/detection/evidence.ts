@@ -53,7 +53,12 @@ export function explainPeak(
   const name = manifest.training.imageNames[trainingIndex];
   const size = manifest.training.imageSizes[trainingIndex];
   if (name === undefined || size === undefined) return null;
-  const rectOf = (p: number) => ({ x: (p % grid) * stride, y: Math.floor(p / grid) * stride, width: stride, height: stride });
+  const rectOf = (p: number) => ({
+    x: (p % grid) * stride,
+    y: Math.floor(p / grid) * stride,
+    width: stride,
+    height: stride,
+  });
   return {
     patch: inputRectToImage(rectOf(patch), image.width, image.height, pre),
     distance: Number(scores.distances[patch].toFixed(4)),

@@ -14,8 +14,24 @@ export interface EvaluationProgress {
 
 export interface EvaluationReport {
   category: string;
-  settings: { backbone: string; layers: string[]; resize: string; resizeTo: number; coresetRatio: number; thresholdMethod: string; calibration: string };
-  counts: { train: number; calibration: number; test: number; good: number; anomalous: number; withMask: number; skipped: number };
+  settings: {
+    backbone: string;
+    layers: string[];
+    resize: string;
+    resizeTo: number;
+    coresetRatio: number;
+    thresholdMethod: string;
+    calibration: string;
+  };
+  counts: {
+    train: number;
+    calibration: number;
+    test: number;
+    good: number;
+    anomalous: number;
+    withMask: number;
+    skipped: number;
+  };
   imageAuroc: number;
   /** Pixel AUROC over every pixel of the images at their own size (what a user sees). */
   pixelAuroc: number;
@@ -88,7 +104,10 @@ export async function evaluateCategory(
     const batch = 8;
     for (let start = 0; start < category.test.length; start += batch) {
       const chunk = category.test.slice(start, start + batch);
-      const items = await detector.detectBatch(await Promise.all(chunk.map(async (c) => ({ name: c.image.name, bytes: await c.image.read() }))), { rawMap: true });
+      const items = await detector.detectBatch(
+        await Promise.all(chunk.map(async (c) => ({ name: c.image.name, bytes: await c.image.read() }))),
+        { rawMap: true },
+      );
       for (let i = 0; i < chunk.length; i++) {
         const item = items[i];
         if ('error' in item) {
@@ -110,7 +129,12 @@ export async function evaluateCategory(
           withMask++;
           const maskBytes = await truth.mask.read();
           splitByMask(rawMap.data, await decodeMask(maskBytes, rawMap.width, rawMap.height), positives, negatives);
-          splitByMask(rawMap.input, await decodeMaskForInput(maskBytes, artifact.manifest.preprocessing), inputPositives, inputNegatives);
+          splitByMask(
+            rawMap.input,
+            await decodeMaskForInput(maskBytes, artifact.manifest.preprocessing),
+            inputPositives,
+            inputNegatives,
+          );
         }
       }
       report({ stage: 'test', done: Math.min(start + batch, category.test.length), total: category.test.length });
@@ -126,8 +150,13 @@ export async function evaluateCategory(
       const idx = defects.map((x, i) => (x === d ? i : -1)).filter((i) => i >= 0);
       recallByDefect[d] = round(idx.filter((i) => predicted[i]).length / idx.length);
     }
-    const detectMsPerImage = Object.fromEntries(STAGES.map((s) => [s, round(sums[s] / Math.max(1, detected), 2)])) as unknown as StageTimings & { total: number };
-    detectMsPerImage.total = round(STAGES.reduce((a, s) => a + detectMsPerImage[s], 0), 2);
+    const detectMsPerImage = Object.fromEntries(
+      STAGES.map((s) => [s, round(sums[s] / Math.max(1, detected), 2)]),
+    ) as unknown as StageTimings & { total: number };
+    detectMsPerImage.total = round(
+      STAGES.reduce((a, s) => a + detectMsPerImage[s], 0),
+      2,
+    );
     const m = artifact.manifest;
     const evaluation: EvaluationReport = {
       category: root.split(/[\\/]/).filter(Boolean).pop() ?? root,
@@ -138,9 +167,22 @@ export async function evaluateCategory(
         resizeTo: m.preprocessing.resizeTo,
         coresetRatio: m.memoryBank.coresetRatio,
         thresholdMethod: m.thresholds.method,
-        calibration: category.validation.length > 0 && !options.calibrationImages ? 'validation/good' : options.calibrationImages ? 'given images' : 'held-out training images',
+        calibration:
+          category.validation.length > 0 && !options.calibrationImages
+            ? 'validation/good'
+            : options.calibrationImages
+              ? 'given images'
+              : 'held-out training images',
       },
-      counts: { train: training.trainImages, calibration: training.calibrationImages, test: detected, good: neg.length, anomalous: pos.length, withMask, skipped },
+      counts: {
+        train: training.trainImages,
+        calibration: training.calibrationImages,
+        test: detected,
+        good: neg.length,
+        anomalous: pos.length,
+        withMask,
+        skipped,
+      },
       imageAuroc: round(auroc(pos, neg)),
       pixelAuroc: round(auroc(positives.toArray(), negatives.toArray())),
       pixelAurocInput: round(auroc(inputPositives.toArray(), inputNegatives.toArray())),
@@ -150,7 +192,13 @@ export async function evaluateCategory(
       recallByDefect,
       timings: { trainMs: training.timingsMs, detectMsPerImage },
     };
-    artifact.manifest.metrics = { imageAuroc: evaluation.imageAuroc, pixelAuroc: evaluation.pixelAuroc, f1: evaluation.f1, images: detected, source: `faultline eval ${evaluation.category}` };
+    artifact.manifest.metrics = {
+      imageAuroc: evaluation.imageAuroc,
+      pixelAuroc: evaluation.pixelAuroc,
+      f1: evaluation.f1,
+      images: detected,
+      source: `faultline eval ${evaluation.category}`,
+    };
     return { report: evaluation, artifact };
   } finally {
     await detector.release();

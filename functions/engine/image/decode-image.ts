@@ -41,25 +41,46 @@ async function readHeader(bytes: Uint8Array, limits: ImageLimits): Promise<{ inf
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {
-    throw new InvalidImageError('UNSUPPORTED_IMAGE', `the data is not an image in a supported format (${[...ACCEPTED_FORMATS].join(', ')})`, { reason: (cause as Error).message }, { cause });
+    throw new InvalidImageError(
+      'UNSUPPORTED_IMAGE',
+      `the data is not an image in a supported format (${[...ACCEPTED_FORMATS].join(', ')})`,
+      { reason: (cause as Error).message },
+      { cause },
+    );
   }
   const format = meta.format ?? 'unknown';
   if (!ACCEPTED_FORMATS.has(format)) {
-    throw new InvalidImageError('UNSUPPORTED_IMAGE', `images in ${format} format are not accepted (use ${[...ACCEPTED_FORMATS].join(', ')})`, { format });
+    throw new InvalidImageError(
+      'UNSUPPORTED_IMAGE',
+      `images in ${format} format are not accepted (use ${[...ACCEPTED_FORMATS].join(', ')})`,
+      { format },
+    );
   }
   // Only the first frame would be inspected: a defect in another frame would pass unseen, so animations are refused.
   if ((meta.pages ?? 1) > 1 && format !== 'tiff' && format !== 'heif') {
-    throw new InvalidImageError('UNSUPPORTED_IMAGE', `the image is an animation of ${meta.pages} frames; send each frame as a still image`, { format, frames: meta.pages });
+    throw new InvalidImageError(
+      'UNSUPPORTED_IMAGE',
+      `the image is an animation of ${meta.pages} frames; send each frame as a still image`,
+      { format, frames: meta.pages },
+    );
   }
   const rotated = (meta.orientation ?? 1) >= 5;
   const width = rotated ? meta.height : meta.width;
   const height = rotated ? meta.width : meta.height;
   if (!width || !height) throw new InvalidImageError('CORRUPT_IMAGE', 'the image header has no size');
   if (width * height > limits.maxPixels) {
-    throw new InvalidImageError('IMAGE_TOO_LARGE', `the image is ${width}x${height} pixels, more than the limit of ${limits.maxPixels} pixels`, { width, height, maxPixels: limits.maxPixels });
+    throw new InvalidImageError(
+      'IMAGE_TOO_LARGE',
+      `the image is ${width}x${height} pixels, more than the limit of ${limits.maxPixels} pixels`,
+      { width, height, maxPixels: limits.maxPixels },
+    );
   }
   if (width < limits.minSide || height < limits.minSide) {
-    throw new InvalidImageError('IMAGE_TOO_SMALL', `the image is ${width}x${height} pixels; each side must be at least ${limits.minSide}`, { width, height, minSide: limits.minSide });
+    throw new InvalidImageError(
+      'IMAGE_TOO_SMALL',
+      `the image is ${width}x${height} pixels; each side must be at least ${limits.minSide}`,
+      { width, height, minSide: limits.minSide },
+    );
   }
   return { info: { width, height, format }, meta };
 }
@@ -81,12 +102,21 @@ async function toRaw(pipeline: Sharp): Promise<{ data: Buffer; width: number; he
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data, width: info.width, height: info.height };
   } catch (cause) {
-    throw new InvalidImageError('CORRUPT_IMAGE', `the image could not be decoded: ${(cause as Error).message}`, {}, { cause });
+    throw new InvalidImageError(
+      'CORRUPT_IMAGE',
+      `the image could not be decoded: ${(cause as Error).message}`,
+      {},
+      { cause },
+    );
   }
 }
 
 /** Decodes straight to the backbone's square input (sharp shrinks on load, so large JPEGs stay cheap). Returns HWC RGB bytes. */
-export async function decodeForModel(bytes: Uint8Array, geometry: ModelInputGeometry, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Buffer> {
+export async function decodeForModel(
+  bytes: Uint8Array,
+  geometry: ModelInputGeometry,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<Buffer> {
   return (await toRaw(toModelInput(rgbPipeline(bytes, limits), geometry))).data;
 }
 
@@ -108,7 +138,15 @@ export interface DecodedForModel {
 function oneDecodeIsExact(meta: Metadata, info: ImageInfo, geometry: ModelInputGeometry): boolean {
   const side = geometry.resize === 'crop' ? geometry.resizeTo : geometry.size;
   const shrinksOnLoad = info.format === 'jpeg' && Math.max(info.width, info.height) >= 2 * side;
-  return (info.format === 'png' || info.format === 'jpeg') && meta.depth === 'uchar' && (meta.space === 'srgb' || meta.space === 'b-w') && !meta.hasAlpha && !meta.icc && (meta.orientation ?? 1) === 1 && !shrinksOnLoad;
+  return (
+    (info.format === 'png' || info.format === 'jpeg') &&
+    meta.depth === 'uchar' &&
+    (meta.space === 'srgb' || meta.space === 'b-w') &&
+    !meta.hasAlpha &&
+    !meta.icc &&
+    (meta.orientation ?? 1) === 1 &&
+    !shrinksOnLoad
+  );
 }
 
 /**
@@ -116,12 +154,20 @@ function oneDecodeIsExact(meta: Metadata, info: ImageInfo, geometry: ModelInputG
  * side is at most that is wanted for display at its own size too: then it is decoded once and both are made from
  * those pixels, when that gives exactly the bytes of two decodes (oneDecodeIsExact); otherwise `display` is left out.
  */
-export async function decodeImage(bytes: Uint8Array, geometry: ModelInputGeometry, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, displayUpTo?: number): Promise<DecodedForModel> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  geometry: ModelInputGeometry,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+  displayUpTo?: number,
+): Promise<DecodedForModel> {
   const { info, meta } = await readHeader(bytes, limits);
   const wanted = displayUpTo !== undefined && Math.max(info.width, info.height) <= displayUpTo;
-  if (!wanted || !oneDecodeIsExact(meta, info, geometry)) return { info, model: await decodeForModel(bytes, geometry, limits) };
+  if (!wanted || !oneDecodeIsExact(meta, info, geometry))
+    return { info, model: await decodeForModel(bytes, geometry, limits) };
   const display = await toRaw(rgbPipeline(bytes, limits));
-  const model = await toRaw(toModelInput(sharp(display.data, { raw: { width: display.width, height: display.height, channels: 3 } }), geometry));
+  const model = await toRaw(
+    toModelInput(sharp(display.data, { raw: { width: display.width, height: display.height, channels: 3 } }), geometry),
+  );
   return { info, model: model.data, display: display.data };
 }
 
@@ -137,6 +183,11 @@ function toModelInput(pipeline: Sharp, geometry: ModelInputGeometry): Sharp {
 }
 
 /** Decodes the image for display at exactly width x height (the anomaly map's size). Returns HWC RGB bytes. */
-export async function decodeForDisplay(bytes: Uint8Array, width: number, height: number, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Buffer> {
+export async function decodeForDisplay(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<Buffer> {
   return (await toRaw(rgbPipeline(bytes, limits).resize(width, height, { fit: 'fill' }))).data;
 }

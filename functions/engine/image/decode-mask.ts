@@ -18,7 +18,12 @@ export async function decodeMask(bytes: Uint8Array, width: number, height: numbe
     for (let i = 0; i < out.length; i++) out[i] = data[i] >= 128 ? 1 : 0;
     return out;
   } catch (cause) {
-    throw new InvalidImageError('CORRUPT_IMAGE', `the mask could not be decoded: ${(cause as Error).message}`, {}, { cause });
+    throw new InvalidImageError(
+      'CORRUPT_IMAGE',
+      `the mask could not be decoded: ${(cause as Error).message}`,
+      {},
+      { cause },
+    );
   }
 }
 
@@ -32,6 +37,7 @@ export async function decodeMaskForInput(bytes: Uint8Array, preprocessing: Prepr
   const full = await decodeMask(bytes, resizeTo, resizeTo);
   const offset = Math.floor((resizeTo - size) / 2);
   const out = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) out.set(full.subarray((y + offset) * resizeTo + offset, (y + offset) * resizeTo + offset + size), y * size);
+  for (let y = 0; y < size; y++)
+    out.set(full.subarray((y + offset) * resizeTo + offset, (y + offset) * resizeTo + offset + size), y * size);
   return out;
 }

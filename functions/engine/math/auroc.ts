@@ -31,7 +31,10 @@ export function auroc(positives: Float32Array | number[], negatives: Float32Arra
  * The threshold that maximises F1 when predicting "anomalous" for score >= threshold, over all distinct scores
  * (anomalib's F1AdaptiveThreshold). Returns the threshold and the F1 reached.
  */
-export function f1OptimalThreshold(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): { threshold: number; f1: number } {
+export function f1OptimalThreshold(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<boolean | number>,
+): { threshold: number; f1: number } {
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   const positives = order.reduce((n, i) => n + (labels[i] ? 1 : 0), 0);
   let tp = 0;

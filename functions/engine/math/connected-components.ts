@@ -16,7 +16,12 @@ export interface Component {
  * 8-connected components of a binary mask (two passes with union-find), with bounding box, area and the peak of a
  * score map inside each. Returns the label image too (0 = background).
  */
-export function connectedComponents(mask: Uint8Array, width: number, height: number, scores?: Float32Array): { labels: Int32Array; components: Component[] } {
+export function connectedComponents(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  scores?: Float32Array,
+): { labels: Int32Array; components: Component[] } {
   const labels = new Int32Array(width * height);
   const parent: number[] = [0];
   const find = (a: number): number => {
@@ -40,7 +45,12 @@ export function connectedComponents(mask: Uint8Array, width: number, height: num
       if (!mask[i]) continue;
       let label = 0;
       // Neighbours already visited: W, NW, N, NE.
-      const neighbours = [x > 0 ? i - 1 : -1, x > 0 && y > 0 ? i - width - 1 : -1, y > 0 ? i - width : -1, x + 1 < width && y > 0 ? i - width + 1 : -1];
+      const neighbours = [
+        x > 0 ? i - 1 : -1,
+        x > 0 && y > 0 ? i - width - 1 : -1,
+        y > 0 ? i - width : -1,
+        x + 1 < width && y > 0 ? i - width + 1 : -1,
+      ];
       for (const n of neighbours) {
         if (n < 0 || labels[n] === 0) continue;
         label = label === 0 ? find(labels[n]) : union(label, labels[n]);

@@ -22,7 +22,13 @@ function reflect(i: number, n: number): number {
 }
 
 /** Separable Gaussian blur of a single-channel map, reflect padding; writes into `out` (may not alias src). */
-export function gaussianBlur(src: Float32Array, width: number, height: number, sigma: number, out = new Float32Array(width * height)): Float32Array {
+export function gaussianBlur(
+  src: Float32Array,
+  width: number,
+  height: number,
+  sigma: number,
+  out = new Float32Array(width * height),
+): Float32Array {
   if (sigma <= 0) {
     out.set(src);
     return out;

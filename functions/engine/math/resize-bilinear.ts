@@ -13,7 +13,15 @@ export interface SourceWindow {
  * Bilinear resize of a single-channel float map with half-pixel centres (PyTorch's align_corners=False, OpenCV's
  * INTER_LINEAR without antialiasing). Source coordinates are clamped at the borders (edges extend outwards).
  */
-export function resizeBilinear(src: Float32Array, srcW: number, srcH: number, dstW: number, dstH: number, out = new Float32Array(dstW * dstH), window?: SourceWindow): Float32Array {
+export function resizeBilinear(
+  src: Float32Array,
+  srcW: number,
+  srcH: number,
+  dstW: number,
+  dstH: number,
+  out = new Float32Array(dstW * dstH),
+  window?: SourceWindow,
+): Float32Array {
   const sx = window?.scaleX ?? srcW / dstW;
   const sy = window?.scaleY ?? srcH / dstH;
   const ox = window?.offsetX ?? 0;

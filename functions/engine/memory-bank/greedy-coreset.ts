@@ -66,7 +66,12 @@ const UPDATE_CHUNK_ROWS = 16_384;
  * the pick is the global farthest, as in the plain algorithm. At the end of the round all rows are updated against
  * the round's picks at once: a matrix product on onnxruntime rather than one pass per pick.
  */
-export async function greedyCoreset(points: Float32Array, rows: number, dims: number, options: CoresetOptions): Promise<Int32Array> {
+export async function greedyCoreset(
+  points: Float32Array,
+  rows: number,
+  dims: number,
+  options: CoresetOptions,
+): Promise<Int32Array> {
   const size = Math.min(options.size, rows);
   const random = seededRandom(options.seed ?? 0);
   const candidateCount = Math.min(options.candidates ?? 1024, rows - 1);
@@ -127,7 +132,14 @@ export async function greedyCoreset(points: Float32Array, rows: number, dims: nu
   }
 }
 
-async function updateDistances(minimum: MinimumDistance, points: Float32Array, rows: number, dims: number, picks: number[], minDist: Float64Array): Promise<void> {
+async function updateDistances(
+  minimum: MinimumDistance,
+  points: Float32Array,
+  rows: number,
+  dims: number,
+  picks: number[],
+  minDist: Float64Array,
+): Promise<void> {
   const centers = new Float32Array(picks.length * dims);
   picks.forEach((p, i) => centers.set(points.subarray(p * dims, (p + 1) * dims), i * dims));
   for (let start = 0; start < rows; start += UPDATE_CHUNK_ROWS) {

@@ -5,7 +5,13 @@ import { seededRandom } from '../math/random.ts';
  * dimension sums a random ~1/sqrt(D) share of the inputs with signs, scaled so that distances are kept on average.
  * Returns the input itself when it has no more dimensions than asked: projecting would only add noise.
  */
-export function sparseRandomProjection(data: Float32Array, rows: number, dims: number, targetDims: number, seed: number): { data: Float32Array; dims: number } {
+export function sparseRandomProjection(
+  data: Float32Array,
+  rows: number,
+  dims: number,
+  targetDims: number,
+  seed: number,
+): { data: Float32Array; dims: number } {
   if (dims <= targetDims) return { data, dims };
   const random = seededRandom(seed);
   const density = 1 / Math.sqrt(dims);

@@ -11,8 +11,13 @@ export type ExecutionProvider = 'cuda' | 'cpu';
 function configuredProviders(): ExecutionProvider[] {
   const raw = executionProvidersSetting();
   if (!raw) return ['cpu'];
-  const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const p of list) if (p !== 'cuda' && p !== 'cpu') throw new Error(`FAULTLINE_EXECUTION_PROVIDERS: unknown provider "${p}" (use cuda, cpu)`);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const p of list)
+    if (p !== 'cuda' && p !== 'cpu')
+      throw new Error(`FAULTLINE_EXECUTION_PROVIDERS: unknown provider "${p}" (use cuda, cpu)`);
   return list as ExecutionProvider[];
 }
 
@@ -24,7 +29,10 @@ export interface SessionOptions {
 }
 
 /** Creates a session on the first provider that loads, so a GPU is used when present and never required. */
-export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function createSession(
+  model: string | Uint8Array,
+  options: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   const providers = options.providers ?? configuredProviders();
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
@@ -38,10 +46,15 @@ export async function createSession(model: string | Uint8Array, options: Session
   for (const provider of providers) {
     try {
       const opts = { ...base, executionProviders: [provider] };
-      return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+      return typeof model === 'string'
+        ? await ort.InferenceSession.create(model, opts)
+        : await ort.InferenceSession.create(model, opts);
     } catch (error) {
       lastError = error;
-      if (provider !== 'cpu') process.emitWarning(`onnxruntime: ${provider} execution provider unavailable, trying the next (${(error as Error).message})`);
+      if (provider !== 'cpu')
+        process.emitWarning(
+          `onnxruntime: ${provider} execution provider unavailable, trying the next (${(error as Error).message})`,
+        );
     }
   }
   throw lastError;

@@ -10,7 +10,13 @@ export interface NodeAttributes {
   [name: string]: { float: number } | { int: number } | { ints: readonly number[] } | { string: string };
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attributes: NodeAttributes = {}, name?: string): NodeProto {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: NodeAttributes = {},
+  name?: string,
+): NodeProto {
   return {
     opType,
     input: inputs,
@@ -28,7 +34,12 @@ export type { AttributeValue };
 
 export function floatTensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
   // raw_data is little-endian by the ONNX spec; a Float32Array view of it is too on every platform Node ships for.
-  return { name, dims: [...dims], dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    dims: [...dims],
+    dataType: DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export function int64Tensor(name: string, values: readonly number[]): TensorProto {

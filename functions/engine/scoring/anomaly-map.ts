@@ -16,7 +16,13 @@ export function mapSize(width: number, height: number, maxSide: number): { width
  * map = M P M^T. That is ~1.6 M multiply-adds instead of ~3.5 M for upsampling and a 33-tap blur at 224 x 224, in
  * loops that run over contiguous memory (10x faster measured); the result is the same to float rounding.
  */
-export function inputAnomalyMap(patchDistances: Float32Array, grid: number, inputSize: number, sigma: number, out = new Float32Array(inputSize * inputSize)): Float32Array {
+export function inputAnomalyMap(
+  patchDistances: Float32Array,
+  grid: number,
+  inputSize: number,
+  sigma: number,
+  out = new Float32Array(inputSize * inputSize),
+): Float32Array {
   const m = upsampleBlurOperator(grid, inputSize, sigma);
   // t = P M^T: [grid x size]
   const t = new Float32Array(grid * inputSize);
@@ -69,15 +75,31 @@ export function upsampleBlurOperator(grid: number, size: number, sigma: number):
  * Maps an input-resolution map onto the image's own geometry (width x height). With a centre crop, the input saw
  * only the middle of the resized image; the border it never saw takes the nearest edge value.
  */
-export function toImageGeometry(inputMap: Float32Array, preprocessing: Preprocessing, width: number, height: number): Float32Array {
+export function toImageGeometry(
+  inputMap: Float32Array,
+  preprocessing: Preprocessing,
+  width: number,
+  height: number,
+): Float32Array {
   const { size, resize, resizeTo } = preprocessing;
   if (resize === 'direct') return resizeBilinear(inputMap, size, size, width, height);
   const offset = Math.floor((resizeTo - size) / 2);
-  return resizeBilinear(inputMap, size, size, width, height, undefined, { scaleX: resizeTo / width, scaleY: resizeTo / height, offsetX: offset, offsetY: offset });
+  return resizeBilinear(inputMap, size, size, width, height, undefined, {
+    scaleX: resizeTo / width,
+    scaleY: resizeTo / height,
+    offsetX: offset,
+    offsetY: offset,
+  });
 }
 
 /** Position of an image pixel (in an image of width x height) on the model input, in input pixels. */
-export function imageToInput(x: number, y: number, width: number, height: number, preprocessing: Preprocessing): { x: number; y: number } {
+export function imageToInput(
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  preprocessing: Preprocessing,
+): { x: number; y: number } {
   const { size, resize, resizeTo } = preprocessing;
   const side = resize === 'crop' ? resizeTo : size;
   const offset = resize === 'crop' ? Math.floor((resizeTo - size) / 2) : 0;

@@ -26,8 +26,18 @@ export class PatchScorer {
     readonly neighbours: number,
   ) {}
 
-  static async create(bank: MemoryBank, patchesPerImage: number, neighbours: number, options?: SessionOptions): Promise<PatchScorer> {
-    return new PatchScorer(await NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options), bank, patchesPerImage, neighbours);
+  static async create(
+    bank: MemoryBank,
+    patchesPerImage: number,
+    neighbours: number,
+    options?: SessionOptions,
+  ): Promise<PatchScorer> {
+    return new PatchScorer(
+      await NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options),
+      bank,
+      patchesPerImage,
+      neighbours,
+    );
   }
 
   /**
@@ -44,7 +54,15 @@ export class PatchScorer {
       const started = performance.now();
       const { distances, indices } = await this.search.search(imageFeatures);
       onSearched?.(performance.now() - started);
-      const image = reweightedImageScore(distances, indices, imageFeatures, this.bank.data, this.bank.rows, dims, this.neighbours);
+      const image = reweightedImageScore(
+        distances,
+        indices,
+        imageFeatures,
+        this.bank.data,
+        this.bank.rows,
+        dims,
+        this.neighbours,
+      );
       results.push({ distances, nearest: indices, image });
     }
     return results;

@@ -22,12 +22,21 @@ function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: numbe
   const input = [valueInfo('queries', DataType.FLOAT, ['n', dims])];
   const nodes = [];
   if (bank) {
-    initializer.push(floatTensor('bank', [bank.rows, dims], bank.data), floatTensor('bank_sq', [bank.rows], squaredNorms(bank.data, bank.rows, dims)));
+    initializer.push(
+      floatTensor('bank', [bank.rows, dims], bank.data),
+      floatTensor('bank_sq', [bank.rows], squaredNorms(bank.data, bank.rows, dims)),
+    );
   } else {
     input.push(valueInfo('bank', DataType.FLOAT, ['m', dims]));
     nodes.push(node('ReduceSumSquare', ['bank'], ['bank_sq'], { axes: { ints: [1] }, keepdims: { int: 0 } }));
   }
-  nodes.push(node('Gemm', ['queries', 'bank', 'bank_sq'], ['partial'], { alpha: { float: -2 }, beta: { float: 1 }, transB: { int: 1 } }));
+  nodes.push(
+    node('Gemm', ['queries', 'bank', 'bank_sq'], ['partial'], {
+      alpha: { float: -2 },
+      beta: { float: 1 },
+      transB: { int: 1 },
+    }),
+  );
   if (bank) nodes.push(node('TopK', ['partial', 'k'], ['best', 'indices'], { axis: { int: 1 }, largest: { int: 0 } }));
   else nodes.push(node('ReduceMin', ['partial'], ['best'], { axes: { ints: [1] }, keepdims: { int: 1 } }));
   nodes.push(
@@ -39,7 +48,12 @@ function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: numbe
   const output = [valueInfo('distances', DataType.FLOAT, ['n', 1])];
   if (bank) output.push(valueInfo('indices', DataType.INT64, ['n', 1]));
   const graph = { name: 'faultline_nearest_neighbour', input, output, initializer, node: nodes };
-  return onnx.ModelProto.encode({ irVersion: 8, producerName: 'faultline', opsetImport: [{ domain: '', version: 13 }], graph }).finish();
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    producerName: 'faultline',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph,
+  }).finish();
 }
 
 function squaredNorms(data: Float32Array, rows: number, dims: number): Float32Array {
@@ -59,7 +73,12 @@ export class NearestNeighbourSearch {
     readonly dims: number,
   ) {}
 
-  static async create(bank: Float32Array, rows: number, dims: number, options?: SessionOptions): Promise<NearestNeighbourSearch> {
+  static async create(
+    bank: Float32Array,
+    rows: number,
+    dims: number,
+    options?: SessionOptions,
+  ): Promise<NearestNeighbourSearch> {
     return new NearestNeighbourSearch(await createSession(buildSearchModel(dims, { data: bank, rows }), options), dims);
   }
 

@@ -38,7 +38,11 @@ export async function extractFeatureSet(
     decoded.forEach((d, i) => {
       if (d.status === 'rejected') {
         const e = d.reason as Error;
-        skipped.push({ name: chunk[i].name, code: e instanceof FaultlineError ? e.code : 'READ_FAILED', message: e.message });
+        skipped.push({
+          name: chunk[i].name,
+          code: e instanceof FaultlineError ? e.code : 'READ_FAILED',
+          message: e.message,
+        });
         return;
       }
       preparer.write(d.value, slot++);

@@ -3,7 +3,11 @@ import { type ModelArtifact, sealManifest } from '../artifact/model-artifact.ts'
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import { type CalibrationScores, calibrateThresholds } from '../calibration/thresholds.ts';
 import type { ImageSource } from '../dataset/image-source.ts';
-import { type DetectionSettings, defaultDetectionSettings, detectionSettingsSchema } from '../detection/detection-settings.ts';
+import {
+  type DetectionSettings,
+  defaultDetectionSettings,
+  detectionSettingsSchema,
+} from '../detection/detection-settings.ts';
 import { DatasetError, InvalidOptionError } from '../errors.ts';
 import { FeatureExtractor } from '../features/feature-extractor.ts';
 import { InputPreparer } from '../features/input-preparer.ts';
@@ -95,19 +99,29 @@ function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number }): void
   const fail = (message: string, details: Record<string, unknown>) => {
     throw new InvalidOptionError(message, details);
   };
-  if (!(o.coresetRatio > 0 && o.coresetRatio <= 1)) fail(`coresetRatio must be in (0, 1], got ${o.coresetRatio}`, { coresetRatio: o.coresetRatio });
-  if (!(o.holdOut > 0 && o.holdOut < 0.9)) fail(`holdOut must be in (0, 0.9), got ${o.holdOut}`, { holdOut: o.holdOut });
+  if (!(o.coresetRatio > 0 && o.coresetRatio <= 1))
+    fail(`coresetRatio must be in (0, 1], got ${o.coresetRatio}`, { coresetRatio: o.coresetRatio });
+  if (!(o.holdOut > 0 && o.holdOut < 0.9))
+    fail(`holdOut must be in (0, 0.9), got ${o.holdOut}`, { holdOut: o.holdOut });
   if (!(o.sigmas >= 0 && o.sigmas <= 10)) fail(`sigmas must be in [0, 10], got ${o.sigmas}`, { sigmas: o.sigmas });
-  if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile <= 1)) fail(`quantile must be in (0, 1], got ${o.quantile}`, { quantile: o.quantile });
+  if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile <= 1))
+    fail(`quantile must be in (0, 1], got ${o.quantile}`, { quantile: o.quantile });
   if (!(o.margin >= 0 && o.margin < 10)) fail(`margin must be in [0, 10), got ${o.margin}`, { margin: o.margin });
-  if (!Number.isInteger(o.projectionDims) || o.projectionDims < 8) fail(`projectionDims must be an integer >= 8, got ${o.projectionDims}`, { projectionDims: o.projectionDims });
-  if (!Number.isInteger(o.neighbours) || o.neighbours < 1) fail(`neighbours must be a positive integer, got ${o.neighbours}`, { neighbours: o.neighbours });
+  if (!Number.isInteger(o.projectionDims) || o.projectionDims < 8)
+    fail(`projectionDims must be an integer >= 8, got ${o.projectionDims}`, { projectionDims: o.projectionDims });
+  if (!Number.isInteger(o.neighbours) || o.neighbours < 1)
+    fail(`neighbours must be a positive integer, got ${o.neighbours}`, { neighbours: o.neighbours });
   if (!(o.blurSigma >= 0)) fail(`blurSigma must be >= 0, got ${o.blurSigma}`, { blurSigma: o.blurSigma });
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 64) fail(`batchSize must be an integer in 1..64, got ${o.batchSize}`, { batchSize: o.batchSize });
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 64)
+    fail(`batchSize must be an integer in 1..64, got ${o.batchSize}`, { batchSize: o.batchSize });
 }
 
 /** Splits off calibration images: a seeded random share, so that runs repeat and no folder order bias creeps in. */
-function holdOutSplit(images: ImageSource[], share: number, seed: number): { train: ImageSource[]; heldOut: ImageSource[] } {
+function holdOutSplit(
+  images: ImageSource[],
+  share: number,
+  seed: number,
+): { train: ImageSource[]; heldOut: ImageSource[] } {
   const random = seededRandom(seed + 7919);
   const order = images.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
@@ -123,9 +137,15 @@ function holdOutSplit(images: ImageSource[], share: number, seed: number): { tra
  * Trains a PatchCore model on normal images: features of every patch, a greedy coreset of them as the memory bank,
  * thresholds from calibration images scored against that bank.
  */
-export async function train(images: ImageSource[], options: TrainOptions = {}): Promise<{ artifact: ModelArtifact; report: TrainingReport }> {
+export async function train(
+  images: ImageSource[],
+  options: TrainOptions = {},
+): Promise<{ artifact: ModelArtifact; report: TrainingReport }> {
   const started = performance.now();
-  const o = { ...TRAINING_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof TRAINING_DEFAULTS & TrainOptions;
+  const o = {
+    ...TRAINING_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof TRAINING_DEFAULTS & TrainOptions;
   checkOptions(o);
   const settings = detectionSettingsSchema.parse({ ...defaultDetectionSettings(), ...o.settings });
   const progress = (stage: TrainingStage) => (done: number, total: number) => o.onProgress?.({ stage, done, total });
@@ -135,7 +155,11 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
   let heldOutNames: string[] = [];
   if (calibrationSources.length === 0) {
     if (images.length < MIN_IMAGES_WITH_HOLD_OUT) {
-      throw new DatasetError('DATASET_INVALID', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images (got ${images.length}), or at least 1 plus calibration images`, { images: images.length });
+      throw new DatasetError(
+        'DATASET_INVALID',
+        `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images (got ${images.length}), or at least 1 plus calibration images`,
+        { images: images.length },
+      );
     }
     const split = holdOutSplit(images, o.holdOut, o.seed);
     trainSources = split.train;
@@ -153,7 +177,11 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
     mean: backbone.manifest.input.mean,
     std: backbone.manifest.input.std,
   };
-  if (preprocessing.resizeTo < preprocessing.size) throw new InvalidOptionError(`resizeTo (${preprocessing.resizeTo}) must be at least the input size ${preprocessing.size}`, {});
+  if (preprocessing.resizeTo < preprocessing.size)
+    throw new InvalidOptionError(
+      `resizeTo (${preprocessing.resizeTo}) must be at least the input size ${preprocessing.size}`,
+      {},
+    );
   const extractor = await FeatureExtractor.create(backbone, o.session);
   const preparer = new InputPreparer(preprocessing, o.batchSize);
   let scorer: PatchScorer | undefined;
@@ -162,7 +190,9 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
     let t = performance.now();
     const trainSet = await extractFeatureSet(trainSources, extractor, preparer, progress('features'));
     if (trainSet.names.length === 0) {
-      throw new DatasetError('DATASET_INVALID', `none of the ${trainSources.length} training images could be read`, { skipped: trainSet.skipped });
+      throw new DatasetError('DATASET_INVALID', `none of the ${trainSources.length} training images could be read`, {
+        skipped: trainSet.skipped,
+      });
     }
     const featuresMs = performance.now() - t;
 
@@ -172,7 +202,11 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
     const rows = trainSet.names.length * extractor.patchesPerImage;
     const size = Math.max(1, Math.min(rows, Math.round(rows * o.coresetRatio)));
     const projected = sparseRandomProjection(trainSet.features, rows, dims, o.projectionDims, o.seed);
-    const selected = await greedyCoreset(projected.data, rows, projected.dims, { size, seed: o.seed, onProgress: progress('coreset') });
+    const selected = await greedyCoreset(projected.data, rows, projected.dims, {
+      size,
+      seed: o.seed,
+      onProgress: progress('coreset'),
+    });
     const bank = new Float32Array(size * dims);
     const sources = new Uint32Array(size);
     selected.forEach((row, i) => {
@@ -183,12 +217,25 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
 
     // 3. Calibration: score held-out normal (and labelled defective) images against the bank.
     t = performance.now();
-    scorer = await PatchScorer.create({ data: bank, rows: size, dims }, extractor.patchesPerImage, o.neighbours, o.session);
-    const calibration = await scoreCalibration(calibrationSources, o.anomalousImages ?? [], { extractor, preparer, scorer, preprocessing, grid: backbone.grid, sigma: o.blurSigma }, progress('calibration'));
+    scorer = await PatchScorer.create(
+      { data: bank, rows: size, dims },
+      extractor.patchesPerImage,
+      o.neighbours,
+      o.session,
+    );
+    const calibration = await scoreCalibration(
+      calibrationSources,
+      o.anomalousImages ?? [],
+      { extractor, preparer, scorer, preprocessing, grid: backbone.grid, sigma: o.blurSigma },
+      progress('calibration'),
+    );
     if (calibration.normalImageScores.length === 0) {
       throw new DatasetError('DATASET_INVALID', 'no calibration image could be read', { skipped: calibration.skipped });
     }
-    const thresholds = calibrateThresholds(calibration, { rule: o.quantile !== undefined ? { quantile: o.quantile } : { sigmas: o.sigmas }, margin: o.margin });
+    const thresholds = calibrateThresholds(calibration, {
+      rule: o.quantile !== undefined ? { quantile: o.quantile } : { sigmas: o.sigmas },
+      margin: o.margin,
+    });
     const calibrationMs = performance.now() - t;
 
     const now = new Date().toISOString();
@@ -200,12 +247,25 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
         engineVersion: ENGINE_VERSION,
         createdAt: now,
         ...(o.version ? { version: o.version } : {}),
-        backbone: { id: backbone.manifest.id, sha256: backbone.manifest.sha256, layers: backbone.layers.map((l) => l.tensor), grid: backbone.grid, channels: backbone.channels },
+        backbone: {
+          id: backbone.manifest.id,
+          sha256: backbone.manifest.sha256,
+          layers: backbone.layers.map((l) => l.tensor),
+          grid: backbone.grid,
+          channels: backbone.channels,
+        },
         preprocessing,
         memoryBank: { rows: size, dims, coresetRatio: o.coresetRatio, projectionDims: projected.dims, seed: o.seed },
         scoring: { neighbours: o.neighbours, blurSigma: o.blurSigma },
         thresholds,
-        training: { images: trainSet.names.length, imageNames: trainSet.names, imageSizes: trainSet.sizes, heldOut: heldOutNames, durationMs: Math.round(totalMs), date: now },
+        training: {
+          images: trainSet.names.length,
+          imageNames: trainSet.names,
+          imageSizes: trainSet.sizes,
+          heldOut: heldOutNames,
+          durationMs: Math.round(totalMs),
+          date: now,
+        },
         settings,
       },
       bank,
@@ -216,7 +276,12 @@ export async function train(images: ImageSource[], options: TrainOptions = {}): 
       calibrationImages: thresholds.calibrationImages,
       bankRows: size,
       skipped: [...trainSet.skipped, ...calibration.skipped],
-      timingsMs: { features: Math.round(featuresMs), coreset: Math.round(coresetMs), calibration: Math.round(calibrationMs), total: Math.round(totalMs) },
+      timingsMs: {
+        features: Math.round(featuresMs),
+        coreset: Math.round(coresetMs),
+        calibration: Math.round(calibrationMs),
+        total: Math.round(totalMs),
+      },
     };
     return { artifact: { manifest, bank, sources }, report };
   } finally {
@@ -246,11 +311,19 @@ async function scoreCalibration(
   const total = normals.length + anomalies.length;
   const score = async (set: FeatureSet) => {
     const scores = await ctx.scorer.score(set.features, set.names.length);
-    return scores.map((s) => ({ score: s.image.score, map: inputAnomalyMap(s.distances, ctx.grid, ctx.preprocessing.size, ctx.sigma) }));
+    return scores.map((s) => ({
+      score: s.image.score,
+      map: inputAnomalyMap(s.distances, ctx.grid, ctx.preprocessing.size, ctx.sigma),
+    }));
   };
   const normalSet = await extractFeatureSet(normals, ctx.extractor, ctx.preparer, (d) => onProgress(d, total));
   const normalScores = await score(normalSet);
-  const anomalySet = await extractFeatureSet(anomalies.map((a) => a.image), ctx.extractor, ctx.preparer, (d) => onProgress(normals.length + d, total));
+  const anomalySet = await extractFeatureSet(
+    anomalies.map((a) => a.image),
+    ctx.extractor,
+    ctx.preparer,
+    (d) => onProgress(normals.length + d, total),
+  );
   const anomalyScores = await score(anomalySet);
 
   const pixelScores: number[] = [];
@@ -268,14 +341,20 @@ async function scoreCalibration(
       const maskSource = maskByName.get(anomalySet.names[i]);
       if (!maskSource) continue;
       const [w, h] = anomalySet.sizes[i];
-      sample(toImageGeometry(anomalyScores[i].map, ctx.preprocessing, w, h), await decodeMask(await maskSource.read(), w, h));
+      sample(
+        toImageGeometry(anomalyScores[i].map, ctx.preprocessing, w, h),
+        await decodeMask(await maskSource.read(), w, h),
+      );
     }
   }
   return {
     normalImageScores: normalScores.map((s) => s.score),
     normalPixelMaxima: normalScores.map((s) => s.map.reduce((m, v) => (v > m ? v : m), -Infinity)),
     anomalousImageScores: anomalyScores.map((s) => s.score),
-    pixelSamples: pixelScores.length > 0 ? { scores: Float32Array.from(pixelScores), labels: Uint8Array.from(pixelLabels) } : undefined,
+    pixelSamples:
+      pixelScores.length > 0
+        ? { scores: Float32Array.from(pixelScores), labels: Uint8Array.from(pixelLabels) }
+        : undefined,
     skipped: [...normalSet.skipped, ...anomalySet.skipped],
   };
 }

@@ -1,7 +1,8 @@
 /** The JET colour map (blue, cyan, yellow, red) as a 256-entry RGB table, the heatmap colours inspectors expect. */
 export const JET: Uint8Array = (() => {
   const table = new Uint8Array(256 * 3);
-  const channel = (v: number, centre: number) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - centre))));
+  const channel = (v: number, centre: number) =>
+    Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - centre))));
   for (let i = 0; i < 256; i++) {
     const v = i / 255;
     table[i * 3] = channel(v, 3);

@@ -44,7 +44,9 @@ function boxesSvg(input: VisualisationInput): Buffer {
       `<text x="${x + 3}" y="${labelY + font}" font-family="sans-serif" font-size="${font}" fill="#000">${label}</text>`
     );
   });
-  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${input.width}" height="${input.height}">${shapes.join('')}</svg>`);
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${input.width}" height="${input.height}">${shapes.join('')}</svg>`,
+  );
 }
 
 /** Renders the five visualisations as PNG: JET heatmap, 50/50 overlay, binary mask, anomalous regions only, boxes. */
@@ -70,7 +72,9 @@ export async function renderVisualisations(input: VisualisationInput): Promise<V
     png(overlay, width, height, 3).toBuffer(),
     png(maskImage, width, height, 1).toBuffer(),
     png(filtered, width, height, 3).toBuffer(),
-    png(rgb, width, height, 3).composite([{ input: boxesSvg(input), top: 0, left: 0 }]).toBuffer(),
+    png(rgb, width, height, 3)
+      .composite([{ input: boxesSvg(input), top: 0, left: 0 }])
+      .toBuffer(),
   ]);
   return { heatmap, overlay: overlayPng, mask: maskPng, filtered: filteredPng, bounded };
 }

@@ -10,7 +10,11 @@ export interface StandInAccess {
 }
 
 /** AWS SDK client settings for the local stand-ins. */
-export function awsClientConfig(access: StandInAccess): { s3: S3ClientConfig; dynamodb: DynamoDBClientConfig; sqs: SQSClientConfig } {
+export function awsClientConfig(access: StandInAccess): {
+  s3: S3ClientConfig;
+  dynamodb: DynamoDBClientConfig;
+  sqs: SQSClientConfig;
+} {
   const common = { region: access.region, credentials: { ...access.credentials } };
   return {
     s3: {

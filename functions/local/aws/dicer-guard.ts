@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 export function guardDicer(): void {
   const fromS3rver = createRequire(createRequire(import.meta.url).resolve('s3rver'));
   const fromBusboy = createRequire(fromS3rver.resolve('busboy'));
-  const HeaderParser = fromBusboy('dicer/lib/HeaderParser') as { prototype: { _parseHeader(this: { buffer: string }): void; __faultlineGuarded?: boolean } };
+  const HeaderParser = fromBusboy('dicer/lib/HeaderParser') as {
+    prototype: { _parseHeader(this: { buffer: string }): void; __faultlineGuarded?: boolean };
+  };
   const proto = HeaderParser.prototype;
   if (proto.__faultlineGuarded) return;
   const parse = proto._parseHeader;

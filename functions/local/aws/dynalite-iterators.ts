@@ -11,7 +11,10 @@ export function closeDynaliteIterators(): void {
   const fromLevel = createRequire(fromDynalite.resolve('level'));
   const { AbstractValueIterator } = fromLevel('abstract-level') as { AbstractValueIterator: { prototype: object } };
   // CommonIterator: the base of the key, value and entry iterators alike.
-  const common = Object.getPrototypeOf(AbstractValueIterator.prototype) as { return?: () => Promise<void>; close(): Promise<void> };
+  const common = Object.getPrototypeOf(AbstractValueIterator.prototype) as {
+    return?: () => Promise<void>;
+    close(): Promise<void>;
+  };
   if (typeof common.return === 'function') return;
   Object.defineProperty(common, 'return', {
     value: function close(this: { close(): Promise<void> }) {

@@ -40,14 +40,25 @@ export async function startDynamoDbStandIn(o: {
   // dynalite takes any signature: its listener goes behind DynamoDB's check of ours.
   const [answer] = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
-  server.on('request', signedJsonRequests(answer!, { credentials: o.credentials, log: o.log, service: 'dynamodb', maxBodyBytes: MAX_REQUEST_BYTES }));
+  server.on(
+    'request',
+    signedJsonRequests(answer!, {
+      credentials: o.credentials,
+      log: o.log,
+      service: 'dynamodb',
+      maxBodyBytes: MAX_REQUEST_BYTES,
+    }),
+  );
   await listen(server, port, o.host, what);
-  server.on('error', (error) => o.log({ level: 'error', msg: 'DynamoDB stand-in server error', error: error.stack ?? String(error) }));
+  server.on('error', (error) =>
+    o.log({ level: 'error', msg: 'DynamoDB stand-in server error', error: error.stack ?? String(error) }),
+  );
   return { port, stop: () => closeServer(server) };
 }
 
 const isActive = (table: TableDescription | undefined): boolean =>
-  table?.TableStatus === 'ACTIVE' && (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+  table?.TableStatus === 'ACTIVE' &&
+  (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
 
 /**
  * Creates each table that does not exist yet and waits until all are ACTIVE. An existing table is kept as it is, even

@@ -40,7 +40,10 @@ export interface S3StandIn {
 }
 
 const xmlEscape = (text: string): string =>
-  text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+  text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string,
+  );
 
 /** One rule for the given origins, as a page uploading with a presigned POST or PUT needs. */
 function corsConfiguration(origins: string[]): string {
@@ -96,14 +99,33 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
     silent: true,
     // Clients use path-style URLs; without this a Host such as "my-machine:4568" is read as a bucket name.
     vhostBuckets: false,
-    configureBuckets: [{ name: o.bucket, configs: o.corsAllowedOrigins?.length ? [corsConfiguration(o.corsAllowedOrigins)] : [] }],
+    configureBuckets: [
+      { name: o.bucket, configs: o.corsAllowedOrigins?.length ? [corsConfiguration(o.corsAllowedOrigins)] : [] },
+    ],
   });
   await s3rver.configureBuckets();
 
   const store = s3rver.store;
-  const emit = (eventName: ObjectEventName, bucket: string, key: string, sourceIp: string, size?: number, eTag?: string) => {
+  const emit = (
+    eventName: ObjectEventName,
+    bucket: string,
+    key: string,
+    sourceIp: string,
+    size?: number,
+    eTag?: string,
+  ) => {
     if (bucket !== o.bucket) return;
-    o.onEvent(s3Notification({ eventName, bucket, key, size, eTag, sourceIp: sourceIp.replace(/^::ffff:/, ''), region: o.region }));
+    o.onEvent(
+      s3Notification({
+        eventName,
+        bucket,
+        key,
+        size,
+        eTag,
+        sourceIp: sourceIp.replace(/^::ffff:/, ''),
+        region: o.region,
+      }),
+    );
   };
 
   // Removals are reported from the store, because s3rver's DeleteObjects (batch) emits no events at all.
@@ -136,8 +158,10 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
         if (!record.eventName.startsWith('ObjectCreated:')) continue;
         const { bucket, object } = record.s3;
         // s3rver leaves the ETag out of copy events; S3 has it.
-        const eTag = object.eTag ?? unquote((await store.getMetadata(bucket.name, object.key).catch(() => undefined))?.etag);
-        const multipart = record.eventName === 'ObjectCreated:Post' && completedUploads.delete(`${bucket.name}/${eTag}`);
+        const eTag =
+          object.eTag ?? unquote((await store.getMetadata(bucket.name, object.key).catch(() => undefined))?.etag);
+        const multipart =
+          record.eventName === 'ObjectCreated:Post' && completedUploads.delete(`${bucket.name}/${eTag}`);
         const eventName = multipart ? 'ObjectCreated:CompleteMultipartUpload' : (record.eventName as ObjectEventName);
         emit(eventName, bucket.name, object.key, record.requestParameters.sourceIPAddress, object.size, eTag);
       }
@@ -146,11 +170,23 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
 
   // Koa hands every error of a request here (s3rver, silent, would drop them): a 500 is logged; the 4xx are answers.
   s3rver.on('error', (error: Error & { status?: number }, ctx?: { method?: string; path?: string }) => {
-    if ((error.status ?? 500) >= 500) o.log({ level: 'error', msg: 'S3 stand-in request failed', method: ctx?.method, path: ctx?.path, error: error.stack ?? String(error) });
+    if ((error.status ?? 500) >= 500)
+      o.log({
+        level: 'error',
+        msg: 'S3 stand-in request failed',
+        method: ctx?.method,
+        path: ctx?.path,
+        error: error.stack ?? String(error),
+      });
   });
   const forget = useAccessKey(o.credentials);
   const answer = s3rver.callback();
-  const server = createServer(signedS3Requests((req, res) => answer(Object.assign(req, { url: keepEmptySegments(req.url ?? '/') }), res), { credentials: o.credentials, log: o.log }));
+  const server = createServer(
+    signedS3Requests((req, res) => answer(Object.assign(req, { url: keepEmptySegments(req.url ?? '/') }), res), {
+      credentials: o.credentials,
+      log: o.log,
+    }),
+  );
   let port: number;
   try {
     port = await listen(server, o.port, o.host, 'S3 stand-in (s3rver)');
@@ -160,7 +196,9 @@ export async function startS3StandIn(o: S3StandInOptions): Promise<S3StandIn> {
     throw error;
   }
   // After listen, which reports its own errors: a later one (too many open files) is logged, not the process's end.
-  server.on('error', (error) => o.log({ level: 'error', msg: 'S3 stand-in server error', error: error.stack ?? String(error) }));
+  server.on('error', (error) =>
+    o.log({ level: 'error', msg: 'S3 stand-in server error', error: error.stack ?? String(error) }),
+  );
   return {
     port,
     stop: async () => {

@@ -10,10 +10,17 @@ export function provideSingleDes(): void {
   const c = crypto as typeof crypto & { __faultlineDes?: boolean };
   if (c.__faultlineDes) return;
   const widen = (algorithm: string, key: crypto.CipherKey): [string, crypto.CipherKey] =>
-    algorithm.toLowerCase() === 'des' && Buffer.isBuffer(key) && key.length === 8 ? ['des-ede3-cbc', Buffer.concat([key, key, key])] : [algorithm, key];
+    algorithm.toLowerCase() === 'des' && Buffer.isBuffer(key) && key.length === 8
+      ? ['des-ede3-cbc', Buffer.concat([key, key, key])]
+      : [algorithm, key];
   const cipher = c.createCipheriv;
   const decipher = c.createDecipheriv;
-  c.createCipheriv = ((algorithm: string, key: crypto.CipherKey, ...rest: unknown[]) => (cipher as (...a: unknown[]) => crypto.Cipher)(...widen(algorithm, key), ...rest)) as typeof crypto.createCipheriv;
-  c.createDecipheriv = ((algorithm: string, key: crypto.CipherKey, ...rest: unknown[]) => (decipher as (...a: unknown[]) => crypto.Decipher)(...widen(algorithm, key), ...rest)) as typeof crypto.createDecipheriv;
+  c.createCipheriv = ((algorithm: string, key: crypto.CipherKey, ...rest: unknown[]) =>
+    (cipher as (...a: unknown[]) => crypto.Cipher)(...widen(algorithm, key), ...rest)) as typeof crypto.createCipheriv;
+  c.createDecipheriv = ((algorithm: string, key: crypto.CipherKey, ...rest: unknown[]) =>
+    (decipher as (...a: unknown[]) => crypto.Decipher)(
+      ...widen(algorithm, key),
+      ...rest,
+    )) as typeof crypto.createDecipheriv;
   c.__faultlineDes = true;
 }

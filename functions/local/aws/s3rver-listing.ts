@@ -21,7 +21,9 @@ interface ListResult {
  */
 export function listInKeyOrder(): void {
   const fromS3rver = createRequire(createRequire(import.meta.url).resolve('s3rver'));
-  const FilesystemStore = fromS3rver('./stores/filesystem') as { prototype: { listObjects(bucket: string, o: ListOptions): Promise<ListResult>; __faultlineOrdered?: boolean } };
+  const FilesystemStore = fromS3rver('./stores/filesystem') as {
+    prototype: { listObjects(bucket: string, o: ListOptions): Promise<ListResult>; __faultlineOrdered?: boolean };
+  };
   const proto = FilesystemStore.prototype;
   if (proto.__faultlineOrdered) return;
   const list = proto.listObjects;

@@ -34,7 +34,8 @@ export function isPlainKey(key: string): boolean {
   });
 }
 
-const chunks = (text: string, size: number): string[] => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+const chunks = (text: string, size: number): string[] =>
+  Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
 
 /** BUCKET/.faultline-keys/<base64url of the key, 200 characters a folder>._S3rver_<resource>. */
 function mappedPath(bucketPath: string, key: string, resource: string): string {
@@ -50,7 +51,9 @@ async function mappedKeys(bucketPath: string): Promise<string[]> {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
   });
-  return files.filter((f) => f.endsWith(OBJECT_SUFFIX)).map((f) => Buffer.from(f.slice(0, -OBJECT_SUFFIX.length).split(sep).join(''), 'base64url').toString('utf8'));
+  return files
+    .filter((f) => f.endsWith(OBJECT_SUFFIX))
+    .map((f) => Buffer.from(f.slice(0, -OBJECT_SUFFIX.length).split(sep).join(''), 'base64url').toString('utf8'));
 }
 
 interface StoredObject {
@@ -80,8 +83,17 @@ interface Store {
   deleteObject(bucket: string, key: string): Promise<void>;
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, unknown>): Promise<void>;
-  putPart(bucket: string, uploadId: string, partNumber: unknown, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;
-  putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<{ size: number; md5: string }>;
+  putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: unknown,
+    content: NodeJS.ReadableStream,
+  ): Promise<{ size: number; md5: string }>;
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: Array<{ number: number; etag: string }>,
+  ): Promise<{ size: number; md5: string }>;
 }
 
 const ignoreMissing = (error: NodeJS.ErrnoException) => {
@@ -89,7 +101,10 @@ const ignoreMissing = (error: NodeJS.ErrnoException) => {
 };
 
 /** Writes `content` to `path` (via a temporary file beside it), with its size and MD5; every error rejects. */
-async function writeHashed(path: string, content: Buffer | NodeJS.ReadableStream): Promise<{ size: number; md5: string }> {
+async function writeHashed(
+  path: string,
+  content: Buffer | NodeJS.ReadableStream,
+): Promise<{ size: number; md5: string }> {
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.${randomBytes(4).toString('hex')}~`;
   const md5 = createHash('md5');
@@ -114,14 +129,24 @@ async function writeHashed(path: string, content: Buffer | NodeJS.ReadableStream
 export function storeAnyKey(): void {
   const fromS3rver = createRequire(createRequire(import.meta.url).resolve('s3rver'));
   const FilesystemStore = fromS3rver('./stores/filesystem') as { prototype: Store & { __faultlineAnyKey?: boolean } };
-  const S3Object = fromS3rver('./models/object') as new (bucket: string, key: string, content: null, metadata: Record<string, unknown>) => { key: string };
-  const S3Error = fromS3rver('./models/error') as new (code: string, message: string, detail?: Record<string, unknown>) => Error;
+  const S3Object = fromS3rver('./models/object') as new (
+    bucket: string,
+    key: string,
+    content: null,
+    metadata: Record<string, unknown>,
+  ) => { key: string };
+  const S3Error = fromS3rver('./models/error') as new (
+    code: string,
+    message: string,
+    detail?: Record<string, unknown>,
+  ) => Error;
   const proto = FilesystemStore.prototype;
   if (proto.__faultlineAnyKey) return;
 
   const uploadDir = (store: Store, bucket: string, uploadId: unknown): string => {
     // s3rver's own ids are 32 hex digits; anything else is a path it would have followed (uploadId=../../x).
-    if (typeof uploadId !== 'string' || !/^[0-9a-f]{32}$/.test(uploadId)) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: String(uploadId) });
+    if (typeof uploadId !== 'string' || !/^[0-9a-f]{32}$/.test(uploadId))
+      throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: String(uploadId) });
     return join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
   };
 
@@ -129,8 +154,11 @@ export function storeAnyKey(): void {
   proto.getResourcePath = function anyKey(this: Store, bucket, key, resource) {
     if (!key) return resourcePath.call(this, bucket, key, resource);
     const bytes = Buffer.byteLength(key);
-    if (bytes > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long', { Size: bytes, MaxSizeAllowed: MAX_KEY_BYTES });
-    return isPlainKey(key) ? resourcePath.call(this, bucket, key, resource) : mappedPath(this.getBucketPath(bucket), key, resource);
+    if (bytes > MAX_KEY_BYTES)
+      throw new S3Error('KeyTooLongError', 'Your key is too long', { Size: bytes, MaxSizeAllowed: MAX_KEY_BYTES });
+    return isPlainKey(key)
+      ? resourcePath.call(this, bucket, key, resource)
+      : mappedPath(this.getBucketPath(bucket), key, resource);
   };
 
   proto.putObject = async function putObject(this: Store, object) {
@@ -143,11 +171,21 @@ export function storeAnyKey(): void {
   proto.deleteObject = async function anyKeyDelete(this: Store, bucket, key) {
     if (isPlainKey(key)) return deleteObject.call(this, bucket, key);
     const objectPath = this.getResourcePath(bucket, key, 'object');
-    await Promise.all(['object', 'object.md5', 'metadata.json'].map((r) => unlink(this.getResourcePath(bucket, key, r)).catch(ignoreMissing)));
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((r) =>
+        unlink(this.getResourcePath(bucket, key, r)).catch(ignoreMissing),
+      ),
+    );
     // Folders left empty go, up to the mapped folder and never past it; a racing write or delete just stops this.
     const top = join(this.getBucketPath(bucket), MAPPED_FOLDER);
     for (let dir = dirname(objectPath); dir.startsWith(top + sep); dir = dirname(dir)) {
-      if (!(await rmdir(dir).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   };
 
@@ -157,7 +195,9 @@ export function storeAnyKey(): void {
     // is not read (they would be refused as too long), they are dropped as gone.
     const storage = (key: string) => key.startsWith(`${MAPPED_FOLDER}/`);
     const gone = Object.assign(new Error('not a key'), { code: 'ENOENT' });
-    const walker = Object.create(this, { getMetadata: { value: (b: string, k: string) => (storage(k) ? Promise.reject(gone) : this.getMetadata(b, k)) } }) as Store;
+    const walker = Object.create(this, {
+      getMetadata: { value: (b: string, k: string) => (storage(k) ? Promise.reject(gone) : this.getMetadata(b, k)) },
+    }) as Store;
     const listed = await listObjects.call(walker, bucket, { ...options, maxKeys: Number.POSITIVE_INFINITY });
     const { prefix = '', startAfter = '', delimiter = '' } = options;
     const objects = listed.objects.filter((o) => !storage(o.key));
@@ -169,12 +209,18 @@ export function storeAnyKey(): void {
         commonPrefixes.add(key.slice(0, cut + delimiter.length));
         continue;
       }
-      const metadata = await this.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+      const metadata = await this.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) =>
+        error.code === 'ENOENT' ? undefined : Promise.reject(error),
+      );
       if (metadata) objects.push(new S3Object(bucket, key, null, metadata));
     }
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
-    return { objects: objects.slice(0, maxKeys), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > maxKeys };
+    return {
+      objects: objects.slice(0, maxKeys),
+      commonPrefixes: [...commonPrefixes].sort(),
+      isTruncated: objects.length > maxKeys,
+    };
   };
 
   const initiateUpload = proto.initiateUpload;
@@ -187,9 +233,18 @@ export function storeAnyKey(): void {
     const dir = uploadDir(this, bucket, uploadId);
     const number = Number(partNumber);
     if (!Number.isInteger(number) || number < 1 || number > 10_000) {
-      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: String(partNumber) });
+      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+        ArgumentName: 'partNumber',
+        ArgumentValue: String(partNumber),
+      });
     }
-    if (!(await stat(join(dir, 'key')).then(() => true, () => false))) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+    if (
+      !(await stat(join(dir, 'key')).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
     const partPath = join(dir, String(number));
     const stored = await writeHashed(partPath, content);
     await writeFile(`${partPath}.md5`, stored.md5);
@@ -199,12 +254,22 @@ export function storeAnyKey(): void {
   const putObjectMultipart = proto.putObjectMultipart;
   proto.putObjectMultipart = async function checkedComplete(this: Store, bucket, uploadId, parts) {
     const dir = uploadDir(this, bucket, uploadId);
-    if (!(await stat(join(dir, 'key')).then(() => true, () => false))) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+    if (
+      !(await stat(join(dir, 'key')).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
     // s3rver reads each part with a stream nobody listens to for errors: a part never uploaded ended the process.
     for (const part of parts) {
       const md5 = await readFile(join(dir, `${part.number}.md5`), 'utf8').catch(() => undefined);
       if (!Number.isInteger(part.number) || md5 === undefined || (part.etag && part.etag !== md5)) {
-        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part\'s entity tag.', { PartNumber: part.number, ETag: part.etag });
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+          { PartNumber: part.number, ETag: part.etag },
+        );
       }
     }
     return putObjectMultipart.call(this, bucket, uploadId, parts);

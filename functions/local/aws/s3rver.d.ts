@@ -36,7 +36,11 @@ declare module 's3rver' {
       /** Resolves once the bytes have gone through its hash; the file write may still be in flight. */
       putObject(object: { bucket: string; key: string }): Promise<{ size: number; md5: string }>;
       /** Assembles the parts through putObject; `md5` is of the whole object (S3 would say "<hex>-<parts>"). */
-      putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<{ size: number; md5: string }>;
+      putObjectMultipart(
+        bucket: string,
+        uploadId: string,
+        parts: Array<{ number: number; etag: string }>,
+      ): Promise<{ size: number; md5: string }>;
       deleteObject(bucket: string, key: string): Promise<void>;
       /** Throws when the object does not exist; `etag` is the quoted MD5. */
       getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;

@@ -53,10 +53,28 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 export class Sha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : new Uint8Array(ArrayBuffer.isView(secret) ? secret.buffer.slice(secret.byteOffset, secret.byteOffset + secret.byteLength) : secret));
+    this.hash =
+      secret === undefined
+        ? createHash('sha256')
+        : createHmac(
+            'sha256',
+            typeof secret === 'string'
+              ? secret
+              : new Uint8Array(
+                  ArrayBuffer.isView(secret)
+                    ? secret.buffer.slice(secret.byteOffset, secret.byteOffset + secret.byteLength)
+                    : secret,
+                ),
+          );
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data));
+    this.hash.update(
+      typeof data === 'string'
+        ? data
+        : new Uint8Array(
+            ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data,
+          ),
+    );
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
@@ -67,15 +85,32 @@ type SignableRequest = Parameters<SignatureV4['presign']>[0];
 
 /** The signer, with its canonical request and string to sign reached from outside, to recompute a signature. */
 class SignatureCheck extends SignatureV4 {
-  async expected(request: SignableRequest, canonicalHeaders: Record<string, string>, payloadHash: string, claim: Claim, scope: string): Promise<string> {
+  async expected(
+    request: SignableRequest,
+    canonicalHeaders: Record<string, string>,
+    payloadHash: string,
+    claim: Claim,
+    scope: string,
+  ): Promise<string> {
     const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
     const stringToSign = await this.createStringToSign(claim.longDate, scope, canonicalRequest, ALGORITHM);
-    return this.sign(stringToSign, { signingDate: claim.date, signingRegion: claim.region, signingService: claim.service });
+    return this.sign(stringToSign, {
+      signingDate: claim.date,
+      signingRegion: claim.region,
+      signingService: claim.service,
+    });
   }
 }
 
 const signer = (credentials: AwsCredentials, claim: { region: string; service: string }, uriEscapePath = true) =>
-  new SignatureCheck({ credentials, region: claim.region, service: claim.service, sha256: Sha256, uriEscapePath, applyChecksum: false });
+  new SignatureCheck({
+    credentials,
+    region: claim.region,
+    service: claim.service,
+    sha256: Sha256,
+    uriEscapePath,
+    applyChecksum: false,
+  });
 
 const header = (headers: RawRequest['headers'], name: string): string | undefined => {
   const value = headers[name];
@@ -112,20 +147,45 @@ const parseAmzDate = (text: string | undefined): Date | undefined => {
   return Number.isNaN(date.getTime()) ? undefined : date;
 };
 
-const equal = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const equal = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Whether the request carries a signature at all (header or presigned query). */
-export const isSigned = (request: RawRequest): boolean => header(request.headers, 'authorization') !== undefined || /(^|&)X-Amz-Algorithm=/.test(request.query);
+export const isSigned = (request: RawRequest): boolean =>
+  header(request.headers, 'authorization') !== undefined || /(^|&)X-Amz-Algorithm=/.test(request.query);
 
 /** The credential scope "KEY/yyyyMMdd/region/service/aws4_request", checked against ours and the request's date. */
-function checkScope(credential: string, longDate: string, credentials: AwsCredentials, service: string): Refusal | { region: string } {
+function checkScope(
+  credential: string,
+  longDate: string,
+  credentials: AwsCredentials,
+  service: string,
+): Refusal | { region: string } {
   const parts = credential.split('/');
-  if (parts.length !== 5) return { kind: 'malformed', message: `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'` };
+  if (parts.length !== 5)
+    return {
+      kind: 'malformed',
+      message: `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
+    };
   const [accessKeyId, shortDate, region, scopeService, terminator] = parts as [string, string, string, string, string];
-  if (!equal(accessKeyId, credentials.accessKeyId)) return { kind: 'unknown-key', accessKeyId, message: 'The AWS Access Key Id you provided does not exist in our records.' };
-  if (shortDate !== longDate.slice(0, 8)) return { kind: 'signature', message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${longDate.slice(0, 8)}'` };
-  if (scopeService !== service) return { kind: 'signature', message: `Credential should be scoped to correct service: '${service}'.` };
-  if (terminator !== 'aws4_request' || !region) return { kind: 'signature', message: `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.` };
+  if (!equal(accessKeyId, credentials.accessKeyId))
+    return {
+      kind: 'unknown-key',
+      accessKeyId,
+      message: 'The AWS Access Key Id you provided does not exist in our records.',
+    };
+  if (shortDate !== longDate.slice(0, 8))
+    return {
+      kind: 'signature',
+      message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${longDate.slice(0, 8)}'`,
+    };
+  if (scopeService !== service)
+    return { kind: 'signature', message: `Credential should be scoped to correct service: '${service}'.` };
+  if (terminator !== 'aws4_request' || !region)
+    return {
+      kind: 'signature',
+      message: `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`,
+    };
   return { region };
 }
 
@@ -134,11 +194,20 @@ function checkScope(credential: string, longDate: string, credentials: AwsCreden
  * one, the algorithm, our access key, the date (15 minutes either way; a presigned URL until it expires). Needs no
  * body, so a request without our key is refused before its body is read.
  */
-export function readClaim(request: RawRequest, credentials: AwsCredentials, service: string, now = new Date()): Claim | Refusal {
+export function readClaim(
+  request: RawRequest,
+  credentials: AwsCredentials,
+  service: string,
+  now = new Date(),
+): Claim | Refusal {
   const authorization = header(request.headers, 'authorization');
   const query = decodeQuery(request.query);
   const presigned = query['X-Amz-Algorithm'] !== undefined;
-  if (authorization !== undefined && presigned) return { kind: 'malformed', message: "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header." };
+  if (authorization !== undefined && presigned)
+    return {
+      kind: 'malformed',
+      message: "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+    };
   if (authorization === undefined && !presigned) {
     return { kind: 'missing', message: 'Request is missing Authentication Token' };
   }
@@ -150,7 +219,12 @@ export function readClaim(request: RawRequest, credentials: AwsCredentials, serv
   if (authorization !== undefined) {
     const [name = '', ...rest] = authorization.trim().split(/\s+/);
     algorithm = name;
-    const fields = new Map(rest.join('').split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+    const fields = new Map(
+      rest
+        .join('')
+        .split(',')
+        .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const),
+    );
     credential = fields.get('Credential');
     signedHeaders = fields.get('SignedHeaders');
     signature = fields.get('Signature');
@@ -164,30 +238,56 @@ export function readClaim(request: RawRequest, credentials: AwsCredentials, serv
     longDate = one('X-Amz-Date');
   }
   if (algorithm !== ALGORITHM) {
-    return { kind: 'unsupported', message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.` };
+    return {
+      kind: 'unsupported',
+      message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.`,
+    };
   }
   if (!credential || !signedHeaders || !signature) {
-    return { kind: 'malformed', message: 'The authorization requires the Credential, SignedHeaders and Signature parameters.' };
+    return {
+      kind: 'malformed',
+      message: 'The authorization requires the Credential, SignedHeaders and Signature parameters.',
+    };
   }
   const date = parseAmzDate(longDate);
-  if (!date || !longDate) return { kind: 'malformed', message: "Signed requests need an X-Amz-Date in the ISO-8601 basic format (yyyyMMdd'T'HHmmss'Z')." };
+  if (!date || !longDate)
+    return {
+      kind: 'malformed',
+      message: "Signed requests need an X-Amz-Date in the ISO-8601 basic format (yyyyMMdd'T'HHmmss'Z').",
+    };
   const scope = checkScope(credential, longDate, credentials, service);
   if ('kind' in scope) return scope;
   if (presigned) {
     const expires = Number(query['X-Amz-Expires']);
     if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
-      return { kind: 'malformed', message: `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_PRESIGNED_SECONDS}.` };
+      return {
+        kind: 'malformed',
+        message: `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_PRESIGNED_SECONDS}.`,
+      };
     }
     if (now.getTime() > date.getTime() + expires * 1000) return { kind: 'expired', message: 'Request has expired' };
     if (date.getTime() - now.getTime() > MAX_SKEW_MS) return { kind: 'expired', message: 'Request is not valid yet' };
   } else if (Math.abs(now.getTime() - date.getTime()) > MAX_SKEW_MS) {
-    return { kind: 'skewed', message: `Signature expired or not yet valid: ${longDate} is more than 15 minutes from the server's time.` };
+    return {
+      kind: 'skewed',
+      message: `Signature expired or not yet valid: ${longDate} is more than 15 minutes from the server's time.`,
+    };
   }
   const headerList = signedHeaders.split(';');
-  if (!headerList.includes('host')) return { kind: 'signature', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." };
+  if (!headerList.includes('host'))
+    return { kind: 'signature', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." };
   const signedQuery = { ...query };
   delete signedQuery['X-Amz-Signature'];
-  return { presigned, longDate, date, region: scope.region, service, signedHeaders: headerList, signature, query: signedQuery };
+  return {
+    presigned,
+    longDate,
+    date,
+    region: scope.region,
+    service,
+    signedHeaders: headerList,
+    signature,
+    query: signedQuery,
+  };
 }
 
 /**
@@ -195,7 +295,13 @@ export function readClaim(request: RawRequest, credentials: AwsCredentials, serv
  * x-amz-content-sha256 header, or UNSIGNED-PAYLOAD for a presigned URL). `uriEscapePath` false for S3, whose paths are
  * signed as sent; the other services sign the path encoded once more.
  */
-export async function checkSignature(request: RawRequest, claim: Claim, credentials: AwsCredentials, payloadHash: string, uriEscapePath = true): Promise<Refusal | undefined> {
+export async function checkSignature(
+  request: RawRequest,
+  claim: Claim,
+  credentials: AwsCredentials,
+  payloadHash: string,
+  uriEscapePath = true,
+): Promise<Refusal | undefined> {
   const headers: Record<string, string> = {};
   for (const name of claim.signedHeaders) {
     const value = header(request.headers, name);
@@ -204,15 +310,36 @@ export async function checkSignature(request: RawRequest, claim: Claim, credenti
   }
   const canonicalHeaders = getCanonicalHeaders({ headers } as SignableRequest, undefined, new Set(claim.signedHeaders));
   const path = uriEscapePath ? request.path.split('/').map(safeDecode).join('/') : request.path;
-  const signable = { method: request.method, path, query: claim.query, headers, protocol: 'http:', hostname: '' } as SignableRequest;
+  const signable = {
+    method: request.method,
+    path,
+    query: claim.query,
+    headers,
+    protocol: 'http:',
+    hostname: '',
+  } as SignableRequest;
   const scope = `${claim.longDate.slice(0, 8)}/${claim.region}/${claim.service}/aws4_request`;
-  const expected = await signer(credentials, claim, uriEscapePath).expected(signable, canonicalHeaders, payloadHash, claim, scope);
+  const expected = await signer(credentials, claim, uriEscapePath).expected(
+    signable,
+    canonicalHeaders,
+    payloadHash,
+    claim,
+    scope,
+  );
   if (equal(expected, claim.signature)) return undefined;
-  return { kind: 'signature', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
+  return {
+    kind: 'signature',
+    message:
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  };
 }
 
 /** S3's POST policy: the signature of the base64 policy document with the signing key of the credential's scope. */
-export async function checkPolicySignature(fields: Map<string, string>, credentials: AwsCredentials, now = new Date()): Promise<Refusal | undefined> {
+export async function checkPolicySignature(
+  fields: Map<string, string>,
+  credentials: AwsCredentials,
+  now = new Date(),
+): Promise<Refusal | undefined> {
   const policy = fields.get('policy');
   const signature = fields.get('x-amz-signature');
   const credential = fields.get('x-amz-credential');
@@ -220,16 +347,37 @@ export async function checkPolicySignature(fields: Map<string, string>, credenti
   if (!policy || !signature || !credential || !longDate) {
     const sent = fields.has('signature') || fields.has('awsaccesskeyid');
     return sent
-      ? { kind: 'unsupported', message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.` }
-      : { kind: 'missing', message: 'Bucket POST must contain the fields policy, x-amz-algorithm, x-amz-credential, x-amz-date and x-amz-signature.' };
+      ? {
+          kind: 'unsupported',
+          message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.`,
+        }
+      : {
+          kind: 'missing',
+          message:
+            'Bucket POST must contain the fields policy, x-amz-algorithm, x-amz-credential, x-amz-date and x-amz-signature.',
+        };
   }
-  if (fields.get('x-amz-algorithm') !== ALGORITHM) return { kind: 'unsupported', message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.` };
+  if (fields.get('x-amz-algorithm') !== ALGORITHM)
+    return {
+      kind: 'unsupported',
+      message: `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.`,
+    };
   const date = parseAmzDate(longDate);
-  if (!date) return { kind: 'malformed', message: "x-amz-date must be in the ISO-8601 basic format (yyyyMMdd'T'HHmmss'Z')." };
+  if (!date)
+    return { kind: 'malformed', message: "x-amz-date must be in the ISO-8601 basic format (yyyyMMdd'T'HHmmss'Z')." };
   const scope = checkScope(credential, longDate, credentials, 's3');
   if ('kind' in scope) return scope;
-  const expected = await signer(credentials, { region: scope.region, service: 's3' }).sign(policy, { signingDate: date, signingRegion: scope.region, signingService: 's3' });
-  if (!equal(expected, signature)) return { kind: 'signature', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
+  const expected = await signer(credentials, { region: scope.region, service: 's3' }).sign(policy, {
+    signingDate: date,
+    signingRegion: scope.region,
+    signingService: 's3',
+  });
+  if (!equal(expected, signature))
+    return {
+      kind: 'signature',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    };
   return checkPolicy(policy, fields, now);
 }
 
@@ -247,9 +395,11 @@ function checkPolicy(policy: string, fields: Map<string, string>, now: Date): Re
     return { kind: 'malformed', message: 'Invalid Policy: Invalid JSON.' };
   }
   const expiration = typeof document.expiration === 'string' ? new Date(document.expiration) : undefined;
-  if (!expiration || Number.isNaN(expiration.getTime())) return { kind: 'malformed', message: 'Invalid Policy: Policy missing expiration.' };
+  if (!expiration || Number.isNaN(expiration.getTime()))
+    return { kind: 'malformed', message: 'Invalid Policy: Policy missing expiration.' };
   if (now > expiration) return { kind: 'expired', message: 'Invalid according to Policy: Policy expired.' };
-  if (!Array.isArray(document.conditions)) return { kind: 'malformed', message: 'Invalid Policy: Policy missing conditions.' };
+  if (!Array.isArray(document.conditions))
+    return { kind: 'malformed', message: 'Invalid Policy: Policy missing conditions.' };
   const covered = new Set(['x-amz-signature', 'policy', 'file']);
   for (const condition of document.conditions as unknown[]) {
     let op: string;
@@ -260,7 +410,8 @@ function checkPolicy(policy: string, fields: Map<string, string>, now: Date): Re
       if (typeof op !== 'string') return { kind: 'malformed', message: 'Invalid Policy: Invalid Condition.' };
       op = op.toLowerCase();
       if (op === 'content-length-range') continue;
-      if (typeof name !== 'string' || !name.startsWith('$')) return { kind: 'malformed', message: 'Invalid Policy: Invalid Condition.' };
+      if (typeof name !== 'string' || !name.startsWith('$'))
+        return { kind: 'malformed', message: 'Invalid Policy: Invalid Condition.' };
       name = name.slice(1).toLowerCase();
     } else if (condition && typeof condition === 'object' && Object.keys(condition).length === 1) {
       const [entry] = Object.entries(condition);
@@ -271,9 +422,12 @@ function checkPolicy(policy: string, fields: Map<string, string>, now: Date): Re
     }
     covered.add(name);
     const actual = fields.get(name) ?? '';
-    if (op === 'eq' && actual !== value) return refuse(`Policy Condition failed: ["eq", "$${name}", ${JSON.stringify(value)}]`);
-    if (op === 'starts-with' && (typeof value !== 'string' || !actual.startsWith(value))) return refuse(`Policy Condition failed: ["starts-with", "$${name}", ${JSON.stringify(value)}]`);
-    if (op !== 'eq' && op !== 'starts-with') return { kind: 'malformed', message: `Invalid Policy: Invalid Condition operator '${op}'.` };
+    if (op === 'eq' && actual !== value)
+      return refuse(`Policy Condition failed: ["eq", "$${name}", ${JSON.stringify(value)}]`);
+    if (op === 'starts-with' && (typeof value !== 'string' || !actual.startsWith(value)))
+      return refuse(`Policy Condition failed: ["starts-with", "$${name}", ${JSON.stringify(value)}]`);
+    if (op !== 'eq' && op !== 'starts-with')
+      return { kind: 'malformed', message: `Invalid Policy: Invalid Condition operator '${op}'.` };
   }
   for (const name of fields.keys()) {
     if (!covered.has(name) && !name.startsWith('x-ignore-')) return refuse(`Extra input fields: ${name}`);
@@ -286,7 +440,8 @@ export function policyLengthRange(policy: string): { min: number; max: number } 
   try {
     const document = JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) as { conditions?: unknown[] };
     for (const c of document.conditions ?? []) {
-      if (Array.isArray(c) && String(c[0]).toLowerCase() === 'content-length-range') return { min: Number(c[1]), max: Number(c[2]) };
+      if (Array.isArray(c) && String(c[0]).toLowerCase() === 'content-length-range')
+        return { min: Number(c[1]), max: Number(c[2]) };
     }
   } catch {
     // checked before: not reached with a policy that passed checkPolicySignature

@@ -35,7 +35,14 @@ export async function startSqsStandIn(o: {
 }): Promise<SqsStandIn> {
   const app = buildApp({ logger: false, defaultRegion: o.region });
   await app.ready();
-  const server = createServer(signedJsonRequests((req, res) => app.routing(req, res), { credentials: o.credentials, log: o.log, service: 'sqs', maxBodyBytes: MAX_REQUEST_BYTES }));
+  const server = createServer(
+    signedJsonRequests((req, res) => app.routing(req, res), {
+      credentials: o.credentials,
+      log: o.log,
+      service: 'sqs',
+      maxBodyBytes: MAX_REQUEST_BYTES,
+    }),
+  );
   let port: number;
   try {
     port = await listen(server, o.port, o.host, 'SQS stand-in (fauxqs)');
@@ -43,7 +50,9 @@ export async function startSqsStandIn(o: {
     await app.close();
     throw error;
   }
-  server.on('error', (error) => o.log({ level: 'error', msg: 'SQS stand-in server error', error: error.stack ?? String(error) }));
+  server.on('error', (error) =>
+    o.log({ level: 'error', msg: 'SQS stand-in server error', error: error.stack ?? String(error) }),
+  );
   return {
     port,
     stop: async () => {
@@ -70,11 +79,18 @@ export async function createQueues(client: SQSClient, queues: QueueSpec[]): Prom
     return QueueUrl as string;
   };
   for (const queue of queues) {
-    const deadLetterUrl = urls[queue.deadLetterQueueName] ?? (await create(queue.deadLetterQueueName, { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS }));
-    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }));
+    const deadLetterUrl =
+      urls[queue.deadLetterQueueName] ??
+      (await create(queue.deadLetterQueueName, { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS }));
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }),
+    );
     await create(queue.name, {
       VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: queue.maxReceiveCount }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: Attributes?.QueueArn,
+        maxReceiveCount: queue.maxReceiveCount,
+      }),
     });
   }
   return urls;

@@ -1,7 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { checkPolicySignature, checkSignature, type Claim, readClaim, type RawRequest, type Refusal, UNSIGNED_PAYLOAD } from './sigv4.ts';
+import {
+  checkPolicySignature,
+  checkSignature,
+  type Claim,
+  readClaim,
+  type RawRequest,
+  type Refusal,
+  UNSIGNED_PAYLOAD,
+} from './sigv4.ts';
 import type { AwsCredentials } from './stand-in-credentials.ts';
 
 /**
@@ -21,7 +29,12 @@ export interface GuardOptions {
 const rawRequest = (req: IncomingMessage): RawRequest => {
   const url = req.url ?? '/';
   const at = url.indexOf('?');
-  return { method: req.method ?? 'GET', path: at < 0 ? url : url.slice(0, at), query: at < 0 ? '' : url.slice(at + 1), headers: req.headers };
+  return {
+    method: req.method ?? 'GET',
+    path: at < 0 ? url : url.slice(0, at),
+    query: at < 0 ? '' : url.slice(at + 1),
+    headers: req.headers,
+  };
 };
 
 /**
@@ -30,7 +43,13 @@ const rawRequest = (req: IncomingMessage): RawRequest => {
  */
 function replay(req: IncomingMessage, head: Buffer[], rest: boolean): IncomingMessage {
   const copy = new IncomingMessage(req.socket);
-  Object.assign(copy, { method: req.method, url: req.url, httpVersion: req.httpVersion, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor });
+  Object.assign(copy, {
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+  });
   copy.headers = req.headers;
   copy.rawHeaders = req.rawHeaders;
   for (const chunk of head) copy.push(chunk);
@@ -58,7 +77,12 @@ function handOn(listener: RequestListener, req: IncomingMessage, res: ServerResp
   try {
     listener(req, res);
   } catch (error) {
-    log({ level: 'error', msg: `${what} failed on a request`, method: req.method, error: error instanceof Error ? error.stack : String(error) });
+    log({
+      level: 'error',
+      msg: `${what} failed on a request`,
+      method: req.method,
+      error: error instanceof Error ? error.stack : String(error),
+    });
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
     res.end();
   }
@@ -67,15 +91,30 @@ function handOn(listener: RequestListener, req: IncomingMessage, res: ServerResp
 // ---- S3 --------------------------------------------------------------------------------------------------------
 
 const xmlEscape = (text: string): string =>
-  text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+  text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string,
+  );
 
 /** S3's XML error document, as S3 answers it. */
-export function answerS3Error(res: ServerResponse, status: number, code: string, message: string, detail: Record<string, string> = {}): void {
+export function answerS3Error(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  detail: Record<string, string> = {},
+): void {
   const requestId = randomUUID();
-  const extra = Object.entries(detail).map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join('');
+  const extra = Object.entries(detail)
+    .map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`)
+    .join('');
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`;
   if (res.headersSent) return void res.end();
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': requestId });
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-request-id': requestId,
+  });
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
@@ -84,7 +123,12 @@ const answerS3Refusal = (res: ServerResponse, refusal: Refusal, presigned: boole
     case 'missing':
       return answerS3Error(res, 403, 'AccessDenied', 'Access Denied');
     case 'malformed':
-      return answerS3Error(res, 400, presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', refusal.message);
+      return answerS3Error(
+        res,
+        400,
+        presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
+        refusal.message,
+      );
     case 'unsupported':
       return answerS3Error(res, 400, 'InvalidRequest', refusal.message);
     case 'unknown-key':
@@ -103,18 +147,31 @@ const answerS3Refusal = (res: ServerResponse, refusal: Refusal, presigned: boole
 const MAX_FORM_FIELDS_BYTES = 1024 * 1024;
 
 type BusboyInstance = NodeJS.WritableStream & { on(event: string, listener: (...args: any[]) => void): BusboyInstance };
-const Busboy = createRequire(createRequire(import.meta.url).resolve('s3rver'))('busboy') as new (o: { headers: IncomingMessage['headers'] }) => BusboyInstance;
+const Busboy = createRequire(createRequire(import.meta.url).resolve('s3rver'))('busboy') as new (o: {
+  headers: IncomingMessage['headers'];
+}) => BusboyInstance;
 
 /**
  * A browser's presigned POST (a form to the bucket's URL, signed by its policy): the fields are read until the file
  * begins, the policy and its signature checked, and only then is the form, from its first byte, handed to s3rver.
  */
-function checkFormUpload(req: IncomingMessage, res: ServerResponse, bucket: string, o: GuardOptions, pass: (req: IncomingMessage) => void): void {
+function checkFormUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  o: GuardOptions,
+  pass: (req: IncomingMessage) => void,
+): void {
   let parser: BusboyInstance;
   try {
     parser = new Busboy({ headers: req.headers });
   } catch (error) {
-    return answerS3Error(res, 400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`);
+    return answerS3Error(
+      res,
+      400,
+      'MalformedPOSTRequest',
+      `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`,
+    );
   }
   const held: Buffer[] = [];
   let heldBytes = 0;
@@ -152,12 +209,28 @@ function checkFormUpload(req: IncomingMessage, res: ServerResponse, bucket: stri
   });
   parser.on('finish', decide);
   parser.on('error', (error: Error) => {
-    if (!decided) refuse(() => answerS3Error(res, 400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${error.message}`));
+    if (!decided)
+      refuse(() =>
+        answerS3Error(
+          res,
+          400,
+          'MalformedPOSTRequest',
+          `The body of your POST request is not well-formed multipart/form-data: ${error.message}`,
+        ),
+      );
   });
   const onData = (chunk: Buffer) => {
     held.push(chunk);
     heldBytes += chunk.length;
-    if (heldBytes > MAX_FORM_FIELDS_BYTES) return refuse(() => answerS3Error(res, 400, 'MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.'));
+    if (heldBytes > MAX_FORM_FIELDS_BYTES)
+      return refuse(() =>
+        answerS3Error(
+          res,
+          400,
+          'MaxPostPreDataLengthExceededError',
+          'Your POST request fields preceding the upload file were too large.',
+        ),
+      );
     parser.write(chunk);
   };
   const onEnd = () => parser.end();
@@ -179,11 +252,18 @@ export function signedS3Requests(listener: RequestListener, o: GuardOptions): Re
     if ('kind' in claim) {
       const bucketOnly = raw.path.match(/^\/([^/]+)\/?$/);
       const form = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
-      if (claim.kind === 'missing' && req.method === 'POST' && bucketOnly && form) return checkFormUpload(req, res, decodeURIComponent(bucketOnly[1]!), o, pass);
+      if (claim.kind === 'missing' && req.method === 'POST' && bucketOnly && form)
+        return checkFormUpload(req, res, decodeURIComponent(bucketOnly[1]!), o, pass);
       return answerS3Refusal(res, claim, raw.query.includes('X-Amz-Algorithm='));
     }
     const payloadHash = claim.presigned ? UNSIGNED_PAYLOAD : req.headers['x-amz-content-sha256'];
-    if (typeof payloadHash !== 'string') return answerS3Error(res, 400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+    if (typeof payloadHash !== 'string')
+      return answerS3Error(
+        res,
+        400,
+        'InvalidRequest',
+        'Missing required header for this request: x-amz-content-sha256',
+      );
     checkSignature(raw, claim, o.credentials, payloadHash, false).then(
       (refusal) => (refusal ? answerS3Refusal(res, refusal, claim.presigned) : pass(req)),
       (error: unknown) => answerS3Error(res, 500, 'InternalError', String(error)),
@@ -207,7 +287,8 @@ const JSON_ERRORS: Record<Refusal['kind'], { type: string; queryCode: string }> 
 
 function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dynamodb' | 'sqs'): void {
   const { type, queryCode } = JSON_ERRORS[refusal.kind];
-  const message = refusal.kind === 'unknown-key' ? 'The security token included in the request is invalid.' : refusal.message;
+  const message =
+    refusal.kind === 'unknown-key' ? 'The security token included in the request is invalid.' : refusal.message;
   const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
   res.writeHead(400, {
     'content-type': 'application/x-amz-json-1.0',
@@ -223,7 +304,10 @@ function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dyna
  * is refused unread); then the body, up to `maxBodyBytes`, is read and hashed, as these services sign it, and handed
  * on whole to the stand-in.
  */
-export function signedJsonRequests(listener: RequestListener, o: GuardOptions & { service: 'dynamodb' | 'sqs'; maxBodyBytes: number }): RequestListener {
+export function signedJsonRequests(
+  listener: RequestListener,
+  o: GuardOptions & { service: 'dynamodb' | 'sqs'; maxBodyBytes: number },
+): RequestListener {
   const what = o.service === 'dynamodb' ? 'DynamoDB stand-in' : 'SQS stand-in';
   return (req, res) => {
     const raw = rawRequest(req);
@@ -249,10 +333,20 @@ export function signedJsonRequests(listener: RequestListener, o: GuardOptions & 
       const payloadHash = createHash('sha256').update(body).digest('hex');
       const sent = req.headers['x-amz-content-sha256'];
       if (typeof sent === 'string' && sent !== payloadHash) {
-        return answerJsonRefusal(res, { kind: 'signature', message: "The provided 'x-amz-content-sha256' header does not match what was computed." }, o.service);
+        return answerJsonRefusal(
+          res,
+          {
+            kind: 'signature',
+            message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          },
+          o.service,
+        );
       }
       checkSignature(raw, claim, o.credentials, payloadHash).then(
-        (refusal) => (refusal ? answerJsonRefusal(res, refusal, o.service) : handOn(listener, replay(req, [body], false), res, o.log, what)),
+        (refusal) =>
+          refusal
+            ? answerJsonRefusal(res, refusal, o.service)
+            : handOn(listener, replay(req, [body], false), res, o.log, what),
         (error: unknown) => {
           o.log({ level: 'error', msg: `${what}: signature check failed`, error: String(error) });
           if (!res.headersSent) res.writeHead(500).end();

@@ -43,7 +43,11 @@ export async function standInCredentials(dataDir: string): Promise<AwsCredential
     accessKeyId: `AKIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
-  await writeFile(file, `[default]\naws_access_key_id = ${made.accessKeyId}\naws_secret_access_key = ${made.secretAccessKey}\n`, { mode: 0o600 });
+  await writeFile(
+    file,
+    `[default]\naws_access_key_id = ${made.accessKeyId}\naws_secret_access_key = ${made.secretAccessKey}\n`,
+    { mode: 0o600 },
+  );
   await chmod(file, 0o600); // writeFile's mode applies to a new file only, and under the umask
   return made;
 }

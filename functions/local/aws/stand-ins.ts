@@ -58,7 +58,10 @@ export interface StandIns extends StandInAccess {
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: addresses no other machine reaches. */
 export const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host) || /^\[::1\]$/.test(host);
+  host === 'localhost' ||
+  host === '::1' ||
+  /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host) ||
+  /^\[::1\]$/.test(host);
 
 export async function startStandIns(options: StandInsOptions): Promise<StandIns> {
   const host = options.host ?? '127.0.0.1';
@@ -80,7 +83,13 @@ export async function startStandIns(options: StandInsOptions): Promise<StandIns>
       .then(() => onS3Event(event))
       .catch((error: unknown) => {
         const record = event.Records[0];
-        log({ level: 'error', msg: 'onS3Event failed', eventName: record?.eventName, key: record?.s3.object.key, error: error instanceof Error ? error.stack : String(error) });
+        log({
+          level: 'error',
+          msg: 'onS3Event failed',
+          eventName: record?.eventName,
+          key: record?.s3.object.key,
+          error: error instanceof Error ? error.stack : String(error),
+        });
       })
       .finally(() => deliveries.delete(delivery));
     deliveries.add(delivery);
@@ -123,11 +132,21 @@ export async function startStandIns(options: StandInsOptions): Promise<StandIns>
     stops.push(s3.stop);
     const sqs = await startSqsStandIn({ host, port: options.ports?.sqs ?? 0, region, credentials, log });
     stops.push(sqs.stop);
-    const dynamodb = await startDynamoDbStandIn({ path: join(options.dataDir, 'dynamodb'), host, port: options.ports?.dynamodb ?? 0, credentials, log });
+    const dynamodb = await startDynamoDbStandIn({
+      path: join(options.dataDir, 'dynamodb'),
+      host,
+      port: options.ports?.dynamodb ?? 0,
+      credentials,
+      log,
+    });
     stops.push(dynamodb.stop);
 
     const access: StandInAccess = {
-      endpoints: { s3: endpointUrl(host, s3.port), dynamodb: endpointUrl(host, dynamodb.port), sqs: endpointUrl(host, sqs.port) },
+      endpoints: {
+        s3: endpointUrl(host, s3.port),
+        dynamodb: endpointUrl(host, dynamodb.port),
+        sqs: endpointUrl(host, sqs.port),
+      },
       region,
       credentials: { ...credentials },
     };

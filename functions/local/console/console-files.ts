@@ -30,7 +30,10 @@ export function consoleFiles(o: ConsoleFilesOptions): (req: IncomingMessage, res
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (NOT_CONSOLE.test(path)) return false;
-    if (path === '/config.json') return sendText(req, res, 'application/json', JSON.stringify({ apiUrl: '', authRequired: o.authRequired }), { 'cache-control': 'no-cache' });
+    if (path === '/config.json')
+      return sendText(req, res, 'application/json', JSON.stringify({ apiUrl: '', authRequired: o.authRequired }), {
+        'cache-control': 'no-cache',
+      });
     if (path.startsWith('/assets/')) {
       const asset = fileUnder(o.dir, path.slice(1));
       return asset ? sendFile(req, res, asset, { 'cache-control': 'public, max-age=31536000, immutable' }) : false;

@@ -14,7 +14,9 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id:
 
 /** The API documentation page at /docs (Swagger UI from the swagger-ui-dist package: no CDN). */
 export function docsFiles(): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const swaggerDir = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '');
+  const swaggerDir = createRequire(import.meta.url)
+    .resolve('swagger-ui-dist/package.json')
+    .replace(/package\.json$/, '');
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
@@ -37,6 +39,13 @@ export interface StaticFilesOptions {
 
 /** Everything the local runtime serves besides the API: the API documentation and the web console. */
 export function staticFiles(o: StaticFilesOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const handlers = [docsFiles(), consoleFiles({ dir: o.consoleDir ?? defaultConsoleDir(projectRoot()), s3Origin: o.s3Origin, authRequired: o.authRequired ?? true })];
+  const handlers = [
+    docsFiles(),
+    consoleFiles({
+      dir: o.consoleDir ?? defaultConsoleDir(projectRoot()),
+      s3Origin: o.s3Origin,
+      authRequired: o.authRequired ?? true,
+    }),
+  ];
   return (req, res) => handlers.some((handle) => handle(req, res));
 }

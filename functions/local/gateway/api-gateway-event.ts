@@ -24,7 +24,13 @@ export interface RequestFacts {
 }
 
 // API Gateway base64-encodes every body it does not take for text; images and multipart forms included.
-const TEXT_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded', 'application/xml', 'application/javascript', 'application/graphql']);
+const TEXT_TYPES = new Set([
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'application/javascript',
+  'application/graphql',
+]);
 
 /** Whether API Gateway would pass a body of this Content-Type as a plain string. */
 export function isTextContentType(contentType: string | undefined): boolean {
@@ -67,7 +73,13 @@ export function eventHeaders(rawHeaders: string[]): { headers: Record<string, st
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     const value = rawHeaders[i + 1] as string;
-    if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+    if (name === 'cookie')
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     else headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
   return { headers, cookies };

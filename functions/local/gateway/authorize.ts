@@ -5,8 +5,19 @@ import type { RouteAuthorizer } from './http-server.ts';
 
 const unauthorized = (requestId: string): APIGatewayProxyStructuredResultV2 => ({
   statusCode: 401,
-  headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'ApiKey header="x-api-key"', 'x-request-id': requestId },
-  body: JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'send a valid API key in the x-api-key header (npm start prints it; it is also in the data folder, file api-key)', requestId } }),
+  headers: {
+    'content-type': 'application/json; charset=utf-8',
+    'www-authenticate': 'ApiKey header="x-api-key"',
+    'x-request-id': requestId,
+  },
+  body: JSON.stringify({
+    error: {
+      code: 'UNAUTHORIZED',
+      message:
+        'send a valid API key in the x-api-key header (npm start prints it; it is also in the data folder, file api-key)',
+      requestId,
+    },
+  }),
 });
 
 /**
@@ -19,6 +30,8 @@ const unauthorized = (requestId: string): APIGatewayProxyStructuredResultV2 => (
 export function signInAuthorizer(signIn: SignIn): RouteAuthorizer {
   return async (headers, requestId) => {
     const principal = await authenticate(headers, signIn);
-    return principal ? { authorizer: { lambda: toAuthorizerContext(principal) } } : { refusal: unauthorized(requestId) };
+    return principal
+      ? { authorizer: { lambda: toAuthorizerContext(principal) } }
+      : { refusal: unauthorized(requestId) };
   };
 }

@@ -16,13 +16,19 @@ import { type HttpMethod, RouteTable } from './route-matcher.ts';
 
 export { buildEvent, isTextContentType, type RequestFacts } from './api-gateway-event.ts';
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
  * What API Gateway's authorizer does, before the integration: from the request's headers (lower-case names), either
  * the context the handler sees in requestContext.authorizer, or the answer that refuses the request.
  */
-export type RouteAuthorizer = (headers: Record<string, string>, requestId: string) => Promise<{ authorizer: Record<string, unknown> } | { refusal: APIGatewayProxyStructuredResultV2 }>;
+export type RouteAuthorizer = (
+  headers: Record<string, string>,
+  requestId: string,
+) => Promise<{ authorizer: Record<string, unknown> } | { refusal: APIGatewayProxyStructuredResultV2 }>;
 
 export interface ApiRoute {
   method: HttpMethod;
@@ -66,10 +72,18 @@ export interface LocalHttpServer {
 const INTEGRATION_TIMEOUT_MS = 30_000;
 
 /** The service's JSON error body. */
-const errorJson = (code: string, message: string, requestId: string): string => JSON.stringify({ error: { code, message, requestId } });
+const errorJson = (code: string, message: string, requestId: string): string =>
+  JSON.stringify({ error: { code, message, requestId } });
 
 /** A JSON error with the service's error body, all other headers dropped (a failed handler may have set some). */
-function sendError(res: ServerResponse, status: number, code: string, message: string, requestId: string, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
   for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
   const body = errorJson(code, message, requestId);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -84,7 +98,11 @@ function sendResult(res: ServerResponse, result: unknown): void {
   const structured: APIGatewayProxyStructuredResultV2 =
     typeof result === 'object' && result !== null && 'statusCode' in result
       ? (result as APIGatewayProxyStructuredResultV2)
-      : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: typeof result === 'string' ? result : JSON.stringify(result) };
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: typeof result === 'string' ? result : JSON.stringify(result),
+        };
   res.statusCode = structured.statusCode ?? 200;
   for (const [name, value] of Object.entries(structured.headers ?? {})) res.setHeader(name, String(value));
   if (structured.cookies?.length) res.setHeader('set-cookie', structured.cookies);
@@ -140,10 +158,20 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
 
     try {
       const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-      if (wait > 0) return sendError(res, 429, 'TOO_MANY_REQUESTS', `too many requests from this address: at most ${o.rateLimit!.rate} a second (bursts of ${o.rateLimit!.burst}); retry in ${wait} s`, requestId, { 'retry-after': String(wait) });
+      if (wait > 0)
+        return sendError(
+          res,
+          429,
+          'TOO_MANY_REQUESTS',
+          `too many requests from this address: at most ${o.rateLimit!.rate} a second (bursts of ${o.rateLimit!.burst}); retry in ${wait} s`,
+          requestId,
+          { 'retry-after': String(wait) },
+        );
       const match = table.match(method, path);
       if (match.kind === 'method-not-allowed') {
-        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, requestId, { allow: match.allow.join(', ') });
+        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, requestId, {
+          allow: match.allow.join(', '),
+        });
       }
       if (match.kind === 'not-found') {
         if (o.fallback && (await o.fallback(req, res))) return;
@@ -155,22 +183,43 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
       let authorizer: Record<string, unknown> | undefined;
       if (match.route.authorize) {
         const verdict = await match.route.authorize(eventHeaders(req.rawHeaders).headers, requestId);
-        if ('refusal' in verdict) return sendResult(res, { ...verdict.refusal, headers: { ...verdict.refusal.headers, connection: 'close' } });
+        if ('refusal' in verdict)
+          return sendResult(res, { ...verdict.refusal, headers: { ...verdict.refusal.headers, connection: 'close' } });
         authorizer = verdict.authorizer;
       }
 
       // A declared length over the limit, or over what the shared budget has left, is refused before a byte is read.
-      const tooLarge = () => sendError(res, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${o.maxBodyBytes} bytes`, requestId, { connection: 'close' });
-      const busy = () => sendError(res, 503, 'SERVER_BUSY', 'too many request bodies in flight; retry shortly', requestId, { connection: 'close', 'retry-after': '1' });
+      const tooLarge = () =>
+        sendError(res, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${o.maxBodyBytes} bytes`, requestId, {
+          connection: 'close',
+        });
+      const busy = () =>
+        sendError(res, 503, 'SERVER_BUSY', 'too many request bodies in flight; retry shortly', requestId, {
+          connection: 'close',
+          'retry-after': '1',
+        });
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > o.maxBodyBytes) return tooLarge();
       if (!hold(declared)) return busy();
       if (expectsContinue) res.writeContinue();
-      const body = await readBody(req, { maxBytes: o.maxBodyBytes, hold, idleMs: bodyIdleMs, deadline: arrived + bodyTimeoutMs });
+      const body = await readBody(req, {
+        maxBytes: o.maxBodyBytes,
+        hold,
+        idleMs: bodyIdleMs,
+        deadline: arrived + bodyTimeoutMs,
+      });
       if (body === 'aborted') return;
       if (body === 'too-large') return tooLarge();
       if (body === 'over-budget') return busy();
-      if (body === 'timeout') return sendError(res, 408, 'REQUEST_TIMEOUT', `the request body did not arrive in time (${bodyIdleMs / 1000} s without a byte, or ${bodyTimeoutMs / 1000} s in all)`, requestId, { connection: 'close' });
+      if (body === 'timeout')
+        return sendError(
+          res,
+          408,
+          'REQUEST_TIMEOUT',
+          `the request body did not arrive in time (${bodyIdleMs / 1000} s without a byte, or ${bodyTimeoutMs / 1000} s in all)`,
+          requestId,
+          { connection: 'close' },
+        );
 
       const event = buildEvent({
         method,
@@ -186,7 +235,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
       });
       sendResult(res, await match.route.handler(event, lambdaContext(requestId, INTEGRATION_TIMEOUT_MS)));
     } catch (error) {
-      logFailure({ level: 'error', msg: 'request failed', method, path, requestId, error: error instanceof Error ? error.stack : String(error) });
+      logFailure({
+        level: 'error',
+        msg: 'request failed',
+        method,
+        path,
+        requestId,
+        error: error instanceof Error ? error.stack : String(error),
+      });
       if (res.headersSent) res.destroy();
       else sendError(res, 500, 'INTERNAL_ERROR', 'internal error', requestId);
     } finally {
@@ -204,7 +260,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
   // Requests Node refuses before any handler runs (headers over its 16 KB, a malformed request line, too slow) get
   // the service's JSON error instead of a bare status line.
   server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: ServerResponse })._httpMessage?.headersSent) return socket.destroy();
+    if (
+      error.code === 'ECONNRESET' ||
+      !socket.writable ||
+      (socket as { _httpMessage?: ServerResponse })._httpMessage?.headersSent
+    )
+      return socket.destroy();
     const requestId = randomUUID();
     const [status, code, message] = clientErrorAnswer(error);
     log({ msg: 'request refused by the HTTP parser', status, code, parserError: error.code, requestId });

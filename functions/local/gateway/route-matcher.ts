@@ -62,7 +62,12 @@ export class RouteTable<R extends { method: HttpMethod; path: string }> {
       const routeKey = `${route.method} ${route.path}`;
       if (keys.has(routeKey)) throw new Error(`route ${routeKey} is defined twice`);
       keys.add(routeKey);
-      return { route, method: route.method, routeKey, segments: parts.map((p, i) => parseSegment(p, route.path, i === parts.length - 1)) };
+      return {
+        route,
+        method: route.method,
+        routeKey,
+        segments: parts.map((p, i) => parseSegment(p, route.path, i === parts.length - 1)),
+      };
     });
   }
 
@@ -72,10 +77,17 @@ export class RouteTable<R extends { method: HttpMethod; path: string }> {
       .map((c) => ({ c, params: fit(c.segments, parts) }))
       .filter((f): f is { c: CompiledRoute<R>; params: Record<string, string> } => f.params !== undefined);
     if (!fitting.length) return { kind: 'not-found' };
-    const best = fitting.filter((f) => f.c.method === method).sort((x, y) => moreSpecific(y.c.segments, x.c.segments))[0];
+    const best = fitting
+      .filter((f) => f.c.method === method)
+      .sort((x, y) => moreSpecific(y.c.segments, x.c.segments))[0];
     if (!best) return { kind: 'method-not-allowed', allow: [...new Set(fitting.map((f) => f.c.method))].sort() };
     const names = Object.keys(best.params);
-    return { kind: 'found', route: best.c.route, routeKey: best.c.routeKey, pathParameters: names.length ? best.params : undefined };
+    return {
+      kind: 'found',
+      route: best.c.route,
+      routeKey: best.c.routeKey,
+      pathParameters: names.length ? best.params : undefined,
+    };
   }
 }
 

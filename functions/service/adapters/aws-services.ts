@@ -19,7 +19,6 @@ import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 
-
 /** The services on AWS's SDK clients (S3, DynamoDB, SQS, EventBridge), or their local stand-ins when the settings name endpoints. */
 export type { AwsCredentials };
 
@@ -27,20 +26,32 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
   const region = config.AWS_REGION;
   const s3Options = config.FAULTLINE_S3_ENDPOINT
     ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
-      { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+      {
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+        responseChecksumValidation: 'WHEN_REQUIRED' as const,
+      }
     : {};
   const aws = { region, ...(credentials ? { credentials } : {}) };
   const s3 = new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
-  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options }) : s3;
+  const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT
+    ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options })
+    : s3;
   const db = documentClient(config, credentials);
   const sqs = new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT });
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
-  const cursors = new PageCursors(config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32));
+  const cursors = new PageCursors(
+    config.FAULTLINE_CURSOR_SECRET ? Buffer.from(config.FAULTLINE_CURSOR_SECRET) : randomBytes(32),
+  );
   const results = new ResultRepository(db, table, cursors);
   results.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
-  const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL) : undefined;
-  const events = config.FAULTLINE_EVENT_BUS ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue) : new LogEventPublisher(log, webhookQueue);
+  const webhookQueue = config.FAULTLINE_WEBHOOK_QUEUE_URL
+    ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL)
+    : undefined;
+  const events = config.FAULTLINE_EVENT_BUS
+    ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue)
+    : new LogEventPublisher(log, webhookQueue);
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   return {
@@ -48,7 +59,9 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     log,
     objects,
     queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
-    deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL) : undefined,
+    deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL
+      ? new SqsWorkQueue(sqs, config.FAULTLINE_DEAD_LETTER_QUEUE_URL)
+      : undefined,
     webhookQueue,
     events,
     projects: new ProjectRepository(db, table, cursors),

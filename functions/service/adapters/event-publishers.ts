@@ -8,7 +8,8 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 export const EVENT_SOURCE = 'faultline';
 
 /** The signature a webhook receiver checks: hex HMAC-SHA256 of the raw body with the project's secret. */
-export const signWebhook = (body: string, secret: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+export const signWebhook = (body: string, secret: string): string =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 /**
  * Queues the delivery of an event to the project's webhook: the body (with a stable event id subscribers deduplicate
@@ -17,16 +18,42 @@ export const signWebhook = (body: string, secret: string): string => `sha256=${c
  */
 async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent, log: Log): Promise<void> {
   if (!queue) {
-    log({ level: 'error', msg: 'webhook not sent: no webhook queue is configured (FAULTLINE_WEBHOOK_QUEUE_URL)', type: event.type, projectId: event.projectId });
+    log({
+      level: 'error',
+      msg: 'webhook not sent: no webhook queue is configured (FAULTLINE_WEBHOOK_QUEUE_URL)',
+      type: event.type,
+      projectId: event.projectId,
+    });
     return;
   }
   const eventId = randomUUID();
-  const body = JSON.stringify({ id: eventId, source: EVENT_SOURCE, 'detail-type': event.type, time: new Date().toISOString(), projectId: event.projectId, detail: event.detail });
-  const message: WebhookMessage = { kind: 'webhook', projectId: event.projectId, eventId, eventType: event.type, body, attempt: 1 };
+  const body = JSON.stringify({
+    id: eventId,
+    source: EVENT_SOURCE,
+    'detail-type': event.type,
+    time: new Date().toISOString(),
+    projectId: event.projectId,
+    detail: event.detail,
+  });
+  const message: WebhookMessage = {
+    kind: 'webhook',
+    projectId: event.projectId,
+    eventId,
+    eventType: event.type,
+    body,
+    attempt: 1,
+  };
   try {
     await queue.send(message);
   } catch (error) {
-    log({ level: 'error', msg: 'webhook not queued', type: event.type, projectId: event.projectId, eventId, error: (error as Error).message });
+    log({
+      level: 'error',
+      msg: 'webhook not queued',
+      type: event.type,
+      projectId: event.projectId,
+      eventId,
+      error: (error as Error).message,
+    });
   }
 }
 
@@ -54,9 +81,19 @@ export class EventBridgePublisher implements EventPublisher {
 
   async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
     const out = await this.client.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: EVENT_SOURCE, DetailType: event.type, Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }) }] }),
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.busName,
+            Source: EVENT_SOURCE,
+            DetailType: event.type,
+            Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }),
+          },
+        ],
+      }),
     );
-    if (out.FailedEntryCount) this.log({ level: 'error', msg: 'event not accepted by EventBridge', type: event.type, entries: out.Entries });
+    if (out.FailedEntryCount)
+      this.log({ level: 'error', msg: 'event not accepted by EventBridge', type: event.type, entries: out.Entries });
     if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
   }
 }

@@ -1,4 +1,14 @@
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectStore, PresignedPost, StoredObject } from '../ports/object-store.ts';
@@ -13,7 +23,9 @@ export class S3ObjectStore implements ObjectStore {
   ) {}
 
   async put(key: string, body: Uint8Array | string, contentType?: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -29,22 +41,44 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { key, size: out.ContentLength ?? 0, etag: out.ETag?.replaceAll('"', ''), lastModified: out.LastModified, contentType: out.ContentType };
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        etag: out.ETag?.replaceAll('"', ''),
+        lastModified: out.LastModified,
+        contentType: out.ContentType,
+      };
     } catch (error) {
-      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if (
+        error instanceof NotFound ||
+        (error as { name?: string }).name === 'NotFound' ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
       throw error;
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }));
+    await this.client.send(
+      new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }),
+    );
   }
 
   async move(from: string, to: string, metadata: Record<string, string>): Promise<boolean> {
     const head = await this.head(from);
     if (!head) return false;
     const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
-    await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source, MetadataDirective: 'REPLACE', Metadata: metadata, ContentType: head.contentType }));
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: to,
+        CopySource: source,
+        MetadataDirective: 'REPLACE',
+        Metadata: metadata,
+        ContentType: head.contentType,
+      }),
+    );
     await this.delete(from);
     return true;
   }
@@ -55,7 +89,12 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.list(prefix, { limit: 1000, cursor });
       if (page.objects.length > 0) {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: page.objects.map((o) => ({ Key: o.key })), Quiet: true } }));
+        await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: page.objects.map((o) => ({ Key: o.key })), Quiet: true },
+          }),
+        );
         deleted += page.objects.length;
       }
       cursor = page.cursor;
@@ -63,17 +102,37 @@ export class S3ObjectStore implements ObjectStore {
     return deleted;
   }
 
-  async list(prefix: string, options: { limit?: number; cursor?: string } = {}): Promise<{ objects: StoredObject[]; cursor?: string }> {
-    const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: options.limit ?? 1000, ContinuationToken: options.cursor }));
-    const objects = (out.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size ?? 0, etag: o.ETag?.replaceAll('"', ''), lastModified: o.LastModified }));
+  async list(
+    prefix: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<{ objects: StoredObject[]; cursor?: string }> {
+    const out = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        MaxKeys: options.limit ?? 1000,
+        ContinuationToken: options.cursor,
+      }),
+    );
+    const objects = (out.Contents ?? []).map((o) => ({
+      key: o.Key!,
+      size: o.Size ?? 0,
+      etag: o.ETag?.replaceAll('"', ''),
+      lastModified: o.LastModified,
+    }));
     return { objects, cursor: out.IsTruncated ? out.NextContinuationToken : undefined };
   }
 
   presignGet(key: string, expiresSeconds: number): Promise<string> {
-    return getSignedUrl(this.presignClient, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresSeconds });
+    return getSignedUrl(this.presignClient, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresSeconds,
+    });
   }
 
-  async presignPost(key: string, c: { contentType: string; maxBytes: number; expiresSeconds: number }): Promise<PresignedPost> {
+  async presignPost(
+    key: string,
+    c: { contentType: string; maxBytes: number; expiresSeconds: number },
+  ): Promise<PresignedPost> {
     const { url, fields } = await createPresignedPost(this.presignClient, {
       Bucket: this.bucket,
       Key: key,

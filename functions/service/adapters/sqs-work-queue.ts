@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { QueueMessage, WorkQueue } from '../ports/work-queue.ts';
 
 /** A queue on SQS (AWS, or fauxqs locally). */
@@ -9,7 +15,13 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(body), DelaySeconds: options.delaySeconds }));
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: JSON.stringify(body),
+        DelaySeconds: options.delaySeconds,
+      }),
+    );
   }
 
   async receive(o: { max: number; waitSeconds: number; visibilitySeconds?: number }): Promise<QueueMessage[]> {
@@ -35,6 +47,12 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   async extendVisibility(message: QueueMessage, seconds: number): Promise<void> {
-    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.url, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds }));
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.url,
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
   }
 }

@@ -9,8 +9,26 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
  * project's webhook URL would let any API caller make the service's network send requests inside its VPC.
  */
 const PRIVATE = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
 
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
@@ -29,8 +47,14 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
     if (error) return callback(error, '', 4);
     const list = addresses as LookupAddress[];
     const blocked = list.find((a) => isPrivateAddress(a.address));
-    if (blocked || list.length === 0) return callback(new PrivateTargetError(`${hostname} resolves to a private address (${blocked?.address ?? 'none'})`), '', 4);
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+    if (blocked || list.length === 0)
+      return callback(
+        new PrivateTargetError(`${hostname} resolves to a private address (${blocked?.address ?? 'none'})`),
+        '',
+        4,
+      );
+    if ((options as { all?: boolean }).all)
+      return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
     callback(null, list[0]!.address, list[0]!.family);
   });
 };
@@ -42,7 +66,11 @@ const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
 export async function resolvesToPrivate(url: string): Promise<boolean> {
   const host = hostOf(new URL(url));
   if (isIP(host)) return isPrivateAddress(host);
-  return new Promise((resolve) => dnsLookup(host, { all: true }, (error, addresses) => resolve(!error && (addresses as LookupAddress[]).some((a) => isPrivateAddress(a.address)))));
+  return new Promise((resolve) =>
+    dnsLookup(host, { all: true }, (error, addresses) =>
+      resolve(!error && (addresses as LookupAddress[]).some((a) => isPrivateAddress(a.address))),
+    ),
+  );
 }
 
 /** The URL as it may be logged: no user info, no query (either may hold a token). */
@@ -73,16 +101,28 @@ export const maskedUrl = (url: string): string => {
 };
 
 /** One POST of a JSON body; the status, or an error. Redirects are not followed (they could lead anywhere). */
-export function postJson(url: string, body: string, headers: Record<string, string>, o: { allowPrivate: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<number> {
+export function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  o: { allowPrivate: boolean; timeoutMs: number; signal?: AbortSignal },
+): Promise<number> {
   const target = new URL(url);
   // An IP literal skips the lookup: checked here, before any connection.
   const host = hostOf(target);
-  if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) return Promise.reject(new PrivateTargetError(`${host} is a private address`));
+  if (!o.allowPrivate && isIP(host) && isPrivateAddress(host))
+    return Promise.reject(new PrivateTargetError(`${host} is a private address`));
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, timeout: o.timeoutMs, signal: o.signal, ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup }) },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        timeout: o.timeoutMs,
+        signal: o.signal,
+        ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

@@ -44,11 +44,17 @@ export function requireUnscoped(p: Principal, what: string): void {
  */
 export type AuthorizerContext = { subject: string; kind: string; admin: string; projectIds: string };
 
-export const toAuthorizerContext = (p: Principal): AuthorizerContext => ({ subject: p.subject, kind: p.kind, admin: String(p.admin), projectIds: p.projectIds ? p.projectIds.join(',') : '' });
+export const toAuthorizerContext = (p: Principal): AuthorizerContext => ({
+  subject: p.subject,
+  kind: p.kind,
+  admin: String(p.admin),
+  projectIds: p.projectIds ? p.projectIds.join(',') : '',
+});
 
 export function fromAuthorizerContext(context: Record<string, unknown> | undefined): Principal | undefined {
   if (!context || typeof context.subject !== 'string' || !context.subject) return undefined;
-  const kind = context.kind === 'user' || context.kind === 'api-key' || context.kind === 'local' ? context.kind : undefined;
+  const kind =
+    context.kind === 'user' || context.kind === 'api-key' || context.kind === 'local' ? context.kind : undefined;
   if (!kind) return undefined;
   const ids = typeof context.projectIds === 'string' && context.projectIds ? context.projectIds.split(',') : null;
   return { kind, subject: context.subject, admin: context.admin === 'true' || context.admin === true, projectIds: ids };

@@ -7,7 +7,15 @@ import { commitToProject, requireProject } from '../projects/projects-service.ts
 import type { Services } from '../services.ts';
 import type { DatasetImage } from '../ports/image-store.ts';
 
-export const ACCEPTED_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff', 'image/bmp', 'image/gif', 'image/avif'];
+export const ACCEPTED_CONTENT_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/tiff',
+  'image/bmp',
+  'image/gif',
+  'image/avif',
+];
 
 export interface UploadRequest {
   name: string;
@@ -16,19 +24,40 @@ export interface UploadRequest {
 }
 
 /** Presigned POSTs for normal images: each for one key, its declared content type and at most its declared size, short-lived. */
-export async function presignUploads(s: Services, projectId: string, files: UploadRequest[]): Promise<{ name: string; key: string; url: string; fields: Record<string, string>; expiresIn: number }[]> {
+export async function presignUploads(
+  s: Services,
+  projectId: string,
+  files: UploadRequest[],
+): Promise<{ name: string; key: string; url: string; fields: Record<string, string>; expiresIn: number }[]> {
   await requireProject(s, projectId);
   const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
-  if (files.length > s.config.FAULTLINE_MAX_FILES) throw new ServiceError('TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request`, { files: files.length });
+  if (files.length > s.config.FAULTLINE_MAX_FILES)
+    throw new ServiceError('TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request`, {
+      files: files.length,
+    });
   for (const f of files) {
-    if (f.size > max) throw new ServiceError('PAYLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes; the limit is ${max}`, { name: f.name, size: f.size, max });
-    if (!ACCEPTED_CONTENT_TYPES.includes(f.contentType)) throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', `${f.name}: ${f.contentType} is not accepted (use ${ACCEPTED_CONTENT_TYPES.join(', ')})`, { name: f.name });
+    if (f.size > max)
+      throw new ServiceError('PAYLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes; the limit is ${max}`, {
+        name: f.name,
+        size: f.size,
+        max,
+      });
+    if (!ACCEPTED_CONTENT_TYPES.includes(f.contentType))
+      throw new ServiceError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${f.name}: ${f.contentType} is not accepted (use ${ACCEPTED_CONTENT_TYPES.join(', ')})`,
+        { name: f.name },
+      );
   }
   const expiresIn = s.config.FAULTLINE_PRESIGN_SECONDS;
   return Promise.all(
     files.map(async (f) => {
       const key = uniqueDatasetKey(projectId, f.name);
-      const post: PresignedPost = await s.objects.presignPost(key, { contentType: f.contentType, maxBytes: f.size, expiresSeconds: expiresIn });
+      const post: PresignedPost = await s.objects.presignPost(key, {
+        contentType: f.contentType,
+        maxBytes: f.size,
+        expiresSeconds: expiresIn,
+      });
       return { name: f.name, key, ...post, expiresIn };
     }),
   );
@@ -47,8 +76,12 @@ export interface UploadOutcome {
 /** Checks and stores images sent in the request itself; bad ones are listed with why, the rest are kept. */
 export async function uploadImages(s: Services, projectId: string, files: UploadedFile[]): Promise<UploadOutcome> {
   await requireProject(s, projectId);
-  if (files.length === 0) throw new ServiceError('VALIDATION_FAILED', 'no files: send images as multipart/form-data fields named "files"');
-  if (files.length > s.config.FAULTLINE_MAX_FILES) throw new ServiceError('TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request`, { files: files.length });
+  if (files.length === 0)
+    throw new ServiceError('VALIDATION_FAILED', 'no files: send images as multipart/form-data fields named "files"');
+  if (files.length > s.config.FAULTLINE_MAX_FILES)
+    throw new ServiceError('TOO_MANY_FILES', `at most ${s.config.FAULTLINE_MAX_FILES} files per request`, {
+      files: files.length,
+    });
   const outcome: UploadOutcome = { accepted: [], rejected: [] };
   for (const file of files) {
     try {
@@ -56,7 +89,15 @@ export async function uploadImages(s: Services, projectId: string, files: Upload
       const key = uniqueDatasetKey(projectId, file.name);
       await s.objects.put(key, file.bytes, `image/${info.format}`);
       // Registered here, so the count is right at once; the S3 event that follows finds it registered.
-      await registerImage(s, projectId, { key, name: safeFileName(file.name), size: file.bytes.byteLength, width: info.width, height: info.height, format: info.format, uploadedAt: new Date().toISOString() });
+      await registerImage(s, projectId, {
+        key,
+        name: safeFileName(file.name),
+        size: file.bytes.byteLength,
+        width: info.width,
+        height: info.height,
+        format: info.format,
+        uploadedAt: new Date().toISOString(),
+      });
       outcome.accepted.push({ name: file.name, key, width: info.width, height: info.height });
     } catch (error) {
       if (!(error instanceof FaultlineError)) throw error;
@@ -78,7 +119,11 @@ async function registerImage(s: Services, projectId: string, image: DatasetImage
  * An object arrived in datasets/{projectId}/ (S3 notification): registered when it is an image. One that is not is
  * left where it is (nothing a user uploaded is deleted) and logged.
  */
-export async function registerDatasetObject(s: Services, projectId: string, key: string): Promise<'registered' | 'already' | 'rejected' | 'gone'> {
+export async function registerDatasetObject(
+  s: Services,
+  projectId: string,
+  key: string,
+): Promise<'registered' | 'already' | 'rejected' | 'gone'> {
   if (!(await s.projects.get(projectId))) return 'gone';
   // Uploads through the API register their images themselves: no need to read the object again.
   if (await s.images.has(projectId, key)) return 'already';
@@ -87,12 +132,27 @@ export async function registerDatasetObject(s: Services, projectId: string, key:
   try {
     const info = await inspectImage(bytes);
     const name = datasetImageName(key);
-    const added = await registerImage(s, projectId, { key, name, size: bytes.byteLength, width: info.width, height: info.height, format: info.format, uploadedAt: new Date().toISOString() });
+    const added = await registerImage(s, projectId, {
+      key,
+      name,
+      size: bytes.byteLength,
+      width: info.width,
+      height: info.height,
+      format: info.format,
+      uploadedAt: new Date().toISOString(),
+    });
     return added ? 'registered' : 'already';
   } catch (error) {
     if (error instanceof ServiceError && error.code === 'PROJECT_NOT_FOUND') return 'gone';
     if (!(error instanceof FaultlineError)) throw error;
-    s.log({ level: 'warn', msg: 'dataset object is not a usable image; not registered', projectId, key, code: error.code, reason: error.message });
+    s.log({
+      level: 'warn',
+      msg: 'dataset object is not a usable image; not registered',
+      projectId,
+      key,
+      code: error.code,
+      reason: error.message,
+    });
     return 'rejected';
   }
 }

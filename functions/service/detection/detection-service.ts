@@ -18,9 +18,18 @@ export interface DetectionRequestOptions {
 }
 
 /** Runs the project's active model on one image, with the project's severity bands and threshold. */
-async function runModel(s: Services, project: ProjectItem, bytes: Uint8Array, options: DetectionRequestOptions): Promise<Detection> {
+async function runModel(
+  s: Services,
+  project: ProjectItem,
+  bytes: Uint8Array,
+  options: DetectionRequestOptions,
+): Promise<Detection> {
   if (project.activeModelVersion === null) {
-    throw new ServiceError('NO_ACTIVE_MODEL', `project ${project.id} has no trained model yet: upload normal images and POST /api/v1/projects/${project.id}/train`, { projectId: project.id });
+    throw new ServiceError(
+      'NO_ACTIVE_MODEL',
+      `project ${project.id} has no trained model yet: upload normal images and POST /api/v1/projects/${project.id}/train`,
+      { projectId: project.id },
+    );
   }
   const detector = await s.modelCache.detector(project.id, project.activeModelVersion);
   return detector.detect(bytes, {
@@ -31,7 +40,11 @@ async function runModel(s: Services, project: ProjectItem, bytes: Uint8Array, op
 }
 
 /** Stores the PNGs under `prefix` and returns their keys by kind. */
-async function storeVisualisations(s: Services, prefix: string, detection: Detection): Promise<Record<string, string> | null> {
+async function storeVisualisations(
+  s: Services,
+  prefix: string,
+  detection: Detection,
+): Promise<Record<string, string> | null> {
   if (!detection.visualisations) return null;
   const keys: Record<string, string> = {};
   await Promise.all(
@@ -44,11 +57,17 @@ async function storeVisualisations(s: Services, prefix: string, detection: Detec
 }
 
 /** Presigned URLs of a record's PNGs, in the field names clients expect. */
-export async function visualisationUrls(s: Services, record: Pick<DetectionRecord, 'visualisationKeys'>): Promise<Record<string, string> | null> {
+export async function visualisationUrls(
+  s: Services,
+  record: Pick<DetectionRecord, 'visualisationKeys'>,
+): Promise<Record<string, string> | null> {
   if (!record.visualisationKeys) return null;
   const urls: Record<string, string> = {};
   for (const [kind, key] of Object.entries(record.visualisationKeys)) {
-    urls[VISUALISATION_FIELDS[kind as keyof typeof VISUALISATION_FIELDS]] = await s.objects.presignGet(key, s.config.FAULTLINE_PRESIGN_SECONDS);
+    urls[VISUALISATION_FIELDS[kind as keyof typeof VISUALISATION_FIELDS]] = await s.objects.presignGet(
+      key,
+      s.config.FAULTLINE_PRESIGN_SECONDS,
+    );
   }
   return urls;
 }
@@ -57,12 +76,25 @@ export async function visualisationUrls(s: Services, record: Pick<DetectionRecor
  * What a client reads beside a stored record: presigned URLs of its PNGs, of the image it was made from (drop-folder
  * images are kept; API uploads are not) and of the training image holding the nearest normal patch.
  */
-export async function presentRecord(s: Services, record: DetectionRecord): Promise<{ visualizations: Record<string, string> | null; evidence: DetectionRecord['result']['evidence']; image_url?: string }> {
+export async function presentRecord(
+  s: Services,
+  record: DetectionRecord,
+): Promise<{
+  visualizations: Record<string, string> | null;
+  evidence: DetectionRecord['result']['evidence'];
+  image_url?: string;
+}> {
   const seconds = s.config.FAULTLINE_PRESIGN_SECONDS;
   const evidence = record.result.evidence;
   return {
     visualizations: await visualisationUrls(s, record),
-    evidence: evidence && { ...evidence, nearest_normal: { ...evidence.nearest_normal, url: await s.objects.presignGet(datasetKey(record.projectId, evidence.nearest_normal.image), seconds) } },
+    evidence: evidence && {
+      ...evidence,
+      nearest_normal: {
+        ...evidence.nearest_normal,
+        url: await s.objects.presignGet(datasetKey(record.projectId, evidence.nearest_normal.image), seconds),
+      },
+    },
     ...(record.source.key ? { image_url: await s.objects.presignGet(record.source.key, seconds) } : {}),
   };
 }
@@ -73,14 +105,29 @@ async function announce(s: Services, project: ProjectItem, record: DetectionReco
     {
       type: 'Detection Completed',
       projectId: project.id,
-      detail: { resultId: record.id, batchId: record.batchId, source: record.source, anomaly_score: r.anomaly_score, classification: r.classification, is_anomalous: r.is_anomalous, bounding_boxes: r.bounding_boxes.length, model_version: r.model_version },
+      detail: {
+        resultId: record.id,
+        batchId: record.batchId,
+        source: record.source,
+        anomaly_score: r.anomaly_score,
+        classification: r.classification,
+        is_anomalous: r.is_anomalous,
+        bounding_boxes: r.bounding_boxes.length,
+        model_version: r.model_version,
+      },
     },
     project,
   );
 }
 
 /** Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. */
-export async function detectImage(s: Services, projectId: string, bytes: Uint8Array, name: string, options: DetectionRequestOptions): Promise<DetectionRecord> {
+export async function detectImage(
+  s: Services,
+  projectId: string,
+  bytes: Uint8Array,
+  name: string,
+  options: DetectionRequestOptions,
+): Promise<DetectionRecord> {
   const project = await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
   const createdAt = new Date().toISOString();
@@ -105,12 +152,22 @@ export async function detectImage(s: Services, projectId: string, bytes: Uint8Ar
  * writes the result as JSON and PNGs under results/{projectId}/ (mirroring the inbox path) and into the table. The
  * result id comes from the job, so a retry rewrites the same result rather than adding one.
  */
-export async function runInboxDetection(s: Services, job: Job, project: ProjectItem, { key, rest }: InboxObject): Promise<Record<string, unknown>> {
+export async function runInboxDetection(
+  s: Services,
+  job: Job,
+  project: ProjectItem,
+  { key, rest }: InboxObject,
+): Promise<Record<string, unknown>> {
   // The API's limit holds here too, checked before a byte is read.
   const head = await s.objects.head(key);
   if (!head) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
   const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
-  if (head.size > max) throw new ServiceError('PAYLOAD_TOO_LARGE', `the object ${key} is ${head.size} bytes; images may be at most ${max}`, { key, size: head.size, max });
+  if (head.size > max)
+    throw new ServiceError(
+      'PAYLOAD_TOO_LARGE',
+      `the object ${key} is ${head.size} bytes; images may be at most ${max}`,
+      { key, size: head.size, max },
+    );
   const bytes = await s.objects.get(key);
   if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
   const detection = await runModel(s, project, bytes, { visualisations: true });
@@ -126,8 +183,17 @@ export async function runInboxDetection(s: Services, job: Job, project: ProjectI
     visualisationKeys: await storeVisualisations(s, keys.visualisationPrefix, detection),
     resultKey: keys.json,
   };
-  await s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`, 'application/json');
+  await s.objects.put(
+    keys.json,
+    `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`,
+    'application/json',
+  );
   await s.results.put(record);
   await announce(s, await commitToProject(s, project.id), record);
-  return { resultId: id, resultKey: keys.json, is_anomalous: detection.result.is_anomalous, anomaly_score: detection.result.anomaly_score };
+  return {
+    resultId: id,
+    resultKey: keys.json,
+    is_anomalous: detection.result.is_anomalous,
+    anomaly_score: detection.result.anomaly_score,
+  };
 }

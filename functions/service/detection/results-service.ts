@@ -12,7 +12,13 @@ const withUrls = async (s: Services, r: DetectionRecord): Promise<ResultView> =>
   return { ...r, result: { ...r.result, evidence }, ...urls };
 };
 
-export async function listResults(s: Services, projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<{ items: ResultView[]; cursor: string | null }> {
+export async function listResults(
+  s: Services,
+  projectId: string,
+  filter: ResultFilter,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: ResultView[]; cursor: string | null }> {
   await requireProject(s, projectId);
   const page = await s.results.list(projectId, filter, limit, cursor);
   return { items: await Promise.all(page.items.map((r) => withUrls(s, r))), cursor: page.cursor };

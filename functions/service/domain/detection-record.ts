@@ -3,8 +3,14 @@ import { z } from 'zod';
 const rect = z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int(), height: z.number().int() });
 
 export const boundingBoxSchema = rect
-  .extend({ confidence: z.number().meta({ description: 'Peak normalised pixel score of the region' }), type: z.enum(['Critical', 'Warning']) })
-  .meta({ id: 'BoundingBox', description: 'A connected anomalous region, in pixels of the image as displayed (EXIF orientation applied)' });
+  .extend({
+    confidence: z.number().meta({ description: 'Peak normalised pixel score of the region' }),
+    type: z.enum(['Critical', 'Warning']),
+  })
+  .meta({
+    id: 'BoundingBox',
+    description: 'A connected anomalous region, in pixels of the image as displayed (EXIF orientation applied)',
+  });
 
 export const evidenceSchema = z
   .object({
@@ -16,10 +22,19 @@ export const evidenceSchema = z
       url: z.string().optional().meta({ description: 'Presigned URL of that training image (in answers, not stored)' }),
     }),
   })
-  .meta({ id: 'Evidence', description: 'For the strongest region: the most similar normal patch in the training images' });
+  .meta({
+    id: 'Evidence',
+    description: 'For the strongest region: the most similar normal patch in the training images',
+  });
 
 export const visualisationUrlsSchema = z
-  .object({ mask_url: z.string(), overlay_url: z.string(), filtered_url: z.string(), bounded_url: z.string(), heatmap_url: z.string() })
+  .object({
+    mask_url: z.string(),
+    overlay_url: z.string(),
+    filtered_url: z.string(),
+    bounded_url: z.string(),
+    heatmap_url: z.string(),
+  })
   .meta({ id: 'Visualizations', description: 'Presigned PNG URLs, valid for a limited time' });
 
 /** The engine's per-image answer, with the field names existing clients read. */
@@ -35,7 +50,16 @@ export const detectionFieldsSchema = z.object({
   raw_score: z.number(),
   image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
   processing_time: z.number().meta({ description: 'Seconds' }),
-  timings_ms: z.object({ decode: z.number(), preprocess: z.number(), backbone: z.number(), search: z.number(), postprocess: z.number(), encode: z.number() }).meta({ description: 'Milliseconds per stage' }),
+  timings_ms: z
+    .object({
+      decode: z.number(),
+      preprocess: z.number(),
+      backbone: z.number(),
+      search: z.number(),
+      postprocess: z.number(),
+      encode: z.number(),
+    })
+    .meta({ description: 'Milliseconds per stage' }),
   model_version: z.string(),
 });
 
@@ -46,14 +70,22 @@ export const detectionResponseSchema = detectionFieldsSchema
   })
   .meta({ id: 'Detection' });
 
-export const VISUALISATION_FIELDS = { mask: 'mask_url', overlay: 'overlay_url', filtered: 'filtered_url', bounded: 'bounded_url', heatmap: 'heatmap_url' } as const;
+export const VISUALISATION_FIELDS = {
+  mask: 'mask_url',
+  overlay: 'overlay_url',
+  filtered: 'filtered_url',
+  bounded: 'bounded_url',
+  heatmap: 'heatmap_url',
+} as const;
 
 /** A stored detection: from the API, the drop folder or a batch. */
 export const detectionRecordSchema = z
   .object({
     id: z.string(),
     projectId: z.string(),
-    batchId: z.string().meta({ description: "'api' for synchronous detections; the inbox sub-folder for drop-folder images" }),
+    batchId: z
+      .string()
+      .meta({ description: "'api' for synchronous detections; the inbox sub-folder for drop-folder images" }),
     source: z.object({ kind: z.enum(['api', 'inbox']), name: z.string(), key: z.string().nullable() }),
     createdAt: z.iso.datetime(),
     result: detectionFieldsSchema,

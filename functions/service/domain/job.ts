@@ -47,6 +47,7 @@ export interface InboxObject {
 export function inboxObjectOf(job: Pick<Job, 'projectId' | 'input'>): InboxObject {
   const key = String(job.input.key);
   const parsed = parseKey(key);
-  if (!parsed || parsed.folder !== 'inbox' || parsed.projectId !== job.projectId) throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
+  if (!parsed || parsed.folder !== 'inbox' || parsed.projectId !== job.projectId)
+    throw new ServiceError('VALIDATION_FAILED', `not an inbox object: ${key}`);
   return { key, rest: parsed.rest };
 }

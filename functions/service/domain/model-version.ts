@@ -14,7 +14,12 @@ export const modelVersionSchema = z
     calibrationImages: z.number().int(),
     thresholds: z.object({ method: z.string(), image: z.number(), pixel: z.number() }),
     metrics: z
-      .object({ imageAuroc: z.number().optional(), pixelAuroc: z.number().optional(), f1: z.number().optional(), heldOutFalsePositiveRate: z.number().optional() })
+      .object({
+        imageAuroc: z.number().optional(),
+        pixelAuroc: z.number().optional(),
+        f1: z.number().optional(),
+        heldOutFalsePositiveRate: z.number().optional(),
+      })
       .meta({ description: 'Measured on calibration images (and labelled defects when given)' }),
     trainingMs: z.number(),
     jobId: z.string(),

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { CALIBRATED_THRESHOLD, DEFAULT_SEVERITY_BANDS, severityBandIssues, severityBandSchema, thresholdValue } from '../../engine/detection/detection-settings.ts';
+import {
+  CALIBRATED_THRESHOLD,
+  DEFAULT_SEVERITY_BANDS,
+  severityBandIssues,
+  severityBandSchema,
+  thresholdValue,
+} from '../../engine/detection/detection-settings.ts';
 
 /**
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
@@ -7,9 +13,11 @@ import { CALIBRATED_THRESHOLD, DEFAULT_SEVERITY_BANDS, severityBandIssues, sever
  */
 export const PROJECT_KINDS = ['anomaly'] as const;
 export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
-export const projectKindSchema = z.enum(PROJECT_KINDS).meta({ id: 'ProjectKind', description: 'What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.' });
+export const projectKindSchema = z.enum(PROJECT_KINDS).meta({
+  id: 'ProjectKind',
+  description: 'What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.',
+});
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
-
 
 // The bands' defaults and rules, the threshold's range and its default: the engine's detection settings own them.
 export const severityBandsSchema = z
@@ -17,11 +25,17 @@ export const severityBandsSchema = z
   .min(1)
   .max(10)
   .superRefine((bands, ctx) => {
-    for (const { index, message } of severityBandIssues(bands)) ctx.addIssue({ code: 'custom', path: [index, 'below'], message });
+    for (const { index, message } of severityBandIssues(bands))
+      ctx.addIssue({ code: 'custom', path: [index, 'below'], message });
   })
-  .meta({ id: 'SeverityBands', description: `Bands of the normalised score (0..1, threshold at ${CALIBRATED_THRESHOLD}), lowest first; the last has no upper bound.` });
+  .meta({
+    id: 'SeverityBands',
+    description: `Bands of the normalised score (0..1, threshold at ${CALIBRATED_THRESHOLD}), lowest first; the last has no upper bound.`,
+  });
 
-export const thresholdSchema = thresholdValue.meta({ description: `Decision threshold on the normalised score; ${CALIBRATED_THRESHOLD} is the calibrated one.` });
+export const thresholdSchema = thresholdValue.meta({
+  description: `Decision threshold on the normalised score; ${CALIBRATED_THRESHOLD} is the calibrated one.`,
+});
 
 /** Names users see and type to confirm deletion: no control characters, no slashes (they end up in object keys' metadata). */
 export const projectNameSchema = z
@@ -61,7 +75,10 @@ export const projectSchema = z
     id: z.string(),
     name: z.string(),
     kind: projectKindSchema,
-    owner: z.string().nullable().meta({ description: 'Who made it: user:SUB (a person), key:ID (an API key) or local' }),
+    owner: z
+      .string()
+      .nullable()
+      .meta({ description: 'Who made it: user:SUB (a person), key:ID (an API key) or local' }),
     description: z.string(),
     severityBands: severityBandsSchema,
     threshold: thresholdSchema,

@@ -40,8 +40,15 @@ export const webhookDeliverySchema = z
     attempt: z.number().int().meta({ description: '1 for the first attempt' }),
     attemptedAt: z.iso.datetime(),
     url: z.string().meta({ description: 'The webhook URL without user info or query' }),
-    outcome: z.enum(DELIVERY_OUTCOMES).meta({ description: 'delivered (2xx); will-retry (another attempt at nextAttemptAt); gave-up (attempts used up, or refused for good)' }),
-    statusCode: z.number().int().nullable().meta({ description: "The subscriber's HTTP status; null when there was no answer" }),
+    outcome: z.enum(DELIVERY_OUTCOMES).meta({
+      description:
+        'delivered (2xx); will-retry (another attempt at nextAttemptAt); gave-up (attempts used up, or refused for good)',
+    }),
+    statusCode: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The subscriber's HTTP status; null when there was no answer" }),
     error: z.string().nullable().meta({ description: 'Why the attempt failed (timeout, connection error, status)' }),
     durationMs: z.number().int(),
     nextAttemptAt: z.iso.datetime().nullable(),
@@ -58,7 +65,10 @@ export const retryScheduleSchema = z
   .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated whole seconds, e.g. 10,30,120,600,900')
   .transform((v) => v.split(',').map((n) => Number(n.trim())))
   .refine((delays) => delays.length <= 50, 'at most 50 retries')
-  .refine((delays) => delays.every((d) => d <= MAX_DELAY_SECONDS), `each delay at most ${MAX_DELAY_SECONDS} seconds (the longest SQS delay)`);
+  .refine(
+    (delays) => delays.every((d) => d <= MAX_DELAY_SECONDS),
+    `each delay at most ${MAX_DELAY_SECONDS} seconds (the longest SQS delay)`,
+  );
 
 /** Ten attempts over about 1 h 30 min: a subscriber down for a deployment or an hour still gets its events. */
 export const DEFAULT_RETRY_SECONDS = '10,30,120,600,900,900,900,900,900';

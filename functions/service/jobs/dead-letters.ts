@@ -32,7 +32,11 @@ export async function jobIdsOf(s: Services, body: string): Promise<string[]> {
  * receive samples only some of SQS's servers and may come back empty early: fine for the sweep (the next one finds
  * the rest) but not for a redrive, which waits a second per receive.
  */
-async function takeDeadLetters(s: Services, o: { hideSeconds: number; waitSeconds: number }, max = 1000): Promise<QueueMessage[]> {
+async function takeDeadLetters(
+  s: Services,
+  o: { hideSeconds: number; waitSeconds: number },
+  max = 1000,
+): Promise<QueueMessage[]> {
   const dlq = s.deadLetters;
   if (!dlq) return [];
   const taken: QueueMessage[] = [];
@@ -56,7 +60,10 @@ export async function sweepDeadLetters(s: Services, seen: Set<string> = new Set(
       for (const id of await jobIdsOf(s, m.body)) {
         const job = await s.jobs.get(id);
         if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
-        const reason = { code: 'DEAD_LETTER', message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}` };
+        const reason = {
+          code: 'DEAD_LETTER',
+          message: `moved to the dead-letter queue after ${m.receiveCount} receives${job.error ? `; last error: ${job.error.message}` : ''}`,
+        };
         if (await s.jobs.fail(id, reason)) await announceJobEnd(s, job, 'Job Failed', { error: reason });
       }
       seen.add(m.id);

@@ -24,8 +24,21 @@ export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobA
   if (parsed.folder !== 'inbox' || !created) return;
   const project = await s.projects.get(parsed.projectId);
   if (!project) return setAside(s, key, parsed.projectId, parsed.rest, `there is no project ${parsed.projectId}`);
-  if (inboxBatch(parsed.rest) === API_BATCH) return setAside(s, key, parsed.projectId, parsed.rest, `the drop-folder folder "${API_BATCH}" is reserved for the API's own detections; use another folder name`);
-  const { job } = await createJob(s, { projectId: parsed.projectId, type: 'detect', input: { key }, idempotencyKey: inboxJobKey(r.bucket, key, r.version), enqueue: false });
+  if (inboxBatch(parsed.rest) === API_BATCH)
+    return setAside(
+      s,
+      key,
+      parsed.projectId,
+      parsed.rest,
+      `the drop-folder folder "${API_BATCH}" is reserved for the API's own detections; use another folder name`,
+    );
+  const { job } = await createJob(s, {
+    projectId: parsed.projectId,
+    type: 'detect',
+    input: { key },
+    idempotencyKey: inboxJobKey(r.bucket, key, r.version),
+    enqueue: false,
+  });
   await runJob(s, job.id, attempt, { project, inbox: { key, rest: parsed.rest } });
 }
 
@@ -35,6 +48,15 @@ export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobA
  */
 async function setAside(s: Services, key: string, projectId: string, rest: string, reason: string): Promise<void> {
   const to = rejectedKey(projectId, rest);
-  const moved = await s.objects.move(key, to, { 'faultline-reason': reason.replace(/[^\x20-\x7e]/g, '?'), 'faultline-source': encodeURI(key) });
-  s.log({ level: 'warn', msg: moved ? 'drop-folder object set aside' : 'drop-folder object refused, already gone', key, to: moved ? to : undefined, reason });
+  const moved = await s.objects.move(key, to, {
+    'faultline-reason': reason.replace(/[^\x20-\x7e]/g, '?'),
+    'faultline-source': encodeURI(key),
+  });
+  s.log({
+    level: 'warn',
+    msg: moved ? 'drop-folder object set aside' : 'drop-folder object refused, already gone',
+    key,
+    to: moved ? to : undefined,
+    reason,
+  });
 }

@@ -9,7 +9,17 @@ import type { StoredJob } from '../store/job-repository.ts';
  * Creates a job once per idempotency key and queues it. A retry (same key) returns the first job; a creation cut
  * short after claiming the key is completed by the retry, so a key never points to nothing for long.
  */
-export async function createJob(s: Services, o: { id?: string; projectId: string; type: JobType; input: Record<string, unknown>; idempotencyKey?: string; enqueue?: boolean }): Promise<{ job: Job; created: boolean }> {
+export async function createJob(
+  s: Services,
+  o: {
+    id?: string;
+    projectId: string;
+    type: JobType;
+    input: Record<string, unknown>;
+    idempotencyKey?: string;
+    enqueue?: boolean;
+  },
+): Promise<{ job: Job; created: boolean }> {
   let id: string = o.id ?? randomUUID();
   if (o.idempotencyKey) {
     const existing = await s.jobs.claimIdempotencyKey(o.idempotencyKey, id);
@@ -43,7 +53,8 @@ export async function createJob(s: Services, o: { id?: string; projectId: string
 export async function getJob(s: Services, id: string, by: Principal): Promise<Job> {
   const job = await s.jobs.get(id);
   const project = job ? await s.projects.get(job.projectId) : undefined;
-  if (!job || !project || !canAccessProject(by, project)) throw new ServiceError('JOB_NOT_FOUND', `no job ${id}`, { jobId: id });
+  if (!job || !project || !canAccessProject(by, project))
+    throw new ServiceError('JOB_NOT_FOUND', `no job ${id}`, { jobId: id });
   return publicJob(job);
 }
 

@@ -19,7 +19,8 @@ export async function recoverUnfinishedWork(s: Services, bucket: string, log: Lo
   let datasets = 0;
   const registered = new Map<string, Set<string>>();
   const isRegistered = async (projectId: string, key: string) => {
-    if (!registered.has(projectId)) registered.set(projectId, new Set((await s.images.all(projectId)).map((i) => i.key)));
+    if (!registered.has(projectId))
+      registered.set(projectId, new Set((await s.images.all(projectId)).map((i) => i.key)));
     return registered.get(projectId)!.has(key);
   };
   // A process killed between claiming a job's idempotency key and writing the job leaves a key without a job: that
@@ -35,7 +36,8 @@ export async function recoverUnfinishedWork(s: Services, bucket: string, log: Lo
       for (const o of page.objects) {
         const parsed = parseKey(o.key);
         if (!parsed) continue;
-        const known = folder === 'inbox' ? await hasInboxJob(o.key, o.etag ?? '') : await isRegistered(parsed.projectId, o.key);
+        const known =
+          folder === 'inbox' ? await hasInboxJob(o.key, o.etag ?? '') : await isRegistered(parsed.projectId, o.key);
         if (known) continue;
         await s.queue.send(objectCreatedMessage(bucket, o));
         if (folder === 'inbox') inbox++;
@@ -44,5 +46,6 @@ export async function recoverUnfinishedWork(s: Services, bucket: string, log: Lo
       cursor = page.cursor;
     } while (cursor);
   }
-  if (jobs.length + inbox + datasets > 0) log({ msg: 'recovered unfinished work', jobs: jobs.length, inboxObjects: inbox, datasetObjects: datasets });
+  if (jobs.length + inbox + datasets > 0)
+    log({ msg: 'recovered unfinished work', jobs: jobs.length, inboxObjects: inbox, datasetObjects: datasets });
 }

@@ -26,8 +26,17 @@ const errorOf = (error: unknown) => ({
 });
 
 /** Publishes a job's end; the project (for its webhook) is read only when the caller has not. */
-export async function announceJobEnd(s: Services, job: Job, type: Extract<EventType, 'Job Succeeded' | 'Job Failed'>, detail: Record<string, unknown>, project?: ProjectItem): Promise<void> {
-  await s.events.publish({ type, projectId: job.projectId, detail: { jobId: job.id, jobType: job.type, ...detail } }, project ?? (await s.projects.get(job.projectId)));
+export async function announceJobEnd(
+  s: Services,
+  job: Job,
+  type: Extract<EventType, 'Job Succeeded' | 'Job Failed'>,
+  detail: Record<string, unknown>,
+  project?: ProjectItem,
+): Promise<void> {
+  await s.events.publish(
+    { type, projectId: job.projectId, detail: { jobId: job.id, jobType: job.type, ...detail } },
+    project ?? (await s.projects.get(job.projectId)),
+  );
 }
 
 /**

@@ -15,13 +15,20 @@ export interface ObjectEvent {
  * the datasets, or S3's test event), parsed at the edge. Handlers switch over `kind` to its end (a `never` check),
  * so a new kind cannot be dropped silently.
  */
-export type WorkMessage = { kind: 'job'; jobId: string } | { kind: 's3'; records: ObjectEvent[] } | { kind: 'test' } | { kind: 'unknown'; reason: string };
+export type WorkMessage =
+  | { kind: 'job'; jobId: string }
+  | { kind: 's3'; records: ObjectEvent[] }
+  | { kind: 'test' }
+  | { kind: 'unknown'; reason: string };
 
 const s3EventSchema = z.object({
   Records: z.array(
     z.object({
       eventName: z.string(),
-      s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string(), eTag: z.string().optional(), sequencer: z.string().optional() }) }),
+      s3: z.object({
+        bucket: z.object({ name: z.string() }),
+        object: z.object({ key: z.string(), eTag: z.string().optional(), sequencer: z.string().optional() }),
+      }),
     }),
   ),
 });
@@ -53,7 +60,14 @@ export function parseWorkMessage(body: string): WorkMessage {
 }
 
 /** The notification S3 sends for a stored object (key URL-encoded, slashes kept), for work whose notification was lost. */
-export function objectCreatedMessage(bucket: string, o: { key: string; etag?: string; size: number }): { Records: unknown[] } {
+export function objectCreatedMessage(
+  bucket: string,
+  o: { key: string; etag?: string; size: number },
+): { Records: unknown[] } {
   const key = encodeURIComponent(o.key).replace(/%2F/g, '/');
-  return { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, eTag: o.etag, size: o.size } } }] };
+  return {
+    Records: [
+      { eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, eTag: o.etag, size: o.size } } },
+    ],
+  };
 }

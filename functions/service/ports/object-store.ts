@@ -23,8 +23,14 @@ export interface ObjectStore {
   move(from: string, to: string, metadata: Record<string, string>): Promise<boolean>;
   /** Deletes every object under the prefix; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
-  list(prefix: string, options?: { limit?: number; cursor?: string }): Promise<{ objects: StoredObject[]; cursor?: string }>;
+  list(
+    prefix: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<{ objects: StoredObject[]; cursor?: string }>;
   presignGet(key: string, expiresSeconds: number): Promise<string>;
   /** A browser-style POST upload of one object, limited to a content type and a size. */
-  presignPost(key: string, conditions: { contentType: string; maxBytes: number; expiresSeconds: number }): Promise<PresignedPost>;
+  presignPost(
+    key: string,
+    conditions: { contentType: string; maxBytes: number; expiresSeconds: number },
+  ): Promise<PresignedPost>;
 }

@@ -11,16 +11,28 @@ import { PROJECT_FOLDERS } from '../object-keys.ts';
  * The public view: the webhook secret is shown once, at creation; the webhook URL with its user info and query values
  * masked (they often carry a token, and every reader of the project would see it). The real URL stays stored.
  */
-export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => ({ ...project, webhookUrl: project.webhookUrl && maskedUrl(project.webhookUrl) });
+export const publicProject = ({ webhookSecret, ...project }: ProjectItem): Project => ({
+  ...project,
+  webhookUrl: project.webhookUrl && maskedUrl(project.webhookUrl),
+});
 
 /** In AWS a webhook may not point into private networks: said at once, rather than found when an event is dropped. */
 async function checkWebhook(s: Services, url: string | null | undefined): Promise<void> {
   if (!url || s.config.FAULTLINE_WEBHOOK_PRIVATE_TARGETS === 'allow') return;
-  if (await resolvesToPrivate(url)) throw new ServiceError('VALIDATION_FAILED', `webhookUrl ${loggableUrl(url)} points to a loopback or private address; webhooks go to public addresses only`, { field: 'webhookUrl' });
+  if (await resolvesToPrivate(url))
+    throw new ServiceError(
+      'VALIDATION_FAILED',
+      `webhookUrl ${loggableUrl(url)} points to a loopback or private address; webhooks go to public addresses only`,
+      { field: 'webhookUrl' },
+    );
 }
 
 /** A project belongs to the caller who made it (its subject); administrators see every project. */
-export async function createProject(s: Services, input: CreateProject, by: Principal): Promise<Project & { webhookSecret: string }> {
+export async function createProject(
+  s: Services,
+  input: CreateProject,
+  by: Principal,
+): Promise<Project & { webhookSecret: string }> {
   requireUnscoped(by, 'making projects');
   await checkWebhook(s, input.webhookUrl);
   const now = new Date().toISOString();
@@ -62,8 +74,17 @@ export async function authorizeProject(s: Services, id: string, by: Principal): 
 }
 
 /** The projects the caller may see, newest first. */
-export async function listProjects(s: Services, by: Principal, limit: number, cursor?: string): Promise<{ items: Project[]; cursor: string | null }> {
-  const page = by.admin ? await s.projects.list(limit, cursor) : by.projectIds ? await s.projects.listIds(by.projectIds, limit, cursor) : await s.projects.listOwnedBy(by.subject, limit, cursor);
+export async function listProjects(
+  s: Services,
+  by: Principal,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: Project[]; cursor: string | null }> {
+  const page = by.admin
+    ? await s.projects.list(limit, cursor)
+    : by.projectIds
+      ? await s.projects.listIds(by.projectIds, limit, cursor)
+      : await s.projects.listOwnedBy(by.subject, limit, cursor);
   return { items: page.items.map(publicProject), cursor: page.cursor };
 }
 
@@ -72,7 +93,8 @@ export async function updateProject(s: Services, id: string, input: UpdateProjec
   // webhook is unchanged then, and the masked form must not replace the real one.
   if (input.webhookUrl) {
     const stored = await s.projects.get(id);
-    if (stored?.webhookUrl && input.webhookUrl === maskedUrl(stored.webhookUrl)) input = { ...input, webhookUrl: undefined };
+    if (stored?.webhookUrl && input.webhookUrl === maskedUrl(stored.webhookUrl))
+      input = { ...input, webhookUrl: undefined };
   }
   await checkWebhook(s, input.webhookUrl);
   const updated = await s.projects.update(id, input);
@@ -86,18 +108,29 @@ export async function updateProject(s: Services, id: string, input: UpdateProjec
  * first marked, so that it is gone for every reader and no job can commit to it (jobs check after writing, and sweep
  * what they wrote if it is gone; see commitToProject); the project item itself goes last, so a retry can finish.
  */
-export async function deleteProject(s: Services, id: string, confirmName: string): Promise<{ deletedObjects: number; deletedItems: number }> {
+export async function deleteProject(
+  s: Services,
+  id: string,
+  confirmName: string,
+): Promise<{ deletedObjects: number; deletedItems: number }> {
   const project = await s.projects.getForDeletion(id);
   if (!project) throw projectNotFound(id);
   if (confirmName !== project.name) {
-    throw new ServiceError('NAME_MISMATCH', `to delete project ${id}, repeat its name exactly in "confirm" (got "${confirmName}")`, { projectId: id });
+    throw new ServiceError(
+      'NAME_MISMATCH',
+      `to delete project ${id}, repeat its name exactly in "confirm" (got "${confirmName}")`,
+      { projectId: id },
+    );
   }
   if (!(await s.projects.markDeleting(id))) throw projectNotFound(id);
   return finishDeletion(s, id);
 }
 
 /** The rest of a deletion once the project is marked; also run at start for deletions a dead process left unfinished. */
-export async function finishDeletion(s: Services, id: string): Promise<{ deletedObjects: number; deletedItems: number }> {
+export async function finishDeletion(
+  s: Services,
+  id: string,
+): Promise<{ deletedObjects: number; deletedItems: number }> {
   const swept = await sweepProject(s, id);
   await s.projects.delete(id);
   await s.modelCache.evictProject(id);

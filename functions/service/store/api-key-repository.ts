@@ -9,7 +9,13 @@ const key = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
 
 export class ApiKeyRepository extends TableRepository implements ApiKeyStore {
   async create(record: ApiKeyRecord): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(record.hash), gsi1pk: 'APIKEYS', gsi1sk: `${record.createdAt}#${record.id}`, ...record }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...key(record.hash), gsi1pk: 'APIKEYS', gsi1sk: `${record.createdAt}#${record.id}`, ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   /** The key whose secret hashes to this; a lookup by hash, so no secret is ever compared byte by byte. */
@@ -19,12 +25,20 @@ export class ApiKeyRepository extends TableRepository implements ApiKeyStore {
   }
 
   async list(): Promise<ApiKeyRecord[]> {
-    return (await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :k', ExpressionAttributeValues: { ':k': 'APIKEYS' } })).map((i) => stripKeys<ApiKeyRecord>(i));
+    return (
+      await this.queryAll({
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :k',
+        ExpressionAttributeValues: { ':k': 'APIKEYS' },
+      })
+    ).map((i) => stripKeys<ApiKeyRecord>(i));
   }
 
   async delete(hash: string): Promise<boolean> {
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: key(hash), ConditionExpression: 'attribute_exists(pk)' }));
+      await this.db.send(
+        new DeleteCommand({ TableName: this.table, Key: key(hash), ConditionExpression: 'attribute_exists(pk)' }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -32,4 +46,3 @@ export class ApiKeyRepository extends TableRepository implements ApiKeyStore {
     }
   }
 }
-

@@ -1,4 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
 import type { JobStore, StoredJob } from '../ports/job-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -6,7 +13,8 @@ import { TableRepository } from './table-repository.ts';
 
 export type { StoredJob } from '../ports/job-store.ts';
 
-const toJob = (item: Record<string, unknown>): StoredJob => ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as StoredJob;
+const toJob = (item: Record<string, unknown>): StoredJob =>
+  ({ startedAt: null, finishedAt: null, ...stripKeys<Record<string, unknown>>(item) }) as StoredJob;
 
 /**
  * Jobs and their state machine, QUEUED -> RUNNING -> SUCCEEDED | FAILED, every step a conditional write so that two
@@ -18,18 +26,26 @@ export class JobRepository extends TableRepository implements JobStore {
   async claimIdempotencyKey(key: string, jobId: string): Promise<string | undefined> {
     try {
       await this.db.send(
-        new PutCommand({ TableName: this.table, Item: { ...keys.idempotency(key), jobId, createdAt: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.idempotency(key), jobId, createdAt: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return undefined;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }));
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }),
+      );
       return out.Item?.jobId as string;
     }
   }
 
   async findByIdempotencyKey(key: string): Promise<string | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.idempotency(key), ConsistentRead: true }),
+    );
     return out.Item?.jobId as string | undefined;
   }
 
@@ -40,7 +56,14 @@ export class JobRepository extends TableRepository implements JobStore {
         new PutCommand({
           TableName: this.table,
           // startedAt and finishedAt stay absent until set: if_not_exists() would see a stored null as a value.
-          Item: { ...keys.job(job.id), gsi1pk: `JOBS#${job.projectId}`, gsi1sk: `${job.createdAt}#${job.id}`, ...job, startedAt: undefined, finishedAt: undefined },
+          Item: {
+            ...keys.job(job.id),
+            gsi1pk: `JOBS#${job.projectId}`,
+            gsi1sk: `${job.createdAt}#${job.id}`,
+            ...job,
+            startedAt: undefined,
+            finishedAt: undefined,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -56,7 +79,11 @@ export class JobRepository extends TableRepository implements JobStore {
     return out.Item ? toJob(out.Item) : undefined;
   }
 
-  async listByProject(projectId: string, limit: number, cursor?: string): Promise<{ items: StoredJob[]; cursor: string | null }> {
+  async listByProject(
+    projectId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: StoredJob[]; cursor: string | null }> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -68,7 +95,10 @@ export class JobRepository extends TableRepository implements JobStore {
         ExclusiveStartKey: this.pages.decode(`jobs:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toJob), cursor: this.pages.encode(`jobs:${projectId}`, out.LastEvaluatedKey) };
+    return {
+      items: (out.Items ?? []).map(toJob),
+      cursor: this.pages.encode(`jobs:${projectId}`, out.LastEvaluatedKey),
+    };
   }
 
   /** Jobs of a project that are not finished, newest first (to refuse a second training). */
@@ -111,10 +141,17 @@ export class JobRepository extends TableRepository implements JobStore {
         new UpdateCommand({
           TableName: this.table,
           Key: keys.job(id),
-          UpdateExpression: 'SET #s = :running, workerId = :w, startedAt = if_not_exists(startedAt, :now), attempts = attempts + :one',
+          UpdateExpression:
+            'SET #s = :running, workerId = :w, startedAt = if_not_exists(startedAt, :now), attempts = attempts + :one',
           ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':running': 'RUNNING', ':queued': 'QUEUED', ':w': workerId, ':now': new Date().toISOString(), ':one': 1 },
+          ExpressionAttributeValues: {
+            ':running': 'RUNNING',
+            ':queued': 'QUEUED',
+            ':w': workerId,
+            ':now': new Date().toISOString(),
+            ':one': 1,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -131,7 +168,12 @@ export class JobRepository extends TableRepository implements JobStore {
   }
 
   async succeed(id: string, workerId: string, output: Record<string, unknown>): Promise<boolean> {
-    return this.conditionalSet(id, workerId, { status: 'SUCCEEDED' satisfies JobStatus, output, error: null, finishedAt: new Date().toISOString() });
+    return this.conditionalSet(id, workerId, {
+      status: 'SUCCEEDED' satisfies JobStatus,
+      output,
+      error: null,
+      finishedAt: new Date().toISOString(),
+    });
   }
 
   /** Records the last error of an attempt; the job stays RUNNING so the queue can retry it. */
@@ -145,7 +187,13 @@ export class JobRepository extends TableRepository implements JobStore {
       UpdateExpression: 'SET #s = :queued, finishedAt = :null, progress = :null, redrivenAt = :now ADD redrives :one',
       ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':queued': 'QUEUED', ':failed': 'FAILED', ':null': null, ':now': new Date().toISOString(), ':one': 1 },
+      ExpressionAttributeValues: {
+        ':queued': 'QUEUED',
+        ':failed': 'FAILED',
+        ':null': null,
+        ':now': new Date().toISOString(),
+        ':one': 1,
+      },
     });
   }
 
@@ -155,20 +203,41 @@ export class JobRepository extends TableRepository implements JobStore {
       UpdateExpression: 'SET #s = :failed, #e = :e, finishedAt = :now',
       ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
       ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
-      ExpressionAttributeValues: { ':failed': 'FAILED', ':queued': 'QUEUED', ':running': 'RUNNING', ':e': error, ':now': new Date().toISOString() },
+      ExpressionAttributeValues: {
+        ':failed': 'FAILED',
+        ':queued': 'QUEUED',
+        ':running': 'RUNNING',
+        ':e': error,
+        ':now': new Date().toISOString(),
+      },
     });
   }
 
   /** Removes every job of the project and the idempotency keys they were made under (project deletion). */
   async deleteAllOf(projectId: string): Promise<number> {
-    const items = await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `JOBS#${projectId}` }, ProjectionExpression: '#i, #k', ExpressionAttributeNames: { '#i': 'id', '#k': 'idempotencyKey' } });
-    const itemKeys = items.flatMap((job) => [keys.job(String(job.id)), ...(job.idempotencyKey ? [keys.idempotency(String(job.idempotencyKey))] : [])]);
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': `JOBS#${projectId}` },
+      ProjectionExpression: '#i, #k',
+      ExpressionAttributeNames: { '#i': 'id', '#k': 'idempotencyKey' },
+    });
+    const itemKeys = items.flatMap((job) => [
+      keys.job(String(job.id)),
+      ...(job.idempotencyKey ? [keys.idempotency(String(job.idempotencyKey))] : []),
+    ]);
     await deleteItems(this.db, this.table, itemKeys);
     return itemKeys.length;
   }
 
   /** A conditional update of the job: false when its condition does not hold (another writer got there first). */
-  private async updateIf(id: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>): Promise<boolean> {
+  private async updateIf(
+    id: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
     try {
       await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.job(id), ...update }));
       return true;
@@ -186,6 +255,11 @@ export class JobRepository extends TableRepository implements JobStore {
       values[`:${k}`] = v;
       return `#${k} = :${k}`;
     });
-    return this.updateIf(id, { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: '#s = :running AND workerId = :w', ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+    return this.updateIf(id, {
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#s = :running AND workerId = :w',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
   }
 }

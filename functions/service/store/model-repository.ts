@@ -7,7 +7,13 @@ export class ModelRepository extends TableRepository implements ModelStore {
   /** Records a trained version once: a retried job that trained again finds it there and keeps the first. */
   async create(model: StoredModel): Promise<StoredModel> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.model(model.projectId, model.version), ...model }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.model(model.projectId, model.version), ...model },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return model;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -16,7 +22,9 @@ export class ModelRepository extends TableRepository implements ModelStore {
   }
 
   async get(projectId: string, version: number): Promise<StoredModel | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.model(projectId, version), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.model(projectId, version), ConsistentRead: true }),
+    );
     if (!out.Item) return undefined;
     const { pk, sk, ...rest } = out.Item;
     return rest as StoredModel;

@@ -1,4 +1,12 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PROJECT_KIND } from '../domain/project.ts';
 import type { ProjectItem, ProjectStore, TrainingClaim } from '../ports/project-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -7,7 +15,12 @@ import { TableRepository } from './table-repository.ts';
 export type { ProjectItem, TrainingClaim } from '../ports/project-store.ts';
 
 /** A start key that resumes the gsi1 query right after this item. */
-const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
+const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({
+  pk: item.pk,
+  sk: item.sk,
+  gsi1pk: item.gsi1pk,
+  gsi1sk: item.gsi1sk,
+});
 
 /** Fields the table keeps on a project for the service's own bookkeeping, never shown. */
 const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletingAt'];
@@ -27,7 +40,12 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...keys.project(project.id), gsi1pk: 'PROJECTS', gsi1sk: `${project.createdAt}#${project.id}`, ...project },
+        Item: {
+          ...keys.project(project.id),
+          gsi1pk: 'PROJECTS',
+          gsi1sk: `${project.createdAt}#${project.id}`,
+          ...project,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -46,7 +64,9 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
   }
 
   private async read(id: string): Promise<Record<string, unknown> | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }),
+    );
     return out.Item;
   }
 
@@ -55,7 +75,11 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
    * commits are conditional on this mark being absent). False when the project does not exist.
    */
   async markDeleting(id: string): Promise<boolean> {
-    return this.updateIf(id, { UpdateExpression: 'SET deletingAt = if_not_exists(deletingAt, :now)', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':now': new Date().toISOString() } });
+    return this.updateIf(id, {
+      UpdateExpression: 'SET deletingAt = if_not_exists(deletingAt, :now)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':now': new Date().toISOString() },
+    });
   }
 
   /** Projects whose deletion began but did not finish (the process died): a scan, for the runtime's start. */
@@ -64,7 +88,12 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(
-        new ScanCommand({ TableName: this.table, FilterExpression: 'sk = :s AND attribute_exists(deletingAt)', ExpressionAttributeValues: { ':s': 'PROJECT' }, ExclusiveStartKey: start }),
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'sk = :s AND attribute_exists(deletingAt)',
+          ExpressionAttributeValues: { ':s': 'PROJECT' },
+          ExclusiveStartKey: start,
+        }),
       );
       found.push(...(out.Items ?? []).map(toProject));
       start = out.LastEvaluatedKey;
@@ -80,19 +109,29 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
     return this.updateIf(id, {
       UpdateExpression: 'SET trainingJobId = :job, trainingClaimedAt = :now',
       ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingAt) AND (attribute_not_exists(trainingJobId)${replacing ? ' OR trainingJobId = :replacing' : ''})`,
-      ExpressionAttributeValues: { ':job': jobId, ':now': new Date().toISOString(), ...(replacing ? { ':replacing': replacing } : {}) },
+      ExpressionAttributeValues: {
+        ':job': jobId,
+        ':now': new Date().toISOString(),
+        ...(replacing ? { ':replacing': replacing } : {}),
+      },
     });
   }
 
   /** Frees the training slot if this job holds it. */
   async releaseTraining(id: string, jobId: string): Promise<void> {
-    await this.updateIf(id, { UpdateExpression: 'REMOVE trainingJobId, trainingClaimedAt', ConditionExpression: 'trainingJobId = :job', ExpressionAttributeValues: { ':job': jobId } });
+    await this.updateIf(id, {
+      UpdateExpression: 'REMOVE trainingJobId, trainingClaimedAt',
+      ConditionExpression: 'trainingJobId = :job',
+      ExpressionAttributeValues: { ':job': jobId },
+    });
   }
 
   /** Who holds the training slot now, if anyone. */
   async trainingClaim(id: string): Promise<TrainingClaim | undefined> {
     const item = await this.read(id);
-    return typeof item?.trainingJobId === 'string' ? { jobId: item.trainingJobId, claimedAt: String(item.trainingClaimedAt) } : undefined;
+    return typeof item?.trainingJobId === 'string'
+      ? { jobId: item.trainingJobId, claimedAt: String(item.trainingClaimedAt) }
+      : undefined;
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
@@ -107,11 +146,18 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
         ExclusiveStartKey: this.pages.decode('projects', cursor),
       }),
     );
-    return { items: (out.Items ?? []).filter(live).map(toProject), cursor: this.pages.encode('projects', out.LastEvaluatedKey) };
+    return {
+      items: (out.Items ?? []).filter(live).map(toProject),
+      cursor: this.pages.encode('projects', out.LastEvaluatedKey),
+    };
   }
 
   /** Projects whose owner is this subject, newest first: the index filtered, read until the page is full. */
-  async listOwnedBy(owner: string, limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
+  async listOwnedBy(
+    owner: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: ProjectItem[]; cursor: string | null }> {
     const items: Record<string, unknown>[] = [];
     const listing = `projects:owner:${owner}`;
     let start = this.pages.decode(listing, cursor);
@@ -130,7 +176,11 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
         }),
       );
       for (const item of (out.Items ?? []).filter(live)) {
-        if (items.length === limit) return { items: items.map(toProject), cursor: this.pages.encode(listing, indexKey(items[items.length - 1]!)) };
+        if (items.length === limit)
+          return {
+            items: items.map(toProject),
+            cursor: this.pages.encode(listing, indexKey(items[items.length - 1]!)),
+          };
         items.push(item);
       }
       start = out.LastEvaluatedKey;
@@ -139,13 +189,25 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
   }
 
   /** These projects (a scoped key's), newest first; ids that no longer exist are left out. */
-  async listIds(ids: string[], limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
+  async listIds(
+    ids: string[],
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: ProjectItem[]; cursor: string | null }> {
     const found = (await Promise.all(ids.map((id) => this.get(id)))).filter((p): p is ProjectItem => !!p);
-    found.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+    found.sort((a, b) =>
+      a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt),
+    );
     const after = this.pages.decode('projects:ids', cursor);
     const from = after ? found.findIndex((p) => keys.project(p.id).pk === after.pk) + 1 : 0;
     const items = found.slice(from, from + limit);
-    return { items, cursor: from + limit < found.length ? this.pages.encode('projects:ids', keys.project(items[items.length - 1]!.id)) : null };
+    return {
+      items,
+      cursor:
+        from + limit < found.length
+          ? this.pages.encode('projects:ids', keys.project(items[items.length - 1]!.id))
+          : null,
+    };
   }
 
   /** Sets fields; undefined leaves a field as it is, null removes it. Returns the project after the change, or undefined when it is gone or being deleted. */
@@ -219,7 +281,11 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
   /** Every item in the project's partition but the project's own: images, model versions, results, webhook deliveries. */
   async deleteContents(id: string): Promise<number> {
     const { pk, sk } = keys.project(id);
-    const items = await this.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ProjectionExpression: 'pk, sk' });
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': pk },
+      ProjectionExpression: 'pk, sk',
+    });
     const itemKeys = (items as { pk: string; sk: string }[]).filter((k) => k.sk !== sk);
     await deleteItems(this.db, this.table, itemKeys);
     return itemKeys.length;
@@ -229,7 +295,10 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.project(id) }));
   }
 
-  private async updateIf(id: string, update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<boolean> {
+  private async updateIf(
+    id: string,
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+  ): Promise<boolean> {
     try {
       await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.project(id), ...update }));
       return true;

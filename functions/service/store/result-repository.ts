@@ -6,7 +6,8 @@ import { TableRepository } from './table-repository.ts';
 
 export type { ResultFilter } from '../ports/result-store.ts';
 
-const toRecord = (item: Record<string, unknown>): DetectionRecord => stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
+const toRecord = (item: Record<string, unknown>): DetectionRecord =>
+  stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
 
 export class ResultRepository extends TableRepository implements ResultStore {
   /** Days before the table's TTL removes a result; 0 keeps results. */
@@ -22,7 +23,9 @@ export class ResultRepository extends TableRepository implements ResultStore {
           gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
           gsi1sk: record.id,
           anomalous: record.result.is_anomalous,
-          ...(this.retentionDays > 0 ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 } : {}),
+          ...(this.retentionDays > 0
+            ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 }
+            : {}),
           ...record,
         },
       }),
@@ -30,13 +33,20 @@ export class ResultRepository extends TableRepository implements ResultStore {
   }
 
   /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
-  async list(projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<{ items: DetectionRecord[]; cursor: string | null }> {
+  async list(
+    projectId: string,
+    filter: ResultFilter,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: DetectionRecord[]; cursor: string | null }> {
     // Normalised to milliseconds, so that a 'since' without them compares right against ids that have them.
     const since = filter.since ? `RESULT#${resultId(new Date(filter.since).toISOString(), '')}` : 'RESULT#';
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
-        KeyConditionExpression: filter.since ? 'pk = :p AND sk BETWEEN :from AND :to' : 'pk = :p AND begins_with(sk, :from)',
+        KeyConditionExpression: filter.since
+          ? 'pk = :p AND sk BETWEEN :from AND :to'
+          : 'pk = :p AND begins_with(sk, :from)',
         FilterExpression: filter.anomalousOnly ? 'anomalous = :t' : undefined,
         ExpressionAttributeValues: {
           ':p': keys.project(projectId).pk,
@@ -49,7 +59,10 @@ export class ResultRepository extends TableRepository implements ResultStore {
         ExclusiveStartKey: this.pages.decode(`results:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toRecord), cursor: this.pages.encode(`results:${projectId}`, out.LastEvaluatedKey) };
+    return {
+      items: (out.Items ?? []).map(toRecord),
+      cursor: this.pages.encode(`results:${projectId}`, out.LastEvaluatedKey),
+    };
   }
 
   async get(projectId: string, id: string): Promise<DetectionRecord | undefined> {
@@ -59,7 +72,11 @@ export class ResultRepository extends TableRepository implements ResultStore {
 
   /** Every result of one batch (drop-folder sub-folder), for its summary. */
   async batch(projectId: string, batchId: string): Promise<DetectionRecord[]> {
-    const items = await this.queryAll({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :b', ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` } });
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :b',
+      ExpressionAttributeValues: { ':b': `BATCH#${projectId}#${batchId}` },
+    });
     return items.map(toRecord);
   }
 }

@@ -46,7 +46,10 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 export const keys = {
   project: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROJECT' }),
   image: (projectId: string, objectKey: string) => ({ pk: `PROJECT#${projectId}`, sk: `IMAGE#${objectKey}` }),
-  model: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `MODEL#${String(version).padStart(6, '0')}` }),
+  model: (projectId: string, version: number) => ({
+    pk: `PROJECT#${projectId}`,
+    sk: `MODEL#${String(version).padStart(6, '0')}`,
+  }),
   result: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `RESULT#${id}` }),
   webhookDelivery: (projectId: string, attemptedAt: string, eventId: string, attempt: number) => ({
     pk: `PROJECT#${projectId}`,
@@ -56,13 +59,19 @@ export const keys = {
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
 };
 
-export const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+export const isConditionFailure = (error: unknown): boolean =>
+  (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** A result id that sorts by time: r_YYYYMMDDHHMMSSmmm_SUFFIX. */
-export const resultId = (createdAt: string, suffix: string): string => `r_${createdAt.replace(/[-:.TZ]/g, '')}_${suffix}`;
+export const resultId = (createdAt: string, suffix: string): string =>
+  `r_${createdAt.replace(/[-:.TZ]/g, '')}_${suffix}`;
 
 /** Splits keys into batches of 25 and deletes them (BatchWriteItem's limit), retrying what is left unprocessed. */
-export async function deleteItems(db: DynamoDBDocumentClient, table: string, itemKeys: { pk: string; sk: string }[]): Promise<void> {
+export async function deleteItems(
+  db: DynamoDBDocumentClient,
+  table: string,
+  itemKeys: { pk: string; sk: string }[],
+): Promise<void> {
   for (let i = 0; i < itemKeys.length; i += 25) {
     let requests = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
@@ -72,7 +81,6 @@ export async function deleteItems(db: DynamoDBDocumentClient, table: string, ite
     }
   }
 }
-
 
 /** An item without the table's key attributes (and any internal fields named): the entity as stored. */
 export function stripKeys<T>(item: Record<string, unknown>, ...internal: string[]): T {

@@ -23,7 +23,11 @@ export class WebhookDeliveryRepository extends TableRepository implements Webhoo
   }
 
   /** Newest attempt first. */
-  async list(projectId: string, limit: number, cursor?: string): Promise<{ items: WebhookDelivery[]; cursor: string | null }> {
+  async list(
+    projectId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: WebhookDelivery[]; cursor: string | null }> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -34,6 +38,9 @@ export class WebhookDeliveryRepository extends TableRepository implements Webhoo
         ExclusiveStartKey: this.pages.decode(`webhook-deliveries:${projectId}`, cursor),
       }),
     );
-    return { items: (out.Items ?? []).map((item) => stripKeys<WebhookDelivery>(item, 'expiresAt')), cursor: this.pages.encode(`webhook-deliveries:${projectId}`, out.LastEvaluatedKey) };
+    return {
+      items: (out.Items ?? []).map((item) => stripKeys<WebhookDelivery>(item, 'expiresAt')),
+      cursor: this.pages.encode(`webhook-deliveries:${projectId}`, out.LastEvaluatedKey),
+    };
   }
 }

@@ -17,7 +17,8 @@ import type { ProjectItem } from '../store/project-repository.ts';
 /** How long a training slot may point to a job that was never written (its request died) before another takes it. */
 const UNWRITTEN_JOB_GRACE_MS = 60_000;
 
-const trainingInProgress = (projectId: string, jobId: string) => new ServiceError('TRAINING_IN_PROGRESS', `project ${projectId} is already training (job ${jobId})`, { jobId });
+const trainingInProgress = (projectId: string, jobId: string) =>
+  new ServiceError('TRAINING_IN_PROGRESS', `project ${projectId} is already training (job ${jobId})`, { jobId });
 
 /**
  * Takes the project's one training slot for a new job. The slot is a field on the project set by a conditional write,
@@ -32,7 +33,9 @@ async function claimTrainingSlot(s: Services, projectId: string, jobId: string):
       continue; // taken meanwhile: look at who holds it
     }
     const holder = await s.jobs.get(held.jobId);
-    const ended = holder ? holder.status === 'SUCCEEDED' || holder.status === 'FAILED' : Date.now() - Date.parse(held.claimedAt) > UNWRITTEN_JOB_GRACE_MS;
+    const ended = holder
+      ? holder.status === 'SUCCEEDED' || holder.status === 'FAILED'
+      : Date.now() - Date.parse(held.claimedAt) > UNWRITTEN_JOB_GRACE_MS;
     if (!ended) throw trainingInProgress(projectId, held.jobId);
     if (await s.projects.claimTraining(projectId, jobId, held.jobId)) return;
   }
@@ -41,7 +44,11 @@ async function claimTrainingSlot(s: Services, projectId: string, jobId: string):
 }
 
 /** Starts training a new model version from the project's normal images; one training at a time per project. */
-export async function requestTraining(s: Services, projectId: string, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+export async function requestTraining(
+  s: Services,
+  projectId: string,
+  idempotencyKey?: string,
+): Promise<{ job: Job; created: boolean }> {
   const project = await requireProject(s, projectId);
   const key = idempotencyKey ? `train:${projectId}:${idempotencyKey}` : undefined;
   if (key) {
@@ -50,14 +57,24 @@ export async function requestTraining(s: Services, projectId: string, idempotenc
     if (job) return { job, created: false };
   }
   if (project.imageCount < MIN_IMAGES_WITH_HOLD_OUT) {
-    throw new ServiceError('NOT_ENOUGH_IMAGES', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${project.imageCount}`, { imageCount: project.imageCount });
+    throw new ServiceError(
+      'NOT_ENOUGH_IMAGES',
+      `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${project.imageCount}`,
+      { imageCount: project.imageCount },
+    );
   }
   const jobId = randomUUID();
   await claimTrainingSlot(s, projectId, jobId);
   // The version number is taken now, so a job retried after a crash makes this same version, never a second one.
   const version = await s.projects.nextModelVersion(projectId);
   if (version === undefined) throw projectNotFound(projectId);
-  const outcome = await createJob(s, { id: jobId, projectId, type: 'train', input: { modelVersion: version }, idempotencyKey: key });
+  const outcome = await createJob(s, {
+    id: jobId,
+    projectId,
+    type: 'train',
+    input: { modelVersion: version },
+    idempotencyKey: key,
+  });
   if (outcome.job.id !== jobId) {
     // A request with the same idempotency key got there first: its job already holds (or held) the slot, or, when it
     // died before writing that job, this request wrote it under the claimed id, which must hold the slot instead.
@@ -70,14 +87,22 @@ export async function requestTraining(s: Services, projectId: string, idempotenc
 export type ProgressReporter = (stage: string, done: number, total: number) => void;
 
 /** The worker's half (in the project the caller has read): trains, stores the artifact and the model version, and activates it. */
-export async function runTraining(s: Services, job: Job, project: ProjectItem, report: ProgressReporter): Promise<Record<string, unknown>> {
+export async function runTraining(
+  s: Services,
+  job: Job,
+  project: ProjectItem,
+  report: ProgressReporter,
+): Promise<Record<string, unknown>> {
   const version = Number(job.input.modelVersion);
   // Ordered by file name as the CLI orders a folder, not by key (keys carry a random prefix): the same files always
   // give the same hold-out split, and the same model as `faultline train` on their folder.
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const images = (await s.images.all(job.projectId)).sort((a, b) => byName(a.name, b.name) || byName(a.key, b.key));
   if (images.length < MIN_IMAGES_WITH_HOLD_OUT) {
-    throw new ServiceError('NOT_ENOUGH_IMAGES', `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${images.length}`);
+    throw new ServiceError(
+      'NOT_ENOUGH_IMAGES',
+      `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${images.length}`,
+    );
   }
   // Read lazily: only a batch of images is in memory at a time.
   const sources: ImageSource[] = images.map((image) => ({
@@ -97,7 +122,12 @@ export async function runTraining(s: Services, job: Job, project: ProjectItem, r
   const prefix = modelPrefix(job.projectId, version);
   try {
     await saveModelArtifact(join(folder, 'model'), artifact);
-    for (const file of ARTIFACT_FILES) await s.objects.put(`${prefix}${file}`, await readFile(join(folder, 'model', file)), file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    for (const file of ARTIFACT_FILES)
+      await s.objects.put(
+        `${prefix}${file}`,
+        await readFile(join(folder, 'model', file)),
+        file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      );
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -113,7 +143,11 @@ export async function runTraining(s: Services, job: Job, project: ProjectItem, r
     bankRows: m.memoryBank.rows,
     trainImages: training.trainImages,
     calibrationImages: training.calibrationImages,
-    thresholds: { method: m.thresholds.method, image: m.thresholds.image.threshold, pixel: m.thresholds.pixel.threshold },
+    thresholds: {
+      method: m.thresholds.method,
+      image: m.thresholds.image.threshold,
+      pixel: m.thresholds.pixel.threshold,
+    },
     metrics: {},
     trainingMs: training.timingsMs.total,
     jobId: job.id,
@@ -122,10 +156,24 @@ export async function runTraining(s: Services, job: Job, project: ProjectItem, r
   });
   // A newly trained model is what the user asked for: it becomes the active one. Refused once the project is being
   // deleted; then what this job wrote is swept and nothing is announced.
-  const updated = (await s.projects.update(job.projectId, { activeModelVersion: stored.version, latestModelVersion: stored.version })) ?? (await commitToProject(s, job.projectId));
+  const updated =
+    (await s.projects.update(job.projectId, {
+      activeModelVersion: stored.version,
+      latestModelVersion: stored.version,
+    })) ?? (await commitToProject(s, job.projectId));
   await s.events.publish(
-    { type: 'Model Activated', projectId: job.projectId, detail: { version: stored.version, label: stored.label, jobId: job.id } },
+    {
+      type: 'Model Activated',
+      projectId: job.projectId,
+      detail: { version: stored.version, label: stored.label, jobId: job.id },
+    },
     updated,
   );
-  return { modelVersion: stored.version, bankRows: stored.bankRows, trainImages: stored.trainImages, skipped: training.skipped.length, trainingMs: stored.trainingMs };
+  return {
+    modelVersion: stored.version,
+    bankRows: stored.bankRows,
+    trainImages: stored.trainImages,
+    skipped: training.skipped.length,
+    trainingMs: stored.trainingMs,
+  };
 }

@@ -21,10 +21,20 @@ const refusedForGood = (status: number): boolean => status >= 400 && status < 50
  * deliveries are dropped. `signal` aborts a post when the process stops: that attempt is not recorded, and the
  * message (not deleted) comes back.
  */
-export async function deliverWebhook(s: Services, message: WebhookMessage, signal?: AbortSignal): Promise<DeliveryOutcome> {
-  if (!s.webhookQueue) throw new ConfigError('webhook deliveries need FAULTLINE_WEBHOOK_QUEUE_URL (retries go back on that queue)');
+export async function deliverWebhook(
+  s: Services,
+  message: WebhookMessage,
+  signal?: AbortSignal,
+): Promise<DeliveryOutcome> {
+  if (!s.webhookQueue)
+    throw new ConfigError('webhook deliveries need FAULTLINE_WEBHOOK_QUEUE_URL (retries go back on that queue)');
   const project = await s.projects.get(message.projectId);
-  const about = { projectId: message.projectId, eventId: message.eventId, type: message.eventType, attempt: message.attempt };
+  const about = {
+    projectId: message.projectId,
+    eventId: message.eventId,
+    type: message.eventType,
+    attempt: message.attempt,
+  };
   if (!project) {
     s.log({ msg: 'webhook dropped: the project was deleted', ...about });
     return 'dropped';
@@ -76,23 +86,48 @@ export async function deliverWebhook(s: Services, message: WebhookMessage, signa
   };
   // Recorded first: if queueing the retry fails, this message comes back and the attempt is made again.
   await s.webhookDeliveries.record(project.id, delivery);
-  if (delay !== undefined) await s.webhookQueue.send({ ...message, attempt: message.attempt + 1 } satisfies WebhookMessage, { delaySeconds: delay });
-  if (error) s.log({ level: 'warn', msg: `webhook attempt failed; ${delivery.outcome}`, ...about, url: delivery.url, error, nextAttemptAt: delivery.nextAttemptAt });
+  if (delay !== undefined)
+    await s.webhookQueue.send({ ...message, attempt: message.attempt + 1 } satisfies WebhookMessage, {
+      delaySeconds: delay,
+    });
+  if (error)
+    s.log({
+      level: 'warn',
+      msg: `webhook attempt failed; ${delivery.outcome}`,
+      ...about,
+      url: delivery.url,
+      error,
+      nextAttemptAt: delivery.nextAttemptAt,
+    });
   return delivery.outcome;
 }
 
 /** One message of the webhook queue: delivered (or retried, or given up); a message that is not ours is discarded. */
-export async function handleWebhookMessage(s: Services, body: string, signal?: AbortSignal): Promise<DeliveryOutcome | 'discarded'> {
+export async function handleWebhookMessage(
+  s: Services,
+  body: string,
+  signal?: AbortSignal,
+): Promise<DeliveryOutcome | 'discarded'> {
   const parsed = parseWebhookMessage(body);
   if ('reason' in parsed) {
-    s.log({ level: 'warn', msg: 'discarding a message the webhook consumer does not understand', reason: parsed.reason, body: body.slice(0, 200) });
+    s.log({
+      level: 'warn',
+      msg: 'discarding a message the webhook consumer does not understand',
+      reason: parsed.reason,
+      body: body.slice(0, 200),
+    });
     return 'discarded';
   }
   return deliverWebhook(s, parsed.message, signal);
 }
 
 /** The project's delivery log, newest attempt first. */
-export async function listWebhookDeliveries(s: Services, projectId: string, limit: number, cursor?: string): Promise<{ items: WebhookDelivery[]; cursor: string | null }> {
+export async function listWebhookDeliveries(
+  s: Services,
+  projectId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: WebhookDelivery[]; cursor: string | null }> {
   await requireProject(s, projectId);
   return s.webhookDeliveries.list(projectId, limit, cursor);
 }

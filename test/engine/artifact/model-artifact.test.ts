@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ArtifactManifest, artifactManifestSchema } from '../../../functions/engine/artifact/artifact-manifest.ts';
-import { loadModelArtifact, MANIFEST_FILE, type ModelArtifact, saveModelArtifact, sealManifest } from '../../../functions/engine/artifact/model-artifact.ts';
+import {
+  loadModelArtifact,
+  MANIFEST_FILE,
+  type ModelArtifact,
+  saveModelArtifact,
+  sealManifest,
+} from '../../../functions/engine/artifact/model-artifact.ts';
 import { defaultDetectionSettings } from '../../../functions/engine/detection/detection-settings.ts';
 import { ModelArtifactError } from '../../../functions/engine/errors.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
@@ -31,12 +37,39 @@ function makeArtifact(seed = 1, version?: string): ModelArtifact {
       engineVersion: ENGINE_VERSION,
       createdAt: date,
       ...(version ? { version } : {}),
-      backbone: { id: 'mobilenetv2-12-int8', sha256: 'a'.repeat(64), layers: ['365_quantized', '426_quantized'], grid: 28, channels: DIMS },
-      preprocessing: { size: 224, resize: 'crop', resizeTo: 256, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+      backbone: {
+        id: 'mobilenetv2-12-int8',
+        sha256: 'a'.repeat(64),
+        layers: ['365_quantized', '426_quantized'],
+        grid: 28,
+        channels: DIMS,
+      },
+      preprocessing: {
+        size: 224,
+        resize: 'crop',
+        resizeTo: 256,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      },
       memoryBank: { rows: ROWS, dims: DIMS, coresetRatio: 0.1, projectionDims: 128, seed },
       scoring: { neighbours: 9, blurSigma: 4 },
-      thresholds: { method: 'normal-sigma', image: { threshold: 2.5, min: 1, max: 4 }, pixel: { threshold: 3, min: 0.5, max: 6 }, calibrationImages: 3 },
-      training: { images: 2, imageNames: ['good/000.png', 'good/001.png'], imageSizes: [[500, 500], [640, 480]], heldOut: ['good/002.png'], durationMs: 1234, date },
+      thresholds: {
+        method: 'normal-sigma',
+        image: { threshold: 2.5, min: 1, max: 4 },
+        pixel: { threshold: 3, min: 0.5, max: 6 },
+        calibrationImages: 3,
+      },
+      training: {
+        images: 2,
+        imageNames: ['good/000.png', 'good/001.png'],
+        imageSizes: [
+          [500, 500],
+          [640, 480],
+        ],
+        heldOut: ['good/002.png'],
+        durationMs: 1234,
+        date,
+      },
       metrics: { imageAuroc: 0.98, images: 12, source: 'test' },
       settings: defaultDetectionSettings(),
     },
@@ -105,7 +138,9 @@ describe('saveModelArtifact / loadModelArtifact', () => {
     const loaded = await loadModelArtifact(dir);
     expect(loaded.bank).toBeInstanceOf(Float32Array);
     expect(loaded.sources).toBeInstanceOf(Uint32Array);
-    expect(Buffer.from(loaded.bank.buffer, loaded.bank.byteOffset, loaded.bank.byteLength)).toEqual(Buffer.from(artifact.bank.buffer));
+    expect(Buffer.from(loaded.bank.buffer, loaded.bank.byteOffset, loaded.bank.byteLength)).toEqual(
+      Buffer.from(artifact.bank.buffer),
+    );
     expect(Object.is(loaded.bank[3], -0)).toBe(true);
     expect(loaded.bank[4]).toBe(artifact.bank[4]);
     expect(Array.from(loaded.sources)).toEqual(Array.from(artifact.sources));
@@ -125,7 +160,10 @@ describe('saveModelArtifact / loadModelArtifact', () => {
 
   it('refuses to save a manifest that does not match the schema', async () => {
     const artifact = makeArtifact();
-    const bad = { ...artifact, manifest: { ...artifact.manifest, memoryBank: { ...artifact.manifest.memoryBank, sha256: 'not-a-digest' } } };
+    const bad = {
+      ...artifact,
+      manifest: { ...artifact.manifest, memoryBank: { ...artifact.manifest.memoryBank, sha256: 'not-a-digest' } },
+    };
     await expect(saveModelArtifact(dir, bad)).rejects.toThrow();
     expect(existsSync(dir)).toBe(false);
   });
@@ -151,7 +189,10 @@ describe('saveModelArtifact / loadModelArtifact', () => {
     try {
       const first = makeArtifact(1, 'first');
       const second = makeArtifact(2, 'second');
-      await Promise.all([saveModelArtifact(join(root, 'first'), first), saveModelArtifact(join(root, 'second'), second)]);
+      await Promise.all([
+        saveModelArtifact(join(root, 'first'), first),
+        saveModelArtifact(join(root, 'second'), second),
+      ]);
       expect((await loadModelArtifact(join(root, 'first'))).manifest.version).toBe('first');
       expect((await loadModelArtifact(join(root, 'second'))).manifest.version).toBe('second');
     } finally {
@@ -185,7 +226,9 @@ describe('loadModelArtifact failures', () => {
     expect(error.details).toMatchObject({ file: 'bank.f32' });
     // The check can be switched off explicitly, and then the damaged bytes load as they are.
     const unchecked = await loadModelArtifact(dir, { verifyDigests: false });
-    expect(new Uint8Array(unchecked.bank.buffer, unchecked.bank.byteOffset, unchecked.bank.byteLength)[17]).toBe(bytes[17]);
+    expect(new Uint8Array(unchecked.bank.buffer, unchecked.bank.byteOffset, unchecked.bank.byteLength)[17]).toBe(
+      bytes[17],
+    );
   });
 
   it('one flipped byte in the sources is ARTIFACT_CORRUPT', async () => {

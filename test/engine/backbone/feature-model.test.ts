@@ -89,7 +89,10 @@ function expectAllClose(got: Float32Array, expected: Float32Array, tolerance: nu
       worstAt = i;
     }
   }
-  expect(worst, `largest difference at index ${worstAt}: got ${got[worstAt]}, expected ${expected[worstAt]}`).toBeLessThanOrEqual(tolerance);
+  expect(
+    worst,
+    `largest difference at index ${worstAt}: got ${got[worstAt]}, expected ${expected[worstAt]}`,
+  ).toBeLessThanOrEqual(tolerance);
 }
 
 const sessions: ort.InferenceSession[] = [];
@@ -111,7 +114,9 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
 
   beforeAll(() => {
     batch = makeBatch(5);
-    refs = Array.from({ length: BATCH }, (_, n) => referenceTensors(batch.subarray(n * 3 * PLANE, (n + 1) * 3 * PLANE)));
+    refs = Array.from({ length: BATCH }, (_, n) =>
+      referenceTensors(batch.subarray(n * 3 * PLANE, (n + 1) * 3 * PLANE)),
+    );
   });
 
   it('pools, upsamples and concatenates a then b into [N, grid, grid, channels] like the brute-force reference', async () => {
@@ -143,15 +148,23 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
     expectAllClose(out.data as Float32Array, expected, 1e-4);
   });
 
-  it('with only the coarse layer the grid is that layer\'s own (8x8, no resize)', async () => {
+  it("with only the coarse layer the grid is that layer's own (8x8, no resize)", async () => {
     const out = await runFeatures(deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'b')], 'tiny.onnx'), batch);
     expect(out.dims).toEqual([BATCH, 8, 8, 3]);
-    const expected = assembleHwc(refs.map((r) => pooledPlanes(r.b, TINY_B_CHANNELS, 8, 8)), 8);
+    const expected = assembleHwc(
+      refs.map((r) => pooledPlanes(r.b, TINY_B_CHANNELS, 8, 8)),
+      8,
+    );
     expectAllClose(out.data as Float32Array, expected, 1e-4);
   });
 
   it('prunes the classifier head and declares a single [batch, grid, grid, channels] float output', () => {
-    const derived = deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'a'), tensorOf(MANIFEST, 'b')], 'tiny.onnx');
+    const derived = deriveFeatureModel(
+      MODEL,
+      MANIFEST,
+      [tensorOf(MANIFEST, 'a'), tensorOf(MANIFEST, 'b')],
+      'tiny.onnx',
+    );
     const graph = onnx.ModelProto.decode(derived).graph!;
     const ops = (graph.node ?? []).map((n) => n.opType);
     expect(ops).not.toContain('GlobalAveragePool');
@@ -168,7 +181,12 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
     const output = graph.output![0];
     expect(output.name).toBe(FEATURES_OUTPUT);
     expect(output.type!.tensorType!.elemType).toBe(onnx.TensorProto.DataType.FLOAT);
-    expect(output.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 16, 16, 5]);
+    expect(output.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual([
+      'batch',
+      16,
+      16,
+      5,
+    ]);
   });
 
   it('dequantises a uint8 tensor made by QuantizeLinear with its scale and zero point before pooling', async () => {
@@ -183,7 +201,10 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
     // Sanity: the quantisation is the one the reference float tensor a rounds to.
     for (let n = 0; n < BATCH; n++) {
       for (let i = 0; i < aSize; i++) {
-        const a = Math.min(Math.max(refs[n].a[i], -TINY_QUANT_ZERO_POINT * TINY_QUANT_SCALE), (255 - TINY_QUANT_ZERO_POINT) * TINY_QUANT_SCALE);
+        const a = Math.min(
+          Math.max(refs[n].a[i], -TINY_QUANT_ZERO_POINT * TINY_QUANT_SCALE),
+          (255 - TINY_QUANT_ZERO_POINT) * TINY_QUANT_SCALE,
+        );
         expect(Math.abs(dequantised[n * aSize + i] - a)).toBeLessThanOrEqual(TINY_QUANT_SCALE / 2 + 1e-5);
       }
     }
@@ -195,7 +216,9 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
     expect(out.type).toBe('float32');
     expect(out.dims).toEqual([BATCH, 16, 16, 2]);
     const expected = assembleHwc(
-      Array.from({ length: BATCH }, (_, n) => pooledPlanes(dequantised.subarray(n * aSize, (n + 1) * aSize), TINY_A_CHANNELS, 16, 16)),
+      Array.from({ length: BATCH }, (_, n) =>
+        pooledPlanes(dequantised.subarray(n * aSize, (n + 1) * aSize), TINY_A_CHANNELS, 16, 16),
+      ),
       16,
     );
     expectAllClose(out.data as Float32Array, expected, 1e-5);
@@ -215,7 +238,9 @@ describe('deriveFeatureModel errors', () => {
 
   it('refuses a manifest tensor that is not in the graph, naming it', () => {
     const missing: FeatureTensor = { tensor: 'features.7.missing', stride: 2, channels: 2 };
-    const error = catchError(() => deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'a'), missing], 'tiny.onnx'));
+    const error = catchError(() =>
+      deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'a'), missing], 'tiny.onnx'),
+    );
     expect(error.code).toBe('BACKBONE_TENSOR_NOT_FOUND');
     expect(error.message).toContain('features.7.missing');
     expect(error.message).toContain('tiny.onnx');
@@ -237,13 +262,22 @@ describe('deriveFeatureModel errors', () => {
   });
 
   it('refuses bytes that are not an ONNX model', () => {
-    const error = catchError(() => deriveFeatureModel(Buffer.from('definitely not an onnx model, just some text'), MANIFEST, [tensorOf(MANIFEST, 'a')], 'text.onnx'));
+    const error = catchError(() =>
+      deriveFeatureModel(
+        Buffer.from('definitely not an onnx model, just some text'),
+        MANIFEST,
+        [tensorOf(MANIFEST, 'a')],
+        'text.onnx',
+      ),
+    );
     expect(error.code).toBe('BACKBONE_MANIFEST_INVALID');
     expect(error.message).toContain('text.onnx');
   });
 
   it('refuses an empty protobuf (no graph)', () => {
-    const error = catchError(() => deriveFeatureModel(new Uint8Array(0), MANIFEST, [tensorOf(MANIFEST, 'a')], 'empty.onnx'));
+    const error = catchError(() =>
+      deriveFeatureModel(new Uint8Array(0), MANIFEST, [tensorOf(MANIFEST, 'a')], 'empty.onnx'),
+    );
     expect(error.code).toBe('BACKBONE_MANIFEST_INVALID');
     expect(error.message).toBe('empty.onnx has no graph');
   });

@@ -30,7 +30,9 @@ async function writeManifest(manifest: BackboneManifest): Promise<string> {
 
 /** A fetch stand-in that answers every request with `body` (or a status), recording the URLs asked for. */
 function fakeFetch(respond: () => Response): PrepareOptions['fetchImpl'] & { mock: { calls: unknown[][] } } {
-  return vi.fn(async (_input: string | URL | Request) => respond()) as unknown as PrepareOptions['fetchImpl'] & { mock: { calls: unknown[][] } };
+  return vi.fn(async (_input: string | URL | Request) => respond()) as unknown as PrepareOptions['fetchImpl'] & {
+    mock: { calls: unknown[][] };
+  };
 }
 
 async function expectBackboneError(promise: Promise<unknown>, code: string): Promise<BackboneError> {
@@ -82,7 +84,14 @@ describe('prepareBackbone with a local file', () => {
 
     const session = await createSession(prepared.featureModelPath, { providers: ['cpu'], threads: 1 });
     try {
-      const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * TINY_SIZE * TINY_SIZE).fill(0.5), [1, 3, TINY_SIZE, TINY_SIZE]) });
+      const out = await session.run({
+        input: new ort.Tensor('float32', new Float32Array(3 * TINY_SIZE * TINY_SIZE).fill(0.5), [
+          1,
+          3,
+          TINY_SIZE,
+          TINY_SIZE,
+        ]),
+      });
       expect(out[FEATURES_OUTPUT].dims).toEqual([1, prepared.grid, prepared.grid, prepared.channels]);
     } finally {
       await session.release();
@@ -102,7 +111,10 @@ describe('prepareBackbone with a local file', () => {
 
   it('refuses a layer the manifest does not list', async () => {
     await writeFile(join(models, MANIFEST.file), MODEL);
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(MANIFEST), layers: ['nope'] }), 'BACKBONE_TENSOR_NOT_FOUND');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(MANIFEST), layers: ['nope'] }),
+      'BACKBONE_TENSOR_NOT_FOUND',
+    );
     expect(error.message).toContain('nope');
   });
 
@@ -110,7 +122,10 @@ describe('prepareBackbone with a local file', () => {
     const other = buildTinyBackbone({ opset: 12 }); // a valid model, but not the one the manifest pins
     await writeFile(join(models, MANIFEST.file), other);
     const fetchImpl = fakeFetch(() => new Response(MODEL));
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }), 'BACKBONE_DIGEST_MISMATCH');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }),
+      'BACKBONE_DIGEST_MISMATCH',
+    );
     expect(error.message).toContain(join(models, MANIFEST.file));
     expect(error.message).toContain(MANIFEST.sha256);
     expect(error.message).toContain(sha256Hex(other));
@@ -165,7 +180,10 @@ describe('prepareBackbone downloading', () => {
 
   it('reports BACKBONE_DOWNLOAD_FAILED for an HTTP 404 and leaves nothing in the cache', async () => {
     const fetchImpl = fakeFetch(() => new Response('not found', { status: 404, statusText: 'Not Found' }));
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }), 'BACKBONE_DOWNLOAD_FAILED');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }),
+      'BACKBONE_DOWNLOAD_FAILED',
+    );
     expect(error.message).toContain('HTTP 404');
     expect(error.message).toContain(MANIFEST.url!);
     expect(await readdir(join(cache, 'backbones'))).toEqual([]);
@@ -175,16 +193,26 @@ describe('prepareBackbone downloading', () => {
     const fetchImpl = vi.fn(async () => {
       throw new TypeError('fetch failed: getaddrinfo ENOTFOUND');
     }) as unknown as typeof fetch;
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }), 'BACKBONE_DOWNLOAD_FAILED');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }),
+      'BACKBONE_DOWNLOAD_FAILED',
+    );
     expect(error.message).toContain('ENOTFOUND');
   });
 
   it('refuses a download with the wrong bytes and keeps nothing', async () => {
     const wrong = buildTinyBackbone({ opset: 12 });
     const fetchImpl = fakeFetch(() => new Response(wrong));
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }), 'BACKBONE_DIGEST_MISMATCH');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(MANIFEST), fetchImpl }),
+      'BACKBONE_DIGEST_MISMATCH',
+    );
     expect(error.message).toContain(MANIFEST.sha256);
-    expect(error.details).toMatchObject({ expected: MANIFEST.sha256, actual: sha256Hex(wrong), bytes: wrong.byteLength });
+    expect(error.details).toMatchObject({
+      expected: MANIFEST.sha256,
+      actual: sha256Hex(wrong),
+      bytes: wrong.byteLength,
+    });
     expect(await readdir(join(cache, 'backbones'))).toEqual([]);
     expect(existsSync(join(cache, 'features'))).toBe(false);
   });
@@ -192,24 +220,30 @@ describe('prepareBackbone downloading', () => {
   it('reports BACKBONE_NOT_FOUND when the file is nowhere and the manifest has no url', async () => {
     const { url: _url, ...noUrl } = MANIFEST;
     const fetchImpl = fakeFetch(() => new Response(MODEL));
-    const error = await expectBackboneError(prepareBackbone({ backbone: await writeManifest(noUrl), fetchImpl }), 'BACKBONE_NOT_FOUND');
+    const error = await expectBackboneError(
+      prepareBackbone({ backbone: await writeManifest(noUrl), fetchImpl }),
+      'BACKBONE_NOT_FOUND',
+    );
     expect(error.message).toContain(models);
     expect(fetchImpl.mock.calls).toHaveLength(0);
   });
 });
 
 describe('prepareBackbone with the real backbone', () => {
-  it.skipIf(!existsSync(REAL_MODEL))('finds mobilenetv2-12-int8 in the models folder: grid 28, 128 channels by default', async () => {
-    process.env.FAULTLINE_MODELS_DIR = join(REAL_MODEL, '..');
-    const fetchImpl = fakeFetch(() => new Response('unexpected', { status: 500 }));
-    const prepared = await prepareBackbone({ fetchImpl });
-    expect(fetchImpl.mock.calls).toHaveLength(0);
-    expect(prepared.manifest.id).toBe('mobilenetv2-12-int8');
-    expect(prepared.backbonePath).toBe(REAL_MODEL);
-    expect(prepared.layers.map((l) => l.tensor)).toEqual(['365_quantized', '426_quantized']);
-    expect(prepared.grid).toBe(28);
-    expect(prepared.channels).toBe(128);
-    expect(existsSync(prepared.featureModelPath)).toBe(true);
-    expect(prepared.featureModelPath.startsWith(join(cache, 'features'))).toBe(true);
-  });
+  it.skipIf(!existsSync(REAL_MODEL))(
+    'finds mobilenetv2-12-int8 in the models folder: grid 28, 128 channels by default',
+    async () => {
+      process.env.FAULTLINE_MODELS_DIR = join(REAL_MODEL, '..');
+      const fetchImpl = fakeFetch(() => new Response('unexpected', { status: 500 }));
+      const prepared = await prepareBackbone({ fetchImpl });
+      expect(fetchImpl.mock.calls).toHaveLength(0);
+      expect(prepared.manifest.id).toBe('mobilenetv2-12-int8');
+      expect(prepared.backbonePath).toBe(REAL_MODEL);
+      expect(prepared.layers.map((l) => l.tensor)).toEqual(['365_quantized', '426_quantized']);
+      expect(prepared.grid).toBe(28);
+      expect(prepared.channels).toBe(128);
+      expect(existsSync(prepared.featureModelPath)).toBe(true);
+      expect(prepared.featureModelPath.startsWith(join(cache, 'features'))).toBe(true);
+    },
+  );
 });

@@ -79,7 +79,10 @@ export function buildTinyBackbone(options: TinyModelOptions = {}): Uint8Array {
         uint8Scalar('q_zero_point', TINY_QUANT_ZERO_POINT),
       ],
       input: [valueInfo('input', DataType.FLOAT, ['N', 3, TINY_SIZE, TINY_SIZE])],
-      output: [valueInfo('logits', DataType.FLOAT, ['N', 3]), valueInfo('a_quantized', DataType.UINT8, ['N', 2, 16, 16])],
+      output: [
+        valueInfo('logits', DataType.FLOAT, ['N', 3]),
+        valueInfo('a_quantized', DataType.UINT8, ['N', 2, 16, 16]),
+      ],
     },
   };
   return onnx.ModelProto.encode(model).finish();
@@ -108,7 +111,14 @@ export function tinyManifest(bytes: Uint8Array, overrides: Partial<BackboneManif
 }
 
 /** Plain 2-D convolution (NCHW, 3x3 kernel, stride 2, zero padding 1) of one image. */
-export function referenceConv(x: Float32Array, inC: number, inSide: number, w: Float32Array, bias: Float32Array, outC: number): Float32Array {
+export function referenceConv(
+  x: Float32Array,
+  inC: number,
+  inSide: number,
+  w: Float32Array,
+  bias: Float32Array,
+  outC: number,
+): Float32Array {
   const outSide = inSide / 2;
   const out = new Float32Array(outC * outSide * outSide);
   for (let o = 0; o < outC; o++) {

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { confidenceOf, normaliseMap, normaliseScore, normalThreshold, quantile, scaleFromNormals, scaleFromRange, severityOf, type ScoreScale } from '../../../functions/engine/calibration/score-scale.ts';
-import { defaultDetectionSettings, detectionSettingsSchema } from '../../../functions/engine/detection/detection-settings.ts';
+import {
+  confidenceOf,
+  normaliseMap,
+  normaliseScore,
+  normalThreshold,
+  quantile,
+  scaleFromNormals,
+  scaleFromRange,
+  severityOf,
+  type ScoreScale,
+} from '../../../functions/engine/calibration/score-scale.ts';
+import {
+  defaultDetectionSettings,
+  detectionSettingsSchema,
+} from '../../../functions/engine/detection/detection-settings.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
 describe('normaliseScore', () => {
@@ -164,13 +177,32 @@ describe('detectionSettingsSchema', () => {
   });
 
   it('rejects decreasing or equal bands', () => {
-    expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'a', below: 0.5 }, { name: 'b', below: 0.3 }, { name: 'c' }] }).success).toBe(false);
-    expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'a', below: 0.5 }, { name: 'b', below: 0.5 }, { name: 'c' }] }).success).toBe(false);
-    expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'a', below: 0.3 }, { name: 'b', below: 0.5 }, { name: 'c' }] }).success).toBe(true);
+    expect(
+      detectionSettingsSchema.safeParse({
+        severityBands: [{ name: 'a', below: 0.5 }, { name: 'b', below: 0.3 }, { name: 'c' }],
+      }).success,
+    ).toBe(false);
+    expect(
+      detectionSettingsSchema.safeParse({
+        severityBands: [{ name: 'a', below: 0.5 }, { name: 'b', below: 0.5 }, { name: 'c' }],
+      }).success,
+    ).toBe(false);
+    expect(
+      detectionSettingsSchema.safeParse({
+        severityBands: [{ name: 'a', below: 0.3 }, { name: 'b', below: 0.5 }, { name: 'c' }],
+      }).success,
+    ).toBe(true);
   });
 
   it('rejects a last band with "below" and a middle band without', () => {
-    expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'a', below: 0.3 }, { name: 'b', below: 0.9 }] }).success).toBe(false);
+    expect(
+      detectionSettingsSchema.safeParse({
+        severityBands: [
+          { name: 'a', below: 0.3 },
+          { name: 'b', below: 0.9 },
+        ],
+      }).success,
+    ).toBe(false);
     expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'a' }, { name: 'b' }] }).success).toBe(false);
     expect(detectionSettingsSchema.safeParse({ severityBands: [{ name: 'only' }] }).success).toBe(true);
   });

@@ -44,7 +44,12 @@ describe('auroc', () => {
     const pos = randomInts(random, 50, 10, 1);
     const neg = randomInts(random, 40, 10);
     const expected = auroc(pos, neg);
-    expect(auroc([...pos].reverse(), [...neg].sort((a, b) => b - a))).toBe(expected);
+    expect(
+      auroc(
+        [...pos].reverse(),
+        [...neg].sort((a, b) => b - a),
+      ),
+    ).toBe(expected);
   });
 
   it('gives known values', () => {
@@ -72,7 +77,12 @@ describe('aurocFromLabels', () => {
     const neg = scores.filter((_, i) => !labels[i]);
     const expected = aurocBrute(pos, neg);
     expect(aurocFromLabels(scores, labels)).toBeCloseTo(expected, 12);
-    expect(aurocFromLabels(scores, labels.map((l) => l === 1))).toBeCloseTo(expected, 12);
+    expect(
+      aurocFromLabels(
+        scores,
+        labels.map((l) => l === 1),
+      ),
+    ).toBeCloseTo(expected, 12);
   });
 
   it('is 1 for perfectly separated labels and NaN with one class only', () => {

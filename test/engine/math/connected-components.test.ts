@@ -76,7 +76,13 @@ function check(mask: Uint8Array, w: number, h: number, scores?: Float32Array): v
     labelsUsed.add(label);
     const c = byLabel.get(label)!;
     expect(c).toBeDefined();
-    expect({ area: c.area, x: c.x, y: c.y, width: c.width, height: c.height }).toEqual({ area: e.area, x: e.x, y: e.y, width: e.width, height: e.height });
+    expect({ area: c.area, x: c.x, y: c.y, width: c.width, height: c.height }).toEqual({
+      area: e.area,
+      x: e.x,
+      y: e.y,
+      width: e.width,
+      height: e.height,
+    });
     expect(c.peak).toBe(e.peak);
     // The peak location is inside the component and holds the peak value.
     const at = c.peakY * w + c.peakX;
@@ -152,6 +158,8 @@ describe('connectedComponents', () => {
   it('returns nothing for an empty mask and one component for a full one', () => {
     expect(connectedComponents(new Uint8Array(12), 4, 3).components).toEqual([]);
     const full = connectedComponents(new Uint8Array(12).fill(1), 4, 3);
-    expect(full.components).toEqual([{ label: 1, area: 12, x: 0, y: 0, width: 4, height: 3, peak: 1, peakX: 0, peakY: 0 }]);
+    expect(full.components).toEqual([
+      { label: 1, area: 12, x: 0, y: 0, width: 4, height: 3, peak: 1, peakX: 0, peakY: 0 },
+    ]);
   });
 });

@@ -32,8 +32,8 @@ describe('seededRandom', () => {
     expect(sum / n).toBeGreaterThan(0.49);
     expect(sum / n).toBeLessThan(0.51);
     for (const c of bins) {
-      expect(c).toBeGreaterThan(n / 10 * 0.95);
-      expect(c).toBeLessThan(n / 10 * 1.05);
+      expect(c).toBeGreaterThan((n / 10) * 0.95);
+      expect(c).toBeLessThan((n / 10) * 1.05);
     }
   });
 

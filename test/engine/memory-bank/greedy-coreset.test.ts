@@ -56,7 +56,12 @@ describe('greedyCoreset', () => {
     const size = 300;
     const points = clusteredPoints(51, rows, dims, 12);
     const progress: [number, number][] = [];
-    const fast = await greedyCoreset(points, rows, dims, { size, seed: 7, candidates: 256, onProgress: (a, b) => progress.push([a, b]) });
+    const fast = await greedyCoreset(points, rows, dims, {
+      size,
+      seed: 7,
+      candidates: 256,
+      onProgress: (a, b) => progress.push([a, b]),
+    });
     const reference = greedyCoresetReference(points, rows, dims, { size, seed: 7 });
 
     expect(fast.length).toBe(size);
@@ -67,7 +72,9 @@ describe('greedyCoreset', () => {
     const fastSet = new Set(fast);
     const missing = Array.from(reference).filter((i) => !fastSet.has(i));
     expect(missing).toEqual([]);
-    expect(Math.abs(coveringRadius(points, rows, dims, fast) - coveringRadius(points, rows, dims, reference))).toBeLessThanOrEqual(1e-4);
+    expect(
+      Math.abs(coveringRadius(points, rows, dims, fast) - coveringRadius(points, rows, dims, reference)),
+    ).toBeLessThanOrEqual(1e-4);
 
     // Progress: non-decreasing, reported against size, ends at (size, size).
     expect(progress.length).toBeGreaterThan(1);
@@ -121,7 +128,7 @@ describe('greedyCoreset', () => {
     const dims = 3;
     const distinct = [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
     const points = new Float32Array(20 * dims);
-    for (let r = 0; r < 20; r++) points.set(distinct.slice((r % 4) * dims, (r % 4 + 1) * dims), r * dims);
+    for (let r = 0; r < 20; r++) points.set(distinct.slice((r % 4) * dims, ((r % 4) + 1) * dims), r * dims);
     const fast = await greedyCoreset(points, 20, dims, { size: 10, seed: 4 });
     const reference = greedyCoresetReference(points, 20, dims, { size: 10, seed: 4 });
     expect(reference.length).toBe(4);

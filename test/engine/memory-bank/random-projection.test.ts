@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { sparseRandomProjection } from '../../../functions/engine/memory-bank/random-projection.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
-const randomMatrix = (seed: number, rows: number, dims: number): Float32Array => randomRows(seededRandom(seed), rows, dims);
-const squaredDistance = (x: Float32Array, a: number, b: number, dims: number): number => squaredBetween(x, a, x, b, dims);
+const randomMatrix = (seed: number, rows: number, dims: number): Float32Array =>
+  randomRows(seededRandom(seed), rows, dims);
+const squaredDistance = (x: Float32Array, a: number, b: number, dims: number): number =>
+  squaredBetween(x, a, x, b, dims);
 
 describe('sparseRandomProjection', () => {
   it('returns the input array itself when dims <= target', () => {

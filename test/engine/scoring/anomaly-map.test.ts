@@ -3,14 +3,31 @@ import { gaussianBlur } from '../../../functions/engine/math/gaussian-blur.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 import { resizeBilinear } from '../../../functions/engine/math/resize-bilinear.ts';
 import type { Preprocessing } from '../../../functions/engine/artifact/artifact-manifest.ts';
-import { imageToInput, inputAnomalyMap, inputRectToImage, mapSize, toImageGeometry } from '../../../functions/engine/scoring/anomaly-map.ts';
+import {
+  imageToInput,
+  inputAnomalyMap,
+  inputRectToImage,
+  mapSize,
+  toImageGeometry,
+} from '../../../functions/engine/scoring/anomaly-map.ts';
 
-const preprocessing = (resize: 'direct' | 'crop'): Preprocessing => ({ size: 224, resize, resizeTo: resize === 'crop' ? 256 : 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+const preprocessing = (resize: 'direct' | 'crop'): Preprocessing => ({
+  size: 224,
+  resize,
+  resizeTo: resize === 'crop' ? 256 : 224,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+});
 
 describe('inputAnomalyMap', () => {
   it('equals bilinear upsampling followed by the Gaussian blur, for several grids and sigmas', () => {
     const random = seededRandom(3);
-    for (const [grid, size, sigma] of [[28, 224, 4], [14, 224, 4], [7, 56, 1.5], [28, 224, 0]] as const) {
+    for (const [grid, size, sigma] of [
+      [28, 224, 4],
+      [14, 224, 4],
+      [7, 56, 1.5],
+      [28, 224, 0],
+    ] as const) {
       const patches = Float32Array.from({ length: grid * grid }, () => random() * 5);
       const expected = gaussianBlur(resizeBilinear(patches, grid, grid, size, size), size, size, sigma);
       const actual = inputAnomalyMap(patches, grid, size, sigma);
@@ -53,7 +70,12 @@ describe('map geometry', () => {
   it('converts between image pixels and input pixels consistently', () => {
     for (const mode of ['direct', 'crop'] as const) {
       const p = imageToInput(150, 90, 300, 200, preprocessing(mode));
-      const rect = inputRectToImage({ x: Math.floor(p.x), y: Math.floor(p.y), width: 1, height: 1 }, 300, 200, preprocessing(mode));
+      const rect = inputRectToImage(
+        { x: Math.floor(p.x), y: Math.floor(p.y), width: 1, height: 1 },
+        300,
+        200,
+        preprocessing(mode),
+      );
       expect(150).toBeGreaterThanOrEqual(rect.x - 1);
       expect(150).toBeLessThanOrEqual(rect.x + rect.width);
       expect(90).toBeGreaterThanOrEqual(rect.y - 1);

@@ -29,7 +29,12 @@ import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeS3EventKey } from '../../../functions/local/aws/s3-notification.ts';
 import { decodeQuery, Sha256 } from '../../../functions/local/aws/sigv4.ts';
-import { awsClientConfig, type StandIns, type StandInsOptions, startStandIns } from '../../../functions/local/aws/stand-ins.ts';
+import {
+  awsClientConfig,
+  type StandIns,
+  type StandInsOptions,
+  startStandIns,
+} from '../../../functions/local/aws/stand-ins.ts';
 
 const BUCKET = 'faultline-test';
 const ORIGIN = 'http://localhost:5173';
@@ -116,8 +121,17 @@ describe('local AWS stand-ins', () => {
     expect((await readObject('images/small.bin')).equals(small)).toBe(true);
 
     const big = randomBytes(3 * 1024 * 1024 + 17);
-    const chunks = Array.from({ length: Math.ceil(big.length / 65_536) }, (_, i) => big.subarray(i * 65_536, (i + 1) * 65_536));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'images/streamed.bin', Body: Readable.from(chunks), ContentLength: big.length }));
+    const chunks = Array.from({ length: Math.ceil(big.length / 65_536) }, (_, i) =>
+      big.subarray(i * 65_536, (i + 1) * 65_536),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'images/streamed.bin',
+        Body: Readable.from(chunks),
+        ContentLength: big.length,
+      }),
+    );
     const back = await readObject('images/streamed.bin');
     expect(back.length).toBe(big.length);
     expect(back.equals(big)).toBe(true);
@@ -129,15 +143,21 @@ describe('local AWS stand-ins', () => {
   it('reports each created object as S3 would, the key URL-encoded', async () => {
     const key = 'uploads/my photo (1).png';
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('png bytes') }));
-    const record = await waitFor(() => records.find((r) => r.s3.object.key === 'uploads/my+photo+%281%29.png'), 'the ObjectCreated event');
+    const record = await waitFor(
+      () => records.find((r) => r.s3.object.key === 'uploads/my+photo+%281%29.png'),
+      'the ObjectCreated event',
+    );
     expect(record).toMatchObject({
       eventSource: 'aws:s3',
       awsRegion: 'us-east-1',
       eventName: 'ObjectCreated:Put',
-      s3: { bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { size: 9, eTag: expect.stringMatching(/^[0-9a-f]{32}$/) } },
+      s3: {
+        bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+        object: { size: 9, eTag: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      },
     });
     expect(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '))).toBe(key);
-    expect(encodeS3EventKey("a/b c+d=e&f'g~h*i.png")).toBe("a/b+c%2Bd%3De%26f%27g%7Eh*i.png");
+    expect(encodeS3EventKey("a/b c+d=e&f'g~h*i.png")).toBe('a/b+c%2Bd%3De%26f%27g%7Eh*i.png');
   });
 
   it('reports a multipart upload as CompleteMultipartUpload', async () => {
@@ -146,10 +166,18 @@ describe('local AWS stand-ins', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
     const etags: string[] = [];
     for (const [i, body] of parts.entries()) {
-      etags.push((await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: body }))).ETag as string);
+      etags.push(
+        (await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: body })))
+          .ETag as string,
+      );
     }
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
     );
     const record = await waitFor(() => records.find((r) => r.s3.object.key === key), 'the multipart event');
     expect(record.eventName).toBe('ObjectCreated:CompleteMultipartUpload');
@@ -160,11 +188,16 @@ describe('local AWS stand-ins', () => {
   it('reports removals, also from a batch delete (which s3rver itself does not report)', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tmp/one', Body: '1' }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tmp/two', Body: '2' }));
-    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'tmp/one' }, { Key: 'tmp/two' }] } }));
+    const batch = await s3.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'tmp/one' }, { Key: 'tmp/two' }] } }),
+    );
     // s3rver's parallel deletes under one prefix race on removing the emptied folder: a 500 the SDK would retry.
     expect(batch.$metadata.attempts).toBe(1);
     for (const key of ['tmp/one', 'tmp/two']) {
-      const removed = await waitFor(() => records.find((r) => r.eventName === 'ObjectRemoved:Delete' && r.s3.object.key === key), key);
+      const removed = await waitFor(
+        () => records.find((r) => r.eventName === 'ObjectRemoved:Delete' && r.s3.object.key === key),
+        key,
+      );
       expect(removed.s3.object.size).toBeUndefined();
     }
   });
@@ -178,8 +211,16 @@ describe('local AWS stand-ins', () => {
   });
 
   it('takes a browser form upload (presigned POST) from an allowed origin, with CORS headers', async () => {
-    const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/upload.png', Fields: { 'Content-Type': 'image/png' }, Expires: 60 });
-    const preflight = await fetch(post.url, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const post = await createPresignedPost(s3, {
+      Bucket: BUCKET,
+      Key: 'forms/upload.png',
+      Fields: { 'Content-Type': 'image/png' },
+      Expires: 60,
+    });
+    const preflight = await fetch(post.url, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
 
@@ -194,44 +235,70 @@ describe('local AWS stand-ins', () => {
     const record = await waitFor(() => records.find((r) => r.s3.object.key === 'forms/upload.png'), 'the POST event');
     expect(record.eventName).toBe('ObjectCreated:Post');
 
-    const other = await fetch(post.url, { method: 'OPTIONS', headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST' } });
+    const other = await fetch(post.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.status).toBe(403);
   });
 
-  it('survives a form upload whose first part header is folded (CVE-2022-24434 in s3rver\'s dicer): 400, and serves on', async () => {
+  it("survives a form upload whose first part header is folded (CVE-2022-24434 in s3rver's dicer): 400, and serves on", async () => {
     const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/folded.png', Expires: 60 });
     const boundary = '----folded';
     // Signed fields (the guard reads them with the same parser first), the first part's header folded, no file.
-    const parts = Object.entries(post.fields).map(([name, value], i) => `--${boundary}\r\n${i === 0 ? ' ' : ''}Content-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-    const answer = await fetch(post.url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: `${parts.join('')}--${boundary}--` });
+    const parts = Object.entries(post.fields).map(
+      ([name, value], i) =>
+        `--${boundary}\r\n${i === 0 ? ' ' : ''}Content-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
+    const answer = await fetch(post.url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `${parts.join('')}--${boundary}--`,
+    });
     expect(answer.status).toBe(400);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-folded', Body: 'still here' }));
     expect((await readObject('after-folded')).toString()).toBe('still here');
   });
 
-  it('parses XML bodies (s3rver\'s fast-xml-parser 3, CVE-2023-26920) without polluting the prototype of objects', async () => {
-    const xml = '<Delete><__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor><Object><Key>none</Key></Object></Delete>';
-    const answer = await signedS3(standIns.endpoints.s3, 'POST', `/${BUCKET}`, 'delete=', Buffer.from(xml), { 'content-type': 'application/xml' });
+  it("parses XML bodies (s3rver's fast-xml-parser 3, CVE-2023-26920) without polluting the prototype of objects", async () => {
+    const xml =
+      '<Delete><__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor><Object><Key>none</Key></Object></Delete>';
+    const answer = await signedS3(standIns.endpoints.s3, 'POST', `/${BUCKET}`, 'delete=', Buffer.from(xml), {
+      'content-type': 'application/xml',
+    });
     expect(answer.status).toBe(200);
     expect(({} as { polluted?: string }).polluted).toBeUndefined();
   });
 
-  it('lists more than 1,000 keys page by page (s3rver\'s continuation tokens need single DES, which OpenSSL 3 lacks)', async () => {
+  it("lists more than 1,000 keys page by page (s3rver's continuation tokens need single DES, which OpenSSL 3 lacks)", async () => {
     const keys = Array.from({ length: 1003 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
-    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }))));
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(
+        keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }))),
+      );
     const first = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/' }));
     expect(first.KeyCount).toBe(1000);
     expect(first.IsTruncated).toBe(true);
-    const second = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/', ContinuationToken: first.NextContinuationToken }));
+    const second = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/', ContinuationToken: first.NextContinuationToken }),
+    );
     expect(second.Contents?.map((o) => o.Key)).toEqual(keys.slice(1000));
   });
 
-  it('lists keys in S3\'s order across pages, where a key and a folder share a name (results/x.json beside results/x/)', async () => {
-    const keys = Array.from({ length: 600 }, (_, i) => String(i).padStart(4, '0')).flatMap((n) => [`stems/${n}.json`, `stems/${n}/heatmap.png`]);
-    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }))));
+  it("lists keys in S3's order across pages, where a key and a folder share a name (results/x.json beside results/x/)", async () => {
+    const keys = Array.from({ length: 600 }, (_, i) => String(i).padStart(4, '0')).flatMap((n) => [
+      `stems/${n}.json`,
+      `stems/${n}/heatmap.png`,
+    ]);
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(
+        keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }))),
+      );
     const listed: string[] = [];
     for (let token: string | undefined, first = true; first || token; first = false) {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'stems/', ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'stems/', ContinuationToken: token }),
+      );
       listed.push(...(page.Contents ?? []).map((o) => o.Key!));
       token = page.NextContinuationToken;
     }
@@ -253,7 +320,13 @@ describe('local AWS stand-ins', () => {
       for (let i = 0; i < 5; i++) await doc.send(new PutCommand({ TableName: 'jobs', Item: { pk: `iter#${i}` } }));
       const before = closed;
       for (let i = 0; i < 10; i++) {
-        await doc.send(new QueryCommand({ TableName: 'jobs', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'iter#1' } }));
+        await doc.send(
+          new QueryCommand({
+            TableName: 'jobs',
+            KeyConditionExpression: 'pk = :p',
+            ExpressionAttributeValues: { ':p': 'iter#1' },
+          }),
+        );
         await doc.send(new ScanCommand({ TableName: 'jobs', Limit: 2 }));
       }
       await waitFor(() => (closed - before >= 20 ? true : undefined), 'the iterators to close');
@@ -266,7 +339,13 @@ describe('local AWS stand-ins', () => {
     const queueUrl = standIns.queueUrls.jobs;
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"jobId":"j-1"}' }));
     const receive = (url: string) =>
-      sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+      sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 1,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
 
     for (const count of ['1', '2']) {
       const { Messages } = await receive(queueUrl);
@@ -318,9 +397,15 @@ describe('local AWS stand-ins', () => {
     const otherDir = await mkdtemp(join(tmpdir(), 'faultline-stand-ins-busy-'));
     try {
       const base = { ...options(), dataDir: otherDir };
-      await expect(startStandIns({ ...base, ports: { s3: port } })).rejects.toThrow(new RegExp(`S3 stand-in .*port ${port} is already in use`));
-      await expect(startStandIns({ ...base, ports: { sqs: port } })).rejects.toThrow(new RegExp(`SQS stand-in .*port ${port} is already in use`));
-      await expect(startStandIns({ ...base, ports: { dynamodb: port } })).rejects.toThrow(new RegExp(`DynamoDB stand-in .*port ${port} is already in use`));
+      await expect(startStandIns({ ...base, ports: { s3: port } })).rejects.toThrow(
+        new RegExp(`S3 stand-in .*port ${port} is already in use`),
+      );
+      await expect(startStandIns({ ...base, ports: { sqs: port } })).rejects.toThrow(
+        new RegExp(`SQS stand-in .*port ${port} is already in use`),
+      );
+      await expect(startStandIns({ ...base, ports: { dynamodb: port } })).rejects.toThrow(
+        new RegExp(`DynamoDB stand-in .*port ${port} is already in use`),
+      );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
       await rm(otherDir, { recursive: true, force: true });
@@ -329,28 +414,57 @@ describe('local AWS stand-ins', () => {
 });
 
 /** A request as sent (path not normalised: fetch would resolve "..", node:http does not), signed unless `sign` is false. */
-async function rawS3(method: string, path: string, o: { query?: string; body?: Buffer; headers?: Record<string, string>; sign?: boolean } = {}): Promise<{ status: number; text: string }> {
+async function rawS3(
+  method: string,
+  path: string,
+  o: { query?: string; body?: Buffer; headers?: Record<string, string>; sign?: boolean } = {},
+): Promise<{ status: number; text: string }> {
   const url = new URL(standIns.endpoints.s3);
   const body = o.body ?? Buffer.alloc(0);
   let headers: Record<string, string> = { host: url.host, ...o.headers };
   if (o.sign !== false) {
-    const signer = new SignatureV4({ credentials: standIns.credentials, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+    const signer = new SignatureV4({
+      credentials: standIns.credentials,
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
     headers = { ...headers, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') };
-    const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: decodeQuery(o.query ?? ''), headers, body });
+    const signed = await signer.sign({
+      method,
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path,
+      query: decodeQuery(o.query ?? ''),
+      headers,
+      body,
+    });
     headers = signed.headers as Record<string, string>;
   }
   return new Promise((resolvePromise, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path: o.query ? `${path}?${o.query}` : path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolvePromise({ status: res.statusCode!, text }));
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path: o.query ? `${path}?${o.query}` : path, headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolvePromise({ status: res.statusCode!, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
-const signedS3 = (endpoint: string, method: string, path: string, query: string, body: Buffer, headers: Record<string, string>) => rawS3(method, path, { query, body, headers });
+const signedS3 = (
+  endpoint: string,
+  method: string,
+  path: string,
+  query: string,
+  body: Buffer,
+  headers: Record<string, string>,
+) => rawS3(method, path, { query, body, headers });
 
 const failure = async (send: Promise<unknown>): Promise<{ name: string; status?: number }> => {
   const error = await send.then(
@@ -363,11 +477,18 @@ const failure = async (send: Promise<unknown>): Promise<{ name: string; status?:
 
 const withCredentials = (credentials: { accessKeyId: string; secretAccessKey: string }) => {
   const config = awsClientConfig({ ...standIns, credentials });
-  return { s3: new S3Client({ ...config.s3, maxAttempts: 1 }), dynamodb: new DynamoDBClient({ ...config.dynamodb, maxAttempts: 1 }), sqs: new SQSClient({ ...config.sqs, maxAttempts: 1 }) };
+  return {
+    s3: new S3Client({ ...config.s3, maxAttempts: 1 }),
+    dynamodb: new DynamoDBClient({ ...config.dynamodb, maxAttempts: 1 }),
+    sqs: new SQSClient({ ...config.sqs, maxAttempts: 1 }),
+  };
 };
 
 /** The whole file list under a folder (small: the test's data folder). */
-const filesUnder = async (dir: string): Promise<string[]> => (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const filesUnder = async (dir: string): Promise<string[]> =>
+  (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 describe('the stand-ins answer only requests signed with their credentials', () => {
   it('refuses unsigned requests on each stand-in, as the service would', async () => {
@@ -380,45 +501,87 @@ describe('the stand-ins answer only requests signed with their credentials', () 
 
     const target = { dynamodb: 'DynamoDB_20120810.ListTables', sqs: 'AmazonSQS.ListQueues' } as const;
     for (const service of ['dynamodb', 'sqs'] as const) {
-      const answer = await fetch(standIns.endpoints[service], { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target[service] }, body: '{}' });
+      const answer = await fetch(standIns.endpoints[service], {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target[service] },
+        body: '{}',
+      });
       expect(answer.status).toBe(400);
-      expect(((await answer.json()) as { __type: string }).__type).toBe('com.amazon.coral.service#MissingAuthenticationTokenException');
+      expect(((await answer.json()) as { __type: string }).__type).toBe(
+        'com.amazon.coral.service#MissingAuthenticationTokenException',
+      );
     }
   });
 
-  it('refuses a wrong access key and a wrong secret on each stand-in, with the service\'s error', async () => {
-    const wrongKey = withCredentials({ accessKeyId: 'AKIA0000000000000000', secretAccessKey: standIns.credentials.secretAccessKey });
-    const wrongSecret = withCredentials({ accessKeyId: standIns.credentials.accessKeyId, secretAccessKey: 'not-the-secret' });
-    expect(await failure(wrongKey.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
-    expect(await failure(wrongSecret.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
-    expect(await failure(wrongSecret.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'forged.txt', Body: 'x' })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+  it("refuses a wrong access key and a wrong secret on each stand-in, with the service's error", async () => {
+    const wrongKey = withCredentials({
+      accessKeyId: 'AKIA0000000000000000',
+      secretAccessKey: standIns.credentials.secretAccessKey,
+    });
+    const wrongSecret = withCredentials({
+      accessKeyId: standIns.credentials.accessKeyId,
+      secretAccessKey: 'not-the-secret',
+    });
+    expect(await failure(wrongKey.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({
+      name: 'InvalidAccessKeyId',
+      status: 403,
+    });
+    expect(await failure(wrongSecret.s3.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({
+      name: 'SignatureDoesNotMatch',
+      status: 403,
+    });
+    expect(
+      await failure(wrongSecret.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'forged.txt', Body: 'x' }))),
+    ).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
     await expect(readObject('forged.txt')).rejects.toThrow();
-    expect(await failure(wrongKey.dynamodb.send(new ListTablesCommand({})))).toEqual({ name: 'UnrecognizedClientException', status: 400 });
-    expect(await failure(wrongSecret.dynamodb.send(new ListTablesCommand({})))).toEqual({ name: 'InvalidSignatureException', status: 400 });
-    expect(await failure(wrongKey.sqs.send(new ListQueuesCommand({})))).toEqual({ name: 'InvalidClientTokenId', status: 400 });
-    expect(await failure(wrongSecret.sqs.send(new ListQueuesCommand({})))).toEqual({ name: 'SignatureDoesNotMatch', status: 400 });
+    expect(await failure(wrongKey.dynamodb.send(new ListTablesCommand({})))).toEqual({
+      name: 'UnrecognizedClientException',
+      status: 400,
+    });
+    expect(await failure(wrongSecret.dynamodb.send(new ListTablesCommand({})))).toEqual({
+      name: 'InvalidSignatureException',
+      status: 400,
+    });
+    expect(await failure(wrongKey.sqs.send(new ListQueuesCommand({})))).toEqual({
+      name: 'InvalidClientTokenId',
+      status: 400,
+    });
+    expect(await failure(wrongSecret.sqs.send(new ListQueuesCommand({})))).toEqual({
+      name: 'SignatureDoesNotMatch',
+      status: 400,
+    });
     // The right ones still work.
     expect((await dynamodb.send(new ListTablesCommand({}))).TableNames).toContain('jobs');
     expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls?.length).toBe(2);
   });
 
-  it('refuses a DynamoDB write of an APIKEY# item (an administrator\'s key) signed with the wrong secret', async () => {
+  it("refuses a DynamoDB write of an APIKEY# item (an administrator's key) signed with the wrong secret", async () => {
     const forger = withCredentials({ accessKeyId: standIns.credentials.accessKeyId, secretAccessKey: 'guess' });
     const item = { pk: { S: 'APIKEY#forged' }, admin: { BOOL: true } };
-    expect(await failure(forger.dynamodb.send(new PutItemCommand({ TableName: 'jobs', Item: item })))).toEqual({ name: 'InvalidSignatureException', status: 400 });
+    expect(await failure(forger.dynamodb.send(new PutItemCommand({ TableName: 'jobs', Item: item })))).toEqual({
+      name: 'InvalidSignatureException',
+      status: 400,
+    });
     const documents = DynamoDBDocumentClient.from(dynamodb);
-    expect((await documents.send(new GetCommand({ TableName: 'jobs', Key: { pk: 'APIKEY#forged' } }))).Item).toBeUndefined();
+    expect(
+      (await documents.send(new GetCommand({ TableName: 'jobs', Key: { pk: 'APIKEY#forged' } }))).Item,
+    ).toBeUndefined();
   });
 
   it('takes presigned GET URLs until they expire, and refuses one whose key was changed', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt', Body: 'presigned body' }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned/other.txt', Body: 'other body' }));
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), { expiresIn: 60 });
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), {
+      expiresIn: 60,
+    });
     const ok = await fetch(url);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('presigned body');
 
-    const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), { expiresIn: 60, signingDate: new Date(Date.now() - 10 * 60_000) });
+    const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned/ok.txt' }), {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 10 * 60_000),
+    });
     const late = await fetch(expired);
     expect(late.status).toBe(403);
     expect(await late.text()).toContain('<Message>Request has expired</Message>');
@@ -429,7 +592,13 @@ describe('the stand-ins answer only requests signed with their credentials', () 
   });
 
   it('refuses a presigned POST whose key, policy or signature is not the one signed, or whose policy expired', async () => {
-    const post = await createPresignedPost(s3, { Bucket: BUCKET, Key: 'forms/allowed.png', Fields: { 'Content-Type': 'image/png' }, Conditions: [['eq', '$Content-Type', 'image/png']], Expires: 60 });
+    const post = await createPresignedPost(s3, {
+      Bucket: BUCKET,
+      Key: 'forms/allowed.png',
+      Fields: { 'Content-Type': 'image/png' },
+      Conditions: [['eq', '$Content-Type', 'image/png']],
+      Expires: 60,
+    });
     const send = (fields: Record<string, string>, url = post.url) => {
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
@@ -456,7 +625,9 @@ describe('the stand-ins answer only requests signed with their credentials', () 
   it('refuses to listen on an address other machines reach unless told to', async () => {
     const otherDir = await mkdtemp(join(tmpdir(), 'faultline-stand-ins-public-'));
     try {
-      await expect(startStandIns({ ...options(), dataDir: otherDir, host: '0.0.0.0' })).rejects.toThrow(/would listen on 0\.0\.0\.0.*FAULTLINE_STANDINS_PUBLIC=true/);
+      await expect(startStandIns({ ...options(), dataDir: otherDir, host: '0.0.0.0' })).rejects.toThrow(
+        /would listen on 0\.0\.0\.0.*FAULTLINE_STANDINS_PUBLIC=true/,
+      );
     } finally {
       await rm(otherDir, { recursive: true, force: true });
     }
@@ -464,10 +635,15 @@ describe('the stand-ins answer only requests signed with their credentials', () 
 });
 
 describe('S3 stand-in keys', () => {
-  const alive = async () => expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 1 }))).$metadata.httpStatusCode).toBe(200);
+  const alive = async () =>
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 1 }))).$metadata.httpStatusCode).toBe(
+      200,
+    );
 
   it('refuses the unsigned probe that ended the process (a 300-byte key segment) and serves on', async () => {
-    expect((await rawS3('PUT', `/${BUCKET}/tmp/${'A'.repeat(300)}`, { body: Buffer.from('x'), sign: false })).status).toBe(403);
+    expect(
+      (await rawS3('PUT', `/${BUCKET}/tmp/${'A'.repeat(300)}`, { body: Buffer.from('x'), sign: false })).status,
+    ).toBe(403);
     await alive();
   });
 
@@ -498,15 +674,27 @@ describe('S3 stand-in keys', () => {
     await expect(readObject(copied)).rejects.toThrow();
     const multipart = `mp/${'M'.repeat(300)}`;
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: multipart }));
-    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: multipart, UploadId, PartNumber: 1, Body: 'parts' }));
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: multipart, UploadId, MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] } }));
+    const { ETag } = await s3.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: multipart, UploadId, PartNumber: 1, Body: 'parts' }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: multipart,
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] },
+      }),
+    );
     expect((await readObject(multipart)).toString()).toBe('parts');
   });
 
-  it('refuses a key over 1,024 bytes with S3\'s KeyTooLongError', async () => {
+  it("refuses a key over 1,024 bytes with S3's KeyTooLongError", async () => {
     const key = `${'k'.repeat(1020)}/abcd`;
     expect(Buffer.byteLength(key)).toBe(1025);
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' })))).toEqual({ name: 'KeyTooLongError', status: 400 });
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' })))).toEqual({
+      name: 'KeyTooLongError',
+      status: 400,
+    });
     const raw = await rawS3('PUT', `/${BUCKET}/${'k'.repeat(1025)}`, { body: Buffer.from('x') });
     expect(raw.status).toBe(400);
     expect(raw.text).toContain('<Code>KeyTooLongError</Code>');
@@ -531,16 +719,36 @@ describe('S3 stand-in keys', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'inbox/P/' }));
     expect(listed.Contents?.map((o) => o.Key).sort()).toEqual(forms.map((f) => decodeURIComponent(f)).sort());
     for (const file of await filesUnder(join(dataDir, 's3'))) expect(file.startsWith(`${bucketDir}/`)).toBe(true);
-    for (const key of forms.map((f) => decodeURIComponent(f))) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    for (const key of forms.map((f) => decodeURIComponent(f)))
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'inbox/P/' }))).KeyCount).toBe(0);
   });
 
   it('refuses multipart uploads whose upload id or part is not one it made, and serves on', async () => {
-    expect(await failure(s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mp/x', UploadId: '../../../../../escaped', PartNumber: 1, Body: 'x' })))).toEqual({ name: 'NoSuchUpload', status: 404 });
+    expect(
+      await failure(
+        s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: 'mp/x',
+            UploadId: '../../../../../escaped',
+            PartNumber: 1,
+            Body: 'x',
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'NoSuchUpload', status: 404 });
     const bucketDir = join(dataDir, 's3', BUCKET);
     await expect(stat(resolve(bucketDir, '._S3rver_uploads', '../../../../../escaped'))).rejects.toThrow();
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/missing-part' }));
-    const complete = s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/missing-part', UploadId, MultipartUpload: { Parts: [{ ETag: '"00"', PartNumber: 7 }] } }));
+    const complete = s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'mp/missing-part',
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: '"00"', PartNumber: 7 }] },
+      }),
+    );
     expect(await failure(complete)).toEqual({ name: 'InvalidPart', status: 400 });
     await alive();
   });

@@ -42,7 +42,15 @@ describe('the static files: the web console and the API docs', () => {
     expect(await page.text()).toContain('<title>console</title>');
     const csp = page.headers.get('content-security-policy')!;
     expect(csp.split('; ')).toEqual(
-      expect.arrayContaining(["default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob: http://127.0.0.1:4568", "connect-src 'self' http://127.0.0.1:4568", "frame-ancestors 'none'", "object-src 'none'"]),
+      expect.arrayContaining([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob: http://127.0.0.1:4568",
+        "connect-src 'self' http://127.0.0.1:4568",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+      ]),
     );
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
@@ -56,14 +64,25 @@ describe('the static files: the web console and the API docs', () => {
       expect([path, page.status, await page.text()]).toEqual([path, 200, '<!doctype html><title>console</title>']);
     }
     const head = await fetch(`${built.url}/projects`, { method: 'HEAD' });
-    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/html; charset=utf-8', '']);
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '',
+    ]);
   });
 
   it('caches the hashed assets for a year, other files for an hour, and leaves API paths and missing assets alone', async () => {
     const asset = await fetch(`${built.url}/assets/index-abc123.js`);
-    expect([asset.status, asset.headers.get('content-type'), asset.headers.get('cache-control')]).toEqual([200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
+    expect([asset.status, asset.headers.get('content-type'), asset.headers.get('cache-control')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'public, max-age=31536000, immutable',
+    ]);
     const icon = await fetch(`${built.url}/favicon.svg`);
-    expect([icon.headers.get('content-type'), icon.headers.get('cache-control')]).toEqual(['image/svg+xml', 'public, max-age=3600']);
+    expect([icon.headers.get('content-type'), icon.headers.get('cache-control')]).toEqual([
+      'image/svg+xml',
+      'public, max-age=3600',
+    ]);
     expect((await fetch(`${built.url}/assets/missing.js`)).status).toBe(404);
     expect((await fetch(`${built.url}/api/v1/nothing`)).status).toBe(404);
     expect((await fetch(`${built.url}/projects`, { method: 'POST' })).status).toBe(404);
@@ -71,7 +90,10 @@ describe('the static files: the web console and the API docs', () => {
 
   it('tells the console where the API is and whether it needs a key', async () => {
     const config = await fetch(`${built.url}/config.json`);
-    expect([config.headers.get('cache-control'), await config.json()]).toEqual(['no-cache', { apiUrl: '', authRequired: true }]);
+    expect([config.headers.get('cache-control'), await config.json()]).toEqual([
+      'no-cache',
+      { apiUrl: '', authRequired: true },
+    ]);
   });
 
   it('says how to build the console when it is not built, and keeps the API docs', async () => {

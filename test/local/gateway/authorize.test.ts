@@ -10,7 +10,13 @@ import type { ApiKeyRecord } from '../../../functions/service/store/api-key-repo
 /** The key table in memory: all the sign-in reads of it. */
 function keyTable() {
   const byHash = new Map<string, ApiKeyRecord>();
-  return { apiKeys: { create: async (r: ApiKeyRecord) => void byHash.set(r.hash, r), findByHash: async (hash: string) => byHash.get(hash) }, log: () => {} };
+  return {
+    apiKeys: {
+      create: async (r: ApiKeyRecord) => void byHash.set(r.hash, r),
+      findByHash: async (hash: string) => byHash.get(hash),
+    },
+    log: () => {},
+  };
 }
 
 /** The local gateway signs callers in through the cloud's authorizer module, before it reads a body. */
@@ -22,7 +28,8 @@ describe('the local gateway sign-in', () => {
   let calls = 0;
 
   beforeAll(async () => {
-    key = (await mintApiKey(keys as never, { name: 'camera', createdBy: 'local', admin: false, projectIds: ['p1'] })).key;
+    key = (await mintApiKey(keys as never, { name: 'camera', createdBy: 'local', admin: false, projectIds: ['p1'] }))
+      .key;
     server = await startHttpServer({
       host: '127.0.0.1',
       port: 0,
@@ -33,7 +40,13 @@ describe('the local gateway sign-in', () => {
           authorize: signInAuthorizer(signIn),
           handler: async (event: APIGatewayProxyEventV2) => {
             calls++;
-            return { statusCode: 200, body: JSON.stringify({ authorizer: (event.requestContext as { authorizer?: unknown }).authorizer, body: event.body }) };
+            return {
+              statusCode: 200,
+              body: JSON.stringify({
+                authorizer: (event.requestContext as { authorizer?: unknown }).authorizer,
+                body: event.body,
+              }),
+            };
           },
         },
       ],
@@ -47,14 +60,22 @@ describe('the local gateway sign-in', () => {
   it('hands the handler the same authorizer context as the Lambda authorizer gives API Gateway', async () => {
     const principal = await authenticate({ 'x-api-key': key }, signIn);
     expect(principal).toMatchObject({ kind: 'api-key', admin: false, projectIds: ['p1'] });
-    const res = await fetch(`${server.url}/api/v1/echo`, { method: 'POST', headers: { 'x-api-key': key }, body: 'hello' });
+    const res = await fetch(`${server.url}/api/v1/echo`, {
+      method: 'POST',
+      headers: { 'x-api-key': key },
+      body: 'hello',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ authorizer: { lambda: toAuthorizerContext(principal!) }, body: 'hello' });
   });
 
   it('refuses a missing or wrong key, and a JWT where no issuer is configured, with 401 and never runs the handler', async () => {
     const before = calls;
-    for (const headers of [{}, { 'x-api-key': `${key.slice(0, -2)}xx` }, { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { 'x-api-key': `${key.slice(0, -2)}xx` },
+      { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' },
+    ] as Record<string, string>[]) {
       const res = await fetch(`${server.url}/api/v1/echo`, { method: 'POST', headers, body: 'hello' });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('ApiKey header="x-api-key"');
