@@ -1,0 +1,56 @@
+import { RarityHistogram } from './rarity.ts';
+import { robustZ } from './robust.ts';
+import { RollingWindow } from './rolling-window.ts';
+
+const MAX_Z = 1000; // a deviation beyond this says nothing more, and keeps sums finite
+
+/**
+ * One way of looking at a series (its values, its steps, its residual from the daily profile, a smoothed version of
+ * one of those): a feature per point, judged by its robust z-score against the recent past of the same feature (a
+ * short window, and a strided long one: unusual only if unusual against both), and then by how rare such a
+ * deviation has been in this view's own history. Views know nothing of each other; the detector takes the most
+ * alarming.
+ */
+export class SeriesView {
+  readonly recent: RollingWindow;
+  readonly long: RollingWindow;
+  readonly rarity: RarityHistogram;
+  seen = 0;
+
+  constructor(
+    window: number,
+    private readonly longStride: number,
+    rarityDecay: number,
+  ) {
+    this.recent = new RollingWindow(window);
+    this.long = new RollingWindow(window);
+    this.rarity = new RarityHistogram(rarityDecay);
+  }
+
+  /** The signed robust z-score of `feature` against this view's past, before it is learned. */
+  deviation(feature: number): number {
+    if (this.recent.size < 16) return 0;
+    let z = clampZ(robustZ(this.recent, feature));
+    if (this.longStride > 0 && this.long.size >= 32) {
+      const zLong = clampZ(robustZ(this.long, feature));
+      if (Math.abs(zLong) < Math.abs(z)) z = zLong;
+    }
+    return z;
+  }
+
+  /** Share of this view's history at least as far out as `z` (read before `learn`). */
+  tail(z: number, prior: number): number {
+    return this.rarity.tail(Math.abs(z), prior);
+  }
+
+  learn(feature: number, z: number): void {
+    this.recent.push(feature);
+    if (this.longStride > 0 && this.seen % this.longStride === 0) this.long.push(feature);
+    this.rarity.add(Math.abs(z));
+    this.seen++;
+  }
+}
+
+function clampZ(z: number): number {
+  return z > MAX_Z ? MAX_Z : z < -MAX_Z ? -MAX_Z : z;
+}
