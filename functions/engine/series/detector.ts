@@ -6,6 +6,7 @@ import { SeriesView } from './view.ts';
 const DAY_MS = 86_400_000;
 const INTERVAL_SAMPLES = 32; // deltas that fix the nominal interval
 const GAP_FACTOR = 3; // a delta over this many nominal intervals is missing data
+const FLAT_POINTS = 60; // the shortest run of identical values called a flatline
 
 /** What the detector says about one point; every number finite. */
 export interface PointScore {
@@ -15,6 +16,7 @@ export interface PointScore {
   expected: number; // what the point was expected to be (daily profile, else the rolling median)
   gapBefore: boolean; // the time since the previous point is several nominal intervals
   flatRun: number; // identical values in a row so far, this one included
+  stuck: boolean; // the value has not changed for longer than this series has ever stayed put (a flatline)
 }
 
 /**
@@ -35,6 +37,7 @@ export class SeriesDetector {
   lastValue = 0;
   lastTime = 0;
   flatRun = 0;
+  longestFlat = 0; // the longest run of identical values that has ended
   suppressLeft = 0;
   peak = 0; // the highest score of the current suppression period
 
@@ -56,7 +59,13 @@ export class SeriesDetector {
     const delta = first ? 0 : time - this.lastTime;
     const nominal = this.intervals.size >= 8 ? this.intervals.quantile(0.5) : Number.POSITIVE_INFINITY;
     const gapBefore = !first && delta > GAP_FACTOR * nominal;
-    this.flatRun = !first && value === this.lastValue ? this.flatRun + 1 : 1;
+    if (!first && value === this.lastValue) this.flatRun++;
+    else {
+      if (this.flatRun > this.longestFlat) this.longestFlat = this.flatRun;
+      this.flatRun = 1;
+    }
+    // A square wave sits still for hours by design: only a run twice as long as any before is a stuck sensor.
+    const stuck = this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1);
 
     const expectedSeason = this.season.expected(time, s.seasonMinSeen);
     const residual = value - expectedSeason; // NaN until the profile knows this time of day
@@ -100,7 +109,7 @@ export class SeriesDetector {
     this.lastValue = value;
     this.lastTime = time;
     this.seen++;
-    return { score: score > 1 ? 1 : score > 0 ? score : 0, raw, view, expected: Number.isFinite(expected) ? expected : value, gapBefore, flatRun: this.flatRun };
+    return { score: score > 1 ? 1 : score > 0 ? score : 0, raw, view, expected: Number.isFinite(expected) ? expected : value, gapBefore, flatRun: this.flatRun, stuck };
   }
 
   private feature(name: ViewName, value: number, stepSize: number, residual: number): number {
