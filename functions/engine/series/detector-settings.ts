@@ -25,7 +25,7 @@ export type ViewName = (typeof VIEW_NAMES)[number];
 
 export const DEFAULT_SETTINGS: SeriesDetectorSettings = {
   warmupPoints: 150,
-  window: 512,
+  window: 384,
   longStride: 8,
   smooth: 6,
   seasonBins: 48,
@@ -43,4 +43,12 @@ export const DEFAULT_SETTINGS: SeriesDetectorSettings = {
 
 export const DETECTOR_VARIANTS: Record<string, Partial<SeriesDetectorSettings>> = {
   default: {},
+  // Ablations kept for the README's table: each drops one idea of the default.
+  'value-only': { views: ['value'] },
+  'no-season': { views: ['value', 'spread'] },
+  'no-spread': { views: ['value', 'season'] },
+  'no-long-window': { longStride: 0 },
+  'no-suppression': { suppressPoints: 0 },
+  'window-256': { window: 256 },
+  'window-512': { window: 512 },
 };

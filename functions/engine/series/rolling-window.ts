@@ -23,9 +23,24 @@ export class RollingWindow {
   push(value: number): void {
     if (this.count === this.capacity) {
       const old = this.ring[this.head];
-      const at = this.lowerBound(old);
-      this.sorted.copyWithin(at, at + 1, this.count);
-      this.count--;
+      // Replace the oldest value by the new one in one shift: only the values between the two positions move.
+      const sorted = this.sorted;
+      let i = this.lowerBound(old);
+      if (value > old) {
+        while (i + 1 < this.count && sorted[i + 1] < value) {
+          sorted[i] = sorted[i + 1];
+          i++;
+        }
+      } else {
+        while (i > 0 && sorted[i - 1] > value) {
+          sorted[i] = sorted[i - 1];
+          i--;
+        }
+      }
+      sorted[i] = value;
+      this.ring[this.head] = value;
+      this.head = (this.head + 1) % this.capacity;
+      return;
     }
     this.ring[this.head] = value;
     this.head = (this.head + 1) % this.capacity;

@@ -26,7 +26,7 @@ export interface DetectorState {
   lastSteps: string;
   lastResiduals: string;
   intervals: string;
-  views: Record<string, { seen: number; recent: string; long: string; rarity: string; rarityTotal: number }>;
+  views: Record<string, { seen: number; recent: string; long: string; rarity: string; rarityTotal: number; rarityWeight: number; rarityAdded: number }>;
 }
 
 function encode(values: Float64Array): string {
@@ -43,7 +43,7 @@ function decode(text: string): Float64Array {
 export function saveDetector(detector: SeriesDetector): DetectorState {
   const views: DetectorState['views'] = {};
   for (const [name, view] of detector.views) {
-    views[name] = { seen: view.seen, recent: encode(view.recent.values()), long: encode(view.long.values()), rarity: encode(view.rarity.counts), rarityTotal: view.rarity.total };
+    views[name] = { seen: view.seen, recent: encode(view.recent.values()), long: encode(view.long.values()), rarity: encode(view.rarity.counts), rarityTotal: view.rarity.total, rarityWeight: view.rarity.weight, rarityAdded: view.rarity.added };
   }
   return {
     version: DETECTOR_STATE_VERSION,
@@ -93,6 +93,8 @@ export function loadDetector(state: DetectorState): SeriesDetector {
     replaceWindow(view.long, decode(saved.long));
     view.rarity.counts.set(decode(saved.rarity));
     view.rarity.total = saved.rarityTotal;
+    view.rarity.weight = saved.rarityWeight;
+    view.rarity.added = saved.rarityAdded;
   }
   return detector;
 }
