@@ -21,6 +21,8 @@ export interface HoltWintersState {
 export function initialState(values: ArrayLike<number>, m: number): HoltWintersState {
   const season = new Float64Array(m);
   if (m > 1 && values.length >= 2 * m) {
+    // The classic start from the first two seasons: their means give level and trend, the detrended points the
+    // season; the level is wound back to just before the first point.
     let first = 0;
     let second = 0;
     for (let i = 0; i < m; i++) {
@@ -29,8 +31,10 @@ export function initialState(values: ArrayLike<number>, m: number): HoltWintersS
     }
     first /= m;
     second /= m;
-    for (let i = 0; i < m; i++) season[i] = (values[i] - first + values[m + i] - second) / 2;
-    return { level: first, trend: 0, season, t: 0, m };
+    const trend = (second - first) / m;
+    const centre = (m - 1) / 2;
+    for (let i = 0; i < m; i++) season[i] = (values[i] - (first + trend * (i - centre)) + values[m + i] - (first + trend * (m + i - centre))) / 2;
+    return { level: first - trend * (centre + 1), trend, season, t: 0, m };
   }
   return { level: values[0] ?? 0, trend: 0, season, t: 0, m };
 }
