@@ -29,6 +29,7 @@ export class SeriesDetector {
   readonly settings: SeriesDetectorSettings;
   readonly views: Map<ViewName, SeriesView>;
   season: SeasonProfile;
+  week: SeasonProfile;
   lastValues: RollingWindow; // the last `smooth` values, steps and residuals, for the smoothed views
   lastSteps: RollingWindow;
   lastResiduals: RollingWindow;
@@ -45,8 +46,10 @@ export class SeriesDetector {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     const s = this.settings;
     const decay = 0.5 ** (1 / s.rarityHalfLife);
-    this.views = new Map(VIEW_NAMES.filter((v) => s.views.includes(v)).map((v) => [v, new SeriesView(s.window, s.longStride, decay)]));
+    const longDecay = s.longRarityHalfLife > 0 ? 0.5 ** (1 / s.longRarityHalfLife) : 0;
+    this.views = new Map(VIEW_NAMES.filter((v) => s.views.includes(v)).map((v) => [v, new SeriesView(s.window, s.longStride, decay, longDecay)]));
     this.season = new SeasonProfile(DAY_MS, s.seasonBins, s.seasonAlpha);
+    this.week = new SeasonProfile(7 * DAY_MS, s.weekBins, s.seasonAlpha);
     this.lastValues = new RollingWindow(s.smooth);
     this.lastSteps = new RollingWindow(s.smooth);
     this.lastResiduals = new RollingWindow(s.smooth);
@@ -67,7 +70,7 @@ export class SeriesDetector {
     // A square wave sits still for hours by design: only a run twice as long as any before is a stuck sensor.
     const stuck = this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1);
 
-    const expectedSeason = this.season.expected(time, s.seasonMinSeen);
+    const expectedSeason = this.season.expected(time, s.seasonMinSeen, s.dayGate);
     const residual = value - expectedSeason; // NaN until the profile knows this time of day
     const stepSize = first ? Number.NaN : value - this.lastValue;
     this.lastValues.push(value);
@@ -78,12 +81,14 @@ export class SeriesDetector {
     let raw = 0;
     let view: ViewName = 'value';
     for (const [name, v] of this.views) {
-      const feature = this.feature(name, value, stepSize, residual);
+      const feature = name === 'week' ? value - this.week.expected(time, s.seasonMinSeen) : this.feature(name, value, stepSize, residual);
       if (!Number.isFinite(feature)) continue;
       const z = v.deviation(feature);
       const tail = v.tail(z, s.rarityPrior);
+      // Views on a profile start late (after a day, a week): their first deviations are judged on little history.
+      const ready = v.seen >= (name === 'season' || name === 'week' || name === 'seasonLevel' ? s.viewWarmup : 0);
       v.learn(feature, z);
-      const viewScore = Math.abs(z) < s.minRaw ? 0 : Math.min(1, -Math.log10(tail) / s.rarityDecades);
+      const viewScore = Math.abs(z) < s.minRaw || !ready ? 0 : Math.min(1, -Math.log10(tail) / s.rarityDecades);
       if (viewScore > score || (score === 0 && Math.abs(z) > Math.abs(raw))) {
         if (viewScore > score) score = viewScore;
         raw = z;
@@ -95,7 +100,7 @@ export class SeriesDetector {
     if (this.seen < s.warmupPoints) score = 0;
     // After a high score, only a higher one passes for a while: one event, one alarm, whatever threshold a
     // caller applies (NAB picks its own). The period restarts at each new peak.
-    if (this.suppressLeft > 0 && score <= this.peak) {
+    if (this.suppressLeft > 0 && (score <= this.peak + s.suppressMargin || s.suppressPoints - this.suppressLeft < s.refractoryPoints)) {
       this.suppressLeft--;
       score *= s.suppressFactor;
     } else if (score >= s.alarmLevel) {
@@ -105,6 +110,7 @@ export class SeriesDetector {
     if (this.suppressLeft === 0) this.peak = 0;
 
     this.season.update(time, value);
+    if (this.views.has('week')) this.week.update(time, value);
     if (!first && this.intervals.size < INTERVAL_SAMPLES) this.intervals.push(delta);
     this.lastValue = value;
     this.lastTime = time;
@@ -124,6 +130,8 @@ export class SeriesDetector {
         return mean(this.lastValues);
       case 'seasonLevel':
         return this.lastResiduals.size === this.settings.smooth && Number.isFinite(residual) ? mean(this.lastResiduals) : Number.NaN;
+      case 'week': // computed in step: it needs the time
+        return Number.NaN;
       case 'spread':
         return this.lastSteps.size === this.settings.smooth ? mean(this.lastSteps) : Number.NaN;
     }

@@ -8,6 +8,7 @@ export class SeasonProfile {
   readonly periodMs: number;
   readonly mean: Float64Array;
   readonly seen: Float64Array;
+  firstTime = Number.NaN; // the first point's time: a profile speaks only after one whole period
 
   constructor(periodMs: number, bins: number, private readonly alpha: number) {
     this.periodMs = periodMs;
@@ -21,13 +22,18 @@ export class SeasonProfile {
     return Math.min(this.bins - 1, Math.floor((phase / this.periodMs) * this.bins));
   }
 
-  /** The expected value at this time, or NaN while the bin has seen too few points to say. */
-  expected(time: number, minSeen: number): number {
+  /**
+   * The expected value at this time, or NaN while the bin has seen too few points to say, or before a whole period
+   * has passed (until then a bin only knows the last minutes of the same period: a level, not a season).
+   */
+  expected(time: number, minSeen: number, wholePeriod = true): number {
+    if (wholePeriod && !(time - this.firstTime >= this.periodMs)) return Number.NaN;
     const b = this.bin(time);
     return this.seen[b] >= minSeen ? this.mean[b] : Number.NaN;
   }
 
   update(time: number, value: number): void {
+    if (Number.isNaN(this.firstTime)) this.firstTime = time;
     const b = this.bin(time);
     // The first points set the mean directly: an EWMA started from 0 would need many days to forget the start.
     const rate = Math.max(this.alpha, 1 / (this.seen[b] + 1));

@@ -2,6 +2,7 @@ import { RarityHistogram } from './rarity.ts';
 import { robustZ } from './robust.ts';
 import { RollingWindow } from './rolling-window.ts';
 
+const FLOAT32_MAX = 3.4028234663852886e38; // beyond it a float32 is Infinity
 const MAX_Z = 1000; // a deviation beyond this says nothing more, and keeps sums finite
 
 /**
@@ -15,16 +16,19 @@ export class SeriesView {
   readonly recent: RollingWindow;
   readonly long: RollingWindow;
   readonly rarity: RarityHistogram;
+  readonly longRarity: RarityHistogram | undefined;
   seen = 0;
 
   constructor(
     window: number,
     private readonly longStride: number,
     rarityDecay: number,
+    longRarityDecay = 0,
   ) {
     this.recent = new RollingWindow(window);
     this.long = new RollingWindow(window);
     this.rarity = new RarityHistogram(rarityDecay);
+    this.longRarity = longRarityDecay > 0 ? new RarityHistogram(longRarityDecay) : undefined;
   }
 
   /** The signed robust z-score of `feature` against this view's past, before it is learned. */
@@ -40,13 +44,18 @@ export class SeriesView {
 
   /** Share of this view's history at least as far out as `z` (read before `learn`). */
   tail(z: number, prior: number): number {
-    return this.rarity.tail(Math.abs(z), prior);
+    const recent = this.rarity.tail(Math.abs(z), prior);
+    // Rare lately is not enough when the series did it regularly before: the larger share of the two wins.
+    return this.longRarity ? Math.max(recent, this.longRarity.tail(Math.abs(z), prior)) : recent;
   }
 
   learn(feature: number, z: number): void {
-    this.recent.push(feature);
-    if (this.longStride > 0 && this.seen % this.longStride === 0) this.long.push(feature);
+    // Kept at single precision (7 digits, plenty for quantiles): the saved state holds them exactly in half the bytes.
+    const kept = Math.fround(Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, feature)));
+    this.recent.push(kept);
+    if (this.longStride > 0 && this.seen % this.longStride === 0) this.long.push(kept);
     this.rarity.add(Math.abs(z));
+    this.longRarity?.add(Math.abs(z));
     this.seen++;
   }
 }
