@@ -81,9 +81,11 @@ function describeRun(run: Run, points: readonly PointScore[], values: ArrayLike<
   const peak = points[run.peak];
   const length = run.last - run.first + 1;
   let type: AnomalyType;
+  const sameSign = shareOfSign(points, run, Math.sign(peak.raw));
   if (peak.view === 'spread') type = 'variance change';
   else if (length >= 10 && growsThrough(points, run)) type = 'trend change';
-  else if (length >= 6) type = 'level shift';
+  else if (length >= 6 && sameSign >= 0.8) type = 'level shift';
+  else if (length >= 6) type = 'variance change'; // a long run that swings both ways
   else type = peak.raw >= 0 ? 'spike' : 'drop';
   const value = values[run.peak];
   return {
@@ -99,6 +101,13 @@ function describeRun(run: Run, points: readonly PointScore[], values: ArrayLike<
     confidence: round(Math.min(1, 0.5 + (0.5 * (peak.score - settings.threshold)) / (1 - settings.threshold))),
     points: length,
   };
+}
+
+/** Share of the run's points deviating to the same side as the peak. */
+function shareOfSign(points: readonly PointScore[], run: Run, sign: number): number {
+  let same = 0;
+  for (let i = run.first; i <= run.last; i++) if (Math.sign(points[i].raw) === sign) same++;
+  return same / (run.last - run.first + 1);
 }
 
 /** Whether |deviation| rises through the run: a drift rather than a step. */

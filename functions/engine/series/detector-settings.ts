@@ -67,4 +67,7 @@ export const DETECTOR_VARIANTS: Record<string, Partial<SeriesDetectorSettings>> 
   'no-view-warmup': { viewWarmup: 0 },
   'window-256': { window: 256 },
   'window-512': { window: 512 },
+  // Ideas that lost, kept to reproduce the table.
+  'day-gate': { dayGate: true },
+  'strict-suppression': { suppressMargin: 0.5 },
 };

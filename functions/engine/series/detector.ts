@@ -68,7 +68,9 @@ export class SeriesDetector {
       this.flatRun = 1;
     }
     // A square wave sits still for hours by design: only a run twice as long as any before is a stuck sensor.
-    const stuck = this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1);
+    // The first run has nothing to compare with: a series that starts still (a night, a square wave) is not yet
+    // stuck, one that stays still for five times the minimum is.
+    const stuck = this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1) && (this.longestFlat > 0 || this.flatRun >= 5 * FLAT_POINTS);
 
     const expectedSeason = this.season.expected(time, s.seasonMinSeen, s.dayGate);
     const residual = value - expectedSeason; // NaN until the profile knows this time of day
@@ -77,11 +79,12 @@ export class SeriesDetector {
     if (!first) this.lastSteps.push(Math.abs(stepSize));
     if (Number.isFinite(residual)) this.lastResiduals.push(residual);
 
+    const expectedWeek = this.week.expected(time, s.seasonMinSeen);
     let score = 0;
     let raw = 0;
     let view: ViewName = 'value';
     for (const [name, v] of this.views) {
-      const feature = name === 'week' ? value - this.week.expected(time, s.seasonMinSeen) : this.feature(name, value, stepSize, residual);
+      const feature = name === 'week' ? value - expectedWeek : this.feature(name, value, stepSize, residual);
       if (!Number.isFinite(feature)) continue;
       const z = v.deviation(feature);
       const tail = v.tail(z, s.rarityPrior);
@@ -95,7 +98,10 @@ export class SeriesDetector {
         view = name;
       }
     }
-    const expected = Number.isFinite(expectedSeason) ? expectedSeason : (this.views.get('value')?.recent.quantile(0.5) ?? value);
+    // What the alarming view expected: its profile's value, else the recent median of the values.
+    const median = this.views.get('value')?.recent.quantile(0.5) ?? value;
+    const byView = view === 'week' ? expectedWeek : view === 'season' ? expectedSeason : median;
+    const expected = Number.isFinite(byView) ? byView : Number.isFinite(expectedSeason) ? expectedSeason : median;
 
     if (this.seen < s.warmupPoints) score = 0;
     // After a high score, only a higher one passes for a while: one event, one alarm, whatever threshold a
