@@ -69,7 +69,9 @@ export function groupAnomalies(points: readonly PointScore[], values: ArrayLike<
         close();
         run = { first: i, last: i, peak: i };
       }
-    } else if (run && Math.abs(p.raw) >= settings.persist && i - run.last <= settings.mergeGap) run.last = i;
+    } else if (run && i - run.last <= settings.mergeGap && carriesOn(p, points[run.peak], settings.persist)) {
+      run.last = i;
+    }
     else if (run && i - run.last > settings.mergeGap) close();
   }
   close();
@@ -101,6 +103,16 @@ function describeRun(run: Run, points: readonly PointScore[], values: ArrayLike<
     confidence: round(Math.min(1, 0.5 + (0.5 * (peak.score - settings.threshold)) / (1 - settings.threshold))),
     points: length,
   };
+}
+
+/**
+ * Whether a point below the threshold still belongs to the run: it deviates as much as `persist`, to the same side
+ * as the peak, in a point view (the step-size view stays high for as many points as it averages after any spike,
+ * which says nothing about the values) unless the run is itself a change of step size.
+ */
+function carriesOn(p: PointScore, peak: PointScore, persist: number): boolean {
+  if (Math.abs(p.raw) < persist || Math.sign(p.raw) !== Math.sign(peak.raw)) return false;
+  return p.view !== 'spread' || peak.view === 'spread';
 }
 
 /** Share of the run's points deviating to the same side as the peak. */

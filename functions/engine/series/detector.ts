@@ -92,11 +92,13 @@ export class SeriesDetector {
       const ready = v.seen >= (name === 'season' || name === 'week' || name === 'seasonLevel' ? s.viewWarmup : 0);
       v.learn(feature, z);
       const viewScore = Math.abs(z) < s.minRaw || !ready ? 0 : Math.min(1, -Math.log10(tail) / s.rarityDecades);
-      if (viewScore > score || (score === 0 && Math.abs(z) > Math.abs(raw))) {
-        if (viewScore > score) score = viewScore;
+      // The score is the most alarming view's; the view that describes the point (its deviation, its expected
+      // value, the anomaly's type) is the one that deviates most among views alarming nearly as much.
+      if (viewScore >= 0.9 * score && (viewScore > score / 0.9 || Math.abs(z) > Math.abs(raw))) {
         raw = z;
         view = name;
       }
+      if (viewScore > score) score = viewScore;
     }
     // What the alarming view expected: its profile's value, else the recent median of the values.
     const median = this.views.get('value')?.recent.quantile(0.5) ?? value;
