@@ -28,6 +28,7 @@ export interface PointScore {
 export class SeriesDetector {
   readonly settings: SeriesDetectorSettings;
   readonly views: Map<ViewName, SeriesView>;
+  private readonly viewList: [ViewName, SeriesView][]; // the same, as an array for the per-point loop
   season: SeasonProfile;
   week: SeasonProfile;
   lastValues: RollingWindow; // the last `smooth` values, steps and residuals, for the smoothed views
@@ -48,6 +49,7 @@ export class SeriesDetector {
     const decay = 0.5 ** (1 / s.rarityHalfLife);
     const longDecay = s.longRarityHalfLife > 0 ? 0.5 ** (1 / s.longRarityHalfLife) : 0;
     this.views = new Map(VIEW_NAMES.filter((v) => s.views.includes(v)).map((v) => [v, new SeriesView(s.window, s.longStride, decay, longDecay)]));
+    this.viewList = [...this.views];
     this.season = new SeasonProfile(DAY_MS, s.seasonBins, s.seasonAlpha);
     this.week = new SeasonProfile(7 * DAY_MS, s.weekBins, s.seasonAlpha);
     this.lastValues = new RollingWindow(s.smooth);
@@ -83,7 +85,8 @@ export class SeriesDetector {
     let score = 0;
     let raw = 0;
     let view: ViewName = 'value';
-    for (const [name, v] of this.views) {
+    for (let k = 0; k < this.viewList.length; k++) {
+      const [name, v] = this.viewList[k];
       const feature = name === 'week' ? value - expectedWeek : this.feature(name, value, stepSize, residual);
       if (!Number.isFinite(feature)) continue;
       const z = v.deviation(feature);

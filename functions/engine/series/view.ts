@@ -1,5 +1,5 @@
 import { RarityHistogram } from './rarity.ts';
-import { robustZ } from './robust.ts';
+import { robustScale, robustZ } from './robust.ts';
 import { RollingWindow } from './rolling-window.ts';
 
 const FLOAT32_MAX = 3.4028234663852886e38; // beyond it a float32 is Infinity
@@ -18,6 +18,8 @@ export class SeriesView {
   readonly rarity: RarityHistogram;
   readonly longRarity: RarityHistogram | undefined;
   seen = 0;
+  private longMedian = 0; // cached reads of the long window, 0 scale = to be read (a scale is never 0)
+  private longScale = 0;
 
   constructor(
     window: number,
@@ -36,7 +38,12 @@ export class SeriesView {
     if (this.recent.size < 16) return 0;
     let z = clampZ(robustZ(this.recent, feature));
     if (this.longStride > 0 && this.long.size >= 32) {
-      const zLong = clampZ(robustZ(this.long, feature));
+      // The long window changes every `longStride` points: its median and scale are read once per change.
+      if (this.longScale === 0) {
+        this.longMedian = this.long.quantile(0.5);
+        this.longScale = robustScale(this.long);
+      }
+      const zLong = clampZ((feature - this.longMedian) / this.longScale);
       if (Math.abs(zLong) < Math.abs(z)) z = zLong;
     }
     return z;
@@ -53,7 +60,10 @@ export class SeriesView {
     // Kept at single precision (7 digits, plenty for quantiles): the saved state holds them exactly in half the bytes.
     const kept = Math.fround(Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, feature)));
     this.recent.push(kept);
-    if (this.longStride > 0 && this.seen % this.longStride === 0) this.long.push(kept);
+    if (this.longStride > 0 && this.seen % this.longStride === 0) {
+      this.long.push(kept);
+      this.longScale = 0;
+    }
     this.rarity.add(Math.abs(z));
     this.longRarity?.add(Math.abs(z));
     this.seen++;
