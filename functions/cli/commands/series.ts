@@ -127,7 +127,7 @@ export function registerSeries(program: Command): void {
     .description("detect on a NAB corpus into a results folder and score it with NAB's scorer: the three profile scores")
     .argument('<corpus>', 'NAB-layout folder with data/, labels/ and score.sh (e.g. ../shared/nab)')
     .option('--detector <name>', `detector variant: ${Object.keys(DETECTOR_VARIANTS).join(', ')}`, 'default')
-    .option('-o, --out <dir>', 'results folder (a subfolder per detector)', 'series-results')
+    .option('-o, --out <dir>', 'results folder (a subfolder per detector)', join('bench-results', 'series'))
     .option('--no-progress', 'no progress bars on stderr')
     .action(async (corpus: string, flags: EvalFlags) => {
       const settings = detectorSettings(flags.detector);

@@ -144,7 +144,8 @@ function fixedAnomaly(type: 'missing data' | 'flatline', first: number, last: nu
     score: 1,
     value: values[at],
     expected: round(points[at].expected),
-    deviation_percent: percent(values[at], points[at].expected),
+    // A gap is the absence of values: the value after it measures nothing about the gap.
+    deviation_percent: type === 'missing data' ? null : percent(values[at], points[at].expected),
     confidence: 1,
     points: last - first + 1,
   };
