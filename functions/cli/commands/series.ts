@@ -62,6 +62,8 @@ interface ForecastEvalFlags {
   progress: boolean;
 }
 
+const MIN_EVAL_POINTS = 30; // a backtest over the last 20 % needs a few origins with history before them
+
 const finiteNumber = (name: string) => (raw: string) => {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a number, got "${raw}"`);
@@ -198,6 +200,11 @@ export function registerSeries(program: Command): void {
       const results = [];
       for (const [k, [path, rel]] of files.entries()) {
         const { series: clean } = await readSeriesFile(path);
+        if (clean.value.length < MIN_EVAL_POINTS) {
+          printJson({ file: rel, error: { code: 'DATASET_INVALID', message: `${clean.value.length} usable points, a backtest needs at least ${MIN_EVAL_POINTS}` } });
+          process.exitCode = 1;
+          continue;
+        }
         const steps = horizonSteps(flags.horizon, nominalInterval(clean.time));
         if (!(steps >= 1)) throw new InvalidOptionError(`--horizon must be like 24h, 7d or a number of steps, got "${flags.horizon}"`);
         const t0 = performance.now();
