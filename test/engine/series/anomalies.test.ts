@@ -40,3 +40,29 @@ describe('anomalies', () => {
     expect([0.41, 0.5, 0.7, 0.9].map(severityOf)).toEqual(['low', 'medium', 'high', 'critical']);
   });
 });
+
+describe('AnomalyGrouper state', () => {
+  it('split anywhere, resumed from JSON: the same anomalies as the whole batch', async () => {
+    const { AnomalyGrouper } = await import('../../../functions/engine/series/anomalies.ts');
+    const s = syntheticSeries(6000, 4);
+    const counts = { read: 6000, kept: 6000, nonNumeric: 0, nonFinite: 0, repeatedTimestamp: 0, outOfOrder: 0 };
+    // gaps and a stuck stretch as well, so that every kind of open state is crossed by a cut
+    const value = Float64Array.from(s.value, (v, i) => (i >= 5200 && i < 5600 ? 42 : v));
+    const time = Float64Array.from(s.time, (t, i) => t + (i >= 3500 ? 3_600_000 : 0));
+    const text = Array.from(time, (t) => new Date(t).toISOString());
+    const { points, anomalies } = detectSeries({ time, value, timestampText: text, counts, pointOfRow: new Int32Array(0) });
+    const types = anomalies.map((a) => a.type);
+    for (const t of ['spike', 'missing data', 'flatline'] as const) expect(types).toContain(t);
+    for (const cut of [1, 2500, 2501, 3500, 4801, 4805, 5300, 5999]) {
+      let grouper = new AnomalyGrouper();
+      const out = [];
+      for (let i = 0; i < points.length; i++) {
+        if (i === cut) grouper = new AnomalyGrouper(undefined, JSON.parse(JSON.stringify(grouper.state)));
+        out.push(...grouper.push(points[i], value[i], text[i]));
+      }
+      out.push(...grouper.flush());
+      out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      expect(out).toEqual(anomalies);
+    }
+  });
+});
