@@ -30,7 +30,7 @@ export async function readNabCorpus(root: string): Promise<CorpusFile[]> {
   try {
     windows = JSON.parse(await readFile(join(root, 'labels', 'combined_windows.json'), 'utf8'));
   } catch (error) {
-    throw new SeriesInputError(`${root} is not a NAB corpus: labels/combined_windows.json cannot be read`, { root }, );
+    throw new SeriesInputError(`${root} is not a NAB corpus: labels/combined_windows.json cannot be read`, { root }, { cause: error });
   }
   const files: CorpusFile[] = [];
   for (const relative of await listCsv(join(root, 'data'))) {

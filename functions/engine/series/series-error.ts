@@ -5,7 +5,7 @@ import { FaultlineError } from '../errors.ts';
  * file. Carries the code callers already act on for bad input folders (DATASET_INVALID) and names the line.
  */
 export class SeriesInputError extends FaultlineError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('DATASET_INVALID', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('DATASET_INVALID', message, details, options);
   }
 }
