@@ -6,6 +6,7 @@ import { registerDetect } from './commands/detect.ts';
 import { registerEval } from './commands/evaluate.ts';
 import { registerModels } from './commands/models.ts';
 import { registerRedrive } from './commands/redrive.ts';
+import { registerSeries } from './commands/series.ts';
 import { registerTrain } from './commands/train.ts';
 import { errorJson, EXIT_FAILURE, EXIT_USAGE } from './output.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerRedrive(program);
+  registerSeries(program);
   return program;
 }
 
