@@ -20,7 +20,11 @@ import { StageProgress } from '../progress.ts';
 
 function detectorSettings(name: string): Partial<SeriesDetectorSettings> {
   const settings = DETECTOR_VARIANTS[name];
-  if (!settings) throw new InvalidOptionError(`--detector must be one of ${Object.keys(DETECTOR_VARIANTS).join(', ')}, got "${name}"`, { detector: name });
+  if (!settings)
+    throw new InvalidOptionError(
+      `--detector must be one of ${Object.keys(DETECTOR_VARIANTS).join(', ')}, got "${name}"`,
+      { detector: name },
+    );
   return settings;
 }
 
@@ -66,7 +70,8 @@ const MIN_EVAL_POINTS = 30; // a backtest over the last 20 % needs a few origins
 
 const finiteNumber = (name: string) => (raw: string) => {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a number, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value))
+    throw new InvalidArgumentError(`${name} must be a number, got "${raw}"`);
   return value;
 };
 
@@ -76,7 +81,8 @@ function runNabScorer(corpus: string, results: string, name: string): Promise<Re
   return new Promise((resolvePromise, reject) => {
     execFile('bash', [script, results, name], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const scores: Record<string, number> = {};
-      for (const m of stdout.matchAll(/Final score for '.*' detector on '(\w+)' profile = (-?[\d.]+)/g)) scores[m[1]] = Number(m[2]);
+      for (const m of stdout.matchAll(/Final score for '.*' detector on '(\w+)' profile = (-?[\d.]+)/g))
+        scores[m[1]] = Number(m[2]);
       if (Object.keys(scores).length === 3) return resolvePromise(scores);
       const why = `${stdout}${stderr}`.includes('ModuleNotFoundError')
         ? 'NAB scorer needs Debian packages python3-pandas python3-simplejson python3-dateutil'
@@ -87,7 +93,9 @@ function runNabScorer(corpus: string, results: string, name: string): Promise<Re
 }
 
 export function registerSeries(program: Command): void {
-  const series = program.command('series').description('sensor time series: online anomaly detection, NAB evaluation, forecasting, benchmark');
+  const series = program
+    .command('series')
+    .description('sensor time series: online anomaly detection, NAB evaluation, forecasting, benchmark');
 
   series
     .command('detect')
@@ -126,7 +134,9 @@ export function registerSeries(program: Command): void {
 
   series
     .command('eval')
-    .description("detect on a NAB corpus into a results folder and score it with NAB's scorer: the three profile scores")
+    .description(
+      "detect on a NAB corpus into a results folder and score it with NAB's scorer: the three profile scores",
+    )
     .argument('<corpus>', 'NAB-layout folder with data/, labels/ and score.sh (e.g. ../shared/nab)')
     .option('--detector <name>', `detector variant: ${Object.keys(DETECTOR_VARIANTS).join(', ')}`, 'default')
     .option('-o, --out <dir>', 'results folder (a subfolder per detector)', join('bench-results', 'series'))
@@ -146,15 +156,29 @@ export function registerSeries(program: Command): void {
         const target = resultsPath(out, file.relative, name);
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, resultsCsv(file, scores));
-        scored.push({ timestamps: file.rows.map((r) => r.time), scores: Array.from(file.series.pointOfRow, (p) => (p < 0 ? 0 : scores[p])), windows: file.windows });
+        scored.push({
+          timestamps: file.rows.map((r) => r.time),
+          scores: Array.from(file.series.pointOfRow, (p) => (p < 0 ? 0 : scores[p])),
+          windows: file.windows,
+        });
         progress.update('detect', k + 1, files.length);
       }
       progress.stop();
       const seconds = (performance.now() - t0) / 1000;
-      const sweep = Object.fromEntries(NAB_PROFILES.map((p) => [p.name, Math.round(nabScore(scored, p).normalised * 100) / 100]));
+      const sweep = Object.fromEntries(
+        NAB_PROFILES.map((p) => [p.name, Math.round(nabScore(scored, p).normalised * 100) / 100]),
+      );
       process.stderr.write(`scoring ${files.length} files with ${join(corpus, 'score.sh')}...\n`);
       const nab = await runNabScorer(corpus, out, name);
-      printJson({ detector: flags.detector, files: files.length, points, seconds: Math.round(seconds * 1000) / 1000, results: resolve(out), nab, nab_sweep_typescript: sweep });
+      printJson({
+        detector: flags.detector,
+        files: files.length,
+        points,
+        seconds: Math.round(seconds * 1000) / 1000,
+        results: resolve(out),
+        nab,
+        nab_sweep_typescript: sweep,
+      });
     });
 
   series
@@ -162,16 +186,29 @@ export function registerSeries(program: Command): void {
     .description('forecast a series with 80/95 % intervals (model chosen by backtest); with --limit, when it crosses')
     .argument('<file>', 'a timestamp,value CSV file')
     .option('--horizon <h>', 'how far: 24h, 7d, 90m or a number of steps', '24h')
-    .option('--limit <value>', 'a limit (e.g. a temperature alarm): when the forecast and its 95 % bound reach it', finiteNumber('--limit'))
+    .option(
+      '--limit <value>',
+      'a limit (e.g. a temperature alarm): when the forecast and its 95 % bound reach it',
+      finiteNumber('--limit'),
+    )
     .action(async (path: string, flags: ForecastFlags) => {
       const { series: clean } = await readSeriesFile(path);
-      if (clean.value.length < 8) throw new SeriesInputError(`${path}: ${clean.value.length} usable points, a forecast needs at least 8`, { path });
+      if (clean.value.length < 8)
+        throw new SeriesInputError(`${path}: ${clean.value.length} usable points, a forecast needs at least 8`, {
+          path,
+        });
       const steps = horizonSteps(flags.horizon, nominalInterval(clean.time));
-      if (!(steps >= 1 && steps <= 100_000)) throw new InvalidOptionError(`--horizon must be like 24h, 7d, 90m or a number of steps (at most 100000), got "${flags.horizon}"`);
+      if (!(steps >= 1 && steps <= 100_000))
+        throw new InvalidOptionError(
+          `--horizon must be like 24h, 7d, 90m or a number of steps (at most 100000), got "${flags.horizon}"`,
+        );
       const t0 = performance.now();
       const forecast = forecastSeries(clean.value, clean.time, steps);
       const ms = performance.now() - t0;
-      const crossing = flags.limit === undefined ? undefined : limitCrossing(forecast.points, clean.value[clean.value.length - 1], flags.limit);
+      const crossing =
+        flags.limit === undefined
+          ? undefined
+          : limitCrossing(forecast.points, clean.value[clean.value.length - 1], flags.limit);
       const r = (x: number) => Math.round(x * 10_000) / 10_000;
       printJson({
         file: path,
@@ -182,14 +219,23 @@ export function registerSeries(program: Command): void {
         horizon: steps,
         backtest: forecast.backtest,
         ...(crossing ? { limit: crossing } : {}),
-        forecast: forecast.points.map((p) => ({ time: new Date(p.time).toISOString(), value: r(p.value), lower80: r(p.lower80), upper80: r(p.upper80), lower95: r(p.lower95), upper95: r(p.upper95) })),
+        forecast: forecast.points.map((p) => ({
+          time: new Date(p.time).toISOString(),
+          value: r(p.value),
+          lower80: r(p.lower80),
+          upper80: r(p.upper80),
+          lower95: r(p.lower95),
+          upper95: r(p.upper95),
+        })),
         ms: r(ms),
       });
     });
 
   series
     .command('forecast-eval')
-    .description('rolling-origin backtest over the last 20 % of each series: MASE against seasonal naive, 80/95 % coverage')
+    .description(
+      'rolling-origin backtest over the last 20 % of each series: MASE against seasonal naive, 80/95 % coverage',
+    )
     .argument('<input>', 'a CSV file or a folder of them (a NAB corpus: its data/ folder)')
     .option('--horizon <h>', 'forecast horizon per origin: 24h, 7d or a number of steps', '24h')
     .option('--origins <n>', 'forecast origins per series', positiveInteger('--origins'), 10)
@@ -201,12 +247,19 @@ export function registerSeries(program: Command): void {
       for (const [k, [path, rel]] of files.entries()) {
         const { series: clean } = await readSeriesFile(path);
         if (clean.value.length < MIN_EVAL_POINTS) {
-          printJson({ file: rel, error: { code: 'DATASET_INVALID', message: `${clean.value.length} usable points, a backtest needs at least ${MIN_EVAL_POINTS}` } });
+          printJson({
+            file: rel,
+            error: {
+              code: 'DATASET_INVALID',
+              message: `${clean.value.length} usable points, a backtest needs at least ${MIN_EVAL_POINTS}`,
+            },
+          });
           process.exitCode = 1;
           continue;
         }
         const steps = horizonSteps(flags.horizon, nominalInterval(clean.time));
-        if (!(steps >= 1)) throw new InvalidOptionError(`--horizon must be like 24h, 7d or a number of steps, got "${flags.horizon}"`);
+        if (!(steps >= 1))
+          throw new InvalidOptionError(`--horizon must be like 24h, 7d or a number of steps, got "${flags.horizon}"`);
         const t0 = performance.now();
         const evaluation = evaluateForecasts(clean.value, clean.time, steps, flags.origins);
         const line = { file: rel, ...evaluation, seconds: Math.round(performance.now() - t0) / 1000 };
@@ -215,7 +268,8 @@ export function registerSeries(program: Command): void {
         progress.update('forecast-eval', k + 1, files.length);
       }
       progress.stop();
-      const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10_000) / 10_000;
+      const mean = (xs: number[]) =>
+        Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10_000) / 10_000;
       const mases = results.map((r) => r.mase).sort((a, b) => a - b);
       printJson({
         summary: {
@@ -230,14 +284,18 @@ export function registerSeries(program: Command): void {
 
   series
     .command('bench')
-    .description('points per second of detection against a rolling mean/std baseline in the same run; forecast time of a week of hourly data')
+    .description(
+      'points per second of detection against a rolling mean/std baseline in the same run; forecast time of a week of hourly data',
+    )
     .option('--corpus <dir>', 'NAB-layout corpus whose series are timed', join('..', 'shared', 'nab'))
     .option('--repeat <n>', 'passes over the corpus', positiveInteger('--repeat'), 3)
     .option('--no-progress', 'no progress bars on stderr')
     .action(async (flags: { corpus: string; repeat: number; progress: boolean }) => {
       const corpus = flags.corpus;
       const files = await readNabCorpus(corpus);
-      const series = Array.from({ length: flags.repeat }, () => files.map((f) => ({ time: f.series.time, values: f.series.value }))).flat();
+      const series = Array.from({ length: flags.repeat }, () =>
+        files.map((f) => ({ time: f.series.time, values: f.series.value })),
+      ).flat();
       const progress = new StageProgress(flags.progress);
       const report = benchSeries(series, {}, (done, total) => progress.update('bench', done, total));
       progress.stop();

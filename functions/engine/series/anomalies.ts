@@ -1,6 +1,7 @@
 import type { PointScore } from './detector.ts';
 
-export type AnomalyType = 'spike' | 'drop' | 'level shift' | 'trend change' | 'variance change' | 'missing data' | 'flatline';
+export type AnomalyType =
+  'spike' | 'drop' | 'level shift' | 'trend change' | 'variance change' | 'missing data' | 'flatline';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 /** One anomaly as an operator reads it: a merged run of alarming points, or a gap, or a stuck sensor. */
@@ -84,7 +85,9 @@ export class AnomalyGrouper {
     private readonly settings: GroupingSettings = DEFAULT_GROUPING,
     state?: GroupingState,
   ) {
-    this.state = state ? structuredClone(state) : { previous: null, stillSince: null, flatline: null, flatPoints: 0, run: null };
+    this.state = state
+      ? structuredClone(state)
+      : { previous: null, stillSince: null, flatline: null, flatPoints: 0, run: null };
   }
 
   push(p: PointScore, value: number, time: string): SeriesAnomaly[] {
@@ -109,7 +112,15 @@ export class AnomalyGrouper {
         if (p.score > run.peak.score) run.peak = { ...here, score: p.score, raw: p.raw, view: p.view };
       } else {
         if (run) out.push(this.describe(run));
-        st.run = { first: here, last: here, peak: { ...here, score: p.score, raw: p.raw, view: p.view }, length: 0, since: 0, shape: emptyShape(), pending: emptyShape() };
+        st.run = {
+          first: here,
+          last: here,
+          peak: { ...here, score: p.score, raw: p.raw, view: p.view },
+          length: 0,
+          since: 0,
+          shape: emptyShape(),
+          pending: emptyShape(),
+        };
         this.extend(st.run, p, here);
       }
     } else if (run && run.since < this.settings.mergeGap && carriesOn(p, run.peak, this.settings.persist)) {
@@ -130,7 +141,8 @@ export class AnomalyGrouper {
   flush(): SeriesAnomaly[] {
     const out: SeriesAnomaly[] = [];
     if (this.state.run) out.push(this.describe(this.state.run));
-    if (this.state.flatline && this.state.previous) out.push(fixed('flatline', this.state.flatline, this.state.previous, this.state.flatPoints));
+    if (this.state.flatline && this.state.previous)
+      out.push(fixed('flatline', this.state.flatline, this.state.previous, this.state.flatPoints));
     this.state.run = null;
     this.state.flatline = null;
     return out;
@@ -160,7 +172,8 @@ export class AnomalyGrouper {
     if (peak.view === 'spread') type = 'variance change';
     else if (run.length >= 10 && grows(run.shape)) type = 'trend change';
     else if (run.length >= 6 && sameSign >= 0.8) type = 'level shift';
-    else if (run.length >= 6) type = 'variance change'; // a long run that swings both ways
+    else if (run.length >= 6)
+      type = 'variance change'; // a long run that swings both ways
     else type = peak.raw >= 0 ? 'spike' : 'drop';
     const t = this.settings.threshold;
     return {
@@ -229,7 +242,12 @@ function fixed(type: 'missing data' | 'flatline', first: Seen, last: Seen, point
 }
 
 /** Groups a whole scored batch (the grouper run over it and flushed), in order of start. */
-export function groupAnomalies(points: readonly PointScore[], values: ArrayLike<number>, timestamps: readonly string[], settings: GroupingSettings = DEFAULT_GROUPING): SeriesAnomaly[] {
+export function groupAnomalies(
+  points: readonly PointScore[],
+  values: ArrayLike<number>,
+  timestamps: readonly string[],
+  settings: GroupingSettings = DEFAULT_GROUPING,
+): SeriesAnomaly[] {
   const grouper = new AnomalyGrouper(settings);
   const out: SeriesAnomaly[] = [];
   for (let i = 0; i < points.length; i++) out.push(...grouper.push(points[i], values[i], timestamps[i]));

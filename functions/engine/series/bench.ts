@@ -51,7 +51,11 @@ export function syntheticWeekHourly(seed = 1): { time: Float64Array; values: Flo
 }
 
 /** Times detection over the given series (concatenated in turn, each with a fresh detector) and the baseline. */
-export function benchSeries(series: { time: Float64Array; values: Float64Array }[], settings: Partial<SeriesDetectorSettings> = {}, onProgress?: (done: number, total: number) => void): SeriesBenchReport {
+export function benchSeries(
+  series: { time: Float64Array; values: Float64Array }[],
+  settings: Partial<SeriesDetectorSettings> = {},
+  onProgress?: (done: number, total: number) => void,
+): SeriesBenchReport {
   const points = series.reduce((n, s) => n + s.values.length, 0);
   let sink = 0; // keeps the work observable so that it is not optimised away
   const t0 = performance.now();
@@ -81,9 +85,19 @@ export function benchSeries(series: { time: Float64Array; values: Float64Array }
   return {
     points,
     detection: { seconds: round(detectionSeconds), points_per_second: pps(points, detectionSeconds) },
-    baseline: { name: `rolling mean/std, window ${window}`, seconds: round(baselineSeconds), points_per_second: pps(points, baselineSeconds) },
+    baseline: {
+      name: `rolling mean/std, window ${window}`,
+      seconds: round(baselineSeconds),
+      points_per_second: pps(points, baselineSeconds),
+    },
     ratio: round(baselineSeconds / detectionSeconds),
-    forecast_week_hourly: { points: week.values.length, horizon: 24, median_ms: round(times[10]), runs: times.length, model },
+    forecast_week_hourly: {
+      points: week.values.length,
+      horizon: 24,
+      median_ms: round(times[10]),
+      runs: times.length,
+      model,
+    },
   };
 }
 

@@ -36,7 +36,14 @@ export function readValue(text: string): { value: number; verdict: ValueVerdict 
  * series whether it is cleaned whole or streamed.
  */
 export function cleanRows(rows: readonly RawRow[]): CleanSeries {
-  const counts: CleaningCounts = { read: rows.length, kept: 0, nonNumeric: 0, nonFinite: 0, repeatedTimestamp: 0, outOfOrder: 0 };
+  const counts: CleaningCounts = {
+    read: rows.length,
+    kept: 0,
+    nonNumeric: 0,
+    nonFinite: 0,
+    repeatedTimestamp: 0,
+    outOfOrder: 0,
+  };
   const timestampText: string[] = [];
   const time = new Float64Array(rows.length);
   const value = new Float64Array(rows.length);

@@ -36,11 +36,23 @@ export function parseTimestamp(text: string): number {
 export function parseSeriesCsv(text: string, source = 'input'): RawRow[] {
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').replace(/^\uFEFF/, '').trim();
-  if (header === '') throw new SeriesInputError(`${source}: empty file, expected a header line "timestamp,value"`, { source, line: 1 });
+  if (header === '')
+    throw new SeriesInputError(`${source}: empty file, expected a header line "timestamp,value"`, { source, line: 1 });
   const columns = header.split(',').map((c) => c.trim().toLowerCase());
   const headerIsData = Number.isFinite(parseTimestamp(columns[0] ?? '')) && columns.length >= 2;
-  const timeColumn = headerIsData ? 0 : Math.max(0, columns.findIndex((c) => c === 'timestamp' || c === 'time'));
-  const valueColumn = headerIsData ? 1 : columns.indexOf('value') >= 0 ? columns.indexOf('value') : timeColumn === 0 ? 1 : 0;
+  const timeColumn = headerIsData
+    ? 0
+    : Math.max(
+        0,
+        columns.findIndex((c) => c === 'timestamp' || c === 'time'),
+      );
+  const valueColumn = headerIsData
+    ? 1
+    : columns.indexOf('value') >= 0
+      ? columns.indexOf('value')
+      : timeColumn === 0
+        ? 1
+        : 0;
   const rows: RawRow[] = [];
   for (let i = headerIsData ? 0 : 1; i < lines.length; i++) {
     const raw = lines[i];
@@ -48,12 +60,18 @@ export function parseSeriesCsv(text: string, source = 'input'): RawRow[] {
     const fields = raw.split(',');
     const line = i + 1;
     if (fields.length <= Math.max(timeColumn, valueColumn)) {
-      throw new SeriesInputError(`${source}:${line}: expected "timestamp,value", got "${raw.slice(0, 80)}"`, { source, line });
+      throw new SeriesInputError(`${source}:${line}: expected "timestamp,value", got "${raw.slice(0, 80)}"`, {
+        source,
+        line,
+      });
     }
     const timestampText = fields[timeColumn].trim();
     const time = parseTimestamp(timestampText);
     if (!Number.isFinite(time)) {
-      throw new SeriesInputError(`${source}:${line}: "${timestampText.slice(0, 40)}" is not a timestamp`, { source, line });
+      throw new SeriesInputError(`${source}:${line}: "${timestampText.slice(0, 40)}" is not a timestamp`, {
+        source,
+        line,
+      });
     }
     rows.push({ line, timestampText, time, valueText: fields[valueColumn].trim() });
   }

@@ -48,7 +48,12 @@ export class SeriesDetector {
     const s = this.settings;
     const decay = 0.5 ** (1 / s.rarityHalfLife);
     const longDecay = s.longRarityHalfLife > 0 ? 0.5 ** (1 / s.longRarityHalfLife) : 0;
-    this.views = new Map(VIEW_NAMES.filter((v) => s.views.includes(v)).map((v) => [v, new SeriesView(s.window, s.longStride, decay, longDecay)]));
+    this.views = new Map(
+      VIEW_NAMES.filter((v) => s.views.includes(v)).map((v) => [
+        v,
+        new SeriesView(s.window, s.longStride, decay, longDecay),
+      ]),
+    );
     this.viewList = [...this.views];
     this.season = new SeasonProfile(DAY_MS, s.seasonBins, s.seasonAlpha);
     this.week = new SeasonProfile(7 * DAY_MS, s.weekBins, s.seasonAlpha);
@@ -72,7 +77,9 @@ export class SeriesDetector {
     // A square wave sits still for hours by design: only a run twice as long as any before is a stuck sensor.
     // The first run has nothing to compare with: a series that starts still (a night, a square wave) is not yet
     // stuck, one that stays still for five times the minimum is.
-    const stuck = this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1) && (this.longestFlat > 0 || this.flatRun >= 5 * FLAT_POINTS);
+    const stuck =
+      this.flatRun >= Math.max(FLAT_POINTS, 2 * this.longestFlat + 1) &&
+      (this.longestFlat > 0 || this.flatRun >= 5 * FLAT_POINTS);
 
     const expectedSeason = this.season.expected(time, s.seasonMinSeen, s.dayGate);
     const residual = value - expectedSeason; // NaN until the profile knows this time of day
@@ -111,7 +118,10 @@ export class SeriesDetector {
     if (this.seen < s.warmupPoints) score = 0;
     // After a high score, only a higher one passes for a while: one event, one alarm, whatever threshold a
     // caller applies (NAB picks its own). The period restarts at each new peak.
-    if (this.suppressLeft > 0 && (score <= this.peak + s.suppressMargin || s.suppressPoints - this.suppressLeft < s.refractoryPoints)) {
+    if (
+      this.suppressLeft > 0 &&
+      (score <= this.peak + s.suppressMargin || s.suppressPoints - this.suppressLeft < s.refractoryPoints)
+    ) {
       this.suppressLeft--;
       score *= s.suppressFactor;
     } else if (score >= s.alarmLevel) {
@@ -126,7 +136,15 @@ export class SeriesDetector {
     this.lastValue = value;
     this.lastTime = time;
     this.seen++;
-    return { score: score > 1 ? 1 : score > 0 ? score : 0, raw, view, expected: Number.isFinite(expected) ? expected : value, gapBefore, flatRun: this.flatRun, stuck };
+    return {
+      score: score > 1 ? 1 : score > 0 ? score : 0,
+      raw,
+      view,
+      expected: Number.isFinite(expected) ? expected : value,
+      gapBefore,
+      flatRun: this.flatRun,
+      stuck,
+    };
   }
 
   private feature(name: ViewName, value: number, stepSize: number, residual: number): number {
@@ -140,7 +158,9 @@ export class SeriesDetector {
       case 'level':
         return mean(this.lastValues);
       case 'seasonLevel':
-        return this.lastResiduals.size === this.settings.smooth && Number.isFinite(residual) ? mean(this.lastResiduals) : Number.NaN;
+        return this.lastResiduals.size === this.settings.smooth && Number.isFinite(residual)
+          ? mean(this.lastResiduals)
+          : Number.NaN;
       case 'week': // computed in step: it needs the time
         return Number.NaN;
       case 'spread':

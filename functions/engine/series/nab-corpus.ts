@@ -30,14 +30,20 @@ export async function readNabCorpus(root: string): Promise<CorpusFile[]> {
   try {
     windows = JSON.parse(await readFile(join(root, 'labels', 'combined_windows.json'), 'utf8'));
   } catch (error) {
-    throw new SeriesInputError(`${root} is not a NAB corpus: labels/combined_windows.json cannot be read`, { root }, { cause: error });
+    throw new SeriesInputError(
+      `${root} is not a NAB corpus: labels/combined_windows.json cannot be read`,
+      { root },
+      { cause: error },
+    );
   }
   const files: CorpusFile[] = [];
   for (const relative of await listCsv(join(root, 'data'))) {
     const text = await readFile(join(root, 'data', relative), 'utf8');
     const rows = parseSeriesCsv(text, relative);
     const series = cleanRows(rows);
-    const w = (windows[relative] ?? []).map(([a, b]) => [parseTimestamp(a.replace(/\.0+$/, '')), parseTimestamp(b.replace(/\.0+$/, ''))] as [number, number]);
+    const w = (windows[relative] ?? []).map(
+      ([a, b]) => [parseTimestamp(a.replace(/\.0+$/, '')), parseTimestamp(b.replace(/\.0+$/, ''))] as [number, number],
+    );
     files.push({ relative, rows, series, windows: w });
   }
   return files;

@@ -67,7 +67,10 @@ function sweepPoints(file: NabFile, profile: NabProfile, windowBase: number): Po
 }
 
 /** The best corpus score over all thresholds, raw and normalised (100 perfect, 0 = never alarming). */
-export function nabScore(files: readonly NabFile[], profile: NabProfile): { threshold: number; raw: number; normalised: number } {
+export function nabScore(
+  files: readonly NabFile[],
+  profile: NabProfile,
+): { threshold: number; raw: number; normalised: number } {
   const all: Point[] = [];
   let windows = 0;
   for (const file of files) {
@@ -97,5 +100,9 @@ export function nabScore(files: readonly NabFile[], profile: NabProfile): { thre
   }
   const nullScore = -profile.fn * windows;
   const perfect = profile.tp * windows;
-  return { threshold: bestThreshold, raw: bestScore, normalised: (100 * (bestScore - nullScore)) / (perfect - nullScore) };
+  return {
+    threshold: bestThreshold,
+    raw: bestScore,
+    normalised: (100 * (bestScore - nullScore)) / (perfect - nullScore),
+  };
 }

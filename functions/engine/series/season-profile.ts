@@ -10,7 +10,11 @@ export class SeasonProfile {
   readonly seen: Float64Array;
   firstTime = Number.NaN; // the first point's time: a profile speaks only after one whole period
 
-  constructor(periodMs: number, bins: number, private readonly alpha: number) {
+  constructor(
+    periodMs: number,
+    bins: number,
+    private readonly alpha: number,
+  ) {
     this.periodMs = periodMs;
     this.bins = bins;
     this.mean = new Float64Array(bins);

@@ -16,7 +16,10 @@ export async function readSeriesFile(path: string): Promise<SeriesFile> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SeriesInputError(`${path}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, { path, reason: code });
+    throw new SeriesInputError(`${path}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, {
+      path,
+      reason: code,
+    });
   }
   const rows = parseSeriesCsv(text, path);
   return { path, rows, series: cleanRows(rows) };

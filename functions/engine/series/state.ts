@@ -28,7 +28,10 @@ export interface DetectorState {
   lastSteps: string;
   lastResiduals: string;
   intervals: string;
-  views: Record<string, { seen: number; recent: string; long: string; rarity: HistogramState; longRarity: HistogramState | null }>;
+  views: Record<
+    string,
+    { seen: number; recent: string; long: string; rarity: HistogramState; longRarity: HistogramState | null }
+  >;
 }
 
 interface HistogramState {
@@ -76,7 +79,13 @@ function decode(text: string): Float64Array {
 export function saveDetector(detector: SeriesDetector): DetectorState {
   const views: DetectorState['views'] = {};
   for (const [name, view] of detector.views) {
-    views[name] = { seen: view.seen, recent: encode32(view.recent.values()), long: encode32(view.long.values()), rarity: saveHistogram(view.rarity), longRarity: view.longRarity ? saveHistogram(view.longRarity) : null };
+    views[name] = {
+      seen: view.seen,
+      recent: encode32(view.recent.values()),
+      long: encode32(view.long.values()),
+      rarity: saveHistogram(view.rarity),
+      longRarity: view.longRarity ? saveHistogram(view.longRarity) : null,
+    };
   }
   return {
     version: DETECTOR_STATE_VERSION,
@@ -88,8 +97,16 @@ export function saveDetector(detector: SeriesDetector): DetectorState {
     longestFlat: detector.longestFlat,
     suppressLeft: detector.suppressLeft,
     peak: detector.peak,
-    season: { mean: encode(detector.season.mean), seen: encode(detector.season.seen), firstTime: finiteOrNull(detector.season.firstTime) },
-    week: { mean: encode(detector.week.mean), seen: encode(detector.week.seen), firstTime: finiteOrNull(detector.week.firstTime) },
+    season: {
+      mean: encode(detector.season.mean),
+      seen: encode(detector.season.seen),
+      firstTime: finiteOrNull(detector.season.firstTime),
+    },
+    week: {
+      mean: encode(detector.week.mean),
+      seen: encode(detector.week.seen),
+      firstTime: finiteOrNull(detector.week.firstTime),
+    },
     lastValues: encode(detector.lastValues.values()),
     lastSteps: encode(detector.lastSteps.values()),
     lastResiduals: encode(detector.lastResiduals.values()),
@@ -101,7 +118,10 @@ export function saveDetector(detector: SeriesDetector): DetectorState {
 /** A detector that continues exactly where the saved one stopped. */
 export function loadDetector(state: DetectorState): SeriesDetector {
   if (state?.version !== DETECTOR_STATE_VERSION) {
-    throw new SeriesInputError(`detector state version ${state?.version} is not ${DETECTOR_STATE_VERSION}: start the series afresh`, { version: state?.version });
+    throw new SeriesInputError(
+      `detector state version ${state?.version} is not ${DETECTOR_STATE_VERSION}: start the series afresh`,
+      { version: state?.version },
+    );
   }
   const settings: SeriesDetectorSettings = { ...DEFAULT_SETTINGS, ...state.settings };
   const detector = new SeriesDetector(settings);

@@ -50,7 +50,13 @@ describe('AnomalyGrouper state', () => {
     const value = Float64Array.from(s.value, (v, i) => (i >= 5200 && i < 5600 ? 42 : v));
     const time = Float64Array.from(s.time, (t, i) => t + (i >= 3500 ? 3_600_000 : 0));
     const text = Array.from(time, (t) => new Date(t).toISOString());
-    const { points, anomalies } = detectSeries({ time, value, timestampText: text, counts, pointOfRow: new Int32Array(0) });
+    const { points, anomalies } = detectSeries({
+      time,
+      value,
+      timestampText: text,
+      counts,
+      pointOfRow: new Int32Array(0),
+    });
     const types = anomalies.map((a) => a.type);
     for (const t of ['spike', 'missing data', 'flatline'] as const) expect(types).toContain(t);
     for (const cut of [1, 2500, 2501, 3500, 4801, 4805, 5300, 5999]) {

@@ -60,7 +60,14 @@ describe('cleaning and detecting bad input', () => {
     lines.push(`${t(400)},NaN`, `${t(401)},Infinity`, `${t(402)},n/a`, `${t(403)},`, `${t(404)},1`);
     const rows = parseSeriesCsv(lines.join('\n'));
     const series = cleanRows(rows);
-    expect(series.counts).toEqual({ read: 407, kept: 401, nonNumeric: 3, nonFinite: 1, repeatedTimestamp: 1, outOfOrder: 1 });
+    expect(series.counts).toEqual({
+      read: 407,
+      kept: 401,
+      nonNumeric: 3,
+      nonFinite: 1,
+      repeatedTimestamp: 1,
+      outOfOrder: 1,
+    });
     expect(Array.from(series.pointOfRow.slice(399, 407))).toEqual([399, -1, -1, -1, -1, -1, -1, 400]);
     const result = detectSeries(series);
     expect(result.scores.length).toBe(401);

@@ -19,8 +19,14 @@ describe('SeriesDetector', () => {
   });
 
   it('does not depend on units or on the sign of the values', () => {
-    const fahrenheit = scores(s.time, Array.from(s.value, (v) => v * 1.8 + 32));
-    const negated = scores(s.time, Array.from(s.value, (v) => -v));
+    const fahrenheit = scores(
+      s.time,
+      Array.from(s.value, (v) => v * 1.8 + 32),
+    );
+    const negated = scores(
+      s.time,
+      Array.from(s.value, (v) => -v),
+    );
     for (let i = 0; i < base.length; i++) {
       expect(fahrenheit[i]).toBeCloseTo(base[i], 3);
       expect(negated[i]).toBeCloseTo(base[i], 3);

@@ -11,7 +11,10 @@ import { autocorrelation, detectSeason, nominalInterval } from '../../../functio
 const HOUR = 3_600_000;
 
 function hourly(n: number, f: (i: number) => number): { time: Float64Array; values: Float64Array } {
-  return { time: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * HOUR), values: Float64Array.from({ length: n }, (_, i) => f(i)) };
+  return {
+    time: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * HOUR),
+    values: Float64Array.from({ length: n }, (_, i) => f(i)),
+  };
 }
 
 describe('season', () => {
@@ -63,7 +66,11 @@ describe('models', () => {
 
 describe('intervals, backtest and limits', () => {
   it('half-widths are the pooled error quantiles and never shrink with the horizon', () => {
-    const errors = [[1, 2, 3, 4], [10, 10, 10, 10], [0, 0, 0, 0]];
+    const errors = [
+      [1, 2, 3, 4],
+      [10, 10, 10, 10],
+      [0, 0, 0, 0],
+    ];
     const w = halfWidths(errors, 0.5);
     expect(w[0]).toBeGreaterThan(0);
     expect(w[2]).toBeGreaterThanOrEqual(w[1]);
@@ -80,7 +87,10 @@ describe('intervals, backtest and limits', () => {
 
   it('a week of hourly data: a forecast in well under 50 ms, beating seasonal naive, with honest coverage', () => {
     const random = seededRandom(9);
-    const series = hourly(24 * 7 * 6, (i) => 60 + 0.01 * i + 8 * Math.sin((2 * Math.PI * i) / 24) + (random() - 0.5) * 3);
+    const series = hourly(
+      24 * 7 * 6,
+      (i) => 60 + 0.01 * i + 8 * Math.sin((2 * Math.PI * i) / 24) + (random() - 0.5) * 3,
+    );
     const week = { time: series.time.subarray(-168), values: series.values.subarray(-168) };
     forecastSeries(week.values, week.time, 24); // warm the JIT
     const t0 = performance.now();
@@ -88,14 +98,24 @@ describe('intervals, backtest and limits', () => {
     expect(performance.now() - t0).toBeLessThan(50);
     expect(f.season).toBe(24);
     expect(f.points.length).toBe(24);
-    for (const p of f.points) expect(p.lower95 <= p.lower80 && p.lower80 <= p.value && p.value <= p.upper80 && p.upper80 <= p.upper95).toBe(true);
+    for (const p of f.points)
+      expect(p.lower95 <= p.lower80 && p.lower80 <= p.value && p.value <= p.upper80 && p.upper80 <= p.upper95).toBe(
+        true,
+      );
     const evaluation = evaluateForecasts(series.values, series.time, 24, 10);
     expect(evaluation.mase).toBeLessThan(1);
     expect(evaluation.coverage95).toBeGreaterThan(0.85);
   });
 
   it('a rising temperature crosses its limit when the line says, the 95 % bound earlier', () => {
-    const points = Array.from({ length: 10 }, (_, i) => ({ time: (i + 1) * HOUR, value: 90 + i, lower80: 88 + i, upper80: 92 + i, lower95: 87 + i, upper95: 93 + i }));
+    const points = Array.from({ length: 10 }, (_, i) => ({
+      time: (i + 1) * HOUR,
+      value: 90 + i,
+      lower80: 88 + i,
+      upper80: 92 + i,
+      lower95: 87 + i,
+      upper95: 93 + i,
+    }));
     const c = limitCrossing(points, 89, 95);
     expect(c.direction).toBe('rising');
     expect(c.forecast_crossing).toBe(new Date(6 * HOUR).toISOString()); // 90 + 5 = 95 at the 6th step

@@ -15,18 +15,27 @@ function scored(relatives: string[]) {
     .filter((f) => relatives.length === 0 || relatives.includes(f.relative))
     .map((f) => {
       const { scores } = detectSeries(f.series);
-      return { timestamps: f.rows.map((r) => r.time), scores: Array.from(f.series.pointOfRow, (p) => (p < 0 ? 0 : scores[p])), windows: f.windows };
+      return {
+        timestamps: f.rows.map((r) => r.time),
+        scores: Array.from(f.series.pointOfRow, (p) => (p < 0 ? 0 : scores[p])),
+        windows: f.windows,
+      };
     });
 }
 
 /** What NAB's scorer needs, checked the way score.sh runs it, so that a failure names the missing package. */
 function missingPythonPackages(): string[] {
-  return ['pandas', 'simplejson', 'dateutil'].filter((m) => spawnSync('/usr/bin/python3', ['-c', `import ${m}`]).status !== 0);
+  return ['pandas', 'simplejson', 'dateutil'].filter(
+    (m) => spawnSync('/usr/bin/python3', ['-c', `import ${m}`]).status !== 0,
+  );
 }
 
 describe.skipIf(!hasNab)('NAB corpus', () => {
   it('two NAB files score above a floor (standard profile, their own threshold)', () => {
-    const files = scored(['realKnownCause/ec2_request_latency_system_failure.csv', 'artificialWithAnomaly/art_daily_jumpsup.csv']);
+    const files = scored([
+      'realKnownCause/ec2_request_latency_system_failure.csv',
+      'artificialWithAnomaly/art_daily_jumpsup.csv',
+    ]);
     expect(nabScore(files, NAB_PROFILES[0]).normalised).toBeGreaterThan(60);
   });
 
@@ -35,9 +44,14 @@ describe.skipIf(!hasNab)('NAB corpus', () => {
     expect(missing, `NAB's scorer needs Debian packages: apt-get install ${missing.join(' ')}`).toEqual([]);
     const out = mkdtempSync(join(tmpdir(), 'faultline-nab-'));
     try {
-      const stdout = execFileSync(process.execPath, [resolve('bin/faultline.js'), 'series', 'eval', nabDir, '--out', out, '--no-progress'], { encoding: 'utf8' });
+      const stdout = execFileSync(
+        process.execPath,
+        [resolve('bin/faultline.js'), 'series', 'eval', nabDir, '--out', out, '--no-progress'],
+        { encoding: 'utf8' },
+      );
       const report = JSON.parse(stdout.trim().split('\n').pop() as string);
-      for (const profile of NAB_PROFILES) expect(report.nab[profile.name]).toBeCloseTo(report.nab_sweep_typescript[profile.name], 1);
+      for (const profile of NAB_PROFILES)
+        expect(report.nab[profile.name]).toBeCloseTo(report.nab_sweep_typescript[profile.name], 1);
       expect(report.nab.standard).toBeGreaterThan(60);
       const ts = nabScore(scored([]), NAB_PROFILES[0]).normalised;
       expect(ts).toBeCloseTo(report.nab_sweep_typescript.standard, 1);

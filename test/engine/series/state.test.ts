@@ -8,7 +8,11 @@ import { DETECTOR_STATE_VERSION, loadDetector, saveDetector } from '../../../fun
 import { hasNab, nabDir, syntheticSeries } from './helpers.ts';
 
 /** Scores a series in one go, and again cut at `cuts` with a JSON round trip of the state at each cut. */
-function scoresWithCuts(time: Float64Array, value: Float64Array, cuts: number[]): { whole: number[]; resumed: number[]; maxStateBytes: number } {
+function scoresWithCuts(
+  time: Float64Array,
+  value: Float64Array,
+  cuts: number[],
+): { whole: number[]; resumed: number[]; maxStateBytes: number } {
   const one = new SeriesDetector();
   const whole = Array.from(value, (v, i) => one.step(time[i], v).score);
   let detector = new SeriesDetector();

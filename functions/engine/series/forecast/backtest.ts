@@ -24,11 +24,17 @@ export function origins(from: number, to: number, count: number): number[] {
 }
 
 /** Absolute errors per horizon step of a model over origins, where the actual value is known. */
-export function errorsByStep(model: FittedModel, values: ArrayLike<number>, at: readonly number[], horizon: number): number[][] {
+export function errorsByStep(
+  model: FittedModel,
+  values: ArrayLike<number>,
+  at: readonly number[],
+  horizon: number,
+): number[][] {
   const forecasts = model.forecastAt(at, horizon);
   const errors: number[][] = Array.from({ length: horizon }, () => []);
   at.forEach((origin, k) => {
-    for (let h = 1; h <= horizon && origin - 1 + h < values.length; h++) errors[h - 1].push(Math.abs(values[origin - 1 + h] - forecasts[k][h - 1]));
+    for (let h = 1; h <= horizon && origin - 1 + h < values.length; h++)
+      errors[h - 1].push(Math.abs(values[origin - 1 + h] - forecasts[k][h - 1]));
   });
   return errors;
 }
@@ -85,18 +91,29 @@ export function chooseModel(values: Float64Array, time: ArrayLike<number>, horiz
   maes.forEach((mae, i) => {
     if (mae < maes[best]) best = i;
   });
-  const scores: ModelScore[] = candidates.map((model, i) => ({ model: model.name, mae: round(maes[i]), mase: round(yardstick > 0 ? maes[i] / yardstick : 1) }));
+  const scores: ModelScore[] = candidates.map((model, i) => ({
+    model: model.name,
+    mae: round(maes[i]),
+    mase: round(yardstick > 0 ? maes[i] / yardstick : 1),
+  }));
   const refitted = candidateModels(values, season, n)[best];
-  return { model: refitted, season, scores, halfWidth80: halfWidths(errors[best], 0.8), halfWidth95: halfWidths(errors[best], 0.95) };
+  return {
+    model: refitted,
+    season,
+    scores,
+    halfWidth80: halfWidths(errors[best], 0.8),
+    halfWidth95: halfWidths(errors[best], 0.95),
+  };
 }
 
 function meanOf(errors: number[][]): number {
   let sum = 0;
   let count = 0;
-  for (const step of errors) for (const e of step) {
-    sum += e;
-    count++;
-  }
+  for (const step of errors)
+    for (const e of step) {
+      sum += e;
+      count++;
+    }
   return count === 0 ? 0 : sum / count;
 }
 

@@ -18,7 +18,12 @@ export interface ForecastEvaluation {
  * Rolling-origin evaluation over the last 20 % of a series: at each origin the whole procedure (season, model
  * choice by its own inner backtest, intervals) sees only the points before it, as it would in production.
  */
-export function evaluateForecasts(values: Float64Array, time: Float64Array, horizon: number, count = 10): ForecastEvaluation {
+export function evaluateForecasts(
+  values: Float64Array,
+  time: Float64Array,
+  horizon: number,
+  count = 10,
+): ForecastEvaluation {
   const n = values.length;
   const from = Math.floor(n * 0.8);
   const at = origins(from, Math.max(from + 1, n - horizon), count);

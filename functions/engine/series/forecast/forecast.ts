@@ -34,7 +34,14 @@ export function forecastSeries(values: Float64Array, time: Float64Array, horizon
     lower95: value - choice.halfWidth95[i],
     upper95: value + choice.halfWidth95[i],
   }));
-  return { model: choice.model.name, params: choice.model.params, season: choice.season, intervalMs, backtest: choice.scores, points };
+  return {
+    model: choice.model.name,
+    params: choice.model.params,
+    season: choice.season,
+    intervalMs,
+    backtest: choice.scores,
+    points,
+  };
 }
 
 /** `24h`, `7d`, `90m`, `3600s` as a number of steps of the series' interval; a bare number is steps. */

@@ -33,7 +33,8 @@ export function initialState(values: ArrayLike<number>, m: number): HoltWintersS
     second /= m;
     const trend = (second - first) / m;
     const centre = (m - 1) / 2;
-    for (let i = 0; i < m; i++) season[i] = (values[i] - (first + trend * (i - centre)) + values[m + i] - (first + trend * (m + i - centre))) / 2;
+    for (let i = 0; i < m; i++)
+      season[i] = (values[i] - (first + trend * (i - centre)) + values[m + i] - (first + trend * (m + i - centre))) / 2;
     return { level: first - trend * (centre + 1), trend, season, t: 0, m };
   }
   return { level: values[0] ?? 0, trend: 0, season, t: 0, m };

@@ -25,7 +25,12 @@ export function limitCrossing(points: readonly ForecastPoint[], lastValue: numbe
     if (forecastAt === undefined && past(p.value)) forecastAt = p.time;
     if (boundAt === undefined && past(rising ? p.upper95 : p.lower95)) boundAt = p.time;
     const sd = (p.upper95 - p.value) / 1.96;
-    const z = sd > 0 ? (rising ? p.value - limit : limit - p.value) / sd : past(p.value) ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    const z =
+      sd > 0
+        ? (rising ? p.value - limit : limit - p.value) / sd
+        : past(p.value)
+          ? Number.POSITIVE_INFINITY
+          : Number.NEGATIVE_INFINITY;
     probability = Math.max(probability, 1 - normalTail(z));
   }
   const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());

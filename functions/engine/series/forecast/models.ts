@@ -1,4 +1,11 @@
-import { cloneState, fitHoltWinters, forecastFrom, type HoltWintersParams, initialState, update } from './holt-winters.ts';
+import {
+  cloneState,
+  fitHoltWinters,
+  forecastFrom,
+  type HoltWintersParams,
+  initialState,
+  update,
+} from './holt-winters.ts';
 
 export type ModelName = 'seasonal-naive' | 'naive' | 'holt-winters' | 'damped-holt' | 'combination';
 
