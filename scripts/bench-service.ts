@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { quantile } from '../functions/engine/calibration/score-scale.ts';
-import { loadLocalSettings } from '../functions/local/local-settings.ts';
+import { loadLocalSettings, isolatedRuntimeEnv } from '../functions/local/local-settings.ts';
 import { startLocalRuntime } from '../functions/local/runtime.ts';
 import { silentLog } from '../functions/service/log.ts';
 import {
@@ -31,11 +31,7 @@ const DROPS = 200;
 const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-service-'));
 const runtime = await startLocalRuntime(
   loadLocalSettings({
-    FAULTLINE_DATA_DIR: dataDir,
-    FAULTLINE_PORT: '0',
-    FAULTLINE_S3_PORT: '0',
-    FAULTLINE_DYNAMODB_PORT: '0',
-    FAULTLINE_SQS_PORT: '0',
+    ...isolatedRuntimeEnv(dataDir),
     FAULTLINE_ACCESS_LOG: 'false',
     FAULTLINE_WORKERS: process.env.FAULTLINE_WORKERS ?? '1',
   }),

@@ -93,37 +93,24 @@ export interface TrainingFlags {
   batchSize: number;
 }
 
+/** The flags that are training options (commander's result holds the command's other options too). */
+const TRAINING_FLAGS = [
+  'backbone',
+  'layers',
+  'resize',
+  'resizeTo',
+  'coresetRatio',
+  'projectionDims',
+  'neighbours',
+  'blurSigma',
+  'holdOut',
+  'sigmas',
+  'quantile',
+  'margin',
+  'seed',
+  'batchSize',
+] as const satisfies readonly (keyof TrainingFlags)[];
+
 export function trainOptionsFrom(flags: TrainingFlags): TrainOptions {
-  const {
-    backbone,
-    layers,
-    resize,
-    resizeTo,
-    coresetRatio,
-    projectionDims,
-    neighbours,
-    blurSigma,
-    holdOut,
-    sigmas,
-    quantile,
-    margin,
-    seed,
-    batchSize,
-  } = flags;
-  return {
-    backbone,
-    layers,
-    resize,
-    resizeTo,
-    coresetRatio,
-    projectionDims,
-    neighbours,
-    blurSigma,
-    holdOut,
-    sigmas,
-    quantile,
-    margin,
-    seed,
-    batchSize,
-  };
+  return Object.fromEntries(TRAINING_FLAGS.map((name) => [name, flags[name]])) as TrainOptions;
 }

@@ -90,3 +90,15 @@ export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSe
   );
   return { ...parsed.data, service };
 }
+
+/**
+ * The settings of a runtime of its own beside others (tests, benchmarks): its own data folder, every port free.
+ * As environment variables, so that a child process can be started with them too.
+ */
+export const isolatedRuntimeEnv = (dataDir: string): Record<string, string> => ({
+  FAULTLINE_DATA_DIR: dataDir,
+  FAULTLINE_PORT: '0',
+  FAULTLINE_S3_PORT: '0',
+  FAULTLINE_DYNAMODB_PORT: '0',
+  FAULTLINE_SQS_PORT: '0',
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
+import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { type Browser, launchChromium } from './browser.ts';
@@ -36,11 +36,7 @@ export interface ConsoleSession {
 export async function startConsoleSession(viewport?: { width: number; height: number }): Promise<ConsoleSession> {
   const dataDir = await mkdtemp(join(tmpdir(), 'faultline-console-'));
   const settings = loadLocalSettings({
-    FAULTLINE_DATA_DIR: dataDir,
-    FAULTLINE_PORT: '0',
-    FAULTLINE_S3_PORT: '0',
-    FAULTLINE_DYNAMODB_PORT: '0',
-    FAULTLINE_SQS_PORT: '0',
+    ...isolatedRuntimeEnv(dataDir),
     FAULTLINE_ACCESS_LOG: 'false',
   });
   const runtime = await startLocalRuntime(settings, silentLog);

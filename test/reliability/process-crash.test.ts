@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,11 +25,7 @@ async function startService(dataDir: string): Promise<Running> {
     cwd: projectRoot(),
     env: {
       ...process.env,
-      FAULTLINE_DATA_DIR: dataDir,
-      FAULTLINE_PORT: '0',
-      FAULTLINE_S3_PORT: '0',
-      FAULTLINE_DYNAMODB_PORT: '0',
-      FAULTLINE_SQS_PORT: '0',
+      ...isolatedRuntimeEnv(dataDir),
       FAULTLINE_ACCESS_LOG: 'false',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/api/routes/index.ts';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
+import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { signWebhook } from '../../functions/service/adapters/event-publishers.ts';
 import { silentLog } from '../../functions/service/log.ts';
@@ -47,11 +47,7 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
     runtime = await startLocalRuntime(
       loadLocalSettings({
-        FAULTLINE_DATA_DIR: dataDir,
-        FAULTLINE_PORT: '0',
-        FAULTLINE_S3_PORT: '0',
-        FAULTLINE_DYNAMODB_PORT: '0',
-        FAULTLINE_SQS_PORT: '0',
+        ...isolatedRuntimeEnv(dataDir),
         FAULTLINE_ACCESS_LOG: 'false',
       }),
       silentLog,

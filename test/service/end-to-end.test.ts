@@ -8,7 +8,7 @@ import { keys } from '../../functions/service/store/table-definition.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
-import { loadLocalSettings } from '../../functions/local/local-settings.ts';
+import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { tableOf } from '../helpers/table.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -25,11 +25,7 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
 
   const start = async () => {
     const settings = loadLocalSettings({
-      FAULTLINE_DATA_DIR: dataDir,
-      FAULTLINE_PORT: '0',
-      FAULTLINE_S3_PORT: '0',
-      FAULTLINE_DYNAMODB_PORT: '0',
-      FAULTLINE_SQS_PORT: '0',
+      ...isolatedRuntimeEnv(dataDir),
       FAULTLINE_ACCESS_LOG: 'false',
     });
     runtime = await startLocalRuntime(settings, silentLog);

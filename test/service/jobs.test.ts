@@ -31,6 +31,16 @@ const notification = (key: string, eTag: string) => ({
   ],
 });
 
+/** Drops every message waiting on the work queue (a test then delivers its own). */
+async function drainQueue(s: Services): Promise<void> {
+  for (
+    let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
+    m.length > 0;
+    m = await s.queue.receive({ max: 10, waitSeconds: 1 })
+  )
+    for (const x of m) await s.queue.delete(x);
+}
+
 /** Receives until a message comes (or the time runs out). */
 async function receiveOne(s: Services, visibilitySeconds?: number) {
   for (let i = 0; i < 40; i++) {
@@ -113,12 +123,7 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     const head = await s.objects.head(key);
     await sleep(300);
     // drop the runtime's own notification: this test delivers its own, twice
-    for (
-      let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
-      m.length > 0;
-      m = await s.queue.receive({ max: 10, waitSeconds: 1 })
-    )
-      for (const x of m) await s.queue.delete(x);
+    await drainQueue(s);
     await s.queue.send(notification(key, head!.etag!));
     await s.queue.send(notification(key, head!.etag!));
     const [m1, m2] = [await receiveOne(s, 30), await receiveOne(s, 30)];
@@ -182,12 +187,7 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     const key = `inbox/${projectId}/claimed/good.jpg`;
     await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-3.jpg')), 'image/jpeg');
     await sleep(300);
-    for (
-      let m = await s.queue.receive({ max: 10, waitSeconds: 1 });
-      m.length > 0;
-      m = await s.queue.receive({ max: 10, waitSeconds: 1 })
-    )
-      for (const x of m) await s.queue.delete(x);
+    await drainQueue(s);
     const head = await s.objects.head(key);
     await s.jobs.claimIdempotencyKey(inboxJobKey('faultline', key, head!.etag!), randomUUID());
     await recoverUnfinishedWork(s, 'faultline', silentLog);

@@ -3,7 +3,7 @@ import { detectionResponseSchema } from '../../service/domain/detection-record.t
 import { isCallersFault } from '../../service/errors.ts';
 import { modelInfo } from '../../service/models/models-service.ts';
 import { defineRoute } from '../http/route.ts';
-import { batchSummarySchema, defaultProjectId, detectFields, detectPart } from './detection.ts';
+import { batchSummarySchema, defaultProjectId, detectFields, detectPart, oneImageBody } from './detection.ts';
 
 /** The routes the existing clients call, acting on the default project (FAULTLINE_DEFAULT_PROJECT). */
 const tags = ['Compatibility'];
@@ -18,12 +18,7 @@ export const compatibilityRoutes = [
     operationId: 'detectAnomaly',
     summary: 'Detect anomalies in one image with the default project (multipart field "file")',
     tags,
-    body: {
-      multipart: {
-        fields: detectFields,
-        files: [{ name: 'file', description: 'The image', required: true, multiple: false }],
-      },
-    },
+    body: oneImageBody,
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
     handle: async ({ files, body, principal }, s) => ({

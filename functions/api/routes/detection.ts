@@ -17,7 +17,7 @@ import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
 import type { Principal } from '../../service/auth/principal.ts';
 import { authorizeProject } from '../../service/projects/projects-service.ts';
-import { defineRoute, type UploadedPart } from '../http/route.ts';
+import { defineRoute, type UploadedPart, type MultipartBody } from '../http/route.ts';
 import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
 
 /** The form fields of a detection request, as the existing clients send them. */
@@ -68,6 +68,14 @@ const resultViewSchema = detectionRecordSchema
   })
   .meta({ id: 'Result' });
 
+/** The body of a detection of one image (field "file"), here and on the compatibility route. */
+export const oneImageBody: MultipartBody<typeof detectFields> = {
+  multipart: {
+    fields: detectFields,
+    files: [{ name: 'file', description: 'The image', required: true, multiple: false }],
+  },
+};
+
 export const detectionRoutes = [
   defineRoute({
     method: 'POST',
@@ -76,12 +84,7 @@ export const detectionRoutes = [
     summary: 'Detect anomalies in one image (multipart field "file")',
     tags: ['Detection'],
     params: projectParams,
-    body: {
-      multipart: {
-        fields: detectFields,
-        files: [{ name: 'file', description: 'The image', required: true, multiple: false }],
-      },
-    },
+    body: oneImageBody,
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
     handle: async ({ params, files, body }, s) => ({

@@ -1,16 +1,8 @@
+import type S3rver from 's3rver';
 import { createRequire } from 'node:module';
 
-interface ListOptions {
-  delimiter?: string;
-  startAfter?: string;
-  prefix?: string;
-  maxKeys?: number;
-}
-interface ListResult {
-  objects: { key: string }[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-}
+type ListOptions = S3rver.ListOptions;
+type ListResult = S3rver.ListResult;
 
 /**
  * s3rver lists a bucket in the order its folders come from the disk, not in S3's key order, and cuts a page after

@@ -1,3 +1,4 @@
+import type S3rver from 's3rver';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
@@ -62,17 +63,8 @@ interface StoredObject {
   content: Buffer | NodeJS.ReadableStream;
   metadata: Record<string, unknown>;
 }
-interface ListOptions {
-  delimiter?: string;
-  startAfter?: string;
-  prefix?: string;
-  maxKeys?: number;
-}
-interface ListResult {
-  objects: { key: string }[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-}
+type ListOptions = S3rver.ListOptions;
+type ListResult = S3rver.ListResult;
 interface Store {
   rootDirectory: string;
   getBucketPath(bucket: string): string;

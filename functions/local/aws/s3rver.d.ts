@@ -32,6 +32,19 @@ declare module 's3rver' {
       }>;
     }
 
+    /** What FilesystemStore.listObjects takes and gives. */
+    interface ListOptions {
+      delimiter?: string;
+      startAfter?: string;
+      prefix?: string;
+      maxKeys?: number;
+    }
+    interface ListResult {
+      objects: { key: string }[];
+      commonPrefixes: string[];
+      isTruncated: boolean;
+    }
+
     interface FilesystemStore {
       /** Resolves once the bytes have gone through its hash; the file write may still be in flight. */
       putObject(object: { bucket: string; key: string }): Promise<{ size: number; md5: string }>;

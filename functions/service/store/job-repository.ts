@@ -1,11 +1,4 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
 import type { JobStore, StoredJob } from '../ports/job-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -183,7 +176,7 @@ export class JobRepository extends TableRepository implements JobStore {
 
   /** FAILED -> QUEUED for a redrive after a fix; the attempts count on. False when the job is not FAILED. */
   async retry(id: string): Promise<boolean> {
-    return this.updateIf(id, {
+    return this.updateIf(keys.job(id), {
       UpdateExpression: 'SET #s = :queued, finishedAt = :null, progress = :null, redrivenAt = :now ADD redrives :one',
       ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
       ExpressionAttributeNames: { '#s': 'status' },
@@ -199,7 +192,7 @@ export class JobRepository extends TableRepository implements JobStore {
 
   /** -> FAILED from any unfinished state (retries exhausted, dead-letter queue, or a permanent error). */
   async fail(id: string, error: { code: string; message: string }): Promise<boolean> {
-    return this.updateIf(id, {
+    return this.updateIf(keys.job(id), {
       UpdateExpression: 'SET #s = :failed, #e = :e, finishedAt = :now',
       ConditionExpression: 'attribute_exists(pk) AND #s IN (:queued, :running)',
       ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
@@ -230,23 +223,6 @@ export class JobRepository extends TableRepository implements JobStore {
     return itemKeys.length;
   }
 
-  /** A conditional update of the job: false when its condition does not hold (another writer got there first). */
-  private async updateIf(
-    id: string,
-    update: Pick<
-      UpdateCommandInput,
-      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-    >,
-  ): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.job(id), ...update }));
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
   private async conditionalSet(id: string, workerId: string, fields: Record<string, unknown>): Promise<boolean> {
     const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':w': workerId, ':running': 'RUNNING' };
@@ -255,7 +231,7 @@ export class JobRepository extends TableRepository implements JobStore {
       values[`:${k}`] = v;
       return `#${k} = :${k}`;
     });
-    return this.updateIf(id, {
+    return this.updateIf(keys.job(id), {
       UpdateExpression: `SET ${sets.join(', ')}`,
       ConditionExpression: '#s = :running AND workerId = :w',
       ExpressionAttributeNames: names,

@@ -1,12 +1,4 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PROJECT_KIND } from '../domain/project.ts';
 import type { ProjectItem, ProjectStore, TrainingClaim } from '../ports/project-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -75,7 +67,7 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
    * commits are conditional on this mark being absent). False when the project does not exist.
    */
   async markDeleting(id: string): Promise<boolean> {
-    return this.updateIf(id, {
+    return this.updateIf(keys.project(id), {
       UpdateExpression: 'SET deletingAt = if_not_exists(deletingAt, :now)',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':now': new Date().toISOString() },
@@ -106,7 +98,7 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
    * ended or never to have been written). A conditional write, so of parallel requests exactly one wins.
    */
   async claimTraining(id: string, jobId: string, replacing?: string): Promise<boolean> {
-    return this.updateIf(id, {
+    return this.updateIf(keys.project(id), {
       UpdateExpression: 'SET trainingJobId = :job, trainingClaimedAt = :now',
       ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingAt) AND (attribute_not_exists(trainingJobId)${replacing ? ' OR trainingJobId = :replacing' : ''})`,
       ExpressionAttributeValues: {
@@ -119,7 +111,7 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
 
   /** Frees the training slot if this job holds it. */
   async releaseTraining(id: string, jobId: string): Promise<void> {
-    await this.updateIf(id, {
+    await this.updateIf(keys.project(id), {
       UpdateExpression: 'REMOVE trainingJobId, trainingClaimedAt',
       ConditionExpression: 'trainingJobId = :job',
       ExpressionAttributeValues: { ':job': jobId },
@@ -293,18 +285,5 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
 
   async delete(id: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.project(id) }));
-  }
-
-  private async updateIf(
-    id: string,
-    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
-  ): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.project(id), ...update }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
   }
 }

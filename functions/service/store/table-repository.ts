@@ -1,4 +1,11 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './table-definition.ts';
 import type { PageCursors } from './page-cursor.ts';
 
 /** A repository's handle on the table. */
@@ -27,5 +34,22 @@ export abstract class TableRepository {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** A conditional update of one item: false when its condition does not hold (another writer got there first). */
+  protected async updateIf(
+    key: { pk: string; sk: string },
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.table, Key: key, ...update }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }

@@ -2,15 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { connectedComponents, type Component } from '../../../functions/engine/math/connected-components.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 
-interface BruteComponent {
-  area: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  peak: number;
-  pixels: number[];
-}
+/** What the flood fill finds: a component without label or peak position, with its pixels. */
+type BruteComponent = Omit<Component, 'label' | 'peakX' | 'peakY'> & { pixels: number[] };
 
 /** Flood fill (8-connectivity) starting from each unvisited pixel in raster order. */
 function floodFill(mask: Uint8Array, w: number, h: number, scores?: Float32Array): BruteComponent[] {
