@@ -60,6 +60,21 @@ export const uniqueDatasetKey = (projectId: string, fileName: string): string =>
 export const datasetImageName = (key: string): string =>
   (key.split('/').pop() ?? key).replace(/^[0-9a-f]{8}-(?=.)/, '');
 
+/**
+ * The key as S3 writes it into notifications: form-URL-encoded (a space is '+', '(' is '%28') with '/' kept. A
+ * handler decodes it with decodeS3Key.
+ */
+export function encodeS3Key(key: string): string {
+  return key
+    .split('/')
+    .map((segment) =>
+      encodeURIComponent(segment)
+        .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replace(/%20/g, '+'),
+    )
+    .join('/');
+}
+
 /** S3 notifications URL-encode keys, with '+' for spaces. */
 export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
@@ -86,6 +101,9 @@ export function inboxBatch(rest: string): string {
 export function inboxResultKeys(projectId: string, rest: string): { json: string; visualisationPrefix: string } {
   return { json: `results/${projectId}/${rest}.json`, visualisationPrefix: `results/${projectId}/${rest}/` };
 }
+
+/** Where a model version's artifact files go. */
+export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
 
 /** Where the PNGs of an API detection go. */
 export const apiResultPrefix = (projectId: string, resultId: string): string =>

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
-import { modelPrefix } from '../../functions/service/models/model-cache.ts';
+import { modelPrefix } from '../../functions/service/object-keys.ts';
 import { animatedGif, pngHeaderOnly } from '../helpers/images.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { encodeS3Key } from '../../service/object-keys.ts';
 
 /**
  * S3 event notifications as S3 itself sends them to Lambda, so the service's S3 handler runs locally on the same
@@ -26,21 +27,6 @@ export interface ObjectChange {
   region: string;
 }
 
-/**
- * The key as S3 writes it into notifications: form-URL-encoded (a space is '+', '(' is '%28') with '/' kept. A
- * handler decodes it with decodeURIComponent(key.replace(/\+/g, ' ')).
- */
-export function encodeS3EventKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) =>
-      encodeURIComponent(segment)
-        .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-        .replace(/%20/g, '+'),
-    )
-    .join('/');
-}
-
 // S3 sequencers only grow (per key); one counter for the process, started from the clock, keeps that across restarts.
 let sequence = BigInt(Date.now()) << 16n;
 const nextSequencer = (): string => (++sequence).toString(16).toUpperCase().padStart(16, '0');
@@ -48,7 +34,7 @@ const nextSequencer = (): string => (++sequence).toString(16).toUpperCase().padS
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex').toUpperCase();
 
 export function s3Notification(change: ObjectChange): S3Event {
-  const object = { key: encodeS3EventKey(change.key), sequencer: nextSequencer() } as S3EventRecord['s3']['object'];
+  const object = { key: encodeS3Key(change.key), sequencer: nextSequencer() } as S3EventRecord['s3']['object'];
   if (change.size !== undefined) object.size = change.size;
   if (change.eTag !== undefined) object.eTag = change.eTag;
   const record: S3EventRecord = {

@@ -1,6 +1,7 @@
 import type { S3Event } from 'aws-lambda';
 import { z } from 'zod';
 import { jobMessageSchema } from '../domain/job.ts';
+import { encodeS3Key } from '../object-keys.ts';
 
 /** One S3 notification record, as the worker acts on it. */
 export interface ObjectEvent {
@@ -64,7 +65,7 @@ export function objectCreatedMessage(
   bucket: string,
   o: { key: string; etag?: string; size: number },
 ): { Records: unknown[] } {
-  const key = encodeURIComponent(o.key).replace(/%2F/g, '/');
+  const key = encodeS3Key(o.key);
   return {
     Records: [
       { eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, eTag: o.etag, size: o.size } } },

@@ -6,14 +6,13 @@ import { Detector } from '../../engine/detection/detector.ts';
 import { FaultlineError } from '../../engine/errors.ts';
 import { ServiceError } from '../errors.ts';
 import type { Log } from '../log.ts';
+import { modelPrefix } from '../object-keys.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32'];
 
 /** How long an evicted model stays usable by requests already holding it (a detection takes well under a second). */
 const RELEASE_DELAY_MS = 60_000;
-
-export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
 
 /**
  * Loaded models, most recently used kept: the artifact is copied from the object store to a local folder once (in

@@ -7,9 +7,9 @@ import { memoryImage, type ImageSource } from '../../engine/dataset/image-source
 import { MIN_IMAGES_WITH_HOLD_OUT, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
-import { datasetKey } from '../object-keys.ts';
+import { datasetKey, modelPrefix } from '../object-keys.ts';
 import { createJob } from '../jobs/jobs-service.ts';
-import { ARTIFACT_FILES, modelPrefix } from '../models/model-cache.ts';
+import { ARTIFACT_FILES } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';

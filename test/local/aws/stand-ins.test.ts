@@ -27,7 +27,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanComma
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeS3EventKey } from '../../../functions/local/aws/s3-notification.ts';
+import { encodeS3Key } from '../../../functions/service/object-keys.ts';
 import { decodeQuery, Sha256 } from '../../../functions/local/aws/sigv4.ts';
 import {
   awsClientConfig,
@@ -157,7 +157,7 @@ describe('local AWS stand-ins', () => {
       },
     });
     expect(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '))).toBe(key);
-    expect(encodeS3EventKey("a/b c+d=e&f'g~h*i.png")).toBe('a/b+c%2Bd%3De%26f%27g%7Eh*i.png');
+    expect(encodeS3Key("a/b c+d=e&f'g~h*i.png")).toBe('a/b+c%2Bd%3De%26f%27g%7Eh*i.png');
   });
 
   it('reports a multipart upload as CompleteMultipartUpload', async () => {
