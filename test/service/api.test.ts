@@ -130,6 +130,11 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
 
     const info = await api('/api/v1/model-info');
     expect(info.body).toMatchObject({ model_type: 'PatchCore', model_version: 'v1', training_images: 7 });
+    // where the calibration images fall on the normalised scale, and the bands at the project's threshold
+    const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+    expect(sum(info.body.score_distribution.normals)).toBe(info.body.calibration_images);
+    expect(info.body.score_distribution).toMatchObject({ calibrated_threshold: 0.5, decision_threshold: 0.5 });
+    expect(info.body.severity_bands_at_threshold).toEqual(info.body.severity_bands);
     const form = new FormData();
     form.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-6.jpg'))]), 'anomaly-6.jpg');
     form.append('return_visualizations', 'false');
@@ -147,6 +152,17 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
         'model_version',
       ]),
     );
+
+    // the band moves with a threshold the caller passes: it never contradicts is_anomalous
+    for (const threshold of ['0.1', '0.9']) {
+      const strict = new FormData();
+      strict.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-6.jpg'))]), 'a.jpg');
+      strict.append('return_visualizations', 'false');
+      strict.append('threshold', threshold);
+      const r = await api('/api/v1/detect-anomaly', { method: 'POST', body: strict });
+      expect(r.status).toBe(200);
+      expect(['Overloway', 'Faulty'].includes(r.body.classification)).toBe(r.body.is_anomalous);
+    }
 
     const batch = new FormData();
     for (const f of ['cracked/anomaly-7.jpg', 'good/test-normal-5.jpg'])

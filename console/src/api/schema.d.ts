@@ -608,6 +608,11 @@ export interface components {
                 image: number;
                 pixel: number;
             };
+            /** @description Where the calibration images fall on the normalised scale (threshold at 0.5): counts in equal bins over 0..1, normal images and labelled defective ones; absent for models trained before it was kept */
+            scoreHistogram?: {
+                normals: number[];
+                defects: number[];
+            };
             /** @description Measured on calibration images (and labelled defects when given) */
             metrics: {
                 imageAuroc?: number;

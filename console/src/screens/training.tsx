@@ -230,9 +230,57 @@ function ModelSummary({ model: m }: { model: ModelVersion }) {
         ]}
       />
       <p class="muted small">
-        Thresholds are raw distances set on the held-out images; scores are normalised so that the image threshold reads
-        0.5.
+        Thresholds are raw distances set on the held-out images; scores are normalised so that the high end of the
+        held-out normal images reads 0.3 (the top of Normal) and the image threshold 0.5 (the start of Overloway: over
+        the limit, a defect likely).
       </p>
+      {m.scoreHistogram ? <ScoreHistogram histogram={m.scoreHistogram} /> : null}
     </div>
+  );
+}
+
+/** Where the calibration images fell on the normalised scale, one bar per bin, with the threshold at 0.5. */
+function ScoreHistogram({ histogram }: { histogram: NonNullable<ModelVersion['scoreHistogram']> }) {
+  const bins = histogram.normals.length;
+  const top = Math.max(1, ...histogram.normals, ...histogram.defects);
+  const width = 300;
+  const height = 80;
+  const bar = width / bins;
+  const bars = (counts: number[], cls: string, offset: number) =>
+    counts.map((c, i) =>
+      c > 0 ? (
+        <rect
+          key={`${cls}${i}`}
+          class={cls}
+          x={i * bar + offset}
+          y={height - (c / top) * height}
+          width={bar / 2 - 1}
+          height={(c / top) * height}
+        >
+          <title>{`${c} ${cls === 'normals' ? 'normal' : 'defective'} image(s) scoring ${(i / bins).toFixed(2)}–${((i + 1) / bins).toFixed(2)}`}</title>
+        </rect>
+      ) : null,
+    );
+  return (
+    <figure class="score-histogram">
+      <svg viewBox={`0 0 ${width} ${height + 12}`} role="img" aria-label="Calibration scores on the normalised scale">
+        {bars(histogram.normals, 'normals', 0)}
+        {bars(histogram.defects, 'defects', bar / 2)}
+        <line class="threshold" x1={width / 2} x2={width / 2} y1={0} y2={height} />
+        <text x={0} y={height + 11}>
+          0
+        </text>
+        <text x={width / 2 - 8} y={height + 11}>
+          0.5
+        </text>
+        <text x={width - 6} y={height + 11}>
+          1
+        </text>
+      </svg>
+      <figcaption class="muted small">
+        Calibration images by normalised score: normal (green)
+        {histogram.defects.some((c) => c > 0) ? ', defective (red)' : ''}; the line is the calibrated threshold.
+      </figcaption>
+    </figure>
   );
 }

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { detectionSettingsSchema } from '../detection/detection-settings.ts';
 
-const scaleSchema = z.object({ threshold: z.number(), min: z.number(), max: z.number() });
+/** A ScoreScale (calibration/score-scale.ts); `normal` is absent in models trained before it existed. */
+const scaleSchema = z.object({
+  threshold: z.number(),
+  min: z.number(),
+  max: z.number(),
+  normal: z.number().optional(),
+});
+
+const histogramSchema = z.array(z.number().int().nonnegative());
 
 const preprocessingSchema = z.object({
   size: z.number().int().positive(),
@@ -51,6 +59,11 @@ export const artifactManifestSchema = z.object({
     image: scaleSchema,
     pixel: scaleSchema,
     calibrationImages: z.number().int().nonnegative(),
+    /**
+     * Where the calibration images' normalised image scores fall: counts in equal bins over 0..1 (score-scale.ts's
+     * scoreHistogram), normal images and labelled defective ones; absent in models trained before it existed.
+     */
+    histogram: z.object({ normals: histogramSchema, defects: histogramSchema }).optional(),
   }),
   training: z.object({
     images: z.number().int().positive(),

@@ -2,11 +2,13 @@ import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
 import { f1OptimalThreshold } from '../math/auroc.ts';
 import {
   type NormalRule,
+  normaliseScore,
   normalThreshold,
   type ScoreScale,
   scaleAt,
   scaleFromNormals,
   scaleFromRange,
+  scoreHistogram,
 } from './score-scale.ts';
 
 export type Thresholds = ArtifactManifest['thresholds'];
@@ -29,6 +31,31 @@ export interface NormalCalibrationOptions {
 }
 
 /**
+ * Where the calibration normals' high end is placed, the score that maps to the top of the Normal band: their 95th
+ * percentile under a normal distribution fitted to them (mean + 1.645 standard deviations), the threshold rule's own
+ * estimate. With the five calibration images of a 31-image cookie model their largest score left 4 of 14 unseen good
+ * cookies in Potential, this estimate none (README, "Score bands"): a handful of images rarely shows the true high end.
+ */
+export const NORMAL_ANCHOR_RULE: NormalRule = { sigmas: 1.645 };
+
+/**
+ * The image scale with its normal anchor (the normals' high end), and where the calibration images fall on it. The
+ * anchor is left out when it would not lie strictly between the lowest score and the threshold (one normal image, or
+ * normals above an F1-optimal threshold): that scale stays linear below the threshold.
+ */
+function withNormalAnchor(thresholds: Omit<Thresholds, 'histogram'>, scores: CalibrationScores): Thresholds {
+  const normal = normalThreshold(scores.normalImageScores, NORMAL_ANCHOR_RULE);
+  const { image } = thresholds;
+  const anchoredImage = image.min < normal && normal < image.threshold ? { ...image, normal } : image;
+  const normalised = (raw: number[]) => scoreHistogram(raw.map((r) => normaliseScore(r, anchoredImage)));
+  return {
+    ...thresholds,
+    image: anchoredImage,
+    histogram: { normals: normalised(scores.normalImageScores), defects: normalised(scores.anomalousImageScores) },
+  };
+}
+
+/**
  * Thresholds from normal images only: placed by the rule among their image scores, and among their anomaly maps'
  * maxima for pixels (so that a normal image rarely has any region). With labelled defective images, the F1-optimal
  * threshold.
@@ -44,12 +71,15 @@ export function calibrateThresholds(scores: CalibrationScores, options: NormalCa
   );
   if (anomalies.length === 0 || normals.length === 0) {
     const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';
-    return {
-      method,
-      image: scaleFromNormals(normals, options.rule, options.margin),
-      pixel: pixelFromNormals,
-      calibrationImages,
-    };
+    return withNormalAnchor(
+      {
+        method,
+        image: scaleFromNormals(normals, options.rule, options.margin),
+        pixel: pixelFromNormals,
+        calibrationImages,
+      },
+      scores,
+    );
   }
   const all = [...normals, ...anomalies];
   const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];
@@ -61,5 +91,5 @@ export function calibrateThresholds(scores: CalibrationScores, options: NormalCa
       scores.pixelSamples.scores,
     );
   }
-  return { method: 'f1-optimal', image, pixel, calibrationImages };
+  return withNormalAnchor({ method: 'f1-optimal', image, pixel, calibrationImages }, scores);
 }

@@ -8,6 +8,12 @@ import { z } from 'zod';
 /** Where calibration puts the model's threshold on the normalised scale, and so the default decision threshold. */
 export const CALIBRATED_THRESHOLD = 0.5;
 
+/**
+ * Where calibration puts the high end of its normal images' scores on the normalised scale: the top of the Normal band,
+ * so that normal parts read Normal and Potential means "higher than any normal seen, below the limit".
+ */
+export const CALIBRATED_NORMAL_CEILING = 0.3;
+
 /** A decision threshold's range: strictly inside 0..1 (0 would flag every image, 1 none). */
 export const isInsideScoreRange = (threshold: number): boolean => threshold > 0 && threshold < 1;
 
@@ -33,9 +39,14 @@ export const severityBandSchema = z.object({ name: z.string().min(1).max(100), b
 
 export type SeverityBand = z.infer<typeof severityBandSchema>;
 
-/** The bands a model and a project start with. */
+/**
+ * The bands a model and a project start with, on the calibrated scale; they move with the decision threshold (bounds
+ * below 0.5 scale towards it, bounds above it towards 1), so Overloway and Faulty are exactly the flagged scores.
+ * Normal: like the calibration's normal images; Potential: above them, below the limit; Overloway: over the limit, a
+ * defect likely; Faulty: far over it.
+ */
 export const DEFAULT_SEVERITY_BANDS: SeverityBand[] = [
-  { name: 'Normal', below: 0.3 },
+  { name: 'Normal', below: CALIBRATED_NORMAL_CEILING },
   { name: 'Potential', below: CALIBRATED_THRESHOLD },
   { name: 'Overloway', below: 0.8 },
   { name: 'Faulty' },
@@ -67,7 +78,7 @@ export const detectionSettingsSchema = z
       .object({
         /** Regions smaller than this share of the image are ignored (noise). */
         minAreaFraction: z.number().min(0).lt(1).default(0.001),
-        /** A region whose peak normalised pixel score reaches this is Critical, else Warning. */
+        /** A region whose peak normalised pixel score reaches this (on the calibrated scale, moved with the threshold as the bands are) is Critical, else Warning. */
         criticalAt: z.number().gt(0).lte(1).default(0.8),
         /** At most this many boxes, strongest first. */
         maxRegions: z.number().int().positive().default(20),

@@ -256,7 +256,7 @@ export class Detector {
     for (const k of Object.keys(timings) as (keyof StageTimings)[]) timings[k] = round(timings[k], 2);
     const result: DetectionResult = {
       anomaly_score: round(score),
-      classification: severityOf(score, settings),
+      classification: severityOf(score, settings, threshold),
       confidence: confidenceOf(score, settings, threshold),
       is_anomalous: isAnomalous,
       threshold,

@@ -1,3 +1,4 @@
+import { onCalibratedScale } from '../calibration/score-scale.ts';
 import { connectedComponents } from '../math/connected-components.ts';
 import type { DetectionSettings } from './detection-settings.ts';
 
@@ -73,7 +74,8 @@ export function findRegions(
         width: Math.min(imageWidth, Math.ceil((c.x + c.width) * sx)) - x,
         height: Math.min(imageHeight, Math.ceil((c.y + c.height) * sy)) - y,
         confidence: round(c.peak),
-        type: c.peak >= settings.criticalAt ? 'Critical' : 'Warning',
+        // criticalAt is on the calibrated scale and moves with the threshold, as the severity bands do.
+        type: onCalibratedScale(c.peak, threshold) >= settings.criticalAt ? 'Critical' : 'Warning',
       };
       return { box, peakX: c.peakX, peakY: c.peakY, area: c.area };
     });

@@ -13,6 +13,13 @@ export const modelVersionSchema = z
     trainImages: z.number().int(),
     calibrationImages: z.number().int(),
     thresholds: z.object({ method: z.string(), image: z.number(), pixel: z.number() }),
+    scoreHistogram: z
+      .object({ normals: z.array(z.number().int()), defects: z.array(z.number().int()) })
+      .optional()
+      .meta({
+        description:
+          'Where the calibration images fall on the normalised scale (threshold at 0.5): counts in equal bins over 0..1, normal images and labelled defective ones; absent for models trained before it was kept',
+      }),
     metrics: z
       .object({
         imageAuroc: z.number().optional(),

@@ -1,3 +1,5 @@
+import { boundAtThreshold } from '../../engine/calibration/score-scale.ts';
+import { CALIBRATED_THRESHOLD } from '../../engine/detection/detection-settings.ts';
 import type { ModelVersion } from '../domain/model-version.ts';
 import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
@@ -45,6 +47,19 @@ export async function modelInfo(s: Services, projectId: string): Promise<Record<
     metrics: model.metrics,
     severity_bands: project.severityBands,
     decision_threshold: project.threshold,
+    // The bands as they apply at the project's threshold: they move with it (score-scale.ts, onCalibratedScale).
+    severity_bands_at_threshold: project.severityBands.map((b) =>
+      b.below === undefined ? b : { ...b, below: Number(boundAtThreshold(b.below, project.threshold).toFixed(6)) },
+    ),
+    score_distribution: model.scoreHistogram
+      ? {
+          scale: `normalised image scores, ${model.scoreHistogram.normals.length} equal bins over 0..1`,
+          calibrated_threshold: CALIBRATED_THRESHOLD,
+          decision_threshold: project.threshold,
+          normals: model.scoreHistogram.normals,
+          defects: model.scoreHistogram.defects,
+        }
+      : null,
     supported_formats: ['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif'],
     project: { id: project.id, name: project.name },
   };

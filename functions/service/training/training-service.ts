@@ -148,6 +148,7 @@ export async function runTraining(
       image: m.thresholds.image.threshold,
       pixel: m.thresholds.pixel.threshold,
     },
+    ...(m.thresholds.histogram ? { scoreHistogram: m.thresholds.histogram } : {}),
     metrics: {},
     trainingMs: training.timingsMs.total,
     jobId: job.id,
