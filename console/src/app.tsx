@@ -12,11 +12,15 @@ export function App({ config }: { config: ConsoleConfig }) {
   const [auth, setAuth] = useState<{ signedIn: boolean; message?: string }>(() => ({
     signedIn: !config.authRequired || storedApiKey() !== undefined,
   }));
+  // The sign-in screen answers its own refused key; only a session that was signed in is sent back to it.
+  const signedIn = useRef(auth.signedIn);
+  signedIn.current = auth.signedIn;
   useState(() =>
     configureApi({
       baseUrl: config.apiUrl,
       apiKey: storedApiKey,
       onUnauthorized: (message) => {
+        if (!signedIn.current) return;
         forgetApiKey();
         setAuth({ signedIn: false, message: `Please sign in again: ${message}` });
       },
