@@ -129,12 +129,19 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     runtime.services.config.FAULTLINE_DEFAULT_PROJECT = project.id;
 
     const info = await api('/api/v1/model-info');
-    expect(info.body).toMatchObject({ model_type: 'PatchCore', model_version: 'v1', training_images: 7 });
+    expect(info.body).toMatchObject({
+      model_type: 'PatchCore',
+      model_version: 'v1',
+      training_images: 8,
+      calibration_images: 8,
+      quality: { verdict: 'ok', calibration: 'cross-image' },
+    });
     const form = new FormData();
     form.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-6.jpg'))]), 'anomaly-6.jpg');
     form.append('return_visualizations', 'false');
     const one = await api('/api/v1/detect-anomaly', { method: 'POST', body: form });
     expect(one.status).toBe(200);
+    expect(one.body.model_quality).toMatchObject({ verdict: 'ok' });
     expect(Object.keys(one.body)).toEqual(
       expect.arrayContaining([
         'anomaly_score',
