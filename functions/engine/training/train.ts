@@ -243,6 +243,12 @@ export async function train(
     if (calibrationSources.length === 0) {
       // One image: its views are the only other "parts", each scored against a bank of the rest.
       const single = originals === 1;
+      if (single && views.length === 0)
+        throw new DatasetError(
+          'DATASET_INVALID',
+          `only 1 of ${trainSources.length} training images could be read, and no augmentation is allowed to calibrate on`,
+          { skipped: trainSet.skipped },
+        );
       calibrationSource = single ? 'augmented-views' : 'cross-image';
       const groupOfView = Array.from({ length: viewCount }, (_, v) =>
         single || v < originals ? v : trainSet.names.indexOf(viewSet.names[Math.floor((v - originals) / views.length)]),
