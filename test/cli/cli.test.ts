@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,13 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const run = faultline('train', join(work, 'one'), '--augment', 'none', '--out', join(work, 'm3'), '--no-progress');
     expect(run.status).toBe(2);
     expect(JSON.parse(run.stderr.trim().split('\n')[0]).error.code).toBe('INVALID_OPTION');
+    const broken = join(work, 'one-readable');
+    await mkdir(broken);
+    await copyFile(join(cookie, 'train', 'good', 'normal-1.jpg'), join(broken, 'normal-1.jpg'));
+    await writeFile(join(broken, 'normal-2.jpg'), 'not a jpeg');
+    const oneReadable = faultline('train', broken, '--augment', 'none', '--out', join(work, 'm5'), '--no-progress');
+    expect(oneReadable.status).toBe(1);
+    expect(JSON.parse(oneReadable.stderr.trim().split('\n')[0]).error.code).toBe('DATASET_INVALID');
     const empty = join(work, 'empty');
     await mkdir(empty);
     const none = faultline('train', empty, '--out', join(work, 'm4'), '--no-progress');
