@@ -1,7 +1,20 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BACKBONE_ID } from '../engine/backbone/backbone-manifest.ts';
+import { type Augmentation, AUGMENTATIONS } from '../engine/training/augment.ts';
 import { TRAINING_DEFAULTS, type TrainOptions } from '../engine/training/train.ts';
 import { fraction, numberOption, positiveInteger } from './output.ts';
+
+function augmentList(value: string): Augmentation[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  const unknown = names.filter((n) => !(AUGMENTATIONS as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`--augment takes ${AUGMENTATIONS.join(', ')} or none; got ${unknown.join(', ')}`);
+  return names as Augmentation[];
+}
 
 /** Options shared by train, eval and bench: how a model is built. */
 export function addTrainingOptions(command: Command): Command {
@@ -45,10 +58,16 @@ export function addTrainingOptions(command: Command): Command {
       d.blurSigma,
     )
     .option(
-      '--hold-out <share>',
-      'share of normal images held out for calibration when no calibration folder is given',
-      fraction('--hold-out'),
-      d.holdOut,
+      '--augment <transforms>',
+      `augmented views the product allows when there are few images, comma-separated from ${AUGMENTATIONS.join(', ')} ("none": none)`,
+      augmentList,
+      d.augment,
+    )
+    .option(
+      '--augment-below <n>',
+      'augment when fewer training images than this are given (one image always is)',
+      positiveInteger('--augment-below'),
+      d.augmentBelow,
     )
     .option(
       '--sigmas <k>',
@@ -85,7 +104,8 @@ export interface TrainingFlags {
   projectionDims: number;
   neighbours: number;
   blurSigma: number;
-  holdOut: number;
+  augment: Augmentation[];
+  augmentBelow: number;
   sigmas: number;
   quantile?: number;
   margin: number;
@@ -103,7 +123,8 @@ const TRAINING_FLAGS = [
   'projectionDims',
   'neighbours',
   'blurSigma',
-  'holdOut',
+  'augment',
+  'augmentBelow',
   'sigmas',
   'quantile',
   'margin',

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +30,9 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const trained = faultline('train', cookie, '--out', model, '--no-progress');
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.lines[0]).toMatchObject({
-      trainImages: 26,
-      calibrationImages: 5,
+      trainImages: 31,
+      calibrationImages: 31,
+      quality: { verdict: 'ok', calibration: 'cross-image' },
       thresholds: { method: 'normal-sigma' },
     });
     expect(existsSync(join(model, 'manifest.json'))).toBe(true);
@@ -77,13 +78,41 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     expect(JSON.parse(run.stderr.trim().split('\n')[0]).error.code).toBe('ARTIFACT_NOT_FOUND');
   });
 
-  it('refuses a training folder with too few images', async () => {
-    const few = join(work, 'few');
-    await mkdir(few);
-    for (const name of ['normal-1.jpg', 'normal-2.jpg'])
-      await copyFile(join(cookie, 'train', 'good', name), join(few, name));
-    const run = faultline('train', few, '--out', join(work, 'm2'), '--no-progress');
-    expect(run.status).toBe(1);
-    expect(JSON.parse(run.stderr.trim().split('\n')[0]).error.code).toBe('DATASET_INVALID');
+  it('trains on a single image, calibrated on its augmented views, and says the model is uncalibrated', async () => {
+    const one = join(work, 'one');
+    await mkdir(one);
+    await copyFile(join(cookie, 'train', 'good', 'normal-1.jpg'), join(one, 'normal-1.jpg'));
+    const run = faultline('train', one, '--out', join(work, 'm1'), '--no-progress');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.lines[0]).toMatchObject({
+      trainImages: 1,
+      quality: { verdict: 'uncalibrated', calibration: 'augmented-views' },
+    });
+    const detected = faultline(
+      'detect',
+      '--model',
+      join(work, 'm1'),
+      join(cookie, 'test', 'good', 'test-normal-1.jpg'),
+    );
+    expect(detected.status, detected.stderr).toBe(0);
+    expect(detected.lines[0].model_quality.verdict).toBe('uncalibrated');
+  });
+
+  it('refuses one image with no augmentation allowed, and an empty training folder', async () => {
+    const run = faultline('train', join(work, 'one'), '--augment', 'none', '--out', join(work, 'm3'), '--no-progress');
+    expect(run.status).toBe(2);
+    expect(JSON.parse(run.stderr.trim().split('\n')[0]).error.code).toBe('INVALID_OPTION');
+    const broken = join(work, 'one-readable');
+    await mkdir(broken);
+    await copyFile(join(cookie, 'train', 'good', 'normal-1.jpg'), join(broken, 'normal-1.jpg'));
+    await writeFile(join(broken, 'normal-2.jpg'), 'not a jpeg');
+    const oneReadable = faultline('train', broken, '--augment', 'none', '--out', join(work, 'm5'), '--no-progress');
+    expect(oneReadable.status).toBe(1);
+    expect(JSON.parse(oneReadable.stderr.trim().split('\n')[0]).error.code).toBe('DATASET_INVALID');
+    const empty = join(work, 'empty');
+    await mkdir(empty);
+    const none = faultline('train', empty, '--out', join(work, 'm4'), '--no-progress');
+    expect(none.status).toBe(1);
+    expect(JSON.parse(none.stderr.trim().split('\n')[0]).error.code).toBe('DATASET_INVALID');
   });
 });

@@ -129,7 +129,13 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     runtime.services.config.FAULTLINE_DEFAULT_PROJECT = project.id;
 
     const info = await api('/api/v1/model-info');
-    expect(info.body).toMatchObject({ model_type: 'PatchCore', model_version: 'v1', training_images: 7 });
+    expect(info.body).toMatchObject({
+      model_type: 'PatchCore',
+      model_version: 'v1',
+      training_images: 8,
+      calibration_images: 8,
+      quality: { verdict: 'ok', calibration: 'cross-image' },
+    });
     // where the calibration images fall on the normalised scale, and the bands at the project's threshold
     const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
     expect(sum(info.body.score_distribution.normals)).toBe(info.body.calibration_images);
@@ -140,6 +146,7 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     form.append('return_visualizations', 'false');
     const one = await api('/api/v1/detect-anomaly', { method: 'POST', body: form });
     expect(one.status).toBe(200);
+    expect(one.body.model_quality).toMatchObject({ verdict: 'ok' });
     expect(Object.keys(one.body)).toEqual(
       expect.arrayContaining([
         'anomaly_score',

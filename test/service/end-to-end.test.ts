@@ -94,13 +94,18 @@ describe.skipIf(!existsSync(cookie))('Faultline service end to end', () => {
       const j = await api(`/api/v1/jobs/${job.body.id}`);
       return j.body.status === 'SUCCEEDED' || j.body.status === 'FAILED' ? j.body : undefined;
     });
-    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1, output: { modelVersion: 1, trainImages: 26 } });
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 1,
+      output: { modelVersion: 1, trainImages: 31, quality: { verdict: 'ok' } },
+    });
     const info = await api(`/api/v1/projects/${projectId}/model-info`);
     expect(info.body).toMatchObject({
       model_type: 'PatchCore',
       model_version: 'v1',
       backbone: 'mobilenetv2-12-int8',
-      training_images: 26,
+      training_images: 31,
+      quality: { verdict: 'ok', calibration: 'cross-image' },
     });
   });
 

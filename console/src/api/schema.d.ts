@@ -214,7 +214,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The active model: type, backbone, version, thresholds, metrics, training date, formats */
+        /** The active model: type, backbone, version, quality verdict, thresholds, metrics, training date, formats */
         get: operations["projectModelInfo"];
         put?: never;
         post?: never;
@@ -603,6 +603,7 @@ export interface components {
             bankRows: number;
             trainImages: number;
             calibrationImages: number;
+            quality?: components["schemas"]["ModelQuality"];
             thresholds: {
                 method: string;
                 image: number;
@@ -626,6 +627,14 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             active: boolean;
+        };
+        /** @description ok; few_images: trained on few images; uncalibrated: the threshold rests on too few normal images */
+        ModelQuality: {
+            /** @enum {string} */
+            verdict: "ok" | "few_images" | "uncalibrated";
+            reason: string;
+            /** @enum {string} */
+            calibration: "given-images" | "cross-image" | "augmented-views" | "held-out";
         };
         ModelInfo: {
             [key: string]: unknown;
@@ -663,6 +672,12 @@ export interface components {
                 encode: number;
             };
             model_version: string;
+            /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
+            model_quality?: {
+                /** @enum {string} */
+                verdict: "ok" | "few_images" | "uncalibrated";
+                reason: string;
+            };
             result_id: string;
             visualizations: components["schemas"]["Visualizations"];
         };
@@ -756,6 +771,12 @@ export interface components {
                     encode: number;
                 };
                 model_version: string;
+                /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
+                model_quality?: {
+                    /** @enum {string} */
+                    verdict: "ok" | "few_images" | "uncalibrated";
+                    reason: string;
+                };
             };
             visualisationKeys: {
                 [key: string]: string;
@@ -2656,6 +2677,12 @@ export interface operations {
                                 encode: number;
                             };
                             model_version: string;
+                            /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
+                            model_quality?: {
+                                /** @enum {string} */
+                                verdict: "ok" | "few_images" | "uncalibrated";
+                                reason: string;
+                            };
                             result_id: string;
                             visualizations: components["schemas"]["Visualizations"];
                             filename: string;

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Detection, SeverityBand } from '../api/client.ts';
 import { displayName, formatDuration, formatPercent, formatScore } from '../format.ts';
 import { BandBadge } from './band-badge.tsx';
+import { QualityBadge } from './quality-badge.tsx';
 import { Facts } from './facts.tsx';
 import { ImageRegions, PatchCloseUp, type Region } from './image-regions.tsx';
 
@@ -36,7 +37,16 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
           ['Confidence', d.confidence],
           ['Damaged area', `${d.damage_percentage.toFixed(2)}%`],
           ['Threshold', d.threshold],
-          ['Model', d.model_version],
+          [
+            'Model',
+            d.model_quality ? (
+              <>
+                {d.model_version} <QualityBadge quality={d.model_quality} />
+              </>
+            ) : (
+              d.model_version
+            ),
+          ],
           ['Time', formatDuration(d.processing_time * 1000)],
         ]}
       />

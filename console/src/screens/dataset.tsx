@@ -44,8 +44,8 @@ export function DatasetScreen({ project, reloadProject }: ProjectTabProps) {
     <>
       <h1>Normal images</h1>
       <p class="lead">
-        Photos of good products only: the model learns what normal looks like. Training needs at least 5; 20 or more
-        give a steadier model.
+        Photos of good products only: the model learns what normal looks like. One is enough to start (the model says it
+        is uncalibrated), 5 give a usable model, 20 or more a steadier one.
       </p>
       <DropZone
         label="Normal images to upload"

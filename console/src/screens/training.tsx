@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, call, type Job, type ModelVersion } from '../api/client.ts';
+import { QualityBadge } from '../components/quality-badge.tsx';
 import { Facts } from '../components/facts.tsx';
 import { EmptyState, ErrorNotice, ProgressBar, Skeleton } from '../components/status.tsx';
 import { formatDuration, formatTime, plural } from '../format.ts';
@@ -8,7 +9,10 @@ import { useResource } from '../hooks/use-resource.ts';
 import { Link } from '../router.tsx';
 import type { ProjectTabProps } from './project.tsx';
 
-const MIN_IMAGES = 5;
+/** The service's minimum (one image trains; the model then says it is uncalibrated). */
+const MIN_IMAGES = 1;
+/** Below this the model is `few_images` (the engine's FEW_IMAGES_BELOW). */
+const FEW_IMAGES = 5;
 
 /** A key for one click on "Start training", so that a retried request makes no second job (works without HTTPS too). */
 const randomKey = () =>
@@ -102,12 +106,18 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
       <section class="card" aria-labelledby="train-title">
         <h2 id="train-title">Train a new model</h2>
         <p>
-          Uses the project’s {plural(project.imageCount, 'normal image')}: most build the memory bank of normal patches,
-          a few are held out to set the thresholds. The new version becomes the active one.
+          Uses the project’s {plural(project.imageCount, 'normal image')}: all build the memory bank of normal patches,
+          and each is scored against a bank of the others to set the thresholds. The new version becomes the active one.
         </p>
+        {!tooFew && project.imageCount < FEW_IMAGES ? (
+          <p class="notice">
+            With fewer than {FEW_IMAGES} images the model is marked as weak (few images, or uncalibrated with one):
+            expect false alarms until more normal images are added.
+          </p>
+        ) : null}
         {tooFew ? (
           <p class="notice">
-            Training needs at least {MIN_IMAGES} normal images; this project has {project.imageCount}.{' '}
+            Training needs at least {MIN_IMAGES} normal image; this project has {project.imageCount}.{' '}
             <Link href={`/projects/${project.id}/images`}>Upload images</Link>.
           </p>
         ) : null}
@@ -141,6 +151,7 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
                     <th scope="col">Version</th>
                     <th scope="col">Trained</th>
                     <th scope="col">Images</th>
+                    <th scope="col">Quality</th>
                     <th scope="col">Memory bank</th>
                     <th scope="col">Image threshold</th>
                     <th scope="col">Pixel threshold</th>
@@ -154,8 +165,9 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
                       <th scope="row">{m.label}</th>
                       <td>{formatTime(m.createdAt)}</td>
                       <td>
-                        {m.trainImages} + {m.calibrationImages} held out
+                        {m.trainImages} trained, {m.calibrationImages} calibrated
                       </td>
+                      <td>{m.quality ? <QualityBadge quality={m.quality} /> : null}</td>
                       <td>{m.bankRows.toLocaleString()} patches</td>
                       <td>{m.thresholds.image.toFixed(3)}</td>
                       <td>{m.thresholds.pixel.toFixed(3)}</td>
@@ -225,14 +237,17 @@ function ModelSummary({ model: m }: { model: ModelVersion }) {
           ['Image threshold', m.thresholds.image.toFixed(3)],
           ['Pixel threshold', m.thresholds.pixel.toFixed(3)],
           ['Threshold method', m.thresholds.method],
-          ['Trained on', `${m.trainImages} images, ${m.calibrationImages} held out`],
+          ['Trained on', `${m.trainImages} images; threshold from ${m.calibrationImages} unseen normal scores`],
+          ...(m.quality
+            ? [['Quality', <QualityBadge quality={m.quality} withReason />] as [string, preact.ComponentChild]]
+            : []),
           ...metrics.map(([k, v]): [string, string] => [k, (v as number).toFixed(3)]),
         ]}
       />
       <p class="muted small">
-        Thresholds are raw distances set on the held-out images; scores are normalised so that the high end of the
-        held-out normal images reads 0.3 (the top of Normal) and the image threshold 0.5 (the start of Overloway: over
-        the limit, a defect likely).
+        Thresholds are raw distances set on normal images the bank had not seen (each training image against a bank of
+        the others); scores are normalised so that the high end of those normal images reads 0.3 (the top of Normal) and
+        the image threshold 0.5 (the start of Overloway: over the limit, a defect likely).
       </p>
       {m.scoreHistogram ? <ScoreHistogram histogram={m.scoreHistogram} /> : null}
     </div>

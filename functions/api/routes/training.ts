@@ -116,7 +116,7 @@ export const trainingRoutes = [
     method: 'GET',
     path: '/api/v1/projects/{projectId}/model-info',
     operationId: 'projectModelInfo',
-    summary: 'The active model: type, backbone, version, thresholds, metrics, training date, formats',
+    summary: 'The active model: type, backbone, version, quality verdict, thresholds, metrics, training date, formats',
     tags: ['Models'],
     params: projectParams,
     success: {

@@ -28,7 +28,7 @@ export function registerTrain(program: Command): void {
       .requiredOption('-o, --out <model>', 'folder to write the model artifact to (replaced if it exists)')
       .option(
         '--calibration <dir>',
-        'normal images kept apart to calibrate the threshold (default: validation/good, else a held-out share)',
+        'normal images kept apart to calibrate the threshold (default: validation/good, else each training image against a bank of the others)',
       )
       .option('--defective <dir>', 'labelled defective images: the threshold becomes the F1-optimal one')
       .option('--model-version <label>', 'version label stored in the model')
@@ -61,6 +61,7 @@ export function registerTrain(program: Command): void {
       preprocessing: { resize: m.preprocessing.resize, resizeTo: m.preprocessing.resizeTo, size: m.preprocessing.size },
       trainImages: report.trainImages,
       calibrationImages: report.calibrationImages,
+      quality: report.quality,
       bankRows: report.bankRows,
       thresholds: {
         method: m.thresholds.method,

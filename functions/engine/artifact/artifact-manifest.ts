@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { detectionSettingsSchema } from '../detection/detection-settings.ts';
+import { judgeModelQuality, type ModelQuality, modelQualitySchema } from '../training/model-quality.ts';
 
 /** A ScoreScale (calibration/score-scale.ts); `normal` is absent in models trained before it existed. */
 const scaleSchema = z.object({
@@ -71,6 +72,10 @@ export const artifactManifestSchema = z.object({
     imageNames: z.array(z.string()),
     imageSizes: z.array(z.tuple([z.number().int(), z.number().int()])),
     heldOut: z.array(z.string()),
+    /** Augmented views added per training image (names as in training/augment.ts); absent or empty: none. */
+    augmentation: z.array(z.string()).optional(),
+    /** Absent in models from before the verdict; `modelQuality` derives it for them. */
+    quality: modelQualitySchema.optional(),
     durationMs: z.number().nonnegative(),
     date: z.iso.datetime(),
   }),
@@ -80,3 +85,15 @@ export const artifactManifestSchema = z.object({
 
 export type ArtifactManifest = z.infer<typeof artifactManifestSchema>;
 export type Preprocessing = z.infer<typeof preprocessingSchema>;
+
+/** The model's quality verdict: as trained, or for older models judged from what their manifest records. */
+export function modelQuality(manifest: ArtifactManifest): ModelQuality {
+  return (
+    manifest.training.quality ??
+    judgeModelQuality({
+      trainImages: manifest.training.images,
+      calibrationImages: manifest.thresholds.calibrationImages,
+      calibration: manifest.training.heldOut.length > 0 ? 'held-out' : 'given-images',
+    })
+  );
+}

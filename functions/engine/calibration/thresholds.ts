@@ -63,12 +63,10 @@ function withNormalAnchor(thresholds: Omit<Thresholds, 'histogram'>, scores: Cal
 export function calibrateThresholds(scores: CalibrationScores, options: NormalCalibrationOptions): Thresholds {
   const { normalImageScores: normals, anomalousImageScores: anomalies } = scores;
   const calibrationImages = normals.length + anomalies.length;
-  // Pixels: no calibration image may show a region, so the threshold is at least their largest map value.
+  // Pixels: the rule over the normal maps' maxima, like the image threshold, so that a normal image rarely shows a
+  // region. (Not their largest: with every training image calibrating, that is an extreme of dozens and hid cracks.)
   const maxima = scores.normalPixelMaxima;
-  const pixelFromNormals = scaleAt(
-    Math.max(normalThreshold(maxima, options.rule), Math.max(...maxima)) * (1 + options.margin),
-    maxima,
-  );
+  const pixelFromNormals = scaleAt(normalThreshold(maxima, options.rule) * (1 + options.margin), maxima);
   if (anomalies.length === 0 || normals.length === 0) {
     const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';
     return withNormalAnchor(

@@ -1,4 +1,5 @@
 import type { Confidence } from '../calibration/score-scale.ts';
+import type { ModelQualityVerdict } from '../training/model-quality.ts';
 import type { Evidence } from './evidence.ts';
 import type { BoundingBox } from './regions.ts';
 
@@ -39,4 +40,6 @@ export interface DetectionResult {
   processing_time: number;
   timings_ms: StageTimings;
   model_version: string;
+  /** The model's quality verdict: an answer from a weak model says so. */
+  model_quality: { verdict: ModelQualityVerdict; reason: string };
 }

@@ -1,4 +1,4 @@
-import type { ArtifactManifest } from '../artifact/artifact-manifest.ts';
+import { type ArtifactManifest, modelQuality } from '../artifact/artifact-manifest.ts';
 import { loadModelArtifact, type ModelArtifact } from '../artifact/model-artifact.ts';
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import { confidenceOf, normaliseMap, normaliseScore, severityOf } from '../calibration/score-scale.ts';
@@ -65,6 +65,7 @@ const modelVersionOf = (manifest: ArtifactManifest): string =>
  */
 export class Detector {
   readonly modelVersion: string;
+  readonly modelQuality: DetectionResult['model_quality'];
   private readonly preparer: InputPreparer;
 
   private constructor(
@@ -74,6 +75,8 @@ export class Detector {
     readonly options: DetectorLoadOptions,
   ) {
     this.modelVersion = modelVersionOf(artifact.manifest);
+    const { verdict, reason } = modelQuality(artifact.manifest);
+    this.modelQuality = { verdict, reason };
     this.preparer = new InputPreparer(
       artifact.manifest.preprocessing,
       options.batchSize ?? 8,
@@ -268,6 +271,7 @@ export class Detector {
       processing_time: round(totalMs / 1000, 4),
       timings_ms: timings,
       model_version: this.modelVersion,
+      model_quality: this.modelQuality,
     };
     return { result, visualisations, rawMap };
   }

@@ -4,12 +4,94 @@ import { STAGES, type StageTimings } from '../detection/detection-result.ts';
 import { Detector } from '../detection/detector.ts';
 import { decodeMask, decodeMaskForInput } from '../image/decode-mask.ts';
 import { auroc, f1At } from '../math/auroc.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { seededRandom } from '../math/random.ts';
+import type { ModelQuality } from '../training/model-quality.ts';
 import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
 
 export interface EvaluationProgress {
   stage: 'features' | 'coreset' | 'calibration' | 'test';
   done: number;
   total: number;
+}
+
+export interface EvaluationOptions extends TrainOptions {
+  /** Train on this many images drawn at random from train/good (all when absent). */
+  trainImages?: number;
+  /** Seed of that draw. */
+  drawSeed?: number;
+  onEvaluationProgress?: (p: EvaluationProgress) => void;
+}
+
+/** `count` images drawn without replacement by a seeded shuffle, in their folder order. */
+export function drawImages<T>(images: T[], count: number, seed: number): T[] {
+  if (!Number.isInteger(count) || count < 1 || count > images.length)
+    throw new InvalidOptionError(`trainImages must be an integer in 1..${images.length}, got ${count}`, {
+      trainImages: count,
+      available: images.length,
+    });
+  const random = seededRandom(seed + 31_337);
+  const order = images.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const kept = new Set(order.slice(0, count));
+  return images.filter((_, i) => kept.has(i));
+}
+
+/** Mean, lowest and highest of a figure over draws. */
+export interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export interface TrainingSizeReport {
+  category: string;
+  trainImages: number;
+  draws: number;
+  quality: string[];
+  imageAuroc: Spread;
+  falseAlarmRate: Spread;
+  falseAlarms: Spread;
+  good: number;
+  perDraw: { seed: number; imageAuroc: number; falseAlarms: number; quality: string }[];
+}
+
+/**
+ * `draws` evaluations, each training on `trainImages` images drawn with its own seed (seed, seed + 1, ...): how
+ * good a model from that many images is, and how much it depends on which images.
+ */
+export async function evaluateTrainingSize(
+  root: string,
+  options: EvaluationOptions & { trainImages: number; draws: number },
+): Promise<TrainingSizeReport> {
+  const base = options.drawSeed ?? 0;
+  const reports: EvaluationReport[] = [];
+  for (let d = 0; d < options.draws; d++)
+    reports.push((await evaluateCategory(root, { ...options, drawSeed: base + d })).report);
+  const spread = (values: number[]): Spread => ({
+    mean: round(values.reduce((a, v) => a + v, 0) / values.length),
+    min: round(Math.min(...values)),
+    max: round(Math.max(...values)),
+  });
+  return {
+    category: reports[0].category,
+    trainImages: options.trainImages,
+    draws: options.draws,
+    quality: [...new Set(reports.map((r) => r.quality))],
+    imageAuroc: spread(reports.map((r) => r.imageAuroc)),
+    falseAlarmRate: spread(reports.map((r) => r.falseAlarms.rate)),
+    falseAlarms: spread(reports.map((r) => r.falseAlarms.flagged)),
+    good: reports[0].falseAlarms.good,
+    perDraw: reports.map((r, d) => ({
+      seed: base + d,
+      imageAuroc: r.imageAuroc,
+      falseAlarms: r.falseAlarms.flagged,
+      quality: r.quality,
+    })),
+  };
 }
 
 export interface EvaluationReport {
@@ -41,6 +123,10 @@ export interface EvaluationReport {
   f1: number;
   precision: number;
   recall: number;
+  /** Good test images flagged at the calibrated threshold, and their share. */
+  falseAlarms: { flagged: number; good: number; rate: number };
+  /** The model's quality verdict. */
+  quality: ModelQuality['verdict'];
   /** Share of defective images flagged, per defect type. */
   recallByDefect: Record<string, number>;
   timings: { trainMs: TrainingReport['timingsMs']; detectMsPerImage: StageTimings & { total: number } };
@@ -79,11 +165,15 @@ function splitByMask(map: Float32Array, mask: Uint8Array, positives: ScoreBag, n
  */
 export async function evaluateCategory(
   root: string,
-  options: TrainOptions & { onEvaluationProgress?: (p: EvaluationProgress) => void } = {},
+  options: EvaluationOptions = {},
 ): Promise<{ report: EvaluationReport; artifact: ModelArtifact }> {
   const category = readMvtecCategory(root);
   const report = (p: EvaluationProgress) => options.onEvaluationProgress?.(p);
-  const { artifact, report: training } = await train(category.train, {
+  const trainImages =
+    options.trainImages === undefined
+      ? category.train
+      : drawImages(category.train, options.trainImages, options.drawSeed ?? 0);
+  const { artifact, report: training } = await train(trainImages, {
     ...options,
     calibrationImages: options.calibrationImages ?? (category.validation.length > 0 ? category.validation : undefined),
     onProgress: (p) => report(p),
@@ -172,7 +262,7 @@ export async function evaluateCategory(
             ? 'validation/good'
             : options.calibrationImages
               ? 'given images'
-              : 'held-out training images',
+              : training.quality.calibration,
       },
       counts: {
         train: training.trainImages,
@@ -188,6 +278,8 @@ export async function evaluateCategory(
       pixelAurocInput: round(auroc(inputPositives.toArray(), inputNegatives.toArray())),
       f1: round(f1At(scores, labels, threshold)),
       precision: round(tp / Math.max(1, tp + fp)),
+      falseAlarms: { flagged: fp, good: neg.length, rate: round(fp / Math.max(1, neg.length)) },
+      quality: training.quality.verdict,
       recall: round(tp / Math.max(1, pos.length)),
       recallByDefect,
       timings: { trainMs: training.timingsMs, detectMsPerImage },

@@ -2,6 +2,7 @@ import type { ImageSource } from '../dataset/image-source.ts';
 import { FaultlineError } from '../errors.ts';
 import type { FeatureExtractor } from '../features/feature-extractor.ts';
 import type { InputPreparer } from '../features/input-preparer.ts';
+import { type AugmentedView, renderView } from './augment.ts';
 
 export interface SkippedImage {
   name: string;
@@ -53,4 +54,51 @@ export async function extractFeatureSet(
     onProgress?.(Math.min(start + chunk.length, sources.length), sources.length);
   }
   return { features: features.subarray(0, names.length * perImage), names, sizes, skipped };
+}
+
+/**
+ * Patch features of augmented views of images: for each image that can be read, one view per entry of `views`, in
+ * that order ([images * views, patchesPerImage, dims]). Images that cannot be read are skipped (the plain pass
+ * reports them).
+ */
+export async function extractViewFeatures(
+  sources: ImageSource[],
+  views: AugmentedView[],
+  extractor: FeatureExtractor,
+  preparer: InputPreparer,
+): Promise<{ features: Float32Array; names: string[] }> {
+  const size = preparer.preprocessing.size;
+  const perInput = 3 * size * size;
+  const perImage = extractor.patchesPerImage * extractor.channels;
+  const chunks: Float32Array[] = [];
+  const names: string[] = [];
+  let slot = 0;
+  const flush = async () => {
+    if (slot > 0) chunks.push((await extractor.extract(preparer.batch, slot)).slice(0, slot * perImage));
+    slot = 0;
+  };
+  for (const source of sources) {
+    let decoded;
+    try {
+      decoded = await preparer.decode(await source.read());
+    } catch {
+      continue;
+    }
+    await flush(); // the original is normalised in slot 0, so the batch must be empty
+    preparer.write(decoded, 0);
+    const original = preparer.batch.slice(0, perInput);
+    names.push(source.name);
+    for (const view of views) {
+      renderView(original, 0, size, view, preparer.batch, slot * perInput);
+      if (++slot === preparer.batchSize) await flush();
+    }
+  }
+  await flush();
+  const features = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    features.set(c, offset);
+    offset += c.length;
+  }
+  return { features, names };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_QUALITY_VERDICTS } from '../../engine/training/model-quality.ts';
 
 const rect = z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int(), height: z.number().int() });
 
@@ -61,6 +62,12 @@ export const detectionFieldsSchema = z.object({
     })
     .meta({ description: 'Milliseconds per stage' }),
   model_version: z.string(),
+  model_quality: z
+    .object({ verdict: z.enum(MODEL_QUALITY_VERDICTS), reason: z.string() })
+    .optional()
+    .meta({
+      description: "The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it",
+    }),
 });
 
 export const detectionResponseSchema = detectionFieldsSchema

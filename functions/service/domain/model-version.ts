@@ -1,4 +1,16 @@
 import { z } from 'zod';
+import { CALIBRATION_SOURCES, MODEL_QUALITY_VERDICTS } from '../../engine/training/model-quality.ts';
+
+export const modelQualitySummarySchema = z
+  .object({
+    verdict: z.enum(MODEL_QUALITY_VERDICTS),
+    reason: z.string(),
+    calibration: z.enum(CALIBRATION_SOURCES),
+  })
+  .meta({
+    id: 'ModelQuality',
+    description: 'ok; few_images: trained on few images; uncalibrated: the threshold rests on too few normal images',
+  });
 
 export const modelVersionSchema = z
   .object({
@@ -12,6 +24,8 @@ export const modelVersionSchema = z
     bankRows: z.number().int(),
     trainImages: z.number().int(),
     calibrationImages: z.number().int(),
+    /** Absent on versions stored before the verdict; the models service judges those from their counts. */
+    quality: modelQualitySummarySchema.optional(),
     thresholds: z.object({ method: z.string(), image: z.number(), pixel: z.number() }),
     scoreHistogram: z
       .object({ normals: z.array(z.number().int()), defects: z.array(z.number().int()) })

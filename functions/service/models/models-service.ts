@@ -1,21 +1,32 @@
 import { boundAtThreshold } from '../../engine/calibration/score-scale.ts';
 import { CALIBRATED_THRESHOLD } from '../../engine/detection/detection-settings.ts';
+import { judgeModelQuality } from '../../engine/training/model-quality.ts';
 import type { ModelVersion } from '../domain/model-version.ts';
 import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import { ARTIFACT_FILES } from './model-cache.ts';
 
+/** A version as the API shows it: active or not, and its quality verdict (judged from its counts when stored before). */
+function present(model: Omit<ModelVersion, 'active'>, activeVersion: number | null): ModelVersion {
+  const quality =
+    model.quality ??
+    (({ verdict, reason, calibration }) => ({ verdict, reason, calibration }))(
+      judgeModelQuality({ trainImages: model.trainImages, calibrationImages: model.calibrationImages, calibration: 'held-out' }),
+    );
+  return { ...model, quality, active: model.version === activeVersion };
+}
+
 export async function listModels(s: Services, projectId: string): Promise<ModelVersion[]> {
   const project = await requireProject(s, projectId);
-  return (await s.models.list(projectId)).map((m) => ({ ...m, active: m.version === project.activeModelVersion }));
+  return (await s.models.list(projectId)).map((m) => present(m, project.activeModelVersion));
 }
 
 export async function getModel(s: Services, projectId: string, version: number): Promise<ModelVersion> {
   const project = await requireProject(s, projectId);
   const model = await s.models.get(projectId, version);
   if (!model) throw new ServiceError('MODEL_NOT_FOUND', `project ${projectId} has no model version ${version}`, { projectId, version });
-  return { ...model, active: model.version === project.activeModelVersion };
+  return present(model, project.activeModelVersion);
 }
 
 export async function activateModel(s: Services, projectId: string, version: number): Promise<ModelVersion> {
@@ -42,6 +53,7 @@ export async function modelInfo(s: Services, projectId: string): Promise<Record<
     memory_bank_size: model.bankRows,
     training_images: model.trainImages,
     calibration_images: model.calibrationImages,
+    quality: model.quality,
     training_date: model.createdAt,
     thresholds: model.thresholds,
     metrics: model.metrics,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModelArtifact } from '../../engine/artifact/model-artifact.ts';
 import { memoryImage, type ImageSource } from '../../engine/dataset/image-source.ts';
-import { MIN_IMAGES_WITH_HOLD_OUT, train } from '../../engine/training/train.ts';
+import { MIN_TRAINING_IMAGES, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey, modelPrefix } from '../object-keys.ts';
@@ -56,10 +56,10 @@ export async function requestTraining(
     const job = earlier ? await s.jobs.get(earlier) : undefined;
     if (job) return { job, created: false };
   }
-  if (project.imageCount < MIN_IMAGES_WITH_HOLD_OUT) {
+  if (project.imageCount < MIN_TRAINING_IMAGES) {
     throw new ServiceError(
       'NOT_ENOUGH_IMAGES',
-      `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${project.imageCount}`,
+      `training needs at least ${MIN_TRAINING_IMAGES} normal image; the project has ${project.imageCount}`,
       { imageCount: project.imageCount },
     );
   }
@@ -95,13 +95,13 @@ export async function runTraining(
 ): Promise<Record<string, unknown>> {
   const version = Number(job.input.modelVersion);
   // Ordered by file name as the CLI orders a folder, not by key (keys carry a random prefix): the same files always
-  // give the same hold-out split, and the same model as `faultline train` on their folder.
+  // give the same calibration folds, and the same model as `faultline train` on their folder.
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const images = (await s.images.all(job.projectId)).sort((a, b) => byName(a.name, b.name) || byName(a.key, b.key));
-  if (images.length < MIN_IMAGES_WITH_HOLD_OUT) {
+  if (images.length < MIN_TRAINING_IMAGES) {
     throw new ServiceError(
       'NOT_ENOUGH_IMAGES',
-      `training needs at least ${MIN_IMAGES_WITH_HOLD_OUT} normal images; the project has ${images.length}`,
+      `training needs at least ${MIN_TRAINING_IMAGES} normal image; the project has ${images.length}`,
     );
   }
   // Read lazily: only a batch of images is in memory at a time.
@@ -143,6 +143,11 @@ export async function runTraining(
     bankRows: m.memoryBank.rows,
     trainImages: training.trainImages,
     calibrationImages: training.calibrationImages,
+    quality: {
+      verdict: training.quality.verdict,
+      reason: training.quality.reason,
+      calibration: training.quality.calibration,
+    },
     thresholds: {
       method: m.thresholds.method,
       image: m.thresholds.image.threshold,
@@ -174,6 +179,8 @@ export async function runTraining(
     modelVersion: stored.version,
     bankRows: stored.bankRows,
     trainImages: stored.trainImages,
+    calibrationImages: stored.calibrationImages,
+    quality: stored.quality,
     skipped: training.skipped.length,
     trainingMs: stored.trainingMs,
   };

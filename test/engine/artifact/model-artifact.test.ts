@@ -4,7 +4,11 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ArtifactManifest, artifactManifestSchema } from '../../../functions/engine/artifact/artifact-manifest.ts';
+import {
+  type ArtifactManifest,
+  artifactManifestSchema,
+  modelQuality,
+} from '../../../functions/engine/artifact/artifact-manifest.ts';
 import {
   loadModelArtifact,
   MANIFEST_FILE,
@@ -15,6 +19,7 @@ import {
 import { defaultDetectionSettings } from '../../../functions/engine/detection/detection-settings.ts';
 import { ModelArtifactError } from '../../../functions/engine/errors.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
+import { judgeModelQuality } from '../../../functions/engine/training/model-quality.ts';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, ENGINE_VERSION } from '../../../functions/engine/version.ts';
 
 const ROWS = 10;
@@ -147,6 +152,19 @@ describe('saveModelArtifact / loadModelArtifact', () => {
     expect(loaded.sources[ROWS - 1]).toBe(0xffffffff);
     expect(loaded.manifest).toEqual(artifact.manifest);
     expect(loaded.manifest.version).toBe('v7');
+  });
+
+  it('a model saved before the quality verdict loads, and its verdict is judged from its counts', async () => {
+    const artifact = makeArtifact(3);
+    expect(artifact.manifest.training.quality).toBeUndefined();
+    await saveModelArtifact(dir, artifact);
+    const loaded = await loadModelArtifact(dir);
+    // 3 calibration images held out: the spread has a sample, but the model had fewer than 5 training images.
+    expect(modelQuality(loaded.manifest)).toMatchObject({ calibration: 'held-out', calibrationImages: 3 });
+    const trained = judgeModelQuality({ trainImages: 1, calibrationImages: 7, calibration: 'augmented-views' });
+    loaded.manifest.training.quality = trained;
+    await saveModelArtifact(dir, loaded);
+    expect(modelQuality((await loadModelArtifact(dir)).manifest)).toEqual(trained);
   });
 
   it('writes the manifest as the schema-parsed JSON', async () => {
