@@ -58,12 +58,17 @@ describe('the normal anchor', () => {
       { normalImageScores: normals, normalPixelMaxima: normals, anomalousImageScores: [] },
       { rule: { sigmas: 2 }, margin: 0 },
     );
-    expect(t.image.normal).toBeGreaterThan(Math.max(...normals) - 0.2);
+    // mean + 1 sd of the normals (sample standard deviation, as the threshold rule), under the threshold
+    const mean = normals.reduce((a, b) => a + b) / normals.length;
+    const sd = Math.sqrt(normals.reduce((a, b) => a + (b - mean) ** 2, 0) / (normals.length - 1));
+    expect(t.image.normal).toBeCloseTo(mean + sd, 6);
     expect(t.image.normal).toBeLessThan(t.image.threshold);
     expect(t.histogram!.normals.reduce((a, b) => a + b)).toBe(normals.length);
     expect(t.histogram!.defects).toEqual(new Array(SCORE_HISTOGRAM_BINS).fill(0));
-    // Every calibration normal reads Normal.
-    for (const n of normals) expect(severityOf(normaliseScore(n, t.image), settings)).toBe('Normal');
+    // The calibration normals read Normal but for their high tail, which reads Potential: none is flagged.
+    const bands = normals.map((n) => severityOf(normaliseScore(n, t.image), settings));
+    expect(bands.filter((b) => b === 'Normal').length).toBeGreaterThanOrEqual(normals.length - 1);
+    expect(bands.every((b) => b === 'Normal' || b === 'Potential')).toBe(true);
   });
 
   it('is left out with a single calibration image, whose scale stays linear', () => {
