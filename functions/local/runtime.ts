@@ -88,7 +88,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_S3_ENDPOINT: standIns.endpoints.s3,
     FAULTLINE_DYNAMODB_ENDPOINT: standIns.endpoints.dynamodb,
     FAULTLINE_SQS_ENDPOINT: standIns.endpoints.sqs,
-    FAULTLINE_MODEL_CACHE_DIR: join(dataDir, 'model-cache'),
+    // The operator's folder when given (README, Local settings), else beside the data.
+    FAULTLINE_MODEL_CACHE_DIR: settings.service.FAULTLINE_MODEL_CACHE_DIR ?? join(dataDir, 'model-cache'),
     FAULTLINE_MAX_RECEIVES: String(settings.maxReceives),
     FAULTLINE_VISIBILITY_SECONDS: String(settings.visibilitySeconds),
     FAULTLINE_AUTH: settings.auth,
