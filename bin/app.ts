@@ -1,9 +1,11 @@
 /** The CDK app: `npx cdk synth` / `npx cdk deploy` (settings in cdk.json's context, or -c key=value). */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildConsole } from '../lib/console-build.ts';
 import { FaultlineStack, settingsFromContext } from '../lib/faultline-stack.ts';
 import { acknowledgeNagFindings } from '../lib/nag-suppressions.ts';
 
+await buildConsole(); // deployed with the stack: built here so synth and deploy work on a fresh clone
 const app = new App();
 const stack = new FaultlineStack(
   app,

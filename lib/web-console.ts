@@ -7,9 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { consoleContentSecurityPolicy } from '../functions/local/console/security-headers.ts';
-
-const root = join(import.meta.dirname, '..');
-export const CONSOLE_DIST = join(root, 'console', 'dist');
+import { CONSOLE_DIST } from './console-build.ts';
 
 export interface WebConsoleProps {
   /** The data bucket: presigned URLs for images and uploads point to it. */
@@ -32,7 +30,7 @@ export class WebConsole extends Construct {
     super(scope, id);
     if (!existsSync(join(CONSOLE_DIST, 'index.html')))
       throw new Error(
-        `the web console is not built (${CONSOLE_DIST} has no index.html): run npm run build:console first`,
+        `the web console is not built (${CONSOLE_DIST} has no index.html): the CDK app (bin/app.ts) builds it; elsewhere run npm run build:console first`,
       );
     const region = Stack.of(this).region;
     this.bucket = new s3.Bucket(this, 'Files', {

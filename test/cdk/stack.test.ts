@@ -1,4 +1,3 @@
-import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -10,7 +9,7 @@ import { routes } from '../../functions/api/routes/index.ts';
 import { projectRoot } from '../../functions/engine/paths.ts';
 import { FaultlineStack, settingsFromContext } from '../../lib/faultline-stack.ts';
 import { acknowledgeNagFindings } from '../../lib/nag-suppressions.ts';
-import { CONSOLE_DIST } from '../../lib/web-console.ts';
+import { buildConsole, CONSOLE_DIST } from '../../lib/console-build.ts';
 import { buildInferenceLayer } from '../../layers/build-inference-layer.ts';
 
 const context = JSON.parse(readFileSync(join(projectRoot(), 'cdk.json'), 'utf8')).context as Record<string, unknown>;
@@ -42,10 +41,9 @@ function acknowledged(construct: IConstruct): Set<string> {
 describe('the CDK app', () => {
   let stack: FaultlineStack;
   let template: Template;
-  beforeAll(() => {
-    // The console's built files are deployed with the stack; a fresh clone builds them first (npm test does too).
-    if (!existsSync(join(CONSOLE_DIST, 'index.html')))
-      execSync('npm run build:console', { cwd: projectRoot(), stdio: 'inherit' });
+  beforeAll(async () => {
+    // The console's built files are deployed with the stack (bin/app.ts builds them; so does npm test).
+    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) await buildConsole();
     ({ stack, template } = synth());
   });
 
