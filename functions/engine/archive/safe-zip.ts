@@ -60,7 +60,12 @@ export async function readZip(
   limits: ZipLimits,
   visit: (entry: ZipEntryInfo, read: ReadEntry) => Promise<void>,
 ): Promise<void> {
-  const archiveBytes = typeof source === 'string' ? (await stat(source)).size : source.byteLength;
+  let archiveBytes: number;
+  try {
+    archiveBytes = typeof source === 'string' ? (await stat(source)).size : source.byteLength;
+  } catch (cause) {
+    throw new ArchiveError('ARCHIVE_INVALID', `the archive cannot be read: ${(cause as Error).message}`, {}, { cause });
+  }
   if (archiveBytes > limits.maxArchiveBytes)
     throw new ArchiveError(
       'ARCHIVE_TOO_LARGE',

@@ -4,21 +4,7 @@ import { FaultlineError } from '../../../functions/engine/errors.ts';
 import type { ObjectDetectorSpecInput } from '../../../functions/engine/object-detection/detector-spec.ts';
 import { ObjectDetector } from '../../../functions/engine/object-detection/object-detector.ts';
 import { renderDetections } from '../../../functions/engine/object-detection/render-detections.ts';
-import { buildConstantOutput, buildRectangleFinder, FINDER_CLASSES, v8Output } from './yolo-graphs.ts';
-
-/** A black PNG with one white rectangle. */
-export async function rectangleImage(
-  width: number,
-  height: number,
-  rect: { x: number; y: number; width: number; height: number },
-): Promise<Buffer> {
-  const raw = Buffer.alloc(width * height * 3);
-  for (let y = rect.y; y < rect.y + rect.height; y++)
-    raw.fill(255, (y * width + rect.x) * 3, (y * width + rect.x + rect.width) * 3);
-  return sharp(raw, { raw: { width, height, channels: 3 } })
-    .png()
-    .toBuffer();
-}
+import { buildConstantOutput, buildRectangleFinder, FINDER_CLASSES, rectangleImage, v8Output } from './yolo-graphs.ts';
 
 const finderSpec = (layout: 'v5' | 'v8' | 'auto'): ObjectDetectorSpecInput => ({
   input: { name: 'images', width: 160, height: 160 },

@@ -6,24 +6,9 @@ import { DEFAULT_ZIP_LIMITS } from '../../../functions/engine/archive/safe-zip.t
 import { FaultlineError } from '../../../functions/engine/errors.ts';
 import { yoloDatasetReport } from '../../../functions/engine/object-detection/dataset/yolo-dataset-report.ts';
 import { parseYoloLabels } from '../../../functions/engine/object-detection/dataset/yolo-labels.ts';
-import { buildZip, declareUncompressedSize, renameInZip } from './zips.ts';
+import { buildZip, declareUncompressedSize, GOOD_DATASET, IMAGE_BYTES, renameInZip } from './zips.ts';
 
-const pixels = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]); // never decoded: images are listed, not read
-
-/** A small dataset with one of each health problem. */
-export const GOOD_DATASET: Record<string, string | Buffer> = {
-  'data.yaml': 'path: .\ntrain: train/images\nval: val/images\nnames:\n  0: scratch\n  1: dent\n',
-  'train/images/a.jpg': pixels,
-  'train/images/b.jpg': pixels,
-  'train/images/c.png': pixels, // no label
-  'train/labels/a.txt': '0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.05 0.05\n1 0.3 0.3 0.05 0.05\n', // one duplicate line
-  'train/labels/b.txt': '', // a background image
-  'train/labels/d.txt': '0 0.5 0.5 0.9 0.9\n', // no image
-  'val/images/v.jpg': pixels,
-  'val/labels/v.txt': '1 0.5 0.5 0.4 0.4\n1 0.5 0.5 0.4\n7 0.5 0.5 0.1 0.1\n0 0.1 0.2 0.3 0.1 0.2 0.3 0.25 0.35\n',
-  'README.md': 'about',
-  '__MACOSX/train/images/._a.jpg': 'junk',
-};
+const pixels = IMAGE_BYTES;
 
 async function expectCode(promise: Promise<unknown>, code: string, fragment?: string): Promise<FaultlineError> {
   const error = (await promise.then(

@@ -7,6 +7,7 @@
  * four boxes: the box itself (class 1), the box one pixel to the right at 0.9 of the score (class 1: suppressed by
  * NMS), the box at 0.8 of the score as class 2 (kept: NMS is per class), and a fixed low-scored box (class 0).
  */
+import sharp from 'sharp';
 import { DataType, floatTensor, int64Tensor, node, valueInfo } from '../../../functions/engine/onnx/graph-builder.ts';
 import { onnx, type NodeProto, type TensorProto } from '../../../functions/engine/onnx/onnx-proto.ts';
 import type { YoloLayout } from '../../../functions/engine/object-detection/detector-spec.ts';
@@ -149,4 +150,18 @@ export function v8Output(rows: number[][]): { dims: number[]; values: Float32Arr
   const values = new Float32Array(K * N);
   rows.forEach((r, n) => r.forEach((v, k) => (values[k * N + n] = v)));
   return { dims: [1, K, N], values };
+}
+
+/** A black PNG with one white rectangle. */
+export async function rectangleImage(
+  width: number,
+  height: number,
+  rect: { x: number; y: number; width: number; height: number },
+): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let y = rect.y; y < rect.y + rect.height; y++)
+    raw.fill(255, (y * width + rect.x) * 3, (y * width + rect.x + rect.width) * 3);
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

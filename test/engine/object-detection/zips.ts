@@ -27,3 +27,20 @@ export function declareUncompressedSize(zip: Buffer, size: number): Buffer {
   for (let i = out.indexOf(signature); i >= 0; i = out.indexOf(signature, i + 1)) out.writeUInt32LE(size, i + 24);
   return out;
 }
+
+export const IMAGE_BYTES = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]); // never decoded: images are listed, not read
+
+/** A small dataset with one of each health problem. */
+export const GOOD_DATASET: Record<string, string | Buffer> = {
+  'data.yaml': 'path: .\ntrain: train/images\nval: val/images\nnames:\n  0: scratch\n  1: dent\n',
+  'train/images/a.jpg': IMAGE_BYTES,
+  'train/images/b.jpg': IMAGE_BYTES,
+  'train/images/c.png': IMAGE_BYTES, // no label
+  'train/labels/a.txt': '0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.05 0.05\n1 0.3 0.3 0.05 0.05\n', // one duplicate line
+  'train/labels/b.txt': '', // a background image
+  'train/labels/d.txt': '0 0.5 0.5 0.9 0.9\n', // no image
+  'val/images/v.jpg': IMAGE_BYTES,
+  'val/labels/v.txt': '1 0.5 0.5 0.4 0.4\n1 0.5 0.5 0.4\n7 0.5 0.5 0.1 0.1\n0 0.1 0.2 0.3 0.1 0.2 0.3 0.25 0.35\n',
+  'README.md': 'about',
+  '__MACOSX/train/images/._a.jpg': 'junk',
+};
