@@ -58,33 +58,51 @@ export function decodeYoloOutput(
   boxScale: { x: number; y: number } = { x: 1, y: 1 },
 ): Candidate[] {
   const { anchors, layout } = geometry;
-  const v5 = layout === 'v5';
-  const stride = v5 ? 5 + classes : 1;
-  const step = v5 ? 1 : anchors;
-  const classStart = v5 ? 5 : 4;
-  const out: Candidate[] = [];
-  for (let a = 0; a < anchors; a++) {
-    const base = v5 ? a * stride : a;
-    const at = (attribute: number) => data[base + attribute * step];
-    const objectness = v5 ? at(4) : 1;
-    if (!(objectness >= confidence)) continue; // also skips NaN
-    let best = -1;
-    let bestScore = -Infinity;
+  // Best class per anchor, read in memory order: anchor-major for v5, class-major (one row per class) for v8.
+  const bestScore = new Float32Array(anchors).fill(-Infinity);
+  const bestClass = new Int32Array(anchors);
+  let box: (a: number, k: number) => number;
+  if (layout === 'v5') {
+    const stride = 5 + classes;
+    for (let a = 0, base = 0; a < anchors; a++, base += stride) {
+      const objectness = data[base + 4];
+      if (!(objectness >= confidence)) continue; // also skips NaN
+      let best = -Infinity;
+      let bestIndex = 0;
+      for (let c = 0; c < classes; c++) {
+        const s = data[base + 5 + c];
+        if (s > best) {
+          best = s;
+          bestIndex = c;
+        }
+      }
+      bestScore[a] = objectness * best;
+      bestClass[a] = bestIndex;
+    }
+    box = (a, k) => data[a * stride + k];
+  } else {
     for (let c = 0; c < classes; c++) {
-      const s = at(classStart + c);
-      if (s > bestScore) {
-        bestScore = s;
-        best = c;
+      const row = (4 + c) * anchors;
+      for (let a = 0; a < anchors; a++) {
+        const s = data[row + a];
+        if (s > bestScore[a]) {
+          bestScore[a] = s;
+          bestClass[a] = c;
+        }
       }
     }
-    const score = objectness * bestScore;
+    box = (a, k) => data[k * anchors + a];
+  }
+  const out: Candidate[] = [];
+  for (let a = 0; a < anchors; a++) {
+    const score = bestScore[a];
     if (!(score >= confidence)) continue;
-    const cx = at(0) * boxScale.x;
-    const cy = at(1) * boxScale.y;
-    const w = at(2) * boxScale.x;
-    const h = at(3) * boxScale.y;
+    const cx = box(a, 0) * boxScale.x;
+    const cy = box(a, 1) * boxScale.y;
+    const w = box(a, 2) * boxScale.x;
+    const h = box(a, 3) * boxScale.y;
     if (!Number.isFinite(cx + cy + w + h) || w <= 0 || h <= 0) continue;
-    out.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classIndex: best });
+    out.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classIndex: bestClass[a] });
   }
   return out;
 }
