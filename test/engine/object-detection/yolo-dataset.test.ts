@@ -119,7 +119,7 @@ describe('YOLO dataset ZIP limits', () => {
     await expectCode(yoloDatasetReport(backslash), 'ARCHIVE_UNSAFE', 'leaving the archive');
   });
 
-  it('refuses too many entries, too large an entry, too much in all, and too large an archive', async () => {
+  it('refuses too many entries, too large an entry, too much in all, too large an archive, too many label bytes', async () => {
     const files = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`train/images/${i}.jpg`, pixels]));
     await expectCode(
       yoloDatasetReport(await buildZip(files), limits({ maxEntries: 10 })),
@@ -139,6 +139,11 @@ describe('YOLO dataset ZIP limits', () => {
     await expectCode(yoloDatasetReport(big, limits({ maxArchiveBytes: 1000 })), 'ARCHIVE_TOO_LARGE', 'the archive is');
     const label = await buildZip({ 'train/labels/a.txt': '0 0.5 0.5 0.1 0.1\n'.repeat(100) });
     await expectCode(yoloDatasetReport(label, { maxLabelBytes: 1000 }), 'ARCHIVE_TOO_LARGE', 'train/labels/a.txt');
+    const two = await buildZip({
+      'train/labels/a.txt': '0 0.5 0.5 0.1 0.1\n'.repeat(40),
+      'train/labels/b.txt': '0 0.5 0.5 0.1 0.1\n'.repeat(40),
+    });
+    await expectCode(yoloDatasetReport(two, { maxLabelTotalBytes: 1000 }), 'ARCHIVE_TOO_LARGE', 'train/labels/b.txt');
   });
 });
 
@@ -154,7 +159,7 @@ describe('parseYoloLabels', () => {
       '0 0.1 0.1 0.2 0.2 0.3',
     ].join('\r\n');
     const parsed = parseYoloLabels(text);
-    expect(parsed.boxes).toEqual([{ classIndex: 0, width: 0.2, height: 0.2 }]);
+    expect(parsed.boxes).toEqual([{ line: 1, classIndex: 0, width: 0.2, height: 0.2 }]);
     expect(parsed.malformed.map((m) => [m.line, m.reason])).toEqual([
       [3, '"a" is not a number'],
       [4, 'the class must be a whole number from 0, got 1.5'],

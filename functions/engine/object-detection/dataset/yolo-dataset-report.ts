@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
-import { DatasetError } from '../../errors.ts';
+import { ArchiveError, DatasetError } from '../../errors.ts';
 import { DEFAULT_ZIP_LIMITS, readZip, type ZipLimits } from '../../archive/safe-zip.ts';
-import { parseYoloLabels } from './yolo-labels.ts';
+import { classOutOfRange, parseYoloLabels, type ParsedLabels } from './yolo-labels.ts';
 
 /** Image extensions Ultralytics reads (ultralytics/data/utils.py IMG_FORMATS). */
 const IMAGE_EXTENSIONS = new Set(['bmp', 'dng', 'jpeg', 'jpg', 'mpo', 'png', 'tif', 'tiff', 'webp', 'pfm', 'heic']);
@@ -15,11 +15,15 @@ export interface YoloDatasetOptions {
   classNames?: readonly string[];
   /** Largest label (or data.yaml) file read. */
   maxLabelBytes?: number;
+  /** All label files together: what is parsed is kept until the end, so this bounds the memory the report takes. */
+  maxLabelTotalBytes?: number;
   /** Longest list of file names (or malformed lines) in the report; the counts are always whole. */
   listLimit?: number;
 }
 
 export const DEFAULT_MAX_LABEL_BYTES = 4 * 1024 * 1024;
+/** COCO's 860,000 boxes are about 35 MB of label text. */
+export const DEFAULT_MAX_LABEL_TOTAL_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_LIST_LIMIT = 100;
 
 export interface SplitReport {
@@ -131,7 +135,10 @@ export async function yoloDatasetReport(
   const listLimit = options.listLimit ?? DEFAULT_LIST_LIMIT;
   const images = new Map<string, { path: string; split: string }[]>();
   const labels = new Map<string, { split: string; label: LabelFile }>();
-  const labelTexts: { key: string; path: string; split: string; text: string }[] = [];
+  const maxLabelTotalBytes = options.maxLabelTotalBytes ?? DEFAULT_MAX_LABEL_TOTAL_BYTES;
+  // Parsed as they stream in (the text is dropped); class indices are checked at the end, when data.yaml is read.
+  const labelFiles: { key: string; path: string; split: string; parsed: ParsedLabels }[] = [];
+  let labelBytes = 0;
   const roots = new Set<string>();
   const ignored: string[] = [];
   let dataYaml: { path: string; text: string } | undefined;
@@ -153,16 +160,19 @@ export async function yoloDatasetReport(
       images.set(located.key, list);
     } else if (located.kind === 'labels' && located.extension === 'txt') {
       roots.add(located.root);
-      labelTexts.push({
-        key: located.key,
-        path: entry.path,
-        split: located.split,
-        text: (await read(maxLabelBytes)).toString('utf8'),
-      });
+      labelBytes += entry.size;
+      if (labelBytes > maxLabelTotalBytes)
+        throw new ArchiveError(
+          'ARCHIVE_TOO_LARGE',
+          `the label files are more than ${maxLabelTotalBytes} bytes together (at ${entry.path})`,
+          { entry: entry.path, limit: maxLabelTotalBytes },
+        );
+      const text = (await read(maxLabelBytes)).toString('utf8');
+      labelFiles.push({ key: located.key, path: entry.path, split: located.split, parsed: parseYoloLabels(text) });
     } else ignored.push(entry.path);
   });
 
-  if (images.size === 0 && labelTexts.length === 0)
+  if (images.size === 0 && labelFiles.length === 0)
     throw new DatasetError(
       'DATASET_INVALID',
       'the ZIP holds no YOLO dataset: no images or labels folders (expected train/images and train/labels, optionally val/)',
@@ -200,8 +210,20 @@ export async function yoloDatasetReport(
   const malformed: YoloDatasetReport['malformed_lines'] = [];
   let malformedCount = 0;
 
-  for (const { key, path, split, text } of labelTexts) {
-    const parsed = parseYoloLabels(text, classNames?.length);
+  for (const { key, path, split, parsed: all } of labelFiles) {
+    const count = classNames?.length;
+    const parsed = {
+      ...all,
+      boxes: count === undefined ? all.boxes : all.boxes.filter((b) => b.classIndex < count),
+      malformed: [
+        ...all.malformed,
+        ...(count === undefined
+          ? []
+          : all.boxes
+              .filter((b) => b.classIndex >= count)
+              .map((b) => ({ line: b.line, reason: classOutOfRange(b.classIndex, count) }))),
+      ].sort((a, b) => a.line - b.line),
+    };
     const report = splitOf(split);
     report.duplicate_lines += parsed.duplicates;
     malformedCount += parsed.malformed.length;

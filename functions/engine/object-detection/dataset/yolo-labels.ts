@@ -4,6 +4,8 @@
  * Blank lines are skipped. The rules are Ultralytics' own (ultralytics/data/utils.py verify_image_label).
  */
 export interface LabelBox {
+  /** 1-based line of the label file. */
+  line: number;
   classIndex: number;
   /** Normalised width and height. */
   width: number;
@@ -22,7 +24,11 @@ export interface ParsedLabels {
   duplicates: number;
 }
 
-function parseLine(tokens: string[], classCount: number | undefined): LabelBox | string {
+/** Why a class index is refused when only `classCount` classes are named. */
+export const classOutOfRange = (classIndex: number, classCount: number): string =>
+  `class ${classIndex} is not among the ${classCount} classes named (0 to ${classCount - 1})`;
+
+function parseLine(tokens: string[], classCount: number | undefined): Omit<LabelBox, 'line'> | string {
   const n = tokens.length;
   if (n !== 5 && (n < 7 || n % 2 === 0))
     return `expected 5 values (class x_center y_center width height) or a class and 3 or more x y pairs, got ${n}`;
@@ -32,8 +38,7 @@ function parseLine(tokens: string[], classCount: number | undefined): LabelBox |
   const classIndex = values[0];
   if (!Number.isInteger(classIndex) || classIndex < 0)
     return `the class must be a whole number from 0, got ${tokens[0].slice(0, 40)}`;
-  if (classCount !== undefined && classIndex >= classCount)
-    return `class ${classIndex} is not among the ${classCount} classes named (0 to ${classCount - 1})`;
+  if (classCount !== undefined && classIndex >= classCount) return classOutOfRange(classIndex, classCount);
   const coords = values.slice(1);
   if (coords.some((v) => v < 0 || v > 1))
     return 'coordinates must be normalised to 0..1 by the image size (pixel coordinates, or a box outside the image?)';
@@ -68,7 +73,7 @@ export function parseYoloLabels(text: string, classCount?: number): ParsedLabels
     seen.add(canonical);
     const parsed = parseLine(tokens, classCount);
     if (typeof parsed === 'string') malformed.push({ line: i + 1, reason: parsed });
-    else boxes.push(parsed);
+    else boxes.push({ line: i + 1, ...parsed });
   }
   return { boxes, malformed, duplicates };
 }
