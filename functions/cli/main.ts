@@ -3,6 +3,7 @@ import { FaultlineError } from '../engine/errors.ts';
 import { ENGINE_VERSION } from '../engine/version.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDetect } from './commands/detect.ts';
+import { registerDetectObjects } from './commands/detect-objects.ts';
 import { registerEval } from './commands/evaluate.ts';
 import { registerModels } from './commands/models.ts';
 import { registerRedrive } from './commands/redrive.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerTrain(program);
   registerDetect(program);
+  registerDetectObjects(program);
   registerEval(program);
   registerBench(program);
   registerRedrive(program);

@@ -17,7 +17,13 @@ export type FaultlineErrorCode =
   | 'ARTIFACT_CORRUPT'
   | 'ARTIFACT_INCOMPATIBLE'
   | 'DATASET_INVALID'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'MODEL_SPEC_INVALID'
+  | 'MODEL_INVALID'
+  | 'MODEL_SHAPE_MISMATCH'
+  | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_TOO_LARGE'
+  | 'ARCHIVE_UNSAFE';
 
 export class FaultlineError extends Error {
   readonly code: FaultlineErrorCode;
@@ -58,3 +64,9 @@ export class InvalidOptionError extends FaultlineError {
     super('INVALID_OPTION', message, details);
   }
 }
+
+/** An uploaded model (ONNX file plus its spec) cannot be served: the spec is invalid, or the model does not match it. */
+export class UploadedModelError extends FaultlineError {}
+
+/** An uploaded archive is not a readable ZIP, exceeds the limits, or holds unsafe entries (traversal, zip bomb). */
+export class ArchiveError extends FaultlineError {}

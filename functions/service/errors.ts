@@ -84,6 +84,12 @@ const ENGINE_STATUS: Record<FaultlineErrorCode, number> = {
   BACKBONE_MANIFEST_INVALID: 500,
   BACKBONE_DOWNLOAD_FAILED: 500,
   DATASET_INVALID: 500,
+  MODEL_SPEC_INVALID: 400,
+  MODEL_INVALID: 415,
+  MODEL_SHAPE_MISMATCH: 422,
+  ARCHIVE_INVALID: 422,
+  ARCHIVE_TOO_LARGE: 413,
+  ARCHIVE_UNSAFE: 422,
 };
 
 /** Engine failures another attempt may not meet (a download that failed); the same inputs meet every other one again. */

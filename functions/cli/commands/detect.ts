@@ -19,14 +19,14 @@ interface DetectFlags {
 }
 
 /** Files named on the command line, folders expanded to the images in them. */
-function expandInputs(inputs: string[]): string[] {
+export function expandInputs(inputs: string[]): string[] {
   return inputs.flatMap((input) =>
     existsSync(input) && statSync(input).isDirectory() ? listImageFiles(input) : [input],
   );
 }
 
 /** A file-name stem unique within one run (two inputs may share a base name). */
-function stemFor(path: string, used: Set<string>): string {
+export function stemFor(path: string, used: Set<string>): string {
   const base = basename(path, extname(path)).replace(/[^\w.-]+/g, '_') || 'image';
   let stem = base;
   for (let i = 2; used.has(stem); i++) stem = `${base}-${i}`;

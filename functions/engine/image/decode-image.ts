@@ -86,7 +86,7 @@ async function readHeader(bytes: Uint8Array, limits: ImageLimits): Promise<{ inf
 }
 
 /** A sharp pipeline that applies EXIF orientation and yields 3-channel sRGB (grey expanded, alpha flattened on black). */
-function rgbPipeline(bytes: Uint8Array, limits: ImageLimits): Sharp {
+export function rgbPipeline(bytes: Uint8Array, limits: ImageLimits): Sharp {
   // sharp throws synchronously on empty input, outside toRaw's error mapping.
   if (bytes.byteLength === 0) throw new InvalidImageError('EMPTY_IMAGE', 'the image is empty (0 bytes)');
   // failOn 'warning' turns libvips' "premature end of JPEG" and similar into errors instead of grey fill.
@@ -96,7 +96,7 @@ function rgbPipeline(bytes: Uint8Array, limits: ImageLimits): Sharp {
     .toColourspace('srgb');
 }
 
-async function toRaw(pipeline: Sharp): Promise<{ data: Buffer; width: number; height: number }> {
+export async function toRaw(pipeline: Sharp): Promise<{ data: Buffer; width: number; height: number }> {
   try {
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
