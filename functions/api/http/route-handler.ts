@@ -216,6 +216,13 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     );
     if (result.body === undefined)
       return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
+    if (Buffer.isBuffer(result.body))
+      return {
+        statusCode: result.status,
+        headers: { 'cache-control': 'no-store', ...result.headers, 'x-request-id': requestId },
+        body: result.body.toString('base64'),
+        isBase64Encoded: true,
+      };
     return {
       statusCode: result.status,
       headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId },
@@ -243,10 +250,11 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
           requestId,
           error: (request.error as Error)?.stack ?? String(request.error),
         });
+      const shaped = route.errorBody?.({ status, code: body.error.code, message: body.error.message, requestId });
       request.response = {
         statusCode: status,
-        headers: { ...JSON_HEADERS, 'x-request-id': requestId },
-        body: JSON.stringify(body),
+        headers: { ...JSON_HEADERS, ...shaped?.headers, 'x-request-id': requestId },
+        body: JSON.stringify(shaped ? shaped.body : body),
       };
     },
   });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { CompatGroup } from '../../auth/open-access.ts';
 import type { Principal } from '../../service/auth/principal.ts';
 import type { Services } from '../../service/services.ts';
 
@@ -38,8 +39,17 @@ export interface RouteInput<P, Q, B> {
 
 export interface RouteResult {
   status: number;
+  /** JSON, or bytes sent as they are (an older contract's PNG answer; set the content type in `headers`). */
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/** An error as the API would answer it, for a contract that shapes its errors its own way. */
+export interface ErrorFacts {
+  status: number;
+  code: string;
+  message: string;
+  requestId: string;
 }
 
 /**
@@ -67,6 +77,10 @@ export interface RouteDefinition<
   public?: boolean;
   /** Only for administrators (e.g. redriving dead letters). */
   admin?: boolean;
+  /** The older contract this route belongs to: a group an operator may open to callers without a key. */
+  compatGroup?: CompatGroup;
+  /** That contract's own error body and headers, in place of `{"error": {...}}`. */
+  errorBody?: (e: ErrorFacts) => { body: unknown; headers?: Record<string, string> };
   handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
 }
 

@@ -28,6 +28,8 @@ export type ApiHandler = (
 export type RouteAuthorizer = (
   headers: Record<string, string>,
   requestId: string,
+  /** The peer's address, as API Gateway's requestContext.http.sourceIp. */
+  sourceIp: string,
 ) => Promise<{ authorizer: Record<string, unknown> } | { refusal: APIGatewayProxyStructuredResultV2 }>;
 
 export interface ApiRoute {
@@ -182,7 +184,11 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
       // read (nor a 100 Continue sent); the connection is closed after the answer.
       let authorizer: Record<string, unknown> | undefined;
       if (match.route.authorize) {
-        const verdict = await match.route.authorize(eventHeaders(req.rawHeaders).headers, requestId);
+        const verdict = await match.route.authorize(
+          eventHeaders(req.rawHeaders).headers,
+          requestId,
+          (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+        );
         if ('refusal' in verdict)
           return sendResult(res, { ...verdict.refusal, headers: { ...verdict.refusal.headers, connection: 'close' } });
         authorizer = verdict.authorizer;
