@@ -13,6 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../functions/api/http/route.ts';
 import type { OpenAccess } from '../functions/auth/open-access.ts';
+import { COMPAT_MODEL_OPERATIONS } from '../functions/api/routes/compat-operations.ts';
 import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
 import { projectRoot as root } from './inference-layer.ts';
 import { NodeFunction } from './node-function.ts';
@@ -22,7 +23,13 @@ import { Validations } from 'aws-cdk-lib';
 export const ADMIN_GROUP = 'faultline-admins';
 
 /** Routes that run the model: their own function, with more memory (and so more CPU). */
-export const DETECTION_OPERATIONS = new Set(['detect', 'detectAnomaly', 'batchDetect']);
+export const DETECTION_OPERATIONS = new Set([
+  'detect',
+  'detectAnomaly',
+  'batchDetect',
+  // older contracts that run the model (or train it, in the request)
+  ...COMPAT_MODEL_OPERATIONS,
+]);
 
 export interface ApiProps extends DataPlane {
   routes: RouteDefinition[];

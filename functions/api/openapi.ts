@@ -75,14 +75,18 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
       responses: {
         [route.success.status]: {
           description: route.success.description,
-          content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined,
+          content: route.success.contentType
+            ? { [route.success.contentType]: { schema: z.string().meta({ format: 'binary' }) } }
+            : route.success.schema
+              ? { 'application/json': { schema: route.success.schema } }
+              : undefined,
         },
         ...Object.fromEntries(
           errors.map((status) => [
             status,
             {
               description: ERROR_TEXT[status] ?? 'Error',
-              content: { 'application/json': { schema: errorResponseSchema } },
+              content: { 'application/json': { schema: route.errorShape?.schema ?? errorResponseSchema } },
             },
           ]),
         ),

@@ -366,6 +366,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/load_reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add one normal image to the default project and build its memory bank from all of them (multipart "image")
+         * @description Trains at once, in the request (at most 25 s; a 409 with the job id past that): one image makes a model (calibrated on augmented views of itself), each further call adds a reference and rebuilds the bank from all.
+         */
+        post: operations["flaskLoadReference"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The overlay PNG of one image (multipart "image"): JET heatmap blended 50/50 over the image */
+        post: operations["flaskInfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/infer_json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One image’s verdict as JSON, with a URL of its overlay PNG (multipart "image") */
+        post: operations["flaskInferJson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -826,6 +880,12 @@ export interface components {
             /** Format: date-time */
             nextAttemptAt: string | null;
         };
+        FlaskError: {
+            /** @enum {string} */
+            status: "error";
+            message: string;
+            code: string;
+        };
         CreateApiKey: {
             name: string;
             projectIds?: string[];
@@ -857,6 +917,12 @@ export interface components {
             checks: {
                 [key: string]: "ok" | "failed";
             };
+            /** @enum {string} */
+            model: "PatchCore";
+            /** @description The default project has a trained memory bank */
+            memory_bank_loaded: boolean;
+            /** @description The first execution provider asked for (cpu or cuda) */
+            device: string;
         };
     };
     responses: never;
@@ -2849,6 +2915,363 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    flaskLoadReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The bank */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "success";
+                        message: string;
+                        /** @description Rows of the memory bank */
+                        patches: number;
+                        feature_dim: number;
+                        /** @description Reference images behind the bank */
+                        references: number;
+                        model_version: number;
+                        quality: {
+                            verdict: string;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+        };
+    };
+    flaskInfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The overlay */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+        };
+    };
+    flaskInferJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The verdict */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "success";
+                        damage_percentage: number;
+                        anomaly_detected: boolean;
+                        /** @description Presigned URL of the overlay PNG */
+                        output_image: string;
+                        threshold: number;
+                        anomaly_score: number;
+                        result_id: string;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaskError"];
                 };
             };
         };

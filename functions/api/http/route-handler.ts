@@ -250,7 +250,12 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
           requestId,
           error: (request.error as Error)?.stack ?? String(request.error),
         });
-      const shaped = route.errorBody?.({ status, code: body.error.code, message: body.error.message, requestId });
+      const shaped = route.errorShape?.render({
+        status,
+        code: body.error.code,
+        message: body.error.message,
+        requestId,
+      });
       request.response = {
         statusCode: status,
         headers: { ...JSON_HEADERS, ...shaped?.headers, 'x-request-id': requestId },

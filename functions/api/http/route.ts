@@ -44,6 +44,11 @@ export interface RouteResult {
   headers?: Record<string, string>;
 }
 
+export interface ErrorShape {
+  schema: z.ZodType;
+  render(e: ErrorFacts): { body: unknown; headers?: Record<string, string> };
+}
+
 /** An error as the API would answer it, for a contract that shapes its errors its own way. */
 export interface ErrorFacts {
   status: number;
@@ -70,7 +75,8 @@ export interface RouteDefinition<
   params?: P;
   query?: Q;
   body?: B;
-  success: { status: number; description: string; schema?: z.ZodType };
+  /** A JSON answer (schema), or bytes of `contentType` (a route's handler then answers a Buffer). */
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   /** Error statuses worth documenting besides 400 and 500. */
   errors?: number[];
   /** Open to callers without credentials (health, the OpenAPI document). */
@@ -79,8 +85,8 @@ export interface RouteDefinition<
   admin?: boolean;
   /** The older contract this route belongs to: a group an operator may open to callers without a key. */
   compatGroup?: CompatGroup;
-  /** That contract's own error body and headers, in place of `{"error": {...}}`. */
-  errorBody?: (e: ErrorFacts) => { body: unknown; headers?: Record<string, string> };
+  /** That contract's own error body (its schema, for the OpenAPI document) and headers, in place of `{"error": ...}`. */
+  errorShape?: ErrorShape;
   handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
 }
 

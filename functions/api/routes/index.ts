@@ -1,6 +1,7 @@
 import type { RouteDefinition } from '../http/route.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { compatibilityRoutes } from './compatibility.ts';
+import { flaskRoutes } from './compat-flask.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
@@ -17,6 +18,7 @@ export const routes: RouteDefinition[] = [
   ...detectionRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
+  ...flaskRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),
