@@ -5,6 +5,7 @@ import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { createProjectSchema } from '../../functions/service/domain/project.ts';
 import { createProject } from '../../functions/service/projects/projects-service.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
 
@@ -20,7 +21,7 @@ export async function startCompatRuntime(
   const dir = await mkdtemp(join(tmpdir(), 'faultline-compat-'));
   const base = { FAULTLINE_WORKERS: '0', FAULTLINE_ACCESS_LOG: 'false', ...extra };
   const setup = await startLocalRuntime(testSettings(dir, base), silentLog);
-  const project = await createProject(setup.services, { name: 'line-1' } as never, LOCAL_ADMIN);
+  const project = await createProject(setup.services, createProjectSchema.parse({ name: 'line-1' }), LOCAL_ADMIN);
   await setup.stop();
   const runtime = await startLocalRuntime(
     testSettings(dir, {

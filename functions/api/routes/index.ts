@@ -2,6 +2,7 @@ import type { RouteDefinition } from '../http/route.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { compatibilityRoutes } from './compatibility.ts';
 import { flaskRoutes } from './compat-flask.ts';
+import { trainingBackendRoutes } from './compat-training-backend.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
@@ -19,6 +20,7 @@ export const routes: RouteDefinition[] = [
   ...webhookRoutes,
   ...compatibilityRoutes,
   ...flaskRoutes,
+  ...trainingBackendRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

@@ -170,6 +170,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
           { 'retry-after': String(wait) },
         );
       const match = table.match(method, path);
+      // A browser's page load on a path that only POST routes have (the training backend's /projects, under the
+      // console's own /projects/... pages) is the console's, not a wrong method.
+      if (match.kind === 'method-not-allowed' && method === 'GET' && /text\/html/.test(req.headers.accept ?? ''))
+        if (o.fallback && (await o.fallback(req, res))) return;
       if (match.kind === 'method-not-allowed') {
         return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, requestId, {
           allow: match.allow.join(', '),
