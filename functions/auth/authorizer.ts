@@ -3,7 +3,14 @@ import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
 import { serviceConfigSchema } from '../service/config.ts';
-import { type CompatGroup, COMPAT_GROUPS, type OpenAccess, openAccessFrom, openPrincipal } from './open-access.ts';
+import {
+  type CompatGroup,
+  COMPAT_GROUPS,
+  type OpenAccess,
+  openAccessFrom,
+  openPrincipal,
+  sendsCredential,
+} from './open-access.ts';
 import { keyPrincipal, verifyApiKey } from '../service/auth/api-keys-service.ts';
 import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
@@ -125,10 +132,9 @@ export async function handler(
   // No credential at all, on a route of an open group, from a listed network: that group's caller, on one project.
   // The rate limit of these routes is API Gateway's route throttling (lib/api.ts).
   const group: CompatGroup | undefined = settings().FAULTLINE_OPEN_ROUTE_GROUPS[event.routeKey];
-  const anonymous =
-    headers['x-api-key'] === undefined && headers.authorization === undefined
-      ? openPrincipal(open().access, group, event.requestContext?.http?.sourceIp ?? '')
-      : undefined;
+  const anonymous = !sendsCredential(headers)
+    ? openPrincipal(open().access, group, event.requestContext?.http?.sourceIp ?? '')
+    : undefined;
   const principal =
     anonymous ??
     (await authenticate(headers, {

@@ -104,3 +104,10 @@ export function openPrincipal(
   if (!inNetworks(sourceIp, access.networks)) return undefined;
   return { kind: 'api-key', subject: `open:${group}`, admin: false, projectIds: [access.projectId] };
 }
+
+/**
+ * Whether a request carries a Faultline credential (an API key or a bearer token), which is then always checked. An
+ * AWS SigV4 Authorization header (an AWS SDK client of Lookout for Vision signs every request) is not one.
+ */
+export const sendsCredential = (headers: Record<string, string | undefined>): boolean =>
+  headers['x-api-key'] !== undefined || /^Bearer\s/i.test(headers.authorization ?? '');

@@ -573,6 +573,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/2020-11-20/projects/{ProjectName}/models/{ModelVersion}/detect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DetectAnomalies: the image as the body (Content-Type image/jpeg or image/png) */
+        post: operations["lookoutDetectAnomalies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2020-11-20/projects/{ProjectName}/models/{ModelVersion}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DescribeModel */
+        get: operations["lookoutDescribeModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2020-11-20/projects/{ProjectName}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListModels */
+        get: operations["lookoutListModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1046,6 +1097,10 @@ export interface components {
                 message: string;
                 requestId: string;
             };
+        };
+        LookoutError: {
+            message: string;
+            __type: string;
         };
         CreateApiKey: {
             name: string;
@@ -4242,6 +4297,273 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TrainingBackendError"];
+                };
+            };
+        };
+    };
+    lookoutDetectAnomalies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ProjectName: string;
+                ModelVersion: string;
+            };
+            cookie?: never;
+        };
+        /** @description The image */
+        requestBody?: {
+            content: {
+                "image/jpeg": string;
+                "image/png": string;
+            };
+        };
+        responses: {
+            /** @description DetectAnomalyResult */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        DetectAnomalyResult: {
+                            Source: {
+                                /** @enum {string} */
+                                Type: "direct";
+                            };
+                            IsAnomalous: boolean;
+                            Confidence: number;
+                            Anomalies: {
+                                Name: string;
+                                PixelAnomaly: {
+                                    TotalPercentageArea: number;
+                                    Color: string;
+                                };
+                            }[];
+                            /** @description PNG, base64: each anomaly type in its colour */
+                            AnomalyMask: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+        };
+    };
+    lookoutDescribeModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ProjectName: string;
+                ModelVersion: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ModelDescription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ModelDescription: {
+                            CreationTimestamp: number;
+                            ModelVersion: string;
+                            ModelArn: string;
+                            Description: string;
+                            /** @enum {string} */
+                            Status: "TRAINED" | "HOSTED";
+                            StatusMessage: string;
+                            Performance: {
+                                F1Score?: number;
+                                Recall?: number;
+                                Precision?: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+        };
+    };
+    lookoutListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ProjectName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Models: {
+                            CreationTimestamp: number;
+                            ModelVersion: string;
+                            ModelArn: string;
+                            Description: string;
+                            /** @enum {string} */
+                            Status: "TRAINED" | "HOSTED";
+                            StatusMessage: string;
+                            Performance: {
+                                F1Score?: number;
+                                Recall?: number;
+                                Precision?: number;
+                            };
+                        }[];
+                        NextToken: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutError"];
                 };
             };
         };

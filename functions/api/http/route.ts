@@ -24,12 +24,23 @@ export interface JsonBody<B extends z.ZodType> {
   json: B;
 }
 
+/** The body's bytes as they came (an older contract that posts an image as the body), of one of these types. */
+export interface RawBody {
+  raw: { contentTypes: string[]; description: string };
+}
+
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
 export interface RouteInput<P, Q, B> {
   params: Infer<P>;
   query: Infer<Q>;
-  body: B extends JsonBody<infer J> ? z.infer<J> : B extends MultipartBody<infer F> ? z.infer<F> : undefined;
+  body: B extends JsonBody<infer J>
+    ? z.infer<J>
+    : B extends MultipartBody<infer F>
+      ? z.infer<F>
+      : B extends RawBody
+        ? { bytes: Buffer; contentType: string }
+        : undefined;
   files: Record<string, UploadedPart[]>;
   headers: Record<string, string | undefined>;
   requestId: string;
@@ -46,7 +57,8 @@ export interface RouteResult {
 
 export interface ErrorShape {
   schema: z.ZodType;
-  render(e: ErrorFacts): { body: unknown; headers?: Record<string, string> };
+  /** The body and headers, and the status where the contract has its own for that error. */
+  render(e: ErrorFacts): { body: unknown; headers?: Record<string, string>; status?: number };
 }
 
 /** An error as the API would answer it, for a contract that shapes its errors its own way. */
@@ -64,7 +76,7 @@ export interface ErrorFacts {
 export interface RouteDefinition<
   P extends z.ZodObject | undefined = any,
   Q extends z.ZodObject | undefined = any,
-  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = any,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | RawBody | undefined = any,
 > {
   method: HttpMethod;
   path: string;
@@ -93,7 +105,7 @@ export interface RouteDefinition<
 export const defineRoute = <
   P extends z.ZodObject | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
-  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = undefined,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | RawBody | undefined = undefined,
 >(
   route: RouteDefinition<P, Q, B>,
 ): RouteDefinition<P, Q, B> => route;

@@ -3,6 +3,7 @@ import { apiKeyRoutes } from './api-keys.ts';
 import { compatibilityRoutes } from './compatibility.ts';
 import { flaskRoutes } from './compat-flask.ts';
 import { trainingBackendRoutes } from './compat-training-backend.ts';
+import { lookoutRoutes } from './compat-lookout.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
@@ -21,6 +22,7 @@ export const routes: RouteDefinition[] = [
   ...compatibilityRoutes,
   ...flaskRoutes,
   ...trainingBackendRoutes,
+  ...lookoutRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

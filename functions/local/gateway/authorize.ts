@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authenticate, type SignIn } from '../../auth/authorizer.ts';
-import { type CompatGroup, type OpenAccess, openPrincipal } from '../../auth/open-access.ts';
+import { type CompatGroup, type OpenAccess, openPrincipal, sendsCredential } from '../../auth/open-access.ts';
 import { toAuthorizerContext } from '../../service/auth/principal.ts';
 import type { RouteAuthorizer } from './http-server.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -47,8 +47,7 @@ export const openRoutes = (access: OpenAccess | undefined): OpenRoutes | undefin
  */
 export function signInAuthorizer(signIn: SignIn, open?: OpenRoutes, group?: CompatGroup): RouteAuthorizer {
   return async (headers, requestId, sourceIp) => {
-    const sentCredential = headers['x-api-key'] !== undefined || headers.authorization !== undefined;
-    const anonymous = sentCredential ? undefined : openPrincipal(open?.access, group, sourceIp);
+    const anonymous = sendsCredential(headers) ? undefined : openPrincipal(open?.access, group, sourceIp);
     if (anonymous) {
       const wait = open!.limiter.take(sourceIp);
       if (wait > 0)
