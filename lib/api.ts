@@ -226,10 +226,11 @@ export class Api extends Construct {
       stage.routeSettings = Object.fromEntries(
         openRouteKeys.map(({ key }) => [
           key,
+          // RouteSettings is raw JSON to CloudFormation: its own property names.
           {
-            throttlingRateLimit: props.openAccess!.rate.rate,
-            throttlingBurstLimit: props.openAccess!.rate.burst,
-            detailedMetricsEnabled: true,
+            ThrottlingRateLimit: props.openAccess!.rate.rate,
+            ThrottlingBurstLimit: props.openAccess!.rate.burst,
+            DetailedMetricsEnabled: true,
           },
         ]),
       );
