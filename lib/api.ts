@@ -12,6 +12,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../functions/api/http/route.ts';
+import type { OpenAccess } from '../functions/auth/open-access.ts';
+import { COMPAT_MODEL_OPERATIONS } from '../functions/api/routes/compat-operations.ts';
 import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
 import { projectRoot as root } from './inference-layer.ts';
 import { NodeFunction } from './node-function.ts';
@@ -21,7 +23,13 @@ import { Validations } from 'aws-cdk-lib';
 export const ADMIN_GROUP = 'faultline-admins';
 
 /** Routes that run the model: their own function, with more memory (and so more CPU). */
-export const DETECTION_OPERATIONS = new Set(['detect', 'detectAnomaly', 'batchDetect']);
+export const DETECTION_OPERATIONS = new Set([
+  'detect',
+  'detectAnomaly',
+  'batchDetect',
+  // older contracts that run the model (or train it, in the request)
+  ...COMPAT_MODEL_OPERATIONS,
+]);
 
 export interface ApiProps extends DataPlane {
   routes: RouteDefinition[];
@@ -32,6 +40,8 @@ export interface ApiProps extends DataPlane {
   throttle: { rate: number; burst: number };
   /** An existing OIDC issuer and audience for the JWTs the authorizer accepts (beside API keys); else a Cognito user pool is created. */
   jwt?: { issuer: string; audience: string[] };
+  /** Compatibility groups open to callers without a key, from listed networks, on the default project. */
+  openAccess?: OpenAccess;
 }
 
 /** The HTTP API: every route of the OpenAPI document, on two Lambda functions, behind one Lambda authorizer that takes a JWT or an API key. */
@@ -132,6 +142,13 @@ export class Api extends Construct {
       issuer = `https://cognito-idp.${this.userPool.stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
       audience = [client.userPoolClientId];
     }
+    // Routes of the groups opened to callers without a key: the authorizer admits those from the listed networks
+    // (HTTP APIs take no resource policy and no WAF web ACL), and the stage throttles these routes on their own.
+    const openRouteKeys = props.routes.flatMap((r) =>
+      r.compatGroup && props.openAccess?.groups.has(r.compatGroup)
+        ? [{ key: `${r.method} ${r.path}`, group: r.compatGroup }]
+        : [],
+    );
     // People send a JWT (Authorization: Bearer), machines an API key (x-api-key): one Lambda authorizer takes either.
     this.authorizerFunction = new NodeFunction(this, 'Authorizer', {
       entry: join('auth', 'authorizer.ts'),
@@ -145,6 +162,16 @@ export class Api extends Construct {
         FAULTLINE_JWT_ISSUER: issuer,
         FAULTLINE_JWT_AUDIENCE: audience.join(','),
         FAULTLINE_ADMIN_GROUP: ADMIN_GROUP,
+        ...(props.openAccess
+          ? {
+              FAULTLINE_OPEN_ROUTES: [...props.openAccess.groups].join(','),
+              FAULTLINE_OPEN_NETWORKS: props.openAccess.networks.join(','),
+              FAULTLINE_DEFAULT_PROJECT: props.openAccess.projectId,
+              FAULTLINE_OPEN_ROUTE_GROUPS: JSON.stringify(
+                Object.fromEntries(openRouteKeys.map((k) => [k.key, k.group])),
+              ),
+            }
+          : {}),
       },
       bundling: { externalModules: ['@aws-sdk/*'] },
     });
@@ -195,6 +222,18 @@ export class Api extends Construct {
       throttlingBurstLimit: props.throttle.burst,
       detailedMetricsEnabled: true,
     };
+    if (props.openAccess && openRouteKeys.length > 0)
+      stage.routeSettings = Object.fromEntries(
+        openRouteKeys.map(({ key }) => [
+          key,
+          // RouteSettings is raw JSON to CloudFormation: its own property names.
+          {
+            ThrottlingRateLimit: props.openAccess!.rate.rate,
+            ThrottlingBurstLimit: props.openAccess!.rate.burst,
+            DetailedMetricsEnabled: true,
+          },
+        ]),
+      );
     stage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({

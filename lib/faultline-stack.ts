@@ -1,3 +1,4 @@
+import { type OpenAccess, openAccessFrom } from '../functions/auth/open-access.ts';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { routes } from '../functions/api/routes/index.ts';
@@ -25,6 +26,8 @@ export interface FaultlineSettings {
   jwtAudience?: string[];
   throttleRate: number;
   throttleBurst: number;
+  /** Compatibility groups open to callers without a key (README, "Clients that send no key"); undefined = none. */
+  openAccess?: OpenAccess;
 }
 
 export function settingsFromContext(get: (key: string) => unknown): FaultlineSettings {
@@ -50,6 +53,16 @@ export function settingsFromContext(get: (key: string) => unknown): FaultlineSet
     jwtAudience: list('faultline:jwtAudience', []),
     throttleRate: num('faultline:throttleRate', 50),
     throttleBurst: num('faultline:throttleBurst', 100),
+    // The same names and checks as npm start's FAULTLINE_OPEN_* (functions/auth/open-access.ts).
+    openAccess: openAccessFrom(
+      {
+        FAULTLINE_OPEN_ROUTES: list('faultline:openRoutes', []).join(','),
+        FAULTLINE_OPEN_NETWORKS: list('faultline:openNetworks', []).join(','),
+        FAULTLINE_OPEN_RATE_LIMIT: get('faultline:openRateLimit') as string | undefined,
+        FAULTLINE_OPEN_RATE_BURST: get('faultline:openRateBurst') as string | undefined,
+      },
+      (get('faultline:defaultProject') as string | undefined) || undefined,
+    ),
   };
 }
 
@@ -89,6 +102,7 @@ export class FaultlineStack extends Stack {
       defaultProject: settings.defaultProject,
       resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
+      openAccess: settings.openAccess,
       jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
     });
     this.webConsole.deploy(this.api.httpApi.apiEndpoint);

@@ -36,23 +36,30 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
     const body = route.body
       ? 'json' in route.body
         ? { content: { 'application/json': { schema: route.body.json } } }
-        : {
-            content: {
-              'multipart/form-data': {
-                schema: (route.body.multipart.fields as z.ZodObject).extend(
-                  Object.fromEntries(
-                    route.body.multipart.files.map(
-                      (f: { name: string; description: string; multiple: boolean; required: boolean }) => {
-                        const file = z.string().meta({ format: 'binary', description: f.description });
-                        const schema = f.multiple ? z.array(file) : file;
-                        return [f.name, f.required ? schema : schema.optional()];
-                      },
+        : 'raw' in route.body
+          ? {
+              description: route.body.raw.description,
+              content: Object.fromEntries(
+                route.body.raw.contentTypes.map((t: string) => [t, { schema: z.string().meta({ format: 'binary' }) }]),
+              ),
+            }
+          : {
+              content: {
+                'multipart/form-data': {
+                  schema: (route.body.multipart.fields as z.ZodObject).extend(
+                    Object.fromEntries(
+                      route.body.multipart.files.map(
+                        (f: { name: string; description: string; multiple: boolean; required: boolean }) => {
+                          const file = z.string().meta({ format: 'binary', description: f.description });
+                          const schema = f.multiple ? z.array(file) : file;
+                          return [f.name, f.required ? schema : schema.optional()];
+                        },
+                      ),
                     ),
                   ),
-                ),
+                },
               },
-            },
-          }
+            }
       : undefined;
     const errors = [
       ...new Set([
@@ -75,14 +82,18 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
       responses: {
         [route.success.status]: {
           description: route.success.description,
-          content: route.success.schema ? { 'application/json': { schema: route.success.schema } } : undefined,
+          content: route.success.contentType
+            ? { [route.success.contentType]: { schema: z.string().meta({ format: 'binary' }) } }
+            : route.success.schema
+              ? { 'application/json': { schema: route.success.schema } }
+              : undefined,
         },
         ...Object.fromEntries(
           errors.map((status) => [
             status,
             {
               description: ERROR_TEXT[status] ?? 'Error',
-              content: { 'application/json': { schema: errorResponseSchema } },
+              content: { 'application/json': { schema: route.errorShape?.schema ?? errorResponseSchema } },
             },
           ]),
         ),

@@ -3,6 +3,14 @@ import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
 import { serviceConfigSchema } from '../service/config.ts';
+import {
+  type CompatGroup,
+  COMPAT_GROUPS,
+  type OpenAccess,
+  openAccessFrom,
+  openPrincipal,
+  sendsCredential,
+} from './open-access.ts';
 import { keyPrincipal, verifyApiKey } from '../service/auth/api-keys-service.ts';
 import { type AuthorizerContext, type Principal, toAuthorizerContext } from '../service/auth/principal.ts';
 import type { Services } from '../service/services.ts';
@@ -53,6 +61,13 @@ const settingsSchema = z.object({
   FAULTLINE_JWT_ISSUER: z.url(),
   FAULTLINE_JWT_AUDIENCE: z.string().min(1),
   FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins'),
+  /** Route key -> compatibility group, for the groups the stack opened (lib/api.ts); JSON. */
+  FAULTLINE_OPEN_ROUTE_GROUPS: z
+    .string()
+    .default('{}')
+    .transform((t) => JSON.parse(t) as unknown)
+    .pipe(z.record(z.string(), z.enum(COMPAT_GROUPS))),
+  FAULTLINE_DEFAULT_PROJECT: z.string().optional(),
 });
 let parsedSettings: z.infer<typeof settingsSchema> | undefined;
 /** Read once per container: the authorizer runs on every request. */
@@ -100,13 +115,32 @@ export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
  * either credential is enough. What is wrong with a refused one is not said (API Gateway answers 403). The context
  * tells the handlers who is calling, so that each sees only the caller's projects.
  */
+let openAccess: { access: OpenAccess | undefined } | undefined;
+/** The groups open without a key, from the same settings as npm start's (auth/open-access.ts). */
+const open = () => (openAccess ??= { access: openAccessFrom(process.env, settings().FAULTLINE_DEFAULT_PROJECT) });
+
+/** For tests: forget the settings read, so that a changed environment is read again. */
+export function resetAuthorizerSettings(): void {
+  parsedSettings = undefined;
+  openAccess = undefined;
+}
+
 export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
-  const principal = await authenticate(event.headers ?? {}, {
-    keys: keyStore(),
-    jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }),
-  });
+  const headers = event.headers ?? {};
+  // No credential at all, on a route of an open group, from a listed network: that group's caller, on one project.
+  // The rate limit of these routes is API Gateway's route throttling (lib/api.ts).
+  const group: CompatGroup | undefined = settings().FAULTLINE_OPEN_ROUTE_GROUPS[event.routeKey];
+  const anonymous = !sendsCredential(headers)
+    ? openPrincipal(open().access, group, event.requestContext?.http?.sourceIp ?? '')
+    : undefined;
+  const principal =
+    anonymous ??
+    (await authenticate(headers, {
+      keys: keyStore(),
+      jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }),
+    }));
   return principal
     ? { isAuthorized: true, context: toAuthorizerContext(principal) }
     : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type OpenAccess, openAccessFrom } from '../auth/open-access.ts';
 import { type ServiceConfig, serviceConfigSchema } from '../service/config.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -80,6 +81,8 @@ export type ServiceSettings = Partial<Record<keyof ServiceConfig, string>>;
 export type LocalSettings = z.output<typeof localSettingsSchema> & {
   /** The service's settings the operator gave (FAULTLINE_PRESIGN_SECONDS, ...); the runtime sets the stand-ins' endpoints, queues and secrets over them. */
   service: ServiceSettings;
+  /** Compatibility groups open to callers without a key (FAULTLINE_OPEN_*); undefined = none, the default. */
+  openAccess?: OpenAccess;
 };
 
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
@@ -88,7 +91,7 @@ export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSe
   const service: ServiceSettings = Object.fromEntries(
     Object.keys(serviceConfigSchema.shape).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
   );
-  return { ...parsed.data, service };
+  return { ...parsed.data, service, openAccess: openAccessFrom(env, parsed.data.defaultProject) };
 }
 
 /**

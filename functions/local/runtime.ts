@@ -12,7 +12,7 @@ import type { Services } from '../service/services.ts';
 import { tableDefinition } from '../service/store/table-definition.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
-import { signInAuthorizer } from './gateway/authorize.ts';
+import { openRoutes, signInAuthorizer } from './gateway/authorize.ts';
 import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
 import { localApiKey } from './local-api-key.ts';
@@ -111,7 +111,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
 
   // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
-  const authorize = apiKey ? signInAuthorizer({ keys: services }) : undefined;
+  const signIn = { keys: services };
+  const open = openRoutes(settings.openAccess);
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
@@ -119,7 +120,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       method: r.method,
       path: r.path,
       handler: routeHandler(r, () => services),
-      authorize: r.public ? undefined : authorize,
+      authorize: r.public || !apiKey ? undefined : signInAuthorizer(signIn, open, r.compatGroup),
     })),
     maxBodyBytes: settings.maxBodyBytes,
     bodyBudgetBytes: settings.bodyBudgetBytes,

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { jsonLog } from '../service/log.ts';
+import { legacyConfig } from './legacy-config.ts';
 import { loadLocalSettings } from './local-settings.ts';
 import { startLocalRuntime } from './runtime.ts';
 import { CREDENTIALS_FILE } from './aws/stand-in-credentials.ts';
@@ -13,7 +14,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 let settings;
 try {
-  settings = loadLocalSettings();
+  // The training backend's config.yaml and APP_ variables, under the operator's own FAULTLINE_ settings.
+  const legacy = legacyConfig(process.env);
+  for (const { key, why } of legacy.notMapped)
+    process.stderr.write(`training backend setting "${key}" is not used: ${why}\n`);
+  settings = loadLocalSettings({ ...legacy.settings, ...process.env });
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(2);

@@ -109,5 +109,9 @@ export const modelPrefix = (projectId: string, version: number): string => `mode
 export const apiResultPrefix = (projectId: string, resultId: string): string =>
   `results/${projectId}/${API_BATCH}/${resultId}/`;
 
+/** Where the image of an API detection is kept when a contract hands out its URL (the training backend's test). */
+export const apiResultInputKey = (projectId: string, resultId: string): string =>
+  `${apiResultPrefix(projectId, resultId)}input`;
+
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;

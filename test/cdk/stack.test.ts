@@ -319,6 +319,47 @@ describe('the CDK app', () => {
     });
   });
 
+  it('opens compatibility groups without a key only when told: listed networks and project in the authorizer, own throttling', () => {
+    const closed = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ FAULTLINE_OPEN_ROUTE_GROUPS: Match.anyValue() }) } },
+    });
+    expect(Object.keys(closed)).toHaveLength(0);
+    const project = '6f1c1e52-8d0f-4d0e-9a55-0c8b5c3f2a11';
+    const open = synth({
+      'faultline:defaultProject': project,
+      'faultline:openRoutes': 'flarenet,lookout',
+      'faultline:openNetworks': '10.20.0.0/16',
+      'faultline:openRateLimit': '3',
+    }).template;
+    const openKeys = routes
+      .filter((r) => r.compatGroup === 'flarenet' || r.compatGroup === 'lookout')
+      .map((r) => `${r.method} ${r.path}`);
+    expect(openKeys.length).toBeGreaterThan(3);
+    open.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FAULTLINE_OPEN_ROUTES: 'flarenet,lookout',
+          FAULTLINE_OPEN_NETWORKS: '10.20.0.0/16',
+          FAULTLINE_DEFAULT_PROJECT: project,
+          FAULTLINE_OPEN_ROUTE_GROUPS: Match.serializedJson(
+            Object.fromEntries(
+              routes
+                .filter((r) => r.compatGroup === 'flarenet' || r.compatGroup === 'lookout')
+                .map((r) => [`${r.method} ${r.path}`, r.compatGroup]),
+            ),
+          ),
+        }),
+      },
+    });
+    const stage = Object.values(open.findResources('AWS::ApiGatewayV2::Stage'))[0]!.Properties;
+    expect(Object.keys(stage.RouteSettings).sort()).toEqual([...openKeys].sort());
+    for (const key of openKeys) expect(stage.RouteSettings[key]).toMatchObject({ ThrottlingRateLimit: 3 });
+    // still behind the authorizer: it is where the source network is checked
+    for (const r of Object.values(open.findResources('AWS::ApiGatewayV2::Route')))
+      if (openKeys.includes(r.Properties.RouteKey)) expect(r.Properties.AuthorizationType).toBe('CUSTOM');
+    expect(() => synth({ 'faultline:openRoutes': 'flarenet' })).toThrow(/FAULTLINE_OPEN_NETWORKS/);
+  });
+
   it('has a cheaper development profile: CPU workers, no NAT gateway', () => {
     const dev = synth({ 'faultline:profile': 'development' }).template;
     dev.resourceCountIs('AWS::EC2::NatGateway', 0);

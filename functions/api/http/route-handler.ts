@@ -194,6 +194,24 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       requireWellFormed(parsed, 'body');
       body = validate(route.body.json, parsed, 'body');
     }
+    if (route.body && 'raw' in route.body) {
+      const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!route.body.raw.contentTypes.includes(type))
+        throw new HttpError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `send the body as ${route.body.raw.contentTypes.join(' or ')} (got ${type || 'no content type'})`,
+        );
+      const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      if (bytes.length === 0) throw new HttpError(400, 'EMPTY_BODY', 'the request has no body');
+      if (bytes.length > s.config.FAULTLINE_MAX_IMAGE_BYTES)
+        throw new HttpError(
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `the image is larger than ${s.config.FAULTLINE_MAX_IMAGE_BYTES} bytes`,
+        );
+      body = { bytes, contentType: type };
+    }
     if (route.body && 'multipart' in route.body) {
       const split = splitMultipart(
         (event.body ?? {}) as unknown as Record<string, unknown>,
@@ -216,6 +234,13 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     );
     if (result.body === undefined)
       return { statusCode: result.status, headers: { ...result.headers, 'x-request-id': requestId } };
+    if (Buffer.isBuffer(result.body))
+      return {
+        statusCode: result.status,
+        headers: { 'cache-control': 'no-store', ...result.headers, 'x-request-id': requestId },
+        body: result.body.toString('base64'),
+        isBase64Encoded: true,
+      };
     return {
       statusCode: result.status,
       headers: { ...JSON_HEADERS, ...result.headers, 'x-request-id': requestId },
@@ -243,10 +268,16 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
           requestId,
           error: (request.error as Error)?.stack ?? String(request.error),
         });
+      const shaped = route.errorShape?.render({
+        status,
+        code: body.error.code,
+        message: body.error.message,
+        requestId,
+      });
       request.response = {
-        statusCode: status,
-        headers: { ...JSON_HEADERS, 'x-request-id': requestId },
-        body: JSON.stringify(body),
+        statusCode: shaped?.status ?? status,
+        headers: { ...JSON_HEADERS, ...shaped?.headers, 'x-request-id': requestId },
+        body: JSON.stringify(shaped ? shaped.body : body),
       };
     },
   });

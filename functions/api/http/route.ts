@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { CompatGroup } from '../../auth/open-access.ts';
 import type { Principal } from '../../service/auth/principal.ts';
 import type { Services } from '../../service/services.ts';
 
@@ -23,12 +24,23 @@ export interface JsonBody<B extends z.ZodType> {
   json: B;
 }
 
+/** The body's bytes as they came (an older contract that posts an image as the body), of one of these types. */
+export interface RawBody {
+  raw: { contentTypes: string[]; description: string };
+}
+
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
 export interface RouteInput<P, Q, B> {
   params: Infer<P>;
   query: Infer<Q>;
-  body: B extends JsonBody<infer J> ? z.infer<J> : B extends MultipartBody<infer F> ? z.infer<F> : undefined;
+  body: B extends JsonBody<infer J>
+    ? z.infer<J>
+    : B extends MultipartBody<infer F>
+      ? z.infer<F>
+      : B extends RawBody
+        ? { bytes: Buffer; contentType: string }
+        : undefined;
   files: Record<string, UploadedPart[]>;
   headers: Record<string, string | undefined>;
   requestId: string;
@@ -38,8 +50,23 @@ export interface RouteInput<P, Q, B> {
 
 export interface RouteResult {
   status: number;
+  /** JSON, or bytes sent as they are (an older contract's PNG answer; set the content type in `headers`). */
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+export interface ErrorShape {
+  schema: z.ZodType;
+  /** The body and headers, and the status where the contract has its own for that error. */
+  render(e: ErrorFacts): { body: unknown; headers?: Record<string, string>; status?: number };
+}
+
+/** An error as the API would answer it, for a contract that shapes its errors its own way. */
+export interface ErrorFacts {
+  status: number;
+  code: string;
+  message: string;
+  requestId: string;
 }
 
 /**
@@ -49,7 +76,7 @@ export interface RouteResult {
 export interface RouteDefinition<
   P extends z.ZodObject | undefined = any,
   Q extends z.ZodObject | undefined = any,
-  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = any,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | RawBody | undefined = any,
 > {
   method: HttpMethod;
   path: string;
@@ -60,20 +87,25 @@ export interface RouteDefinition<
   params?: P;
   query?: Q;
   body?: B;
-  success: { status: number; description: string; schema?: z.ZodType };
+  /** A JSON answer (schema), or bytes of `contentType` (a route's handler then answers a Buffer). */
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   /** Error statuses worth documenting besides 400 and 500. */
   errors?: number[];
   /** Open to callers without credentials (health, the OpenAPI document). */
   public?: boolean;
   /** Only for administrators (e.g. redriving dead letters). */
   admin?: boolean;
+  /** The older contract this route belongs to: a group an operator may open to callers without a key. */
+  compatGroup?: CompatGroup;
+  /** That contract's own error body (its schema, for the OpenAPI document) and headers, in place of `{"error": ...}`. */
+  errorShape?: ErrorShape;
   handle(input: RouteInput<P, Q, B>, s: Services): Promise<RouteResult>;
 }
 
 export const defineRoute = <
   P extends z.ZodObject | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
-  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | undefined = undefined,
+  B extends JsonBody<z.ZodType> | MultipartBody<z.ZodObject> | RawBody | undefined = undefined,
 >(
   route: RouteDefinition<P, Q, B>,
 ): RouteDefinition<P, Q, B> => route;

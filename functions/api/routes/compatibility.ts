@@ -5,8 +5,9 @@ import { modelInfo } from '../../service/models/models-service.ts';
 import { defineRoute } from '../http/route.ts';
 import { batchSummarySchema, defaultProjectId, detectFields, detectPart, oneImageBody } from './detection.ts';
 
-/** The routes the existing clients call, acting on the default project (FAULTLINE_DEFAULT_PROJECT). */
+/** The routes the existing (FlareNet) clients call, acting on the default project (FAULTLINE_DEFAULT_PROJECT). */
 const tags = ['Compatibility'];
+const compatGroup = 'flarenet' as const;
 
 /** Failures of the project rather than of one image: no other image of the batch can succeed either. */
 const ABORTS_BATCH: ReadonlySet<string> = new Set(['NO_ACTIVE_MODEL', 'PROJECT_NOT_FOUND']);
@@ -18,6 +19,7 @@ export const compatibilityRoutes = [
     operationId: 'detectAnomaly',
     summary: 'Detect anomalies in one image with the default project (multipart field "file")',
     tags,
+    compatGroup,
     body: oneImageBody,
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
@@ -33,6 +35,7 @@ export const compatibilityRoutes = [
     summary: 'Detect anomalies in several images (multipart fields "files") with the default project',
     description: 'An image that cannot be read gets an error entry in its place; the others are detected.',
     tags,
+    compatGroup,
     body: {
       multipart: {
         fields: detectFields,
@@ -97,6 +100,7 @@ export const compatibilityRoutes = [
     operationId: 'modelInfo',
     summary: 'The default project’s active model',
     tags,
+    compatGroup,
     success: { status: 200, description: 'Model information', schema: z.record(z.string(), z.unknown()) },
     errors: [404, 409],
     handle: async ({ principal }, s) => ({

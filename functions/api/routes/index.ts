@@ -1,6 +1,9 @@
 import type { RouteDefinition } from '../http/route.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { compatibilityRoutes } from './compatibility.ts';
+import { flaskRoutes } from './compat-flask.ts';
+import { trainingBackendRoutes } from './compat-training-backend.ts';
+import { lookoutRoutes } from './compat-lookout.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
@@ -17,6 +20,9 @@ export const routes: RouteDefinition[] = [
   ...detectionRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
+  ...flaskRoutes,
+  ...trainingBackendRoutes,
+  ...lookoutRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

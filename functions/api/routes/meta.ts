@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionProvidersSetting } from '../../engine/paths.ts';
 import { ENGINE_VERSION } from '../../engine/version.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { openApiDocument } from '../openapi.ts';
@@ -11,6 +12,10 @@ export const healthSchema = z
     active_model_version: z.number().int().nullable(),
     version: z.string(),
     checks: z.record(z.string(), z.enum(['ok', 'failed'])),
+    // The Flask PatchCore service's fields, for its clients (routes/compat-flask.ts).
+    model: z.literal('PatchCore'),
+    memory_bank_loaded: z.boolean().meta({ description: 'The default project has a trained memory bank' }),
+    device: z.string().meta({ description: 'The first execution provider asked for (cpu or cuda)' }),
   })
   .meta({ id: 'Health' });
 
@@ -46,6 +51,9 @@ export function metaRoutes(all: () => RouteDefinition[]) {
             active_model_version: version,
             version: ENGINE_VERSION,
             checks,
+            model: 'PatchCore',
+            memory_bank_loaded: version !== null,
+            device: executionProvidersSetting()?.split(',')[0]?.trim() || 'cpu',
           },
         };
       },

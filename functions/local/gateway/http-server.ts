@@ -28,6 +28,8 @@ export type ApiHandler = (
 export type RouteAuthorizer = (
   headers: Record<string, string>,
   requestId: string,
+  /** The peer's address, as API Gateway's requestContext.http.sourceIp. */
+  sourceIp: string,
 ) => Promise<{ authorizer: Record<string, unknown> } | { refusal: APIGatewayProxyStructuredResultV2 }>;
 
 export interface ApiRoute {
@@ -168,6 +170,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
           { 'retry-after': String(wait) },
         );
       const match = table.match(method, path);
+      // A browser's page load on a path that only POST routes have (the training backend's /projects, under the
+      // console's own /projects/... pages) is the console's, not a wrong method.
+      if (match.kind === 'method-not-allowed' && method === 'GET' && /text\/html/.test(req.headers.accept ?? ''))
+        if (o.fallback && (await o.fallback(req, res))) return;
       if (match.kind === 'method-not-allowed') {
         return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, requestId, {
           allow: match.allow.join(', '),
@@ -182,7 +188,11 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
       // read (nor a 100 Continue sent); the connection is closed after the answer.
       let authorizer: Record<string, unknown> | undefined;
       if (match.route.authorize) {
-        const verdict = await match.route.authorize(eventHeaders(req.rawHeaders).headers, requestId);
+        const verdict = await match.route.authorize(
+          eventHeaders(req.rawHeaders).headers,
+          requestId,
+          (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+        );
         if ('refusal' in verdict)
           return sendResult(res, { ...verdict.refusal, headers: { ...verdict.refusal.headers, connection: 'close' } });
         authorizer = verdict.authorizer;

@@ -15,6 +15,8 @@ export interface DetectionRequestOptions {
   /** Default: the project's threshold. */
   threshold?: number;
   visualisations: boolean;
+  /** Default: the project's active model (an older contract may name a version). */
+  modelVersion?: number;
 }
 
 /** Runs the project's active model on one image, with the project's severity bands and threshold. */
@@ -24,14 +26,15 @@ async function runModel(
   bytes: Uint8Array,
   options: DetectionRequestOptions,
 ): Promise<Detection> {
-  if (project.activeModelVersion === null) {
+  const version = options.modelVersion ?? project.activeModelVersion;
+  if (version === null) {
     throw new ServiceError(
       'NO_ACTIVE_MODEL',
       `project ${project.id} has no trained model yet: upload normal images and POST /api/v1/projects/${project.id}/train`,
       { projectId: project.id },
     );
   }
-  const detector = await s.modelCache.detector(project.id, project.activeModelVersion);
+  const detector = await s.modelCache.detector(project.id, version);
   return detector.detect(bytes, {
     threshold: options.threshold ?? project.threshold,
     visualisations: options.visualisations,

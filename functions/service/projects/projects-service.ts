@@ -32,12 +32,14 @@ export async function createProject(
   s: Services,
   input: CreateProject,
   by: Principal,
+  /** A chosen id (a project named by an older contract's key, e.g. a scene id); the write is refused if it exists. */
+  id: string = randomUUID(),
 ): Promise<Project & { webhookSecret: string }> {
   requireUnscoped(by, 'making projects');
   await checkWebhook(s, input.webhookUrl);
   const now = new Date().toISOString();
   const item: ProjectItem = {
-    id: randomUUID(),
+    id,
     name: input.name,
     kind: input.kind ?? DEFAULT_PROJECT_KIND,
     owner: by.subject,
