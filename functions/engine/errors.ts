@@ -17,7 +17,11 @@ export type FaultlineErrorCode =
   | 'ARTIFACT_CORRUPT'
   | 'ARTIFACT_INCOMPATIBLE'
   | 'DATASET_INVALID'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'MODEL_NOT_ONNX'
+  | 'MODEL_FORMAT_UNSUPPORTED'
+  | 'MODEL_INVALID'
+  | 'MODEL_SPEC_MISMATCH';
 
 export class FaultlineError extends Error {
   readonly code: FaultlineErrorCode;
@@ -51,6 +55,9 @@ export class ModelArtifactError extends FaultlineError {}
 
 /** A training or evaluation folder does not have the expected layout or content. */
 export class DatasetError extends FaultlineError {}
+
+/** An uploaded model file is not ONNX, cannot run, or does not match the spec sent with it. */
+export class UploadedModelError extends FaultlineError {}
 
 /** An option given to the engine is out of range or inconsistent. */
 export class InvalidOptionError extends FaultlineError {

@@ -84,6 +84,10 @@ const ENGINE_STATUS: Record<FaultlineErrorCode, number> = {
   BACKBONE_MANIFEST_INVALID: 500,
   BACKBONE_DOWNLOAD_FAILED: 500,
   DATASET_INVALID: 500,
+  MODEL_NOT_ONNX: 415,
+  MODEL_FORMAT_UNSUPPORTED: 415,
+  MODEL_INVALID: 422,
+  MODEL_SPEC_MISMATCH: 422,
 };
 
 /** Engine failures another attempt may not meet (a download that failed); the same inputs meet every other one again. */
