@@ -1,5 +1,7 @@
 import type { RouteDefinition } from '../http/route.ts';
+import { analyzeCompatibilityRoutes } from './analyze-compatibility.ts';
 import { apiKeyRoutes } from './api-keys.ts';
+import { classificationRoutes } from './classification.ts';
 import { compatibilityRoutes } from './compatibility.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
@@ -15,8 +17,10 @@ export const routes: RouteDefinition[] = [
   ...datasetRoutes,
   ...trainingRoutes,
   ...detectionRoutes,
+  ...classificationRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
+  ...analyzeCompatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

@@ -9,7 +9,23 @@ import { z } from 'zod';
 /** A head's name: lower-case identifier, as it becomes a JSON field of the compatibility answer. */
 export const headNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a lower-case identifier (letters, digits, underscore; at most 64)');
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a lower-case identifier (letters, digits, underscore; at most 64)')
+  .refine((name) => !RESERVED_HEAD_NAMES.includes(name), {
+    message: 'a name the answer already uses for another field',
+  });
+
+/** The answer's own fields, which a head may not be named after. */
+export const RESERVED_HEAD_NAMES: readonly string[] = [
+  'confidence_scores',
+  'all_scores',
+  'model_version',
+  'model_type',
+  'processing_time',
+  'result_id',
+  'heads',
+  'image',
+  'timings_ms',
+];
 
 const className = z
   .string()

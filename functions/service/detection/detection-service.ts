@@ -24,6 +24,12 @@ async function runModel(
   bytes: Uint8Array,
   options: DetectionRequestOptions,
 ): Promise<Detection> {
+  if (project.kind !== 'anomaly')
+    throw new ServiceError(
+      'WRONG_PROJECT_KIND',
+      `project ${project.id} is of kind ${project.kind}: classify its images with POST /api/v1/projects/${project.id}/classify`,
+      { projectId: project.id, kind: project.kind },
+    );
   if (project.activeModelVersion === null) {
     throw new ServiceError(
       'NO_ACTIVE_MODEL',
