@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -7,10 +8,12 @@ import { readStandInCredentials } from '../../functions/local/aws/stand-in-crede
 import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { sharedDir } from '../../functions/engine/paths.ts';
 import { buildTestClassifier, colourPng, testClassifierSpec } from '../helpers/classifier-models.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const MAX_MODEL_BYTES = 8192;
+const tile = join(sharedDir(), 'datasets', 'magnetic_tile', 'test');
 
 /** Classification projects end to end: uploads (and every bad one), classify, batch, drop folder, compatibility. */
 describe('classification projects', () => {
@@ -146,14 +149,17 @@ describe('classification projects', () => {
     expect(r.body.results[1].error.code).toBe('UNSUPPORTED_IMAGE');
   });
 
-  it('classifies images dropped into the inbox and stores their results', async () => {
-    const s3 = new S3Client({
+  const s3Client = async () =>
+    new S3Client({
       region: 'us-east-1',
       endpoint: runtime.s3Endpoint,
       forcePathStyle: true,
       credentials: (await readStandInCredentials(runtime.dataDir))!,
       requestChecksumCalculation: 'WHEN_REQUIRED',
     });
+
+  it('classifies images dropped into the inbox and stores their results', async () => {
+    const s3 = await s3Client();
     await s3.send(
       new PutObjectCommand({
         Bucket: 'faultline',
@@ -200,4 +206,51 @@ describe('classification projects', () => {
       model_type: 'onnx',
     });
   });
+
+  it.skipIf(!existsSync(tile))(
+    'trains a classifier from class folders in the dataset, stored and activated as a version',
+    async () => {
+      const id = await createProject('tiles', 'classification');
+      const s3 = await s3Client();
+      for (const c of ['blowhole', 'uneven'])
+        for (const f of readdirSync(join(tile, c)).sort().slice(0, 4))
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: 'faultline',
+              Key: `datasets/${id}/${c}/${f}`,
+              Body: await readFile(join(tile, c, f)),
+              ContentType: 'image/jpeg',
+            }),
+          );
+      await waitFor('eight dataset images', async () => {
+        const p = await api(`/api/v1/projects/${id}`);
+        return p.body.imageCount === 8 ? true : undefined;
+      });
+      const train = await api(`/api/v1/projects/${id}/train`, { method: 'POST', headers: { 'idempotency-key': 'k1' } });
+      expect(train.status).toBe(202);
+      const job = await waitFor(
+        'the training job',
+        async () => {
+          const j = await api(`/api/v1/jobs/${train.body.id}`);
+          return ['SUCCEEDED', 'FAILED'].includes(j.body.status) ? j.body : undefined;
+        },
+        120_000,
+      );
+      expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+      expect(job.output).toMatchObject({ modelVersion: 1, images: 8 });
+      const models = await api(`/api/v1/projects/${id}/uploaded-models`);
+      expect(models.body.items[0]).toMatchObject({ version: 1, source: 'training', active: true, jobId: job.id });
+      expect(models.body.items[0].evaluation).toMatchObject({ folds: 5, images: 8, classes: ['blowhole', 'uneven'] });
+      const f = new FormData();
+      f.append(
+        'file',
+        new Blob([await readFile(join(tile, 'uneven', readdirSync(join(tile, 'uneven')).sort()[0]))]),
+        'u.jpg',
+      );
+      const r = await api(`/api/v1/projects/${id}/classify`, { method: 'POST', body: f });
+      expect(r.status).toBe(200);
+      expect(Object.keys(r.body.heads.class.scores)).toEqual(['blowhole', 'uneven']);
+    },
+    180_000,
+  );
 });

@@ -1119,6 +1119,14 @@ export interface components {
             classes: string[];
             /** @description Rows: true class; columns: predicted */
             confusion_matrix: number[][];
+            per_class: {
+                [key: string]: {
+                    precision: number;
+                    recall: number;
+                    f1: number;
+                    support: number;
+                };
+            };
             /** @description Calibration temperature fitted on the out-of-fold scores */
             temperature: number;
         } | null;

@@ -34,6 +34,10 @@ export const classifierEvaluationSchema = z
     macro_f1: z.number(),
     classes: z.array(z.string()),
     confusion_matrix: z.array(z.array(z.number().int())).meta({ description: 'Rows: true class; columns: predicted' }),
+    per_class: z.record(
+      z.string(),
+      z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() }),
+    ),
     temperature: z.number().meta({ description: 'Calibration temperature fitted on the out-of-fold scores' }),
   })
   .meta({ id: 'ClassifierEvaluation' });
