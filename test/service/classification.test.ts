@@ -20,6 +20,7 @@ describe('classification projects', () => {
   let runtime: LocalRuntime;
   let dataDir: string;
   let projectId: string;
+  let tilesClassifier: string | undefined;
   const api = async (path: string, init?: RequestInit) => {
     const response = await fetch(`${runtime.url}${path}`, {
       ...init,
@@ -178,7 +179,7 @@ describe('classification projects', () => {
   });
 
   it('answers the older service’s /api/v1/analyze routes as its clients read them', async () => {
-    const unset = await fetch(`${runtime.url}/api/v1/analyze/health`);
+    const unset = await fetch(`${runtime.url}/api/v1/analyze/health`, { headers: { 'x-api-key': runtime.apiKey! } });
     expect(unset.status).toBe(503);
     runtime.services.config.FAULTLINE_DEFAULT_CLASSIFIER_PROJECT = projectId;
     // An old client: plain multipart with the field "file", reading the old field names.
@@ -197,7 +198,7 @@ describe('classification projects', () => {
     expect(body.confidence_scores.skin_type).toBeGreaterThan(0.9);
     expect(Object.keys(body.confidence_scores.conditions_detected)).toEqual(['acne', 'redness']);
     expect(body).toMatchObject({ model_version: 'v1', model_type: 'onnx' });
-    const health = await fetch(`${runtime.url}/api/v1/analyze/health`);
+    const health = await fetch(`${runtime.url}/api/v1/analyze/health`, { headers: { 'x-api-key': runtime.apiKey! } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
       status: 'healthy',
@@ -211,6 +212,7 @@ describe('classification projects', () => {
     'trains a classifier from class folders in the dataset, stored and activated as a version',
     async () => {
       const id = await createProject('tiles', 'classification');
+      tilesClassifier = id;
       const s3 = await s3Client();
       for (const c of ['blowhole', 'uneven'])
         for (const f of readdirSync(join(tile, c)).sort().slice(0, 4))
@@ -252,5 +254,64 @@ describe('classification projects', () => {
       expect(Object.keys(r.body.heads.class.scores)).toEqual(['blowhole', 'uneven']);
     },
     180_000,
+  );
+
+  it.skipIf(!existsSync(tile))(
+    'names each anomalous region’s defect type with a linked classifier',
+    async () => {
+      expect(tilesClassifier).toBeDefined();
+      const anomaly = await createProject('tiles-anomaly', 'anomaly');
+      const link = (classifierProjectId: string | null) =>
+        api(`/api/v1/projects/${anomaly}/defect-classifier`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ classifierProjectId }),
+        });
+      const wrong = await link(anomaly);
+      expect(wrong.status).toBe(409);
+      expect(wrong.body.error.code).toBe('WRONG_PROJECT_KIND');
+      const good = join(tile, '..', 'train', 'good');
+      const f = new FormData();
+      for (const name of readdirSync(good).sort().slice(0, 8))
+        f.append('files', new Blob([await readFile(join(good, name))]), name);
+      expect((await api(`/api/v1/projects/${anomaly}/images`, { method: 'POST', body: f })).status).toBe(200);
+      const train = await api(`/api/v1/projects/${anomaly}/train`, { method: 'POST' });
+      const job = await waitFor(
+        'anomaly training',
+        async () => {
+          const j = await api(`/api/v1/jobs/${train.body.id}`);
+          return ['SUCCEEDED', 'FAILED'].includes(j.body.status) ? j.body : undefined;
+        },
+        150_000,
+      );
+      expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+      expect((await link(tilesClassifier!)).body).toEqual({ projectId: anomaly, defectClassifier: tilesClassifier });
+      const detect = async (file: string) => {
+        const body = new FormData();
+        body.append('file', new Blob([await readFile(file)]), 'tile.jpg');
+        body.append('return_visualizations', 'false');
+        body.append('threshold', '0.3'); // few training images: a lower threshold so that regions surely appear
+        return api(`/api/v1/projects/${anomaly}/detect`, { method: 'POST', body });
+      };
+      const blowholes = readdirSync(join(tile, 'blowhole')).sort();
+      let boxes: any[] = [];
+      for (const name of blowholes.slice(0, 6)) {
+        const r = await detect(join(tile, 'blowhole', name));
+        expect(r.status).toBe(200);
+        boxes = boxes.concat(r.body.bounding_boxes);
+        if (r.body.bounding_boxes.length > 0) expect(r.body.defect_type_model).toBe(`${tilesClassifier}/v1`);
+      }
+      expect(boxes.length).toBeGreaterThan(0);
+      for (const box of boxes) {
+        expect(['blowhole', 'uneven']).toContain(box.defect_type);
+        expect(box.defect_type_confidence).toBeGreaterThanOrEqual(0.5);
+      }
+      // A linked classifier without a model: detections with regions fail, never guess
+      const empty = await createProject('no-model', 'classification');
+      await link(empty);
+      const failures = await Promise.all(blowholes.slice(0, 6).map((n) => detect(join(tile, 'blowhole', n))));
+      expect(failures.some((r) => r.status === 409 && r.body.error.code === 'NO_ACTIVE_MODEL')).toBe(true);
+    },
+    240_000,
   );
 });

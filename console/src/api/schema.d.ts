@@ -431,6 +431,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/defect-classifier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Name defect types: link an anomaly project to a classification project (null unlinks)
+         * @description Each anomalous region of a detection then carries defect_type and defect_type_confidence: the linked project’s active model (its first head) on the region’s crop. A linked classifier without a usable model makes detections fail with 409, never guess.
+         */
+        post: operations["linkDefectClassifier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{projectId}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -691,6 +711,8 @@ export interface components {
             imageCount: number;
             activeModelVersion: number | null;
             latestModelVersion: number | null;
+            /** @description anomaly projects: the classification project that names each region’s defect type */
+            defectClassifier?: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -848,6 +870,8 @@ export interface components {
                 encode: number;
             };
             model_version: string;
+            /** @description The classifier that named the defect types: its project and version */
+            defect_type_model?: string;
             /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
             model_quality?: {
                 /** @enum {string} */
@@ -867,6 +891,9 @@ export interface components {
             confidence: number;
             /** @enum {string} */
             type: "Critical" | "Warning";
+            /** @description The linked classifier’s label for the region’s crop (absent without a linked classifier) */
+            defect_type?: string | null;
+            defect_type_confidence?: number;
         };
         /** @description For the strongest region: the most similar normal patch in the training images */
         Evidence: {
@@ -947,6 +974,8 @@ export interface components {
                     encode: number;
                 };
                 model_version: string;
+                /** @description The classifier that named the defect types: its project and version */
+                defect_type_model?: string;
                 /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
                 model_quality?: {
                     /** @enum {string} */
@@ -1403,6 +1432,8 @@ export interface operations {
                         imageCount: number;
                         activeModelVersion: number | null;
                         latestModelVersion: number | null;
+                        /** @description anomaly projects: the classification project that names each region’s defect type */
+                        defectClassifier?: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -3629,6 +3660,93 @@ export interface operations {
             };
         };
     };
+    linkDefectClassifier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    classifierProjectId: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        projectId: string;
+                        defectClassifier: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listWebhookDeliveries: {
         parameters: {
             query?: {
@@ -3881,6 +3999,8 @@ export interface operations {
                                 encode: number;
                             };
                             model_version: string;
+                            /** @description The classifier that named the defect types: its project and version */
+                            defect_type_model?: string;
                             /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
                             model_quality?: {
                                 /** @enum {string} */
@@ -4188,6 +4308,33 @@ export interface operations {
             };
             /** @description Invalid request (the body says what is wrong) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

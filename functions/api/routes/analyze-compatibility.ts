@@ -94,7 +94,6 @@ export const analyzeCompatibilityRoutes = [
     operationId: 'analyzeHealth',
     summary: 'Whether the default classifier can answer: 200 healthy with its version and heads, else 503',
     tags,
-    public: true,
     success: {
       status: 200,
       description: 'Health',
@@ -109,14 +108,16 @@ export const analyzeCompatibilityRoutes = [
         })
         .meta({ id: 'AnalyzeHealth' }),
     },
-    errors: [503],
-    handle: async (_, s) => {
+    errors: [404, 503],
+    handle: async ({ principal }, s) => {
       const unhealthy = (reason: string) => ({
         status: 503,
         body: { status: 'unhealthy', model_loaded: false, model_version: null, model_type: 'onnx', heads: [], reason },
       });
       const id = s.config.FAULTLINE_DEFAULT_CLASSIFIER_PROJECT;
       if (!id) return unhealthy('no default classifier: FAULTLINE_DEFAULT_CLASSIFIER_PROJECT is not set');
+      // A caller who may not see the project learns nothing of it (404), as on every project route.
+      await authorizeProject(s, id, principal);
       const project = await s.projects.get(id);
       if (!project || project.kind !== 'classification')
         return unhealthy('the default classifier project does not exist or is not a classification project');

@@ -6,6 +6,7 @@ import {
   getClassification,
   listClassifications,
 } from '../../service/classification/classification-service.ts';
+import { linkDefectClassifier } from '../../service/classification/defect-types.ts';
 import { isCallersFault } from '../../service/errors.ts';
 import {
   activateUploadedModel,
@@ -190,6 +191,27 @@ export const classificationRoutes = [
     handle: async ({ params }, s) => ({
       status: 200,
       body: await getClassification(s, params.projectId, params.resultId),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/projects/{projectId}/defect-classifier',
+    operationId: 'linkDefectClassifier',
+    summary: 'Name defect types: link an anomaly project to a classification project (null unlinks)',
+    description:
+      'Each anomalous region of a detection then carries defect_type and defect_type_confidence: the linked project’s active model (its first head) on the region’s crop. A linked classifier without a usable model makes detections fail with 409, never guess.',
+    tags: ['Classification'],
+    params: projectParams,
+    body: { json: z.object({ classifierProjectId: z.uuid().nullable() }).strict() },
+    success: {
+      status: 200,
+      description: 'The link',
+      schema: z.object({ projectId: z.string(), defectClassifier: z.string().nullable() }),
+    },
+    errors: [404, 409],
+    handle: async ({ params, body, principal }, s) => ({
+      status: 200,
+      body: await linkDefectClassifier(s, params.projectId, body.classifierProjectId, principal),
     }),
   }),
 ];

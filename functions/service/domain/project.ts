@@ -87,6 +87,11 @@ export const projectSchema = z
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),
     latestModelVersion: z.number().int().nullable(),
+    defectClassifier: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'anomaly projects: the classification project that names each region’s defect type' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
