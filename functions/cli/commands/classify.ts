@@ -18,13 +18,14 @@ interface ClassifierTrainFlags {
   head: string;
   backbone?: string;
   seed: number;
+  regions?: boolean;
   progress: boolean;
 }
 
 const folds = numberOption('--folds', (v) => Number.isInteger(v) && v >= 2 && v <= 20, 'an integer from 2 to 20');
 
 async function trainFrom(dir: string, flags: ClassifierTrainFlags): Promise<TrainedClassifier> {
-  const images = readLabelledFolders(dir);
+  const images = readLabelledFolders(dir, { regions: flags.regions });
   if (images.length === 0)
     throw new DatasetError(
       'DATASET_INVALID',
@@ -57,6 +58,10 @@ const trainingOptions = (command: Command): Command =>
     .option('--head <name>', 'the head’s name in the spec (a lower-case identifier)', 'class')
     .option('--backbone <id>', 'backbone manifest id or path (default: the default backbone)')
     .option('--seed <n>', 'seed of the fold assignment', numberOption('--seed', Number.isInteger, 'an integer'), 0)
+    .option(
+      '--regions',
+      'MVTec category: each defect image as the crop around its ground-truth region (how detected regions are named)',
+    )
     .option('--no-progress', 'no progress bars on stderr');
 
 export function registerClassify(program: Command): void {
