@@ -314,4 +314,24 @@ describe('classification projects', () => {
     },
     240_000,
   );
+
+  it('refuses a stored model file that no longer matches the digest recorded at upload', async () => {
+    const up = await upload(projectId, buildTestClassifier(), testClassifierSpec());
+    expect(up.status).toBe(201);
+    // Changed behind the service's back before any process loaded it: never served.
+    await runtime.services.objects.put(
+      `${up.body.artifactPrefix}model.onnx`,
+      buildTestClassifier({ size: 16, opset: 14 }),
+      'application/octet-stream',
+    );
+    const r = await api(`/api/v1/projects/${projectId}/classify`, {
+      method: 'POST',
+      body: form({ file: [await colourPng(255, 0, 0), 'red.png'] }),
+    });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('MODEL_UNUSABLE');
+    expect(r.body.error.message).toContain('digest');
+    const back = await api(`/api/v1/projects/${projectId}/uploaded-models/1/activate`, { method: 'POST' });
+    expect(back.body).toMatchObject({ version: 1, active: true });
+  });
 });
