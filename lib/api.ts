@@ -35,6 +35,8 @@ export interface ApiProps extends DataPlane {
   routes: RouteDefinition[];
   corsOrigins: string[];
   defaultProject?: string;
+  /** The classification project /api/v1/analyze/* acts on. */
+  defaultClassifierProject?: string;
   resultsRetentionDays: number;
   /** Requests per second and burst, for the whole API. */
   throttle: { rate: number; burst: number };
@@ -67,6 +69,7 @@ export class Api extends Construct {
       ...serviceEnvironment(allResources(props), {
         FAULTLINE_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
         FAULTLINE_DEFAULT_PROJECT: props.defaultProject,
+        FAULTLINE_DEFAULT_CLASSIFIER_PROJECT: props.defaultClassifierProject,
         FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
         // The bundle keeps models/ (manifests and the backbone) beside it; models load into /tmp, which a warm
         // container keeps between invocations.

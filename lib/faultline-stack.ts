@@ -22,6 +22,7 @@ export interface FaultlineSettings {
   corsOrigins: string[];
   resultsRetentionDays: number;
   defaultProject?: string;
+  defaultClassifierProject?: string;
   jwtIssuer?: string;
   jwtAudience?: string[];
   throttleRate: number;
@@ -49,6 +50,7 @@ export function settingsFromContext(get: (key: string) => unknown): FaultlineSet
     corsOrigins: list('faultline:corsOrigins', ['*']),
     resultsRetentionDays: num('faultline:resultsRetentionDays', 90),
     defaultProject: (get('faultline:defaultProject') as string | undefined) || undefined,
+    defaultClassifierProject: (get('faultline:defaultClassifierProject') as string | undefined) || undefined,
     jwtIssuer: (get('faultline:jwtIssuer') as string | undefined) || undefined,
     jwtAudience: list('faultline:jwtAudience', []),
     throttleRate: num('faultline:throttleRate', 50),
@@ -100,6 +102,7 @@ export class FaultlineStack extends Stack {
       // The console calls the API from its CloudFront origin.
       corsOrigins: settings.corsOrigins.includes('*') ? ['*'] : [...settings.corsOrigins, this.webConsole.url],
       defaultProject: settings.defaultProject,
+      defaultClassifierProject: settings.defaultClassifierProject,
       resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
       openAccess: settings.openAccess,

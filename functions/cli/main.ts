@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { FaultlineError } from '../engine/errors.ts';
 import { ENGINE_VERSION } from '../engine/version.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerClassify } from './commands/classify.ts';
 import { registerDetect } from './commands/detect.ts';
 import { registerDetectObjects } from './commands/detect-objects.ts';
 import { registerEval } from './commands/evaluate.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerRedrive(program);
   registerSeries(program);
+  registerClassify(program);
   return program;
 }
 

@@ -18,9 +18,11 @@ export type FaultlineErrorCode =
   | 'ARTIFACT_INCOMPATIBLE'
   | 'DATASET_INVALID'
   | 'INVALID_OPTION'
-  | 'MODEL_SPEC_INVALID'
+  | 'MODEL_NOT_ONNX'
+  | 'MODEL_FORMAT_UNSUPPORTED'
   | 'MODEL_INVALID'
-  | 'MODEL_SHAPE_MISMATCH'
+  | 'MODEL_SPEC_INVALID'
+  | 'MODEL_SPEC_MISMATCH'
   | 'ARCHIVE_INVALID'
   | 'ARCHIVE_TOO_LARGE'
   | 'ARCHIVE_UNSAFE';
@@ -58,15 +60,15 @@ export class ModelArtifactError extends FaultlineError {}
 /** A training or evaluation folder does not have the expected layout or content. */
 export class DatasetError extends FaultlineError {}
 
+/** An uploaded model (ONNX file plus its spec) cannot be served: not ONNX, cannot run, an invalid spec, or a mismatch. */
+export class UploadedModelError extends FaultlineError {}
+
 /** An option given to the engine is out of range or inconsistent. */
 export class InvalidOptionError extends FaultlineError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('INVALID_OPTION', message, details);
   }
 }
-
-/** An uploaded model (ONNX file plus its spec) cannot be served: the spec is invalid, or the model does not match it. */
-export class UploadedModelError extends FaultlineError {}
 
 /** An uploaded archive is not a readable ZIP, exceeds the limits, or holds unsafe entries (traversal, zip bomb). */
 export class ArchiveError extends FaultlineError {}

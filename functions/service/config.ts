@@ -17,6 +17,10 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   /** The project that the compatibility routes (/api/v1/detect-anomaly, ...) act on. */
   FAULTLINE_DEFAULT_PROJECT: z.string().optional(),
+  /** The classification project that /api/v1/analyze/image and /api/v1/analyze/health act on. */
+  FAULTLINE_DEFAULT_CLASSIFIER_PROJECT: z.string().optional(),
+  /** Largest ONNX model file an upload may carry (the request body's own limit applies too). */
+  FAULTLINE_MAX_MODEL_BYTES: positiveInt(100 * 1024 * 1024),
   FAULTLINE_EVENT_BUS: z.string().optional(),
   FAULTLINE_MODEL_CACHE_DIR: z.string().default(join(tmpdir(), 'faultline-models')),
   FAULTLINE_MODELS_IN_MEMORY: positiveInt(4),

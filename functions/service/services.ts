@@ -11,6 +11,8 @@ import type { ProjectStore } from './ports/project-store.ts';
 import type { ResultStore } from './ports/result-store.ts';
 import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
+import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
+import type { ClassificationResultStore } from './ports/classification-result-store.ts';
 
 /**
  * Everything the service modules work with, typed on the ports only: which database, bucket or queue sits behind them
@@ -33,4 +35,7 @@ export interface Services {
   apiKeys: ApiKeyStore;
   webhookDeliveries: WebhookDeliveryStore;
   modelCache: ModelCache;
+  /** ONNX model versions with their specs (classification projects). */
+  uploadedModels: UploadedModelStore;
+  classifications: ClassificationResultStore;
 }

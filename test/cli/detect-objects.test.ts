@@ -74,7 +74,7 @@ describe('faultline detect-objects', () => {
     const run = faultline('detect-objects', '--model', model, '--spec', wrong, join(work, 'wide.png'));
     expect(run.status).toBe(1);
     const error = JSON.parse(run.stderr.trim().split('\n')[0]).error;
-    expect(error.code).toBe('MODEL_SHAPE_MISMATCH');
+    expect(error.code).toBe('MODEL_SPEC_MISMATCH');
     expect(error.message).toContain('[1, 7, 4]');
     expect(faultline('detect-objects', '--model', model, join(work, 'wide.png')).status).toBe(2);
   });

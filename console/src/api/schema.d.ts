@@ -292,6 +292,165 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/models/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an ONNX model with its spec (multipart files "model" and "spec") as the next model version
+         * @description The spec (JSON) is validated for the project’s kind, then the model is run once against it: a file that is not ONNX or is TFLite is a 415, a model whose input or head shapes differ from the spec a 422 naming the head and the shapes. The version is stored and made active. At most FAULTLINE_MAX_MODEL_BYTES per file and the API’s body limit (10 MB locally; about 6 MB through API Gateway and Lambda).
+         */
+        post: operations["uploadModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/uploaded-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ONNX model versions of a classification project, newest first */
+        get: operations["listUploadedModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/uploaded-models/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ONNX model version with its spec (and its cross-validation, when trained here) */
+        get: operations["getUploadedModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/uploaded-models/{version}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make this ONNX version the one classifications use */
+        post: operations["activateUploadedModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Classify one image (multipart field "file"): every head’s label(s), confidence and class scores */
+        post: operations["classify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/classify/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Classify several images (multipart fields "files"); an unreadable image gets an error entry */
+        post: operations["classifyBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/classifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored classifications (API, drop folder), newest first */
+        get: operations["listClassifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/classifications/{resultId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored classification */
+        get: operations["getClassification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/defect-classifier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Name defect types: link an anomaly project to a classification project (null unlinks)
+         * @description Each anomalous region of a detection then carries defect_type and defect_type_confidence: the linked project’s active model (its first head) on the region’s crop. A linked classifier without a usable model makes detections fail with 409, never guess.
+         */
+        post: operations["linkDefectClassifier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{projectId}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -624,6 +783,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analyze/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Classify one image with the default classifier (multipart field "file"), in the older service’s shape
+         * @description One field per head of the active model’s spec: a softmax head’s label (e.g. skin_type: "oily"), a sigmoid head’s labels as a list (e.g. conditions_detected: ["acne"]); confidence_scores per head (a number, or label -> probability for a list); all_scores; model_version; model_type "onnx"; processing_time in seconds.
+         */
+        post: operations["analyzeImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyze/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the default classifier can answer: 200 healthy with its version and heads, else 503 */
+        get: operations["analyzeHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -721,10 +917,10 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.
+         * @description What the project detects: anomaly (PatchCore image anomaly detection) or classification (an ONNX image classifier, uploaded or trained from labelled folders).
          * @enum {string}
          */
-        ProjectKind: "anomaly";
+        ProjectKind: "anomaly" | "classification";
         /** @description Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound. */
         SeverityBands: {
             name: string;
@@ -773,6 +969,8 @@ export interface components {
             imageCount: number;
             activeModelVersion: number | null;
             latestModelVersion: number | null;
+            /** @description anomaly projects: the classification project that names each region’s defect type */
+            defectClassifier?: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -930,6 +1128,8 @@ export interface components {
                 encode: number;
             };
             model_version: string;
+            /** @description The classifier that named the defect types: its project and version */
+            defect_type_model?: string;
             /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
             model_quality?: {
                 /** @enum {string} */
@@ -949,6 +1149,9 @@ export interface components {
             confidence: number;
             /** @enum {string} */
             type: "Critical" | "Warning";
+            /** @description The linked classifier’s label for the region’s crop (absent without a linked classifier) */
+            defect_type?: string | null;
+            defect_type_confidence?: number;
         };
         /** @description For the strongest region: the most similar normal patch in the training images */
         Evidence: {
@@ -1029,6 +1232,8 @@ export interface components {
                     encode: number;
                 };
                 model_version: string;
+                /** @description The classifier that named the defect types: its project and version */
+                defect_type_model?: string;
                 /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
                 model_quality?: {
                     /** @enum {string} */
@@ -1057,6 +1262,238 @@ export interface components {
             average_processing_time: number;
             first_at: string | null;
             last_at: string | null;
+        };
+        /** @description An ONNX model version with its spec, by project kind */
+        UploadedModelVersion: {
+            projectId: string;
+            version: number;
+            /** @example v3 */
+            label: string;
+            /** @enum {string} */
+            type: "onnx";
+            /** @enum {string} */
+            source: "upload" | "training";
+            file: components["schemas"]["OnnxFile"];
+            jobId: string | null;
+            artifactPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            active: boolean;
+            /** @enum {string} */
+            kind: "classification";
+            spec: components["schemas"]["ClassifierSpec"];
+            evaluation: components["schemas"]["ClassifierEvaluation"];
+        };
+        /** @description What the upload check read from the ONNX file */
+        OnnxFile: {
+            bytes: number;
+            sha256: string;
+            opset: number;
+            irVersion: number;
+            producer: string;
+            inputs: {
+                name: string;
+                elemType: number;
+                dims: (number | string)[];
+            }[];
+            outputs: {
+                name: string;
+                elemType: number;
+                dims: (number | string)[];
+            }[];
+        };
+        /** @description How to feed an ONNX image classifier and read its heads */
+        ClassifierSpec: {
+            input: {
+                /** @description The ONNX input to feed */
+                name: string;
+                width: number;
+                height: number;
+                /**
+                 * @default NCHW
+                 * @enum {string}
+                 */
+                layout?: "NCHW" | "NHWC";
+                /**
+                 * @default RGB
+                 * @enum {string}
+                 */
+                channelOrder?: "RGB" | "BGR";
+                /**
+                 * @description stretch: to width x height ignoring the aspect; crop: cover and cut the centre; letterbox: fit inside, padded with black
+                 * @default stretch
+                 * @enum {string}
+                 */
+                resize?: "stretch" | "crop" | "letterbox";
+                /**
+                 * @description (value * scale - mean) / std per channel, in the channel order given
+                 * @default {
+                 *       "scale": 0.00392156862745098,
+                 *       "mean": [
+                 *         0,
+                 *         0,
+                 *         0
+                 *       ],
+                 *       "std": [
+                 *         1,
+                 *         1,
+                 *         1
+                 *       ]
+                 *     }
+                 */
+                normalise?: {
+                    /**
+                     * @description Each 0..255 value is multiplied by this first
+                     * @default 0.00392156862745098
+                     */
+                    scale?: number;
+                    /**
+                     * @default [
+                     *       0,
+                     *       0,
+                     *       0
+                     *     ]
+                     */
+                    mean?: [
+                        number,
+                        number,
+                        number
+                    ];
+                    /**
+                     * @default [
+                     *       1,
+                     *       1,
+                     *       1
+                     *     ]
+                     */
+                    std?: [
+                        number,
+                        number,
+                        number
+                    ];
+                };
+            };
+            heads: {
+                name: string;
+                /** @description The ONNX output holding this head */
+                output: string;
+                /** @description Columns [start, end) of the output, when several heads share one logits tensor */
+                slice?: {
+                    start: number;
+                    end: number;
+                };
+                classes: string[];
+                /**
+                 * @description softmax: one label per image; sigmoid: every class over the threshold
+                 * @enum {string}
+                 */
+                activation: "softmax" | "sigmoid";
+                /**
+                 * @description What the model outputs: logits (the activation is applied here) or probabilities
+                 * @default logits
+                 * @enum {string}
+                 */
+                scores?: "logits" | "probabilities";
+                /** @description sigmoid heads: the label threshold (0.5) */
+                threshold?: number;
+            }[];
+        };
+        ClassifierEvaluation: {
+            folds: number;
+            images: number;
+            accuracy: number;
+            macro_f1: number;
+            classes: string[];
+            /** @description Rows: true class; columns: predicted */
+            confusion_matrix: number[][];
+            per_class: {
+                [key: string]: {
+                    precision: number;
+                    recall: number;
+                    f1: number;
+                    support: number;
+                };
+            };
+            /** @description Calibration temperature fitted on the out-of-fold scores */
+            temperature: number;
+        } | null;
+        Classification: {
+            /** @description By head name, as the model version’s spec names them */
+            heads: {
+                [key: string]: components["schemas"]["HeadResult"];
+            };
+            model_version: string;
+            /** @enum {string} */
+            model_type: "onnx";
+            image: {
+                width: number;
+                height: number;
+                format: string;
+            };
+            /** @description Seconds */
+            processing_time: number;
+            timings_ms: {
+                preprocess: number;
+                inference: number;
+                postprocess: number;
+            };
+            result_id: string;
+        };
+        HeadResult: {
+            /** @description softmax: the class; sigmoid: the most probable over the threshold */
+            label: string | null;
+            /** @description Every class over the threshold (sigmoid) or the one label */
+            labels: string[];
+            /** @description Probability of the label (sigmoid without a label: the highest) */
+            confidence: number;
+            /** @description Every class’s probability */
+            scores: {
+                [key: string]: number;
+            };
+            /** @enum {string} */
+            activation: "softmax" | "sigmoid";
+            threshold?: number;
+        };
+        ClassificationPage: {
+            items: components["schemas"]["ClassificationRecord"][];
+            cursor: string | null;
+        };
+        ClassificationRecord: {
+            id: string;
+            projectId: string;
+            /** @description 'api' for synchronous classifications; the inbox sub-folder otherwise */
+            batchId: string;
+            source: {
+                /** @enum {string} */
+                kind: "api" | "inbox";
+                name: string;
+                key: string | null;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            result: {
+                /** @description By head name, as the model version’s spec names them */
+                heads: {
+                    [key: string]: components["schemas"]["HeadResult"];
+                };
+                model_version: string;
+                /** @enum {string} */
+                model_type: "onnx";
+                image: {
+                    width: number;
+                    height: number;
+                    format: string;
+                };
+                /** @description Seconds */
+                processing_time: number;
+                timings_ms: {
+                    preprocess: number;
+                    inference: number;
+                    postprocess: number;
+                };
+            };
+            /** @description Object key of the JSON result (drop folder) */
+            resultKey: string | null;
         };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
@@ -1101,6 +1538,41 @@ export interface components {
         LookoutError: {
             message: string;
             __type: string;
+        };
+        /** @description Plus one field per head, named by the spec */
+        Analysis: {
+            confidence_scores: {
+                [key: string]: number | {
+                    [key: string]: number;
+                };
+            };
+            all_scores: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            model_version: string;
+            /** @enum {string} */
+            model_type: "onnx";
+            processing_time: number;
+            result_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        AnalyzeHealth: {
+            /** @enum {string} */
+            status: "healthy" | "unhealthy";
+            /** @description The active model is in this process’s memory */
+            model_loaded: boolean;
+            model_version: string | null;
+            /** @enum {string} */
+            model_type: "onnx";
+            heads: {
+                name: string;
+                activation: string;
+                classes: string[];
+            }[];
+            reason?: string;
         };
         CreateApiKey: {
             name: string;
@@ -1242,6 +1714,8 @@ export interface operations {
                         imageCount: number;
                         activeModelVersion: number | null;
                         latestModelVersion: number | null;
+                        /** @description anomaly projects: the classification project that names each region’s defect type */
+                        defectClassifier?: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -2707,6 +3181,854 @@ export interface operations {
             };
         };
     };
+    uploadModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The ONNX file
+                     */
+                    model: string;
+                    /**
+                     * Format: binary
+                     * @description The spec (JSON): input and heads
+                     */
+                    spec: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new, active model version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedModelVersion"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listUploadedModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Model versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["UploadedModelVersion"][];
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUploadedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                /** @description Model version number */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedModelVersion"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activateUploadedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                /** @description Model version number */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The activated version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedModelVersion"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    classify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The classification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Classification"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    classifyBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    files: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Per-image results, in the order sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        results: ({
+                            /** @description By head name, as the model version’s spec names them */
+                            heads: {
+                                [key: string]: components["schemas"]["HeadResult"];
+                            };
+                            model_version: string;
+                            /** @enum {string} */
+                            model_type: "onnx";
+                            image: {
+                                width: number;
+                                height: number;
+                                format: string;
+                            };
+                            /** @description Seconds */
+                            processing_time: number;
+                            timings_ms: {
+                                preprocess: number;
+                                inference: number;
+                                postprocess: number;
+                            };
+                            result_id: string;
+                            filename: string;
+                        } | {
+                            filename: string;
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        })[];
+                        failed_count: number;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listClassifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassificationPage"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getClassification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                resultId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The classification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassificationRecord"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    linkDefectClassifier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    classifierProjectId: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        projectId: string;
+                        defectClassifier: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listWebhookDeliveries: {
         parameters: {
             query?: {
@@ -2959,6 +4281,8 @@ export interface operations {
                                 encode: number;
                             };
                             model_version: string;
+                            /** @description The classifier that named the defect types: its project and version */
+                            defect_type_model?: string;
                             /** @description The model's quality verdict (ok, few_images, uncalibrated); absent on results stored before it */
                             model_quality?: {
                                 /** @enum {string} */
@@ -4564,6 +5888,191 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LookoutError"];
+                };
+            };
+        };
+    };
+    analyzeImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The analysis */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analysis"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analyzeHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Health */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyzeHealth"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

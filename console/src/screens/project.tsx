@@ -9,6 +9,8 @@ import { ResultsScreen } from './results.tsx';
 import { SettingsScreen } from './settings.tsx';
 import { TestScreen } from './test-images.tsx';
 import { TrainingScreen } from './training.tsx';
+import { ClassifierModelsScreen } from './classification/classifier-models.tsx';
+import { ClassificationsScreen, ClassifyScreen } from './classification/classify-images.tsx';
 
 export interface ProjectTabProps {
   project: Project;
@@ -25,13 +27,22 @@ const TABS = [
   { id: 'settings', label: 'Settings' },
 ] as const;
 
+/** A classification project's screens: its models (upload, evaluation), tests with every head, its results. */
+const CLASSIFICATION_TABS = [
+  { id: 'models', label: 'Models' },
+  { id: 'test', label: 'Test' },
+  { id: 'results', label: 'Results' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+
 /** One project: its name and state, a navigation between its screens, and the screen chosen. */
 export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; tab: string; itemId?: string }) {
   const project = useResource(
     () => call(api().GET('/api/v1/projects/{projectId}', { params: { path: { projectId } } })),
     [projectId],
   );
-  const current = TABS.find((t) => t.id === tab);
+  const tabs = project.data?.kind === 'classification' ? CLASSIFICATION_TABS : TABS;
+  const current = tabs.find((t) => t.id === tab);
   useEffect(() => {
     if (project.data) document.title = `${current?.label ?? 'Project'} · ${project.data.name} · Faultline`;
   }, [project.data, current]);
@@ -64,7 +75,7 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
         </p>
         <nav aria-label="Project">
           <ul>
-            {TABS.map((t) => (
+            {tabs.map((t) => (
               <li key={t.id}>
                 <Link
                   href={`/projects/${p.id}/${t.id}`}
@@ -79,7 +90,23 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
         </nav>
       </aside>
       <div class="page">
-        {tab === 'images' ? (
+        {p.kind === 'classification' && tab !== 'settings' ? (
+          tab === 'models' ? (
+            <ClassifierModelsScreen {...props} />
+          ) : tab === 'test' ? (
+            <ClassifyScreen {...props} />
+          ) : tab === 'results' ? (
+            <ClassificationsScreen {...props} />
+          ) : (
+            <>
+              <h1>Page not found</h1>
+              <p>
+                This classification project has no page “{tab}”.{' '}
+                <Link href={`/projects/${p.id}/models`}>Go to its models</Link>.
+              </p>
+            </>
+          )
+        ) : tab === 'images' ? (
           <DatasetScreen {...props} />
         ) : tab === 'training' ? (
           <TrainingScreen {...props} />

@@ -70,13 +70,14 @@ export function ProjectsScreen() {
 function NewProjectForm() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
+  const [kind, setKind] = useState<'anomaly' | 'classification'>('anomaly');
   const [state, setState] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const submit = async (e: Event) => {
     e.preventDefault();
     setState({ busy: true });
     try {
-      const project = await call(api().POST('/api/v1/projects', { body: { name, description } }));
-      navigate(`/projects/${project.id}/images`);
+      const project = await call(api().POST('/api/v1/projects', { body: { name, description, kind } }));
+      navigate(`/projects/${project.id}/${kind === 'classification' ? 'models' : 'images'}`);
     } catch (error) {
       setState({ busy: false, error });
     }
@@ -94,6 +95,13 @@ function NewProjectForm() {
             maxLength={100}
             placeholder="e.g. Cookies, line 1"
           />
+        </label>
+        <label class="field">
+          <span>Kind</span>
+          <select value={kind} onChange={(e) => setKind(e.currentTarget.value as typeof kind)}>
+            <option value="anomaly">Anomaly detection</option>
+            <option value="classification">Image classification (ONNX)</option>
+          </select>
         </label>
         <label class="field grow">
           <span>Description (optional)</span>

@@ -216,7 +216,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       const split = splitMultipart(
         (event.body ?? {}) as unknown as Record<string, unknown>,
         route,
-        s.config.FAULTLINE_MAX_IMAGE_BYTES,
+        route.maxFileBytes?.(s.config) ?? s.config.FAULTLINE_MAX_IMAGE_BYTES,
       );
       const fileCount = Object.values(split.files).reduce((n, f) => n + f.length, 0);
       if (fileCount > s.config.FAULTLINE_MAX_FILES)
@@ -299,7 +299,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       httpMultipartBodyParser({
         busboy: {
           limits: {
-            fileSize: s().FAULTLINE_MAX_IMAGE_BYTES,
+            fileSize: route.maxFileBytes?.(s()) ?? s().FAULTLINE_MAX_IMAGE_BYTES,
             files: s().FAULTLINE_MAX_FILES + 1,
             fields: MAX_FORM_FIELDS + 1,
             fieldSize: MAX_FORM_FIELD_BYTES + 1,

@@ -93,6 +93,8 @@ export interface RouteDefinition<
   errors?: number[];
   /** Open to callers without credentials (health, the OpenAPI document). */
   public?: boolean;
+  /** The most bytes one file part may hold (default FAULTLINE_MAX_IMAGE_BYTES); past it the request is a 413. */
+  maxFileBytes?: (config: Services['config']) => number;
   /** Only for administrators (e.g. redriving dead letters). */
   admin?: boolean;
   /** The older contract this route belongs to: a group an operator may open to callers without a key. */

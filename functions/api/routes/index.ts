@@ -1,5 +1,7 @@
 import type { RouteDefinition } from '../http/route.ts';
+import { analyzeCompatibilityRoutes } from './analyze-compatibility.ts';
 import { apiKeyRoutes } from './api-keys.ts';
+import { classificationRoutes } from './classification.ts';
 import { compatibilityRoutes } from './compatibility.ts';
 import { flaskRoutes } from './compat-flask.ts';
 import { trainingBackendRoutes } from './compat-training-backend.ts';
@@ -18,11 +20,13 @@ export const routes: RouteDefinition[] = [
   ...datasetRoutes,
   ...trainingRoutes,
   ...detectionRoutes,
+  ...classificationRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
   ...flaskRoutes,
   ...trainingBackendRoutes,
   ...lookoutRoutes,
+  ...analyzeCompatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

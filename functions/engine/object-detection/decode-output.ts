@@ -24,7 +24,7 @@ export function outputGeometry(
   const expected = `v5 [1, N, ${5 + classes}] or v8 [1, ${4 + classes}, N] for ${classes} classes`;
   const mismatch = (why: string) =>
     new UploadedModelError(
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       `output "${outputName}" has shape ${shapeText(dims)}: ${why} (expected ${expected})`,
       { output: outputName, shape: [...dims], classes, layout },
     );

@@ -49,7 +49,7 @@ export class ObjectDetector {
 
   /**
    * Loads a model (path or bytes) with its spec (parsed or raw JSON) and validates it by running it once. A file
-   * that is not a loadable ONNX model is MODEL_INVALID; one that does not match the spec MODEL_SHAPE_MISMATCH.
+   * that is not a loadable ONNX model is MODEL_INVALID; one that does not match the spec MODEL_SPEC_MISMATCH.
    */
   static async load(
     model: string | Uint8Array,
@@ -99,7 +99,7 @@ export class ObjectDetector {
         : [1, 4 + this.spec.classes.length, output.anchors];
     if (raw.dims.length !== 3 || raw.dims.some((d, i) => d !== expected[i]))
       throw new UploadedModelError(
-        'MODEL_SHAPE_MISMATCH',
+        'MODEL_SPEC_MISMATCH',
         `output "${outputName}" had shape [${raw.dims.join(', ')}], not [${expected.join(', ')}] as when validated`,
         { output: outputName, shape: [...raw.dims], expected },
       );

@@ -24,7 +24,7 @@ export async function validateDetectorModel(
   const { name: inputName, width, height } = spec.input;
   const wanted = [1, 3, height, width];
   const mismatch = (message: string, details: Record<string, unknown>) =>
-    new UploadedModelError('MODEL_SHAPE_MISMATCH', message, details);
+    new UploadedModelError('MODEL_SPEC_MISMATCH', message, details);
   if (!session.inputNames.includes(inputName))
     throw mismatch(`the model has no input "${inputName}" (its inputs: ${session.inputNames.join(', ')})`, {
       input: inputName,
@@ -60,7 +60,7 @@ export async function validateDetectorModel(
     result = await session.run({ [inputName]: blank }, [outputName]);
   } catch (cause) {
     throw new UploadedModelError(
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       `the model failed on a ${shapeText(wanted)} input: ${(cause as Error).message}`,
       { input: inputName, shape: wanted },
       { cause },

@@ -14,6 +14,8 @@ import { PageCursors } from '../store/page-cursor.ts';
 import { ProjectRepository } from '../store/project-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
+import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
+import { ClassificationResultRepository } from '../store/classification-result-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
@@ -52,6 +54,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
   const events = config.FAULTLINE_EVENT_BUS
     ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue)
     : new LogEventPublisher(log, webhookQueue);
+  const classifications = new ClassificationResultRepository(db, table, cursors);
+  classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   return {
@@ -68,6 +72,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     images: new ImageRepository(db, table, cursors),
     jobs: new JobRepository(db, table, cursors),
     models: new ModelRepository(db, table),
+    uploadedModels: new UploadedModelRepository(db, table),
+    classifications,
     results,
     apiKeys: new ApiKeyRepository(db, table),
     webhookDeliveries,

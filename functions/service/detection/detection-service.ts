@@ -9,6 +9,7 @@ import { commitToProject, requireProject } from '../projects/projects-service.ts
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { resultId } from '../store/table-definition.ts';
+import { nameDefectTypes } from '../classification/defect-types.ts';
 
 /** What a detection request may choose (the engine's DetectOptions add the settings, filled in from the project). */
 export interface DetectionRequestOptions {
@@ -26,6 +27,12 @@ async function runModel(
   bytes: Uint8Array,
   options: DetectionRequestOptions,
 ): Promise<Detection> {
+  if (project.kind !== 'anomaly')
+    throw new ServiceError(
+      'WRONG_PROJECT_KIND',
+      `project ${project.id} is of kind ${project.kind}: classify its images with POST /api/v1/projects/${project.id}/classify`,
+      { projectId: project.id, kind: project.kind },
+    );
   const version = options.modelVersion ?? project.activeModelVersion;
   if (version === null) {
     throw new ServiceError(
@@ -133,6 +140,7 @@ export async function detectImage(
 ): Promise<DetectionRecord> {
   const project = await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
+  const named = await nameDefectTypes(s, project, bytes, detection.result);
   const createdAt = new Date().toISOString();
   const id = resultId(createdAt, randomBytes(4).toString('hex'));
   const record: DetectionRecord = {
@@ -141,7 +149,7 @@ export async function detectImage(
     batchId: API_BATCH,
     source: { kind: 'api', name, key: null },
     createdAt,
-    result: detection.result,
+    result: named,
     visualisationKeys: await storeVisualisations(s, apiResultPrefix(projectId, id), detection),
     resultKey: null,
   };
@@ -174,6 +182,7 @@ export async function runInboxDetection(
   const bytes = await s.objects.get(key);
   if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
   const detection = await runModel(s, project, bytes, { visualisations: true });
+  const named = await nameDefectTypes(s, project, bytes, detection.result);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
   const keys = inboxResultKeys(project.id, rest);
   const record: DetectionRecord = {
@@ -182,15 +191,11 @@ export async function runInboxDetection(
     batchId: inboxBatch(rest),
     source: { kind: 'inbox', name: rest, key },
     createdAt: job.createdAt,
-    result: detection.result,
+    result: named,
     visualisationKeys: await storeVisualisations(s, keys.visualisationPrefix, detection),
     resultKey: keys.json,
   };
-  await s.objects.put(
-    keys.json,
-    `${JSON.stringify({ id, source: key, ...detection.result }, null, 2)}\n`,
-    'application/json',
-  );
+  await s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...named }, null, 2)}\n`, 'application/json');
   await s.results.put(record);
   await announce(s, await commitToProject(s, project.id), record);
   return {

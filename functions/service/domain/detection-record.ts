@@ -7,6 +7,10 @@ export const boundingBoxSchema = rect
   .extend({
     confidence: z.number().meta({ description: 'Peak normalised pixel score of the region' }),
     type: z.enum(['Critical', 'Warning']),
+    defect_type: z.string().nullable().optional().meta({
+      description: 'The linked classifier’s label for the region’s crop (absent without a linked classifier)',
+    }),
+    defect_type_confidence: z.number().optional(),
   })
   .meta({
     id: 'BoundingBox',
@@ -62,6 +66,10 @@ export const detectionFieldsSchema = z.object({
     })
     .meta({ description: 'Milliseconds per stage' }),
   model_version: z.string(),
+  defect_type_model: z
+    .string()
+    .optional()
+    .meta({ description: 'The classifier that named the defect types: its project and version' }),
   model_quality: z
     .object({ verdict: z.enum(MODEL_QUALITY_VERDICTS), reason: z.string() })
     .optional()

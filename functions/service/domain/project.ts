@@ -11,11 +11,12 @@ import {
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
  * projects stored before kinds existed read as 'anomaly'.
  */
-export const PROJECT_KINDS = ['anomaly'] as const;
+export const PROJECT_KINDS = ['anomaly', 'classification'] as const;
 export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
 export const projectKindSchema = z.enum(PROJECT_KINDS).meta({
   id: 'ProjectKind',
-  description: 'What the project detects: anomaly (PatchCore image anomaly detection), the only kind so far.',
+  description:
+    'What the project detects: anomaly (PatchCore image anomaly detection) or classification (an ONNX image classifier, uploaded or trained from labelled folders).',
 });
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
 
@@ -86,6 +87,11 @@ export const projectSchema = z
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),
     latestModelVersion: z.number().int().nullable(),
+    defectClassifier: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'anomaly projects: the classification project that names each region’s defect type' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

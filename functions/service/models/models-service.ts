@@ -17,13 +17,25 @@ function present(model: Omit<ModelVersion, 'active'>, activeVersion: number | nu
   return { ...model, quality, active: model.version === activeVersion };
 }
 
-export async function listModels(s: Services, projectId: string): Promise<ModelVersion[]> {
+/** PatchCore versions belong to anomaly projects; other kinds list theirs under /uploaded-models. */
+async function requireAnomalyProject(s: Services, projectId: string) {
   const project = await requireProject(s, projectId);
+  if (project.kind !== 'anomaly')
+    throw new ServiceError(
+      'WRONG_PROJECT_KIND',
+      `project ${projectId} is of kind ${project.kind}: its model versions are at /api/v1/projects/${projectId}/uploaded-models`,
+      { projectId, kind: project.kind },
+    );
+  return project;
+}
+
+export async function listModels(s: Services, projectId: string): Promise<ModelVersion[]> {
+  const project = await requireAnomalyProject(s, projectId);
   return (await s.models.list(projectId)).map((m) => present(m, project.activeModelVersion));
 }
 
 export async function getModel(s: Services, projectId: string, version: number): Promise<ModelVersion> {
-  const project = await requireProject(s, projectId);
+  const project = await requireAnomalyProject(s, projectId);
   const model = await s.models.get(projectId, version);
   if (!model) throw new ServiceError('MODEL_NOT_FOUND', `project ${projectId} has no model version ${version}`, { projectId, version });
   return present(model, project.activeModelVersion);

@@ -51,6 +51,11 @@ export const keys = {
     sk: `MODEL#${String(version).padStart(6, '0')}`,
   }),
   result: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `RESULT#${id}` }),
+  uploadedModel: (projectId: string, version: number) => ({
+    pk: `PROJECT#${projectId}`,
+    sk: `ONNXMODEL#${String(version).padStart(6, '0')}`,
+  }),
+  classification: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `CLASSIFICATION#${id}` }),
   webhookDelivery: (projectId: string, attemptedAt: string, eventId: string, attempt: number) => ({
     pk: `PROJECT#${projectId}`,
     sk: `WEBHOOK#${attemptedAt}#${eventId}#${String(attempt).padStart(3, '0')}`,

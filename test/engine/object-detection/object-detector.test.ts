@@ -121,7 +121,7 @@ describe('ObjectDetector model validation', () => {
     const dims = [1, 6, 10]; // v8 for 2 classes
     await expectError(
       ObjectDetector.load(buildConstantOutput(dims, zeros(dims)), spec()),
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       '"output0" has shape [1, 6, 10]',
       'v5 [1, N, 8] or v8 [1, 7, N] for 3 classes',
     );
@@ -131,7 +131,7 @@ describe('ObjectDetector model validation', () => {
     const dims = [1, 7, 10]; // v8 for 3 classes
     await expectError(
       ObjectDetector.load(buildConstantOutput(dims, zeros(dims)), spec({ output: { layout: 'v5' } })),
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       'v5 layout named in the spec needs 8 values per box',
     );
   });
@@ -139,7 +139,7 @@ describe('ObjectDetector model validation', () => {
   it('asks for the layout when the shape fits both', async () => {
     const dims = [1, 7, 8]; // v8 with 8 anchors, or v5 with 7
     const model = buildConstantOutput(dims, zeros(dims));
-    await expectError(ObjectDetector.load(model, spec()), 'MODEL_SHAPE_MISMATCH', 'name output.layout');
+    await expectError(ObjectDetector.load(model, spec()), 'MODEL_SPEC_MISMATCH', 'name output.layout');
     const named = await ObjectDetector.load(model, spec({ output: { layout: 'v5' } }));
     expect(named.validated.output).toEqual({ layout: 'v5', anchors: 7 });
     await named.release();
@@ -149,7 +149,7 @@ describe('ObjectDetector model validation', () => {
     const dims = [1, 7, 2, 5];
     await expectError(
       ObjectDetector.load(buildConstantOutput(dims, zeros(dims)), spec()),
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       'has shape [1, 7, 2, 5]',
       '3 dimensions',
     );
@@ -158,15 +158,15 @@ describe('ObjectDetector model validation', () => {
   it('refuses an input size, name or output name the model does not have', async () => {
     const dims = [1, 7, 10];
     const model = buildConstantOutput(dims, zeros(dims), { inputDims: [1, 3, 32, 48] });
-    await expectError(ObjectDetector.load(model, spec()), 'MODEL_SHAPE_MISMATCH', '[1, 3, 32, 48]', '[1, 3, 64, 64]');
+    await expectError(ObjectDetector.load(model, spec()), 'MODEL_SPEC_MISMATCH', '[1, 3, 32, 48]', '[1, 3, 64, 64]');
     await expectError(
       ObjectDetector.load(model, spec({ input: { name: 'pixels', width: 48, height: 32 } })),
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       'no input "pixels"',
     );
     await expectError(
       ObjectDetector.load(model, spec({ input: { name: 'images', width: 48, height: 32 }, output: { name: 'boxes' } })),
-      'MODEL_SHAPE_MISMATCH',
+      'MODEL_SPEC_MISMATCH',
       'no output "boxes"',
     );
     // Symbolic sizes take what the spec says.
