@@ -111,3 +111,17 @@ export const apiResultPrefix = (projectId: string, resultId: string): string =>
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;
+
+/**
+ * The name a reviewed image (a false alarm added to a model's bank) has among the model's training images: its object
+ * key behind this prefix, so that a detection's evidence links it where it is kept.
+ */
+export const REVIEWED_IMAGE_PREFIX = 'review:';
+
+/** The object key of a reviewed image a model names, when the name is one and the key is in the project's inbox. */
+export function reviewedImageKey(projectId: string, name: string): string | undefined {
+  if (!name.startsWith(REVIEWED_IMAGE_PREFIX)) return undefined;
+  const key = name.slice(REVIEWED_IMAGE_PREFIX.length);
+  const parsed = parseKey(key);
+  return parsed && parsed.folder === 'inbox' && parsed.projectId === projectId ? key : undefined;
+}

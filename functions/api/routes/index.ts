@@ -6,6 +6,7 @@ import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
+import { reviewRoutes } from './reviews.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -15,6 +16,7 @@ export const routes: RouteDefinition[] = [
   ...datasetRoutes,
   ...trainingRoutes,
   ...detectionRoutes,
+  ...reviewRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
   ...apiKeyRoutes,

@@ -12,6 +12,7 @@ import { JobRepository } from '../store/job-repository.ts';
 import { ModelRepository } from '../store/model-repository.ts';
 import { PageCursors } from '../store/page-cursor.ts';
 import { ProjectRepository } from '../store/project-repository.ts';
+import { ReviewRepository } from '../store/review-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
@@ -69,6 +70,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     jobs: new JobRepository(db, table, cursors),
     models: new ModelRepository(db, table),
     results,
+    reviews: new ReviewRepository(db, table),
     apiKeys: new ApiKeyRepository(db, table),
     webhookDeliveries,
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),

@@ -4,7 +4,14 @@ import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisation
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { API_BATCH, apiResultPrefix, datasetKey, inboxBatch, inboxResultKeys } from '../object-keys.ts';
+import {
+  API_BATCH,
+  apiResultPrefix,
+  datasetKey,
+  inboxBatch,
+  inboxResultKeys,
+  reviewedImageKey,
+} from '../object-keys.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -92,7 +99,12 @@ export async function presentRecord(
       ...evidence,
       nearest_normal: {
         ...evidence.nearest_normal,
-        url: await s.objects.presignGet(datasetKey(record.projectId, evidence.nearest_normal.image), seconds),
+        url: await s.objects.presignGet(
+          // A reviewed false alarm added to the bank is linked where it is kept; a training image in datasets/.
+          reviewedImageKey(record.projectId, evidence.nearest_normal.image) ??
+            datasetKey(record.projectId, evidence.nearest_normal.image),
+          seconds,
+        ),
       },
     },
     ...(record.source.key ? { image_url: await s.objects.presignGet(record.source.key, seconds) } : {}),
