@@ -133,6 +133,11 @@ describe.skipIf(!existsSync(cookie))('reviews and the versions made from them', 
     expect(racing.filter((r) => r.status === 409).every((r) => r.body.error.code === 'CONFLICT')).toBe(true);
     const stale = await review(id, { verdict: 'defect', expectedRevision: 3 });
     expect([stale.status, stale.body.error.details.revision]).toEqual([409, 13]);
+
+    // A retried detection job writing its result again keeps the review.
+    const { review: kept, ...unreviewed } = (await runtime.services.results.get(project.id, id))!;
+    await runtime.services.results.put(unreviewed);
+    expect((await runtime.services.results.get(project.id, id))!.review).toEqual(kept);
   });
 
   it('lists reviews, filters results by review and measures precision and recall per model version', async () => {
