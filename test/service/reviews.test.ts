@@ -191,7 +191,11 @@ describe.skipIf(!existsSync(cookie))('reviews and the versions made from them', 
     });
     expect(job.output.addedRows).toBeGreaterThan(0);
     const v2 = (await api(`/api/v1/projects/${project.id}/models/2`)).body;
-    expect(v2).toMatchObject({ active: true, bankRows: job.output.bankRows });
+    expect(v2).toMatchObject({
+      active: true,
+      bankRows: job.output.bankRows,
+      derivedFrom: { version: 1, by: 'update-bank', images: 1 },
+    });
 
     const after = await detect('good/test-normal-1.jpg');
     expect([after.model_version, after.is_anomalous]).toEqual(['v2', false]);
@@ -214,7 +218,11 @@ describe.skipIf(!existsSync(cookie))('reviews and the versions made from them', 
     const job = await finished(recalibrate.body.id);
     expect(job).toMatchObject({ status: 'SUCCEEDED', output: { baseVersion: 1, defects: 1, unplaced: 0 } });
     const model = (await api(`/api/v1/projects/${project.id}/models/${job.output.modelVersion}`)).body;
-    expect(model).toMatchObject({ active: true, thresholds: { method: 'f1-optimal' } });
+    expect(model).toMatchObject({
+      active: true,
+      thresholds: { method: 'f1-optimal' },
+      derivedFrom: { version: 1, by: 'recalibrate', images: 1 },
+    });
     expect(model.thresholds.image).toBe(job.output.threshold.after);
     expect((await detect('cracked/anomaly-1.jpg')).is_anomalous).toBe(true);
   });

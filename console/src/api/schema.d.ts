@@ -713,6 +713,14 @@ export interface components {
                 heldOutFalsePositiveRate?: number;
             };
             trainingMs: number;
+            /** @description For a version made from reviews: the version it started from, and how */
+            derivedFrom?: {
+                version: number;
+                /** @enum {string} */
+                by: "update-bank" | "recalibrate";
+                /** @description Reviewed images used */
+                images: number;
+            };
             jobId: string;
             artifactPrefix: string;
             /** Format: date-time */

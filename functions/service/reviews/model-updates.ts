@@ -113,6 +113,7 @@ export async function runBankUpdate(
     calibrationImages: baseModel?.calibrationImages ?? base.manifest.thresholds.calibrationImages,
     ...(baseModel?.quality ? { quality: baseModel.quality } : {}),
     trainingMs: Math.round(performance.now() - started),
+    derivedFrom: { version: baseVersion, by: 'update-bank', images: extension.addedImages },
   });
   return {
     modelVersion: stored.version,
@@ -182,6 +183,7 @@ export async function runRecalibration(
       calibrationImages: thresholds.calibrationImages,
       ...(baseModel?.quality ? { quality: baseModel.quality } : {}),
       trainingMs: Math.round(performance.now() - started),
+      derivedFrom: { version: baseVersion, by: 'recalibrate', images: scores.length },
     },
   );
   return {

@@ -159,7 +159,10 @@ export async function runTraining(
 }
 
 /** What a model version records beside its artifact's manifest. */
-export type ModelVersionFacts = Pick<StoredModel, 'trainImages' | 'calibrationImages' | 'quality' | 'trainingMs'>;
+export type ModelVersionFacts = Pick<
+  StoredModel,
+  'trainImages' | 'calibrationImages' | 'quality' | 'trainingMs' | 'derivedFrom'
+>;
 
 /**
  * Stores a job's new model: its artifact files under the version's prefix, its model version record, and makes it
