@@ -149,6 +149,9 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
     await row.waitFor();
     await page.getByRole('button', { name: 'Recalibrate on confirmed defects' }).click();
     await page.getByText(/^Model v2 \(from v1\) is ready and active/).waitFor({ timeout: TRAINING_TIMEOUT_MS });
+    await page.getByRole('button', { name: 'Go back to v1' }).click();
+    await page.getByText('Model v1 is active again.').waitFor();
+    await page.getByText(/ images · model v1$/).waitFor(); // the project's side panel follows
   });
 
   it('changes the severity bands and webhook in the settings, and shows a refused value with the API message', async () => {

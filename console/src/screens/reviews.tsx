@@ -122,7 +122,7 @@ export function ReviewsScreen({ project, reloadProject }: ProjectTabProps) {
           <Link href={`/projects/${project.id}/training`}>Training</Link>, one click to activate again.
         </p>
         {start.error ? <ErrorNotice error={start.error} title="The new version was not started" /> : null}
-        {job ? <UpdateProgress job={job} /> : null}
+        {job ? <UpdateProgress job={job} reloadProject={reloadProject} /> : null}
       </section>
       <section aria-labelledby="metrics-title">
         <h2 id="metrics-title">Precision and recall</h2>
@@ -226,16 +226,43 @@ export function ReviewsScreen({ project, reloadProject }: ProjectTabProps) {
   );
 }
 
-function UpdateProgress({ job }: { job: Job }) {
+function UpdateProgress({ job, reloadProject }: { job: Job; reloadProject: () => Promise<void> }) {
+  const [back, setBack] = useState<{ busy?: boolean; done?: boolean; error?: unknown }>({});
   if (job.status === 'FAILED')
     return <ErrorNotice error={new Error(job.error?.message ?? 'the job failed')} title="No new version was made" />;
   if (job.status === 'SUCCEEDED') {
     const out = job.output as { modelVersion?: number; baseVersion?: number; trainingMs?: number } | null;
+    const activateBase = async () => {
+      setBack({ busy: true });
+      try {
+        await call(
+          api().POST('/api/v1/projects/{projectId}/models/{version}/activate', {
+            params: { path: { projectId: job.projectId, version: out!.baseVersion! } },
+          }),
+        );
+        setBack({ done: true });
+        await reloadProject();
+      } catch (error) {
+        setBack({ error });
+      }
+    };
     return (
-      <p class="notice notice-ok" role="status">
-        Model v{out?.modelVersion} (from v{out?.baseVersion}) is ready and active
-        {out?.trainingMs !== undefined ? `, made in ${formatDuration(out.trainingMs)}` : ''}.
-      </p>
+      <div class="notice notice-ok" role="status">
+        <p>
+          Model v{out?.modelVersion} (from v{out?.baseVersion}) is ready and active
+          {out?.trainingMs !== undefined ? `, made in ${formatDuration(out.trainingMs)}` : ''}.
+        </p>
+        {out?.baseVersion ? (
+          back.done ? (
+            <p>Model v{out.baseVersion} is active again.</p>
+          ) : (
+            <button type="button" class="button secondary small" onClick={activateBase} disabled={back.busy}>
+              Go back to v{out.baseVersion}
+            </button>
+          )
+        ) : null}
+        {back.error ? <ErrorNotice error={back.error} title="The previous version was not activated" /> : null}
+      </div>
     );
   }
   const p = job.progress;
