@@ -187,7 +187,7 @@ describe.skipIf(!existsSync(cookie))('reviews and the versions made from them', 
     const job = await finished(update.body.id);
     expect(job).toMatchObject({
       status: 'SUCCEEDED',
-      output: { modelVersion: 2, baseVersion: 1, addedImages: 1, withoutImage: 0 },
+      output: { modelVersion: 2, baseVersion: 1, addedImages: 1, withoutImage: 0, remaining: 0 },
     });
     expect(job.output.addedRows).toBeGreaterThan(0);
     const v2 = (await api(`/api/v1/projects/${project.id}/models/2`)).body;

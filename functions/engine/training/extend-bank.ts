@@ -29,6 +29,8 @@ export interface ExtensionReport {
   timingsMs: { features: number; coreset: number; total: number };
 }
 
+const DISTANCE_MATRIX_FLOATS = 16 * 2 ** 20;
+
 /** Distances of each query row to its nearest bank row, in chunks that keep onnxruntime's matrices small. */
 async function distancesToBank(
   queries: Float32Array,
@@ -37,10 +39,12 @@ async function distancesToBank(
   session?: SessionOptions,
 ): Promise<Float64Array> {
   const rows = queries.length / dims;
+  const bankRows = bank.length / dims;
   const out = new Float64Array(rows);
   const minimum = await MinimumDistance.create(dims, session);
   try {
-    const chunk = 4096;
+    // The distance matrix of a chunk is chunk x bank rows: kept near 16M floats (64 MB) however large the bank.
+    const chunk = Math.max(1, Math.min(4096, Math.floor(DISTANCE_MATRIX_FLOATS / bankRows)));
     for (let start = 0; start < rows; start += chunk) {
       const end = Math.min(rows, start + chunk);
       const d = await minimum.run(queries.subarray(start * dims, end * dims), bank);

@@ -14,6 +14,9 @@ import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { type ProgressReporter, publishModelVersion, requestModelJob } from '../training/training-service.ts';
 
+/** Reviewed images one bank update adds at most (about 5 MB of features each with the default backbone). */
+export const MAX_IMAGES_PER_BANK_UPDATE = 100;
+
 const requireActive = (project: ProjectItem): number => {
   if (project.activeModelVersion === null)
     throw new ServiceError('NO_ACTIVE_MODEL', `project ${project.id} has no trained model to update`, {
@@ -94,7 +97,10 @@ export async function runBankUpdate(
       `every reviewed false alarm with a kept image (${withImage.length}) is in model v${baseVersion}'s bank already`,
       { baseVersion },
     );
-  const sources: ImageSource[] = fresh.map((r) => ({
+  // Oldest first, at most a bounded number per version (their features are held in memory at once); the next update
+  // takes the rest.
+  const taken = fresh.slice(0, MAX_IMAGES_PER_BANK_UPDATE);
+  const sources: ImageSource[] = taken.map((r) => ({
     name: `${REVIEWED_IMAGE_PREFIX}${r.source.key}`,
     read: async () => {
       const bytes = await s.objects.get(r.source.key!);
@@ -123,6 +129,7 @@ export async function runBankUpdate(
     bankRows: stored.bankRows,
     skipped: extension.skipped.length,
     withoutImage: alarms.length - withImage.length,
+    remaining: fresh.length - taken.length,
     trainingMs: stored.trainingMs,
   };
 }
