@@ -118,10 +118,19 @@ export const rejectedKey = (projectId: string, rest: string): string => `rejecte
  */
 export const REVIEWED_IMAGE_PREFIX = 'review:';
 
-/** The object key of a reviewed image a model names, when the name is one and the key is in the project's inbox. */
+/** Where a flagged API detection's image is kept when its project keeps them (keepFlaggedImages). */
+export const apiImageKey = (projectId: string, resultId: string): string =>
+  `${apiResultPrefix(projectId, resultId)}image`;
+
+/**
+ * The object key of a reviewed image a model names, when the name is one and the key is the project's own kept image
+ * (in its drop folder, or a kept API upload).
+ */
 export function reviewedImageKey(projectId: string, name: string): string | undefined {
   if (!name.startsWith(REVIEWED_IMAGE_PREFIX)) return undefined;
   const key = name.slice(REVIEWED_IMAGE_PREFIX.length);
   const parsed = parseKey(key);
-  return parsed && parsed.folder === 'inbox' && parsed.projectId === projectId ? key : undefined;
+  if (!parsed || parsed.projectId !== projectId) return undefined;
+  const kept = parsed.folder === 'inbox' || (parsed.folder === 'results' && parsed.rest.startsWith(`${API_BATCH}/`));
+  return kept ? key : undefined;
 }

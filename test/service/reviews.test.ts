@@ -212,6 +212,33 @@ describe.skipIf(!existsSync(cookie))('reviews and the versions made from them', 
     expect((await detect('good/test-normal-1.jpg')).model_version).toBe('v1');
   });
 
+  it('keeps flagged API uploads only when the project asks (keepFlaggedImages), and learns from them too', async () => {
+    const notKept = await detect('good/test-normal-1.jpg'); // v1 is active again: flagged, but not kept by default
+    expect(notKept.is_anomalous).toBe(true);
+    expect((await api(`/api/v1/projects/${project.id}/results/${notKept.result_id}`)).body).not.toHaveProperty(
+      'image_url',
+    );
+    const on = await api(`/api/v1/projects/${project.id}`, { method: 'PATCH', json: { keepFlaggedImages: true } });
+    expect([on.status, on.body.keepFlaggedImages]).toEqual([200, true]);
+    expect(
+      (await api(`/api/v1/projects/${project.id}`, { method: 'PATCH', json: { keepFlaggedImages: 'yes' } })).status,
+    ).toBe(400);
+    const flagged = await detect('good/test-normal-1.jpg');
+    const passed = await detect('good/test-normal-10.jpg');
+    const stored = (await api(`/api/v1/projects/${project.id}/results/${flagged.result_id}`)).body;
+    expect(stored.source.key).toBe(`results/${project.id}/api/${flagged.result_id}/image`);
+    expect((await fetch(stored.image_url)).status).toBe(200);
+    expect((await api(`/api/v1/projects/${project.id}/results/${passed.result_id}`)).body.source.key).toBeNull();
+
+    expect((await review(flagged.result_id, { verdict: 'normal' })).status).toBe(200);
+    const update = await api(`/api/v1/projects/${project.id}/update-bank`, { method: 'POST' });
+    const job = await finished(update.body.id);
+    // v1's bank gets both reviewed false alarms: the drop-folder one and the kept API upload.
+    expect(job).toMatchObject({ status: 'SUCCEEDED', output: { baseVersion: 1, addedImages: 2 } });
+    expect((await detect('good/test-normal-1.jpg')).is_anomalous).toBe(false);
+    await api(`/api/v1/projects/${project.id}/models/1/activate`, { method: 'POST' });
+  });
+
   it('recalibrates the threshold on the confirmed defects as a new version', async () => {
     const recalibrate = await api(`/api/v1/projects/${project.id}/recalibrate`, { method: 'POST' });
     expect([recalibrate.status, recalibrate.body.type]).toEqual([202, 'recalibrate']);

@@ -354,7 +354,7 @@ export interface paths {
         put?: never;
         /**
          * Make a new model version with the reviewed false alarms added to the memory bank
-         * @description Adds a coreset of the patches of every flagged drop-folder result reviewed normal (not yet in the active model's bank) to the active model's bank, keeping its threshold. Answers 202 with the job; the new version becomes active and the previous one stays (POST .../models/{version}/activate). Send an Idempotency-Key header to make retries safe.
+         * @description Adds a coreset of the patches of every flagged result reviewed normal whose image is kept (drop folder; API uploads with keepFlaggedImages) (not yet in the active model's bank) to the active model's bank, keeping its threshold. Answers 202 with the job; the new version becomes active and the previous one stays (POST .../models/{version}/activate). Send an Idempotency-Key header to make retries safe.
          */
         post: operations["updateBank"];
         delete?: never;
@@ -587,6 +587,11 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string;
+            /**
+             * @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank
+             * @default false
+             */
+            keepFlaggedImages?: boolean;
         };
         ProjectPage: {
             items: components["schemas"]["Project"][];
@@ -603,6 +608,8 @@ export interface components {
             /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
             threshold: number;
             webhookUrl: string | null;
+            /** @description Absent (off) on older projects */
+            keepFlaggedImages?: boolean;
             imageCount: number;
             activeModelVersion: number | null;
             latestModelVersion: number | null;
@@ -619,6 +626,8 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string | null;
+            /** @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank */
+            keepFlaggedImages?: boolean;
         };
         UploadRequest: {
             files: {
@@ -899,7 +908,7 @@ export interface components {
                 revision: number;
             };
             visualizations: components["schemas"]["Visualizations"];
-            /** @description Presigned URL of the image itself, for drop-folder results (API uploads are not kept) */
+            /** @description Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on */
             image_url?: string;
         };
         BatchSummary: {
@@ -1139,6 +1148,8 @@ export interface operations {
                         /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
                         threshold: number;
                         webhookUrl: string | null;
+                        /** @description Absent (off) on older projects */
+                        keepFlaggedImages?: boolean;
                         imageCount: number;
                         activeModelVersion: number | null;
                         latestModelVersion: number | null;

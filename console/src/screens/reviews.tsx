@@ -16,7 +16,7 @@ const ACTIONS = {
   'update-bank': {
     path: '/api/v1/projects/{projectId}/update-bank',
     label: 'Learn the false alarms',
-    help: 'Adds the patches of flagged drop-folder parts reviewed Normal to the active model’s memory bank: a new version in seconds.',
+    help: 'Adds the patches of flagged parts reviewed Normal (drop-folder images, and tests when Settings keeps them) to the active model’s memory bank: a new version in seconds.',
   },
   recalibrate: {
     path: '/api/v1/projects/{projectId}/recalibrate',

@@ -68,7 +68,10 @@ const resultViewSchema = detectionRecordSchema
     image_url: z
       .string()
       .optional()
-      .meta({ description: 'Presigned URL of the image itself, for drop-folder results (API uploads are not kept)' }),
+      .meta({
+        description:
+          'Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on',
+      }),
   })
   .meta({ id: 'Result' });
 

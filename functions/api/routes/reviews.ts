@@ -117,7 +117,7 @@ export const reviewRoutes = [
     '/api/v1/projects/{projectId}/update-bank',
     'updateBank',
     'Make a new model version with the reviewed false alarms added to the memory bank',
-    "Adds a coreset of the patches of every flagged drop-folder result reviewed normal (not yet in the active model's bank) to the active model's bank, keeping its threshold.",
+    "Adds a coreset of the patches of every flagged result reviewed normal whose image is kept (drop folder; API uploads with keepFlaggedImages) (not yet in the active model's bank) to the active model's bank, keeping its threshold.",
     requestBankUpdate,
   ),
   modelUpdateRoute(

@@ -6,6 +6,7 @@ import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
 import {
   API_BATCH,
+  apiImageKey,
   apiResultPrefix,
   datasetKey,
   inboxBatch,
@@ -144,11 +145,17 @@ export async function detectImage(
   const detection = await runModel(s, project, bytes, options);
   const createdAt = new Date().toISOString();
   const id = resultId(createdAt, randomBytes(4).toString('hex'));
+  // Kept only when the project asks for it, and only for flagged parts: what a reviewer may call a false alarm.
+  let kept: string | null = null;
+  if (project.keepFlaggedImages && detection.result.is_anomalous) {
+    kept = apiImageKey(projectId, id);
+    await s.objects.put(kept, bytes, `image/${detection.result.image.format}`);
+  }
   const record: DetectionRecord = {
     id,
     projectId,
     batchId: API_BATCH,
-    source: { kind: 'api', name, key: null },
+    source: { kind: 'api', name, key: kept },
     createdAt,
     result: detection.result,
     visualisationKeys: await storeVisualisations(s, apiResultPrefix(projectId, id), detection),

@@ -50,7 +50,7 @@ async function loadStoredArtifact(s: Services, projectId: string, version: numbe
 
 /**
  * Starts a job making a new version from the active one with the reviewed false alarms' patches added to its memory
- * bank (only images the service kept, i.e. drop-folder images: API uploads are not kept).
+ * bank (only images the service kept: drop-folder images, and flagged API uploads with the project's keepFlaggedImages).
  */
 export async function requestBankUpdate(s: Services, projectId: string, idempotencyKey?: string) {
   return requestModelJob(s, projectId, 'update-bank', {}, idempotencyKey, async (project) => {
@@ -59,7 +59,7 @@ export async function requestBankUpdate(s: Services, projectId: string, idempote
     if (usable.length === 0)
       throw new ServiceError(
         'CONFLICT',
-        'no reviewed false alarm with a kept image: review flagged drop-folder results as normal first (API uploads are not kept)',
+        'no reviewed false alarm with a kept image: review flagged drop-folder results as normal first (API uploads are kept only with the project setting keepFlaggedImages)',
         { projectId },
       );
   });
