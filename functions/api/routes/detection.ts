@@ -65,13 +65,10 @@ export const batchSummarySchema = z
 const resultViewSchema = detectionRecordSchema
   .extend({
     visualizations: visualisationUrlsSchema.nullable(),
-    image_url: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          'Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on',
-      }),
+    image_url: z.string().optional().meta({
+      description:
+        'Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on',
+    }),
   })
   .meta({ id: 'Result' });
 
