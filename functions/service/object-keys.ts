@@ -115,3 +115,26 @@ export const apiResultInputKey = (projectId: string, resultId: string): string =
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;
+
+/**
+ * The name a reviewed image (a false alarm added to a model's bank) has among the model's training images: its object
+ * key behind this prefix, so that a detection's evidence links it where it is kept.
+ */
+export const REVIEWED_IMAGE_PREFIX = 'review:';
+
+/** Where a flagged API detection's image is kept when its project keeps them (keepFlaggedImages). */
+export const apiImageKey = (projectId: string, resultId: string): string =>
+  `${apiResultPrefix(projectId, resultId)}image`;
+
+/**
+ * The object key of a reviewed image a model names, when the name is one and the key is the project's own kept image
+ * (in its drop folder, or a kept API upload).
+ */
+export function reviewedImageKey(projectId: string, name: string): string | undefined {
+  if (!name.startsWith(REVIEWED_IMAGE_PREFIX)) return undefined;
+  const key = name.slice(REVIEWED_IMAGE_PREFIX.length);
+  const parsed = parseKey(key);
+  if (!parsed || parsed.projectId !== projectId) return undefined;
+  const kept = parsed.folder === 'inbox' || (parsed.folder === 'results' && parsed.rest.startsWith(`${API_BATCH}/`));
+  return kept ? key : undefined;
+}

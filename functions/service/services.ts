@@ -9,6 +9,7 @@ import type { ModelStore } from './ports/model-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { ProjectStore } from './ports/project-store.ts';
 import type { ResultStore } from './ports/result-store.ts';
+import type { ReviewStore } from './ports/review-store.ts';
 import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
@@ -32,6 +33,7 @@ export interface Services {
   jobs: JobStore;
   models: ModelStore;
   results: ResultStore;
+  reviews: ReviewStore;
   apiKeys: ApiKeyStore;
   webhookDeliveries: WebhookDeliveryStore;
   modelCache: ModelCache;

@@ -79,7 +79,10 @@ export async function createProject(page: Page, name: string): Promise<string> {
 }
 
 /** Opens one of the project's screens from its navigation. */
-export async function openTab(page: Page, tab: 'Images' | 'Training' | 'Test' | 'Results' | 'Settings'): Promise<void> {
+export async function openTab(
+  page: Page,
+  tab: 'Images' | 'Training' | 'Test' | 'Results' | 'Reviews' | 'Settings',
+): Promise<void> {
   await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: tab, exact: true }).click();
 }
 

@@ -137,6 +137,23 @@ describe.skipIf(!existsSync(COOKIE))('the web console in a browser', () => {
       .waitFor();
   });
 
+  it('reviews the result by keyboard, shows precision and recall, and recalibrates on the confirmed defect', async () => {
+    const review = page.getByRole('region', { name: 'Review', exact: true });
+    await review.getByText(/^Not reviewed yet\. The model flagged this part/).waitFor();
+    await page.keyboard.press('d');
+    await review.getByText(/^Reviewed defect by \S+, /).waitFor();
+    expect(await review.getByRole('button', { name: /^Defect/ }).getAttribute('aria-pressed')).toBe('true');
+    await openTab(page, 'Reviews');
+    await page.getByRole('img', { name: /^Precision and recall from reviews over 1 periods for v1$/ }).waitFor();
+    const row = page.getByRole('row', { name: /v1 1 1 0 0 100% 100%$/ });
+    await row.waitFor();
+    await page.getByRole('button', { name: 'Recalibrate on confirmed defects' }).click();
+    await page.getByText(/^Model v2 \(from v1\) is ready and active/).waitFor({ timeout: TRAINING_TIMEOUT_MS });
+    await page.getByRole('button', { name: 'Go back to v1' }).click();
+    await page.getByText('Model v1 is active again.').waitFor();
+    await page.getByText(/ images · model v1$/).waitFor(); // the project's side panel follows
+  });
+
   it('changes the severity bands and webhook in the settings, and shows a refused value with the API message', async () => {
     await openTab(page, 'Settings');
     await page.getByLabel('Webhook URL').fill('https://example.com/hook');

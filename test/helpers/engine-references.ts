@@ -17,9 +17,13 @@ export function greedyCoresetReference(
 ): Int32Array {
   const size = Math.min(options.size, rows);
   const random = seededRandom(options.seed ?? 0);
-  const minDist = new Float64Array(rows).fill(Infinity);
+  const minDist = options.initialDistances
+    ? Float64Array.from(options.initialDistances)
+    : new Float64Array(rows).fill(Infinity);
   const centers: number[] = [];
   let z = Math.floor(random() * rows);
+  // Continuing an existing bank: the first pick is the row farthest from it.
+  if (options.initialDistances) z = minDist.reduce((best, d, p) => (d > minDist[best] ? p : best), 0);
   while (centers.length < size) {
     centers.push(z);
     let next = -1;

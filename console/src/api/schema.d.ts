@@ -451,6 +451,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/results/{resultId}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review a stored result: normal (a false alarm when flagged), defect, or unsure; replaces an earlier review */
+        post: operations["reviewResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reviewed results, newest result first */
+        get: operations["listReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/review-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Precision and recall of the flags against the reviews, per period and model version */
+        get: operations["reviewMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/update-bank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new model version with the reviewed false alarms added to the memory bank
+         * @description Adds a coreset of the patches of every flagged result reviewed normal whose image is kept (drop folder; API uploads with keepFlaggedImages) (not yet in the active model's bank) to the active model's bank, keeping its threshold. Answers 202 with the job; the new version becomes active and the previous one stays (POST .../models/{version}/activate). Send an Idempotency-Key header to make retries safe.
+         */
+        post: operations["updateBank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/recalibrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new model version with the threshold recalibrated on the confirmed defects (F1-optimal)
+         * @description Sets the active model's image threshold where F1 is highest over its calibration normals and the results reviewed as defects (scored by that model). Answers 202 with the job; the new version becomes active and the previous one stays (POST .../models/{version}/activate). Send an Idempotency-Key header to make retries safe.
+         */
+        post: operations["recalibrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{projectId}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -950,6 +1041,11 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string;
+            /**
+             * @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank
+             * @default false
+             */
+            keepFlaggedImages?: boolean;
         };
         ProjectPage: {
             items: components["schemas"]["Project"][];
@@ -966,6 +1062,8 @@ export interface components {
             /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
             threshold: number;
             webhookUrl: string | null;
+            /** @description Absent (off) on older projects */
+            keepFlaggedImages?: boolean;
             imageCount: number;
             activeModelVersion: number | null;
             latestModelVersion: number | null;
@@ -984,6 +1082,8 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string | null;
+            /** @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank */
+            keepFlaggedImages?: boolean;
         };
         UploadRequest: {
             files: {
@@ -1009,7 +1109,7 @@ export interface components {
             id: string;
             projectId: string;
             /** @enum {string} */
-            type: "train" | "detect";
+            type: "train" | "detect" | "update-bank" | "recalibrate";
             /** @enum {string} */
             status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED";
             /** @description Times a worker has started it */
@@ -1078,6 +1178,14 @@ export interface components {
                 heldOutFalsePositiveRate?: number;
             };
             trainingMs: number;
+            /** @description For a version made from reviews: the version it started from, and how */
+            derivedFrom?: {
+                version: number;
+                /** @enum {string} */
+                by: "update-bank" | "recalibrate";
+                /** @description Reviewed images used */
+                images: number;
+            };
             jobId: string;
             artifactPrefix: string;
             /** Format: date-time */
@@ -1246,8 +1354,24 @@ export interface components {
             } | null;
             /** @description Object key of the JSON result (drop folder) */
             resultKey: string | null;
+            /** @description A person's verdict, when reviewed */
+            review?: {
+                /**
+                 * @description normal: a false alarm if it was flagged; defect: a real defect; unsure: cannot tell
+                 * @enum {string}
+                 */
+                verdict: "normal" | "defect" | "unsure";
+                defectType: string | null;
+                note: string | null;
+                /** @description The reviewer's principal: user:SUB, key:ID or local */
+                reviewedBy: string;
+                /** Format: date-time */
+                reviewedAt: string;
+                /** @description Times the result has been reviewed */
+                revision: number;
+            };
             visualizations: components["schemas"]["Visualizations"];
-            /** @description Presigned URL of the image itself, for drop-folder results (API uploads are not kept) */
+            /** @description Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on */
             image_url?: string;
         };
         BatchSummary: {
@@ -1495,6 +1619,73 @@ export interface components {
             /** @description Object key of the JSON result (drop folder) */
             resultKey: string | null;
         };
+        Review: {
+            /**
+             * @description normal: a false alarm if it was flagged; defect: a real defect; unsure: cannot tell
+             * @enum {string}
+             */
+            verdict: "normal" | "defect" | "unsure";
+            defectType: string | null;
+            note: string | null;
+            /** @description The reviewer's principal: user:SUB, key:ID or local */
+            reviewedBy: string;
+            /** Format: date-time */
+            reviewedAt: string;
+            /** @description Times the result has been reviewed */
+            revision: number;
+        };
+        ReviewRequest: {
+            /**
+             * @description normal: a false alarm if it was flagged; defect: a real defect; unsure: cannot tell
+             * @enum {string}
+             */
+            verdict: "normal" | "defect" | "unsure";
+            /** @description Only with verdict defect, e.g. "crack" */
+            defectType?: string;
+            note?: string;
+            /** @description The review revision the reviewer saw (0: none yet); when given, a review made meanwhile by someone else answers 409 instead of being replaced */
+            expectedRevision?: number;
+        };
+        ReviewPage: {
+            items: components["schemas"]["ReviewListItem"][];
+            cursor: string | null;
+        };
+        ReviewListItem: {
+            resultId: string;
+            /** Format: date-time */
+            createdAt: string;
+            batchId: string;
+            source: {
+                /** @enum {string} */
+                kind: "api" | "inbox";
+                name: string;
+                key: string | null;
+            };
+            modelVersion: string;
+            /** @description Whether the model called it anomalous */
+            flagged: boolean;
+            anomalyScore: number;
+            classification: string;
+            review: components["schemas"]["Review"];
+        };
+        ReviewMetrics: {
+            items: components["schemas"]["ReviewMetricsRow"][];
+        };
+        ReviewMetricsRow: {
+            /** @description Start of the period (UTC), e.g. 2026-12-01 or 2026-12-01T13 */
+            period: string;
+            modelVersion: string;
+            /** @description Results reviewed normal or defect (unsure ones are left out) */
+            reviewed: number;
+            truePositives: number;
+            falsePositives: number;
+            falseNegatives: number;
+            trueNegatives: number;
+            /** @description Flagged and confirmed / flagged; null when none flagged */
+            precision: number | null;
+            /** @description Flagged and confirmed / confirmed; null when none confirmed */
+            recall: number | null;
+        };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
             cursor: string | null;
@@ -1711,6 +1902,8 @@ export interface operations {
                         /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
                         threshold: number;
                         webhookUrl: string | null;
+                        /** @description Absent (off) on older projects */
+                        keepFlaggedImages?: boolean;
                         imageCount: number;
                         activeModelVersion: number | null;
                         latestModelVersion: number | null;
@@ -2977,6 +3170,8 @@ export interface operations {
                 anomalous?: "true" | "false";
                 /** @description Only results created after this time */
                 since?: string;
+                /** @description By review: unreviewed, reviewed, or one verdict */
+                review?: "unreviewed" | "reviewed" | "normal" | "defect" | "unsure";
             };
             header?: never;
             path: {
@@ -3971,6 +4166,388 @@ export interface operations {
                         projectId: string;
                         defectClassifier: string | null;
                     };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reviewResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                resultId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReviewRequest"];
+            };
+        };
+        responses: {
+            /** @description The review as kept, with who, when and its revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReviews: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The cursor of the previous page */
+                cursor?: string;
+                /** @description normal: a false alarm if it was flagged; defect: a real defect; unsure: cannot tell */
+                verdict?: "normal" | "defect" | "unsure";
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reviews (a filtered page may be short; follow the cursor) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPage"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reviewMetrics: {
+        parameters: {
+            query?: {
+                period?: "hour" | "day" | "week";
+                /** @description Only results created after this time */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per period and model version, oldest period first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewMetrics"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateBank: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job (an earlier one for a repeated Idempotency-Key) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    recalibrate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job (an earlier one for a repeated Idempotency-Key) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

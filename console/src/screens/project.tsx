@@ -6,6 +6,7 @@ import { Link } from '../router.tsx';
 import { DatasetScreen } from './dataset.tsx';
 import { ResultDetailScreen } from './result-detail.tsx';
 import { ResultsScreen } from './results.tsx';
+import { ReviewsScreen } from './reviews.tsx';
 import { SettingsScreen } from './settings.tsx';
 import { TestScreen } from './test-images.tsx';
 import { TrainingScreen } from './training.tsx';
@@ -24,6 +25,7 @@ const TABS = [
   { id: 'training', label: 'Training' },
   { id: 'test', label: 'Test' },
   { id: 'results', label: 'Results' },
+  { id: 'reviews', label: 'Reviews' },
   { id: 'settings', label: 'Settings' },
 ] as const;
 
@@ -116,6 +118,8 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
           <ResultDetailScreen {...props} resultId={itemId} />
         ) : tab === 'results' ? (
           <ResultsScreen {...props} />
+        ) : tab === 'reviews' ? (
+          <ReviewsScreen {...props} />
         ) : tab === 'settings' ? (
           <SettingsScreen {...props} />
         ) : (

@@ -1,5 +1,6 @@
 import { api, call } from '../api/client.ts';
 import { DetectionView } from '../components/detection-view.tsx';
+import { ReviewPanel } from '../components/review-panel.tsx';
 import { ErrorNotice, Skeleton } from '../components/status.tsx';
 import { formatTime } from '../format.ts';
 import { useResource } from '../hooks/use-resource.ts';
@@ -41,6 +42,7 @@ export function ResultDetailScreen({ project, resultId }: ProjectTabProps & { re
             bands={project.severityBands}
             imageUrl={r.image_url}
           />
+          <ReviewPanel result={r} onReviewed={(review) => result.set({ ...r, review })} onStale={result.reload} />
         </>
       )}
     </>

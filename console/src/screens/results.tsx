@@ -15,8 +15,18 @@ const PERIODS = { any: 'Any time', '1h': 'Last hour', '24h': 'Last 24 hours', '7
 const PERIOD_MS: Record<keyof typeof PERIODS, number> = { any: 0, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };
 const SORTS = { newest: 'Newest first', high: 'Highest score first', low: 'Lowest score first' } as const;
 
+const REVIEW_STATES = {
+  '': 'Any',
+  unreviewed: 'Not reviewed',
+  reviewed: 'Reviewed',
+  normal: 'Reviewed normal',
+  defect: 'Reviewed defect',
+  unsure: 'Reviewed unsure',
+} as const;
+
 interface Filters {
   anomalous: boolean;
+  review: keyof typeof REVIEW_STATES;
   period: keyof typeof PERIODS;
   band: string;
   batch: string;
@@ -30,6 +40,7 @@ interface Filters {
 export function ResultsScreen({ project }: ProjectTabProps) {
   const [filters, setFilters] = useState<Filters>({
     anomalous: false,
+    review: '',
     period: 'any',
     band: '',
     batch: '',
@@ -39,7 +50,12 @@ export function ResultsScreen({ project }: ProjectTabProps) {
     () => (filters.period === 'any' ? undefined : new Date(Date.now() - PERIOD_MS[filters.period]).toISOString()),
     [filters.period],
   );
-  const query = { anomalous: filters.anomalous ? ('true' as const) : undefined, since, limit: PAGE };
+  const query = {
+    anomalous: filters.anomalous ? ('true' as const) : undefined,
+    review: filters.review || undefined,
+    since,
+    limit: PAGE,
+  };
   const list = usePages(
     (cursor) =>
       call(
@@ -47,7 +63,7 @@ export function ResultsScreen({ project }: ProjectTabProps) {
           params: { path: { projectId: project.id }, query: { ...query, cursor } },
         }),
       ),
-    [project.id, filters.anomalous, since],
+    [project.id, filters.anomalous, filters.review, since],
   );
   const { first, items, cursor, more } = list;
   const batches = [...new Set(items.map((r) => r.batchId))].sort();
@@ -78,6 +94,16 @@ export function ResultsScreen({ project }: ProjectTabProps) {
             onChange={(e) => set({ anomalous: e.currentTarget.checked })}
           />{' '}
           Anomalous only
+        </label>
+        <label class="field">
+          <span>Review</span>
+          <select value={filters.review} onChange={(e) => set({ review: e.currentTarget.value as Filters['review'] })}>
+            {Object.entries(REVIEW_STATES).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
         </label>
         <label class="field">
           <span>Band</span>
@@ -129,7 +155,11 @@ export function ResultsScreen({ project }: ProjectTabProps) {
         <Skeleton rows={4} label="Loading results" />
       ) : shown.length === 0 ? (
         <EmptyState
-          title={items.length || filters.anomalous || since ? 'No results match these filters' : 'No results yet'}
+          title={
+            items.length || filters.anomalous || filters.review || since
+              ? 'No results match these filters'
+              : 'No results yet'
+          }
           action={
             project.activeModelVersion ? (
               <Link class="button" href={`/projects/${project.id}/test`}>
@@ -138,7 +168,7 @@ export function ResultsScreen({ project }: ProjectTabProps) {
             ) : undefined
           }
         >
-          {items.length || filters.anomalous || since
+          {items.length || filters.anomalous || filters.review || since
             ? 'Change the filters, or load more results.'
             : 'Test an image, or put images into the drop folder; their results appear here.'}
         </EmptyState>
@@ -186,6 +216,7 @@ export function ResultsScreen({ project }: ProjectTabProps) {
                   </span>
                   <span class="muted small">
                     {formatTime(r.createdAt)} · {r.batchId === 'api' ? 'API' : r.batchId}
+                    {r.review ? ` · reviewed ${r.review.verdict}` : ''}
                   </span>
                 </div>
               </li>

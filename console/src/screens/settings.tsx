@@ -16,6 +16,7 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
   const [description, setDescription] = useState(project.description);
   const [threshold, setThreshold] = useState(String(project.threshold));
   const [webhook, setWebhook] = useState(project.webhookUrl ?? '');
+  const [keepFlagged, setKeepFlagged] = useState(project.keepFlaggedImages ?? false);
   const [bands, setBands] = useState<BandRow[]>(
     project.severityBands.map((b) => ({ name: b.name, below: b.below === undefined ? '' : String(b.below) })),
   );
@@ -40,6 +41,7 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
             threshold: Number(threshold),
             severityBands,
             webhookUrl: webhook.trim() ? webhook.trim() : null,
+            keepFlaggedImages: keepFlagged,
           },
         }),
       );
@@ -150,6 +152,19 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
             Receives each detection and training event as a signed POST; leave empty for none.
           </small>
         </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={keepFlagged}
+            onChange={(e) => setKeepFlagged(e.currentTarget.checked)}
+            aria-describedby="keep-help"
+          />{' '}
+          Keep the images of flagged tests
+        </label>
+        <small id="keep-help" class="muted">
+          Images sent through the API (and the Test screen) are not kept; with this on, a flagged one is kept beside its
+          result, so that a false alarm reviewed Normal can be learnt (Reviews). Drop-folder images are always kept.
+        </small>
         <div aria-live="polite">
           {state.error ? (
             <ErrorNotice error={state.error} title="Not saved" />

@@ -17,6 +17,8 @@ const FEW_IMAGES = 5;
 /** A key for one click on "Start training", so that a retried request makes no second job (works without HTTPS too). */
 const randomKey = () =>
   [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+/** How a version made from reviews was made, in words. */
+const DERIVED = { 'update-bank': 'false alarms learnt', recalibrate: 'recalibrated' } as const;
 const STAGES: Record<string, string> = {
   features: 'Reading features',
   coreset: 'Choosing the memory bank',
@@ -162,7 +164,15 @@ export function TrainingScreen({ project, reloadProject }: ProjectTabProps) {
                 <tbody>
                   {models.data.map((m) => (
                     <tr key={m.version}>
-                      <th scope="row">{m.label}</th>
+                      <th scope="row">
+                        {m.label}
+                        {m.derivedFrom ? (
+                          <span class="muted small">
+                            {' '}
+                            from v{m.derivedFrom.version}, {DERIVED[m.derivedFrom.by]} ({m.derivedFrom.images} reviewed)
+                          </span>
+                        ) : null}
+                      </th>
                       <td>{formatTime(m.createdAt)}</td>
                       <td>
                         {m.trainImages} trained, {m.calibrationImages} calibrated

@@ -12,6 +12,7 @@ import {
   detectionResponseSchema,
   visualisationUrlsSchema,
 } from '../../service/domain/detection-record.ts';
+import { reviewStateSchema } from '../../service/domain/review.ts';
 import { thresholdValue } from '../../engine/detection/detection-settings.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
@@ -44,6 +45,9 @@ export async function detectPart(
   return { result_id: record.id, ...record.result, evidence, visualizations };
 }
 
+/** A result id as the service makes them (store/table-definition.ts's resultId). */
+export const resultIdParam = z.string().regex(/^r_\d{17}_[0-9a-f-]{1,36}$/);
+
 export const batchSummarySchema = z
   .object({
     batchId: z.string(),
@@ -61,10 +65,10 @@ export const batchSummarySchema = z
 const resultViewSchema = detectionRecordSchema
   .extend({
     visualizations: visualisationUrlsSchema.nullable(),
-    image_url: z
-      .string()
-      .optional()
-      .meta({ description: 'Presigned URL of the image itself, for drop-folder results (API uploads are not kept)' }),
+    image_url: z.string().optional().meta({
+      description:
+        'Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on',
+    }),
   })
   .meta({ id: 'Result' });
 
@@ -102,6 +106,7 @@ export const detectionRoutes = [
     query: pageQuery.extend({
       anomalous: z.enum(['true', 'false']).optional().meta({ description: 'true: anomalous only' }),
       since: z.iso.datetime().optional().meta({ description: 'Only results created after this time' }),
+      review: reviewStateSchema.optional().meta({ description: 'By review: unreviewed, reviewed, or one verdict' }),
     }),
     success: {
       status: 200,
@@ -114,7 +119,7 @@ export const detectionRoutes = [
       body: await listResults(
         s,
         params.projectId,
-        { anomalousOnly: query.anomalous === 'true', since: query.since },
+        { anomalousOnly: query.anomalous === 'true', since: query.since, review: query.review },
         query.limit,
         query.cursor,
       ),
@@ -126,7 +131,7 @@ export const detectionRoutes = [
     operationId: 'getResult',
     summary: 'One stored detection',
     tags: ['Results'],
-    params: projectParams.extend({ resultId: z.string().regex(/^r_\d{17}_[0-9a-f-]{1,36}$/) }),
+    params: projectParams.extend({ resultId: resultIdParam }),
     success: { status: 200, description: 'The result', schema: resultViewSchema },
     errors: [404],
     handle: async ({ params }, s) => ({ status: 200, body: await getResult(s, params.projectId, params.resultId) }),

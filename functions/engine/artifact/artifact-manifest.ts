@@ -65,6 +65,11 @@ export const artifactManifestSchema = z.object({
      * scoreHistogram), normal images and labelled defective ones; absent in models trained before it existed.
      */
     histogram: z.object({ normals: histogramSchema, defects: histogramSchema }).optional(),
+    /**
+     * Raw image scores of the calibration normals, kept so that the threshold can be recalibrated later (with
+     * confirmed defects) without the images; absent in models trained before it was kept.
+     */
+    normalScores: z.array(z.number()).optional(),
   }),
   training: z.object({
     images: z.number().int().positive(),
@@ -74,6 +79,12 @@ export const artifactManifestSchema = z.object({
     heldOut: z.array(z.string()),
     /** Augmented views added per training image (names as in training/augment.ts); absent or empty: none. */
     augmentation: z.array(z.string()).optional(),
+    /** Images added to the bank after training (reviewed false alarms, training/extend-bank.ts), oldest first. */
+    extensions: z
+      .array(
+        z.object({ images: z.number().int().positive(), rows: z.number().int().nonnegative(), date: z.iso.datetime() }),
+      )
+      .optional(),
     /** Absent in models from before the verdict; `modelQuality` derives it for them. */
     quality: modelQualitySchema.optional(),
     durationMs: z.number().nonnegative(),

@@ -53,6 +53,7 @@ function withNormalAnchor(thresholds: Omit<Thresholds, 'histogram'>, scores: Cal
     ...thresholds,
     image: anchoredImage,
     histogram: { normals: normalised(scores.normalImageScores), defects: normalised(scores.anomalousImageScores) },
+    normalScores: [...scores.normalImageScores],
   };
 }
 
@@ -91,4 +92,24 @@ export function calibrateThresholds(scores: CalibrationScores, options: NormalCa
     );
   }
   return withNormalAnchor({ method: 'f1-optimal', image, pixel, calibrationImages }, scores);
+}
+
+/**
+ * The image threshold recalibrated with confirmed defects: the F1-optimal threshold over the model's calibration
+ * normals (their raw scores as kept in the model) and the defects' raw scores, the scale around it anchored as in
+ * training. The pixel threshold is kept: reviews give no masks. Needs at least one defect.
+ */
+export function recalibrateWithDefects(base: Thresholds, normals: number[], defects: number[]): Thresholds {
+  const all = [...normals, ...defects];
+  const labels = [...normals.map(() => 0), ...defects.map(() => 1)];
+  const best = f1OptimalThreshold(all, labels).threshold;
+  // Halfway down to the next lower score: the same decisions on every calibration score (so the same F1), with a
+  // margin on both sides instead of the lowest caught defect sitting exactly on the threshold.
+  const below = all.reduce((m, v) => (v < best && v > m ? v : m), -Infinity);
+  const halfway = below + (best - below) / 2;
+  const image = scaleFromRange(Number.isFinite(below) && halfway > below ? halfway : best, all); // floats too close: at best
+  return withNormalAnchor(
+    { method: 'f1-optimal', image, pixel: base.pixel, calibrationImages: normals.length + defects.length },
+    { normalImageScores: normals, normalPixelMaxima: [], anomalousImageScores: defects },
+  );
 }

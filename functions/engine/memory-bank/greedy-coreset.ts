@@ -9,6 +9,11 @@ export interface CoresetOptions {
   candidates?: number;
   /** Called after each round with (selected, size). */
   onProgress?: (selected: number, size: number) => void;
+  /**
+   * Each row's distance to rows selected before (an existing memory bank): the selection then continues that bank's
+   * traversal, starting from the row farthest from it, instead of from a random row.
+   */
+  initialDistances?: Float64Array;
 }
 
 /** Euclidean distance between row a and row b of x (dims columns). */
@@ -77,11 +82,14 @@ export async function greedyCoreset(
   const candidateCount = Math.min(options.candidates ?? 1024, rows - 1);
   const minimum = await MinimumDistance.create(dims, { spinning: true }); // the only session running meanwhile
   try {
-    const minDist = new Float64Array(rows).fill(Infinity);
+    const minDist = options.initialDistances ? Float64Array.from(options.initialDistances) : new Float64Array(rows);
+    if (!options.initialDistances) minDist.fill(Infinity);
     const scratch = new Float64Array(rows);
     const selected = new Int32Array(size);
     let count = 0;
-    let pending: number[] = [Math.floor(random() * rows)];
+    let first = Math.floor(random() * rows);
+    if (options.initialDistances) for (let p = 0; p < rows; p++) if (minDist[p] > minDist[first]) first = p;
+    let pending: number[] = [first];
     const candidates = new Int32Array(candidateCount + 1);
     const current = new Float64Array(candidateCount + 1);
 

@@ -12,6 +12,7 @@ import { JobRepository } from '../store/job-repository.ts';
 import { ModelRepository } from '../store/model-repository.ts';
 import { PageCursors } from '../store/page-cursor.ts';
 import { ProjectRepository } from '../store/project-repository.ts';
+import { ReviewRepository } from '../store/review-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
@@ -75,6 +76,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     uploadedModels: new UploadedModelRepository(db, table),
     classifications,
     results,
+    reviews: new ReviewRepository(db, table),
     apiKeys: new ApiKeyRepository(db, table),
     webhookDeliveries,
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),

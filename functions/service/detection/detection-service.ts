@@ -4,7 +4,15 @@ import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisation
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { API_BATCH, apiResultPrefix, datasetKey, inboxBatch, inboxResultKeys } from '../object-keys.ts';
+import {
+  API_BATCH,
+  apiImageKey,
+  apiResultPrefix,
+  datasetKey,
+  inboxBatch,
+  inboxResultKeys,
+  reviewedImageKey,
+} from '../object-keys.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -102,7 +110,12 @@ export async function presentRecord(
       ...evidence,
       nearest_normal: {
         ...evidence.nearest_normal,
-        url: await s.objects.presignGet(datasetKey(record.projectId, evidence.nearest_normal.image), seconds),
+        url: await s.objects.presignGet(
+          // A reviewed false alarm added to the bank is linked where it is kept; a training image in datasets/.
+          reviewedImageKey(record.projectId, evidence.nearest_normal.image) ??
+            datasetKey(record.projectId, evidence.nearest_normal.image),
+          seconds,
+        ),
       },
     },
     ...(record.source.key ? { image_url: await s.objects.presignGet(record.source.key, seconds) } : {}),
@@ -143,11 +156,17 @@ export async function detectImage(
   const named = await nameDefectTypes(s, project, bytes, detection.result);
   const createdAt = new Date().toISOString();
   const id = resultId(createdAt, randomBytes(4).toString('hex'));
+  // Kept only when the project asks for it, and only for flagged parts: what a reviewer may call a false alarm.
+  let kept: string | null = null;
+  if (project.keepFlaggedImages && detection.result.is_anomalous) {
+    kept = apiImageKey(projectId, id);
+    await s.objects.put(kept, bytes, `image/${detection.result.image.format}`);
+  }
   const record: DetectionRecord = {
     id,
     projectId,
     batchId: API_BATCH,
-    source: { kind: 'api', name, key: null },
+    source: { kind: 'api', name, key: kept },
     createdAt,
     result: named,
     visualisationKeys: await storeVisualisations(s, apiResultPrefix(projectId, id), detection),

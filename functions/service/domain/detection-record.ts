@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reviewSchema } from './review.ts';
 import { MODEL_QUALITY_VERDICTS } from '../../engine/training/model-quality.ts';
 
 const rect = z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int(), height: z.number().int() });
@@ -107,6 +108,7 @@ export const detectionRecordSchema = z
     /** Object keys of the PNGs (URLs are presigned when read). */
     visualisationKeys: z.record(z.string(), z.string()).nullable(),
     resultKey: z.string().nullable().meta({ description: 'Object key of the JSON result (drop folder)' }),
+    review: reviewSchema.optional().meta({ description: "A person's verdict, when reviewed" }),
   })
   .meta({ id: 'DetectionRecord' });
 

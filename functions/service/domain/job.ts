@@ -5,7 +5,7 @@ import { ServiceError } from '../errors.ts';
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 /** What a job does; every project kind says how it runs each one (functions/service/kinds/). */
-export const jobTypeSchema = z.enum(['train', 'detect']);
+export const jobTypeSchema = z.enum(['train', 'detect', 'update-bank', 'recalibrate']);
 
 export const jobSchema = z
   .object({

@@ -43,6 +43,14 @@ export const modelVersionSchema = z
       })
       .meta({ description: 'Measured on calibration images (and labelled defects when given)' }),
     trainingMs: z.number(),
+    derivedFrom: z
+      .object({
+        version: z.number().int().positive(),
+        by: z.enum(['update-bank', 'recalibrate']),
+        images: z.number().int().nonnegative().meta({ description: 'Reviewed images used' }),
+      })
+      .optional()
+      .meta({ description: 'For a version made from reviews: the version it started from, and how' }),
     jobId: z.string(),
     artifactPrefix: z.string(),
     createdAt: z.iso.datetime(),

@@ -48,6 +48,11 @@ export const projectNameSchema = z
 
 export const webhookUrlSchema = z.url({ protocol: /^https?$/ }).max(2000);
 
+export const keepFlaggedImagesSchema = z.boolean().meta({
+  description:
+    'Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank',
+});
+
 export const createProjectSchema = z
   .object({
     name: projectNameSchema,
@@ -56,6 +61,7 @@ export const createProjectSchema = z
     severityBands: severityBandsSchema.default(DEFAULT_SEVERITY_BANDS),
     threshold: thresholdSchema.default(CALIBRATED_THRESHOLD),
     webhookUrl: webhookUrlSchema.optional(),
+    keepFlaggedImages: keepFlaggedImagesSchema.default(false),
   })
   .strict()
   .meta({ id: 'CreateProject' });
@@ -67,6 +73,7 @@ export const updateProjectSchema = z
     severityBands: severityBandsSchema.optional(),
     threshold: thresholdSchema.optional(),
     webhookUrl: webhookUrlSchema.nullable().optional(),
+    keepFlaggedImages: keepFlaggedImagesSchema.optional(),
   })
   .strict()
   .meta({ id: 'UpdateProject' });
@@ -84,6 +91,7 @@ export const projectSchema = z
     severityBands: severityBandsSchema,
     threshold: thresholdSchema,
     webhookUrl: z.string().nullable(),
+    keepFlaggedImages: keepFlaggedImagesSchema.optional().meta({ description: 'Absent (off) on older projects' }),
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),
     latestModelVersion: z.number().int().nullable(),
@@ -99,5 +107,8 @@ export const projectSchema = z
 
 export type Project = z.infer<typeof projectSchema>;
 /** A new project as the service takes it: the API always sends a kind; callers in the service may leave it to the default. */
-export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind'> & { kind?: ProjectKind };
+export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind' | 'keepFlaggedImages'> & {
+  kind?: ProjectKind;
+  keepFlaggedImages?: boolean;
+};
 export type UpdateProject = z.infer<typeof updateProjectSchema>;

@@ -2,7 +2,7 @@ import { OnnxClassifier } from '../../engine/classification/onnx-classifier.ts';
 import { runInboxClassification } from '../classification/classification-service.ts';
 import { runClassifierTraining } from '../classification/classifier-training-service.ts';
 import { inboxObjectOf } from '../domain/job.ts';
-import type { ProjectKindModule } from './kind.ts';
+import { noSuchJob, type ProjectKindModule } from './kind.ts';
 
 /**
  * Image classification with an ONNX model: uploaded with its spec, or trained from labelled folders on the backbone's
@@ -12,6 +12,9 @@ export const classificationKind = {
   jobs: {
     train: (s, { job, project, report }) => runClassifierTraining(s, job, project, report),
     detect: (s, { job, project, inbox }) => runInboxClassification(s, job, project, inbox ?? inboxObjectOf(job)),
+    // Reviews teach anomaly models (memory bank, threshold); a classifier learns from retraining on labelled folders.
+    'update-bank': noSuchJob,
+    recalibrate: noSuchJob,
   },
   uploadedModels: {
     kind: 'classification',

@@ -1,4 +1,5 @@
 import type { InboxObject, Job, JobType } from '../domain/job.ts';
+import { ServiceError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import type { ProgressReporter } from '../training/training-service.ts';
@@ -27,3 +28,12 @@ export interface ProjectKindModule {
   /** Kinds whose model versions are uploaded ONNX files with a spec (functions/service/uploaded-models/). */
   uploadedModels?: UploadedModelSupport;
 }
+
+/** The runner of a job type a kind does not have: the job ends at once (the API refuses such requests before this). */
+export const noSuchJob: JobRunner = async (_s, { job, project }) => {
+  throw new ServiceError('WRONG_PROJECT_KIND', `a project of kind ${project.kind} has no ${job.type} jobs`, {
+    projectId: project.id,
+    kind: project.kind,
+    jobType: job.type,
+  });
+};

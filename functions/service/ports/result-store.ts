@@ -1,10 +1,13 @@
 import type { DetectionRecord } from '../domain/detection-record.ts';
+import type { ReviewState } from '../domain/review.ts';
 import type { Page } from './page.ts';
 
 export interface ResultFilter {
   anomalousOnly?: boolean;
   /** ISO time: only results created after it. */
   since?: string;
+  /** By review: unreviewed, reviewed (any verdict), or one verdict. */
+  review?: ReviewState;
 }
 
 export interface ResultStore {

@@ -47,6 +47,7 @@ export async function createProject(
     severityBands: input.severityBands,
     threshold: input.threshold,
     webhookUrl: input.webhookUrl ?? null,
+    keepFlaggedImages: input.keepFlaggedImages ?? false,
     webhookSecret: randomBytes(24).toString('base64url'),
     imageCount: 0,
     activeModelVersion: null,

@@ -1,13 +1,24 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
+import { REVIEW_VERDICTS } from '../domain/review.ts';
 import type { ResultFilter, ResultStore } from '../ports/result-store.ts';
-import { keys, resultId, stripKeys } from './table-definition.ts';
+import { isConditionFailure, keys, resultId, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 export type { ResultFilter } from '../ports/result-store.ts';
 
-const toRecord = (item: Record<string, unknown>): DetectionRecord =>
+export const toRecord = (item: Record<string, unknown>): DetectionRecord =>
   stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
+
+/** The query's filter: anomalous only, and the review state (none, any, or one verdict). */
+function filterExpression(filter: ResultFilter): string | undefined {
+  const parts: string[] = [];
+  if (filter.anomalousOnly) parts.push('anomalous = :t');
+  if (filter.review === 'unreviewed') parts.push('attribute_not_exists(#review)');
+  else if (filter.review === 'reviewed') parts.push('attribute_exists(#review)');
+  else if (filter.review) parts.push('#review.verdict = :verdict');
+  return parts.length > 0 ? parts.join(' AND ') : undefined;
+}
 
 export class ResultRepository extends TableRepository implements ResultStore {
   /** Days before the table's TTL removes a result; 0 keeps results. */
@@ -15,21 +26,29 @@ export class ResultRepository extends TableRepository implements ResultStore {
 
   /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
   async put(record: DetectionRecord): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          ...keys.result(record.projectId, record.id),
-          gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
-          gsi1sk: record.id,
-          anomalous: record.result.is_anomalous,
-          ...(this.retentionDays > 0
-            ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 }
-            : {}),
-          ...record,
-        },
-      }),
-    );
+    // A retry never replaces a result a person has reviewed meanwhile (its review would be lost): that result was made
+    // from the same object by the same job, so it stays as it is.
+    await this.db
+      .send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...keys.result(record.projectId, record.id),
+            gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
+            gsi1sk: record.id,
+            anomalous: record.result.is_anomalous,
+            ...(this.retentionDays > 0
+              ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 }
+              : {}),
+            ...record,
+          },
+          ConditionExpression: 'attribute_not_exists(#review)',
+          ExpressionAttributeNames: { '#review': 'review' },
+        }),
+      )
+      .catch((error) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 
   /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
@@ -47,12 +66,16 @@ export class ResultRepository extends TableRepository implements ResultStore {
         KeyConditionExpression: filter.since
           ? 'pk = :p AND sk BETWEEN :from AND :to'
           : 'pk = :p AND begins_with(sk, :from)',
-        FilterExpression: filter.anomalousOnly ? 'anomalous = :t' : undefined,
+        FilterExpression: filterExpression(filter),
+        ...(filter.review ? { ExpressionAttributeNames: { '#review': 'review' } } : {}),
         ExpressionAttributeValues: {
           ':p': keys.project(projectId).pk,
           ':from': since,
           ...(filter.since ? { ':to': 'RESULT#\uffff' } : {}),
           ...(filter.anomalousOnly ? { ':t': true } : {}),
+          ...(filter.review && (REVIEW_VERDICTS as readonly string[]).includes(filter.review)
+            ? { ':verdict': filter.review }
+            : {}),
         },
         ScanIndexForward: false,
         Limit: limit,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveModelArtifact } from '../../engine/artifact/model-artifact.ts';
+import { type ModelArtifact, saveModelArtifact } from '../../engine/artifact/model-artifact.ts';
 import { memoryImage, type ImageSource } from '../../engine/dataset/image-source.ts';
 import { MIN_TRAINING_IMAGES, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
@@ -12,6 +12,7 @@ import { createJob } from '../jobs/jobs-service.ts';
 import { ARTIFACT_FILES } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
+import type { StoredModel } from '../ports/model-store.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 
 /** How long a training slot may point to a job that was never written (its request died) before another takes it. */
@@ -49,20 +50,38 @@ export async function requestTraining(
   projectId: string,
   idempotencyKey?: string,
 ): Promise<{ job: Job; created: boolean }> {
+  return requestModelJob(s, projectId, 'train', {}, idempotencyKey, (project) => {
+    if (project.imageCount < MIN_TRAINING_IMAGES) {
+      throw new ServiceError(
+        'NOT_ENOUGH_IMAGES',
+        `training needs at least ${MIN_TRAINING_IMAGES} normal image; the project has ${project.imageCount}`,
+        { imageCount: project.imageCount },
+      );
+    }
+  });
+}
+
+/**
+ * Starts a job that makes a new model version (training, or an update from reviews): the same Idempotency-Key gives
+ * the same job, the project's one training slot keeps such jobs one at a time, and the version number is taken now.
+ * `check` refuses the request (after the idempotency look-up) when the project cannot make this version.
+ */
+export async function requestModelJob(
+  s: Services,
+  projectId: string,
+  type: Job['type'],
+  input: Record<string, unknown>,
+  idempotencyKey: string | undefined,
+  check: (project: ProjectItem) => void | Promise<void>,
+): Promise<{ job: Job; created: boolean }> {
   const project = await requireProject(s, projectId);
-  const key = idempotencyKey ? `train:${projectId}:${idempotencyKey}` : undefined;
+  const key = idempotencyKey ? `${type}:${projectId}:${idempotencyKey}` : undefined;
   if (key) {
     const earlier = await s.jobs.findByIdempotencyKey(key);
     const job = earlier ? await s.jobs.get(earlier) : undefined;
     if (job) return { job, created: false };
   }
-  if (project.imageCount < MIN_TRAINING_IMAGES) {
-    throw new ServiceError(
-      'NOT_ENOUGH_IMAGES',
-      `training needs at least ${MIN_TRAINING_IMAGES} normal image; the project has ${project.imageCount}`,
-      { imageCount: project.imageCount },
-    );
-  }
+  await check(project);
   const jobId = randomUUID();
   await claimTrainingSlot(s, projectId, jobId);
   // The version number is taken now, so a job retried after a crash makes this same version, never a second one.
@@ -71,8 +90,8 @@ export async function requestTraining(
   const outcome = await createJob(s, {
     id: jobId,
     projectId,
-    type: 'train',
-    input: { modelVersion: version },
+    type,
+    input: { ...input, modelVersion: version },
     idempotencyKey: key,
   });
   if (outcome.job.id !== jobId) {
@@ -118,6 +137,44 @@ export async function runTraining(
     settings: { severityBands: project.severityBands },
     onProgress: (p) => report(p.stage, p.done, p.total),
   });
+  const stored = await publishModelVersion(s, job, artifact, {
+    trainImages: training.trainImages,
+    calibrationImages: training.calibrationImages,
+    quality: {
+      verdict: training.quality.verdict,
+      reason: training.quality.reason,
+      calibration: training.quality.calibration,
+    },
+    trainingMs: training.timingsMs.total,
+  });
+  return {
+    modelVersion: stored.version,
+    bankRows: stored.bankRows,
+    trainImages: stored.trainImages,
+    calibrationImages: stored.calibrationImages,
+    quality: stored.quality,
+    skipped: training.skipped.length,
+    trainingMs: stored.trainingMs,
+  };
+}
+
+/** What a model version records beside its artifact's manifest. */
+export type ModelVersionFacts = Pick<
+  StoredModel,
+  'trainImages' | 'calibrationImages' | 'quality' | 'trainingMs' | 'derivedFrom'
+>;
+
+/**
+ * Stores a job's new model: its artifact files under the version's prefix, its model version record, and makes it
+ * the project's active model (announced as "Model Activated"). The previous version stays, to activate again.
+ */
+export async function publishModelVersion(
+  s: Services,
+  job: Job,
+  artifact: ModelArtifact,
+  facts: ModelVersionFacts,
+): Promise<StoredModel> {
+  const version = Number(job.input.modelVersion);
   const folder = await mkdtemp(join(tmpdir(), 'faultline-train-'));
   const prefix = modelPrefix(job.projectId, version);
   try {
@@ -141,13 +198,7 @@ export async function runTraining(
     layers: m.backbone.layers,
     preprocessing: { resize: m.preprocessing.resize, resizeTo: m.preprocessing.resizeTo, size: m.preprocessing.size },
     bankRows: m.memoryBank.rows,
-    trainImages: training.trainImages,
-    calibrationImages: training.calibrationImages,
-    quality: {
-      verdict: training.quality.verdict,
-      reason: training.quality.reason,
-      calibration: training.quality.calibration,
-    },
+    ...facts,
     thresholds: {
       method: m.thresholds.method,
       image: m.thresholds.image.threshold,
@@ -155,13 +206,12 @@ export async function runTraining(
     },
     ...(m.thresholds.histogram ? { scoreHistogram: m.thresholds.histogram } : {}),
     metrics: {},
-    trainingMs: training.timingsMs.total,
     jobId: job.id,
     artifactPrefix: prefix,
     createdAt: new Date().toISOString(),
   });
-  // A newly trained model is what the user asked for: it becomes the active one. Refused once the project is being
-  // deleted; then what this job wrote is swept and nothing is announced.
+  // A new model is what the user asked for: it becomes the active one. Refused once the project is being deleted;
+  // then what this job wrote is swept and nothing is announced.
   const updated =
     (await s.projects.update(job.projectId, {
       activeModelVersion: stored.version,
@@ -175,13 +225,5 @@ export async function runTraining(
     },
     updated,
   );
-  return {
-    modelVersion: stored.version,
-    bankRows: stored.bankRows,
-    trainImages: stored.trainImages,
-    calibrationImages: stored.calibrationImages,
-    quality: stored.quality,
-    skipped: training.skipped.length,
-    trainingMs: stored.trainingMs,
-  };
+  return stored;
 }

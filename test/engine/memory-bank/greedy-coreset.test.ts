@@ -50,6 +50,32 @@ function expectNoDuplicates(selected: Int32Array, rows: number): void {
 }
 
 describe('greedyCoreset', () => {
+  it('continues an existing bank: starts from the row farthest from it and matches the reference (initialDistances)', async () => {
+    const dims = 16;
+    const bankRows = 300;
+    const rows = 2000;
+    const all = clusteredPoints(7, bankRows + rows, dims, 12);
+    const bank = all.subarray(0, bankRows * dims);
+    const points = all.slice(bankRows * dims);
+    // The first 50 new rows repeat bank rows: already covered, they must come last (distance 0).
+    points.set(bank.subarray(0, 50 * dims), 0);
+    const initial = new Float64Array(rows);
+    for (let p = 0; p < rows; p++) {
+      let best = Infinity;
+      for (let b = 0; b < bankRows; b++) {
+        let s = 0;
+        for (let d = 0; d < dims; d++) s += (points[p * dims + d] - bank[b * dims + d]) ** 2;
+        best = Math.min(best, s);
+      }
+      initial[p] = Math.sqrt(best);
+    }
+    const options = { size: 150, seed: 3, initialDistances: initial };
+    const fast = await greedyCoreset(points, rows, dims, options);
+    expect(Array.from(fast)).toEqual(Array.from(greedyCoresetReference(points, rows, dims, options)));
+    expect(fast[0]).toBe(initial.indexOf(Math.max(...initial)));
+    expect(Array.from(fast).filter((r) => r < 50)).toEqual([]);
+  });
+
   it('selects the same rows as the exact farthest-first reference (5000 x 32, size 300)', async () => {
     const rows = 5000;
     const dims = 32;
