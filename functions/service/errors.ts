@@ -24,7 +24,8 @@ export type ServiceErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'TOO_MANY_FILES'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'INVALID_IMAGE';
+  | 'INVALID_IMAGE'
+  | 'SERVICE_UNAVAILABLE';
 
 const STATUS: Record<ServiceErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -45,6 +46,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   TOO_MANY_FILES: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 422,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 export class ServiceError extends Error {

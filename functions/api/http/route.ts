@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Principal } from '../../service/auth/principal.ts';
 import type { Services } from '../../service/services.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface UploadedPart {
   field: string;
@@ -21,6 +21,8 @@ export interface MultipartBody<F extends z.ZodObject> {
 
 export interface JsonBody<B extends z.ZodType> {
   json: B;
+  /** Also takes `text/csv`: the text turned into what `json` validates (a parse error is the caller's, with its line). */
+  csv?: (text: string) => unknown;
 }
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;

@@ -6,6 +6,7 @@ import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
+import { sensorRoutes } from './sensors.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -16,6 +17,7 @@ export const routes: RouteDefinition[] = [
   ...trainingRoutes,
   ...detectionRoutes,
   ...webhookRoutes,
+  ...sensorRoutes,
   ...compatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,

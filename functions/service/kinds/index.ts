@@ -2,10 +2,12 @@ import type { JobType } from '../domain/job.ts';
 import type { ProjectKind } from '../domain/project.ts';
 import { anomalyKind } from './anomaly.ts';
 import type { JobRunner, ProjectKindModule } from './kind.ts';
+import { sensorsKind } from './sensors.ts';
 
 /** Every project kind: a new kind is one module beside anomaly.ts and one line here (see README, Layout). */
 export const KINDS: Record<ProjectKind, ProjectKindModule> = {
   anomaly: anomalyKind,
+  sensors: sensorsKind,
 };
 
 /** How a job of this type runs for a project of this kind. */

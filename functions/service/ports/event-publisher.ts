@@ -1,5 +1,5 @@
 /** Tells other systems what happened: EventBridge in AWS, a log line locally; and the project's webhook, through its queue. */
-export type EventType = 'Detection Completed' | 'Job Succeeded' | 'Job Failed' | 'Model Activated';
+export type EventType = 'Detection Completed' | 'Job Succeeded' | 'Job Failed' | 'Model Activated' | 'Metric Anomaly';
 
 export interface FaultlineEvent {
   type: EventType;

@@ -1,0 +1,245 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnomalyGrouper, type SeriesAnomaly } from '../../functions/engine/series/anomalies.ts';
+import { SeriesDetector } from '../../functions/engine/series/detector.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { StreamPoller } from '../../functions/local/stream-poller.ts';
+import { silentLog } from '../../functions/service/log.ts';
+import type { Services } from '../../functions/service/services.ts';
+import { testSettings } from '../helpers/local-runtime.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
+  waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs);
+
+const MINUTE = 60_000;
+
+/** A minute series with a daily-ish wave, fixed noise and two spikes: the detector alarms on the spikes. */
+function series(n: number, end: number, spikes: number[]): { time: number; value: number }[] {
+  let seed = 7;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.4;
+  return Array.from({ length: n }, (_, i) => ({
+    time: end - (n - i) * MINUTE,
+    value: 20 + 3 * Math.sin(i / 40) + noise() + (spikes.includes(i) ? 25 : 0),
+  }));
+}
+
+/** What the engine alone finds in the same points, in one pass: the service must find exactly these. */
+function engineAnomalies(points: { time: number; value: number }[]): SeriesAnomaly[] {
+  const d = new SeriesDetector();
+  const g = new AnomalyGrouper();
+  return points.flatMap((p) => g.push(d.step(p.time, p.value), p.value, new Date(p.time).toISOString()));
+}
+
+describe('sensors: sites, assets, metrics, points through the stream, anomalies, forecasts', () => {
+  let runtime: LocalRuntime;
+  let dataDir: string;
+  let projectId: string;
+  let siteId: string;
+  let assetId: string;
+  let metricId: string;
+  const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const points = series(900, end, [500, 700]);
+
+  const api = async (path: string, init?: RequestInit & { key?: string }) => {
+    const response = await fetch(`${runtime.url}/api/v1${path}`, {
+      ...init,
+      headers: {
+        'x-api-key': init?.key ?? runtime.apiKey!,
+        ...(init?.body && typeof init.body === 'string' && !init.headers ? { 'content-type': 'application/json' } : {}),
+        ...(init?.headers as Record<string, string>),
+      },
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+  };
+  const post = (path: string, body: unknown, key?: string) =>
+    api(path, { method: 'POST', body: JSON.stringify(body), key });
+  const scored = async (id: string) => (await runtime.services.series.getState(id))?.scored ?? 0;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'faultline-sensors-'));
+    runtime = await startLocalRuntime(testSettings(dataDir, { FAULTLINE_WORKERS: '1' }), silentLog);
+    projectId = (await post('/projects', { name: 'plant', kind: 'sensors' })).body.id;
+    siteId = (await post(`/projects/${projectId}/sites`, { name: 'Hamburg', timeZone: 'Europe/Berlin' })).body.id;
+    assetId = (await post(`/projects/${projectId}/assets`, { siteId, name: 'Pump 1', kind: 'pump', tags: ['a'] })).body
+      .id;
+    metricId = (
+      await post(`/projects/${projectId}/metrics`, {
+        assetId,
+        name: 'bearing temperature',
+        unit: '°C',
+        limits: { upper: 60 },
+        expectedIntervalSeconds: 60,
+      })
+    ).body.id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps sites, assets and metrics with CRUD under the project', async () => {
+    expect((await api(`/projects/${projectId}/sites`)).body.items.map((s: any) => s.name)).toEqual(['Hamburg']);
+    const changed = await api(`/projects/${projectId}/sites/${siteId}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ location: { latitude: 53.55, longitude: 10 } }),
+    });
+    expect(changed.body).toMatchObject({ name: 'Hamburg', timeZone: 'Europe/Berlin', location: { latitude: 53.55 } });
+    expect((await post(`/projects/${projectId}/sites`, { name: 'x', timeZone: 'Mars/Olympus' })).status).toBe(400);
+    expect((await post(`/projects/${projectId}/assets`, { siteId: crypto.randomUUID(), name: 'y' })).status).toBe(404);
+    expect((await api(`/projects/${projectId}/metrics?assetId=${assetId}`)).body.items).toHaveLength(1);
+    const image = (await post('/projects', { name: 'images' })).body.id;
+    expect((await post(`/projects/${image}/sites`, { name: 'z' })).body.error.code).toBe('CONFLICT');
+  });
+
+  it('refuses bad points with a clear 4xx and takes nothing of the body', async () => {
+    const at = (path: string, body: string, type = 'text/csv') =>
+      api(path, { method: 'POST', body, headers: { 'content-type': type } });
+    const m = `/projects/${projectId}/metrics/${metricId}/points`;
+    const broken = await at(m, `timestamp,value\n${new Date(end).toISOString()},1\ngarbage\n`);
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.message).toMatch(/line 3/);
+    expect((await at(m, `timestamp,value\n${new Date(end).toISOString()},warm\n`)).body.error.message).toMatch(
+      /line 2: "warm" is not a finite number/,
+    );
+    expect((await at(m, 'x'.repeat(2_000_000))).body.error.message).toMatch(/line 1 is longer/);
+    expect((await post(m.replace(metricId, crypto.randomUUID()), [{ timestamp: end, value: 1 }])).status).toBe(404);
+    expect((await post(m, [{ timestamp: end + 86_400_000, value: 1 }])).body.error.message).toMatch(/future/);
+    expect((await post(m, [{ timestamp: 0, value: 1 }])).body.error.message).toMatch(/older than/);
+    expect((await post(m, [{ timestamp: end, value: 'hot' }])).status).toBe(400);
+    expect(
+      (await post(`/projects/${projectId}/points`, [{ metricId: crypto.randomUUID(), timestamp: end, value: 1 }]))
+        .status,
+    ).toBe(404);
+    expect(await scored(metricId)).toBe(0);
+  });
+
+  it('scores every point once through the stream and finds what the engine finds', async () => {
+    const csv = ['timestamp,value', ...points.slice(0, 300).map((p) => `${new Date(p.time).toISOString()},${p.value}`)];
+    const first = await api(`/projects/${projectId}/metrics/${metricId}/points`, {
+      method: 'POST',
+      body: csv.join('\n'),
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(first).toMatchObject({ status: 202, body: { accepted: 300 } });
+    expect(
+      (
+        await post(
+          `/projects/${projectId}/metrics/${metricId}/points`,
+          points.slice(300, 600).map((p) => ({ timestamp: new Date(p.time).toISOString(), value: p.value })),
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await post(
+          `/projects/${projectId}/points`,
+          points.slice(600).map((p) => ({ metricId, timestamp: p.time, value: p.value })),
+        )
+      ).status,
+    ).toBe(202);
+    await until('every point scored', async () => (await scored(metricId)) === points.length, 30_000);
+    const expected = engineAnomalies(points);
+    expect(expected.length).toBeGreaterThan(0);
+    const listed = (await api(`/projects/${projectId}/anomalies?metricId=${metricId}&limit=100`)).body.items;
+    expect(listed.map((a: any) => [a.start, a.type]).sort()).toEqual(expected.map((a) => [a.start, a.type]).sort());
+    expect(listed[0]).toMatchObject({ siteId, assetId, status: 'open' });
+
+    const range = await api(
+      `/projects/${projectId}/metrics/${metricId}/points?from=${points[0].time}&to=${end}&maxPoints=100`,
+    );
+    expect(range.body.downsampled).toBe(true);
+    expect(range.body.points.length).toBeLessThanOrEqual(100);
+    expect(range.body.points.reduce((n: number, p: any) => n + p.count, 0)).toBe(points.length);
+    const raw = await api(
+      `/projects/${projectId}/metrics/${metricId}/points?from=${points[0].time}&to=${points[9].time}`,
+    );
+    expect(raw.body.points.map((p: any) => p.value)).toEqual(points.slice(0, 10).map((p) => p.value));
+  }, 60_000);
+
+  it('filters and acknowledges anomalies', async () => {
+    const open = (await api(`/projects/${projectId}/anomalies?status=open&siteId=${siteId}`)).body.items;
+    expect(open.length).toBeGreaterThan(0);
+    const ack = await post(`/projects/${projectId}/anomalies/${open[0].id}/acknowledge`, { note: 'checked' });
+    expect(ack.body).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: expect.stringMatching(/^key:/),
+      note: 'checked',
+    });
+    expect((await post(`/projects/${projectId}/anomalies/${open[0].id}/acknowledge`, {})).status).toBe(409);
+    const acknowledged = (await api(`/projects/${projectId}/anomalies?status=acknowledged`)).body.items;
+    expect(acknowledged.map((a: any) => a.id)).toEqual([open[0].id]);
+    expect((await api(`/projects/${projectId}/anomalies?severity=urgent`)).status).toBe(400);
+    expect((await api(`/projects/${projectId}/anomalies?assetId=${crypto.randomUUID()}`)).body.items).toEqual([]);
+  });
+
+  it('forecasts a metric and says when an asset will need maintenance', async () => {
+    const f = await api(`/projects/${projectId}/metrics/${metricId}/forecast?horizon=2h`);
+    expect(f.status).toBe(200);
+    expect(f.body.points).toHaveLength(120);
+    expect(f.body.points[0].lower95).toBeLessThanOrEqual(f.body.points[0].value);
+    expect(f.body.limitCrossings[0]).toMatchObject({ limit: 60, direction: 'rising' });
+    expect((await api(`/projects/${projectId}/metrics/${metricId}/forecast?horizon=soon`)).status).toBe(400);
+    const m = await api(`/projects/${projectId}/assets/${assetId}/maintenance?horizon=1d`);
+    expect(m.body.items[0]).toMatchObject({ metricId, limit: 60, confidence: expect.any(String) });
+  });
+
+  it('scores every point exactly once when the consumer dies mid-stream and starts again', async () => {
+    const crashMetric = (
+      await post(`/projects/${projectId}/metrics`, { assetId, name: 'vibration', expectedIntervalSeconds: 60 })
+    ).body.id;
+    // The runtime's consumer stands aside; a consumer whose state commit dies on the third metric batch takes over.
+    await runtime.points.poller.stop();
+    let commits = 0;
+    const dying: Services = {
+      ...runtime.services,
+      series: {
+        ...runtime.services.series,
+        getState: (id) => runtime.services.series.getState(id),
+        putChunk: (...a) => runtime.services.series.putChunk(...a),
+        pointsBetween: (...a) => runtime.services.series.pointsBetween(...a),
+        deleteSeries: (id) => runtime.services.series.deleteSeries(id),
+        putState: async (id, state) => {
+          if (++commits === 3) throw new Error('killed mid-batch');
+          return runtime.services.series.putState(id, state);
+        },
+      },
+    };
+    const crashing = new StreamPoller(dying, runtime.points.client, runtime.points.streamName, {
+      batchSize: 1,
+      idleMs: 20,
+    });
+    await crashing.start();
+    for (let i = 0; i < points.length; i += 150)
+      await post(
+        `/projects/${projectId}/points`,
+        points.slice(i, i + 150).map((p) => ({ metricId: crashMetric, timestamp: p.time, value: p.value })),
+      );
+    await until('the consumer to die', () => crashing.stats.errors > 0, 20_000);
+    await crashing.stop();
+    const restarted = new StreamPoller(runtime.services, runtime.points.client, runtime.points.streamName);
+    await restarted.start();
+    try {
+      await until(
+        'every point scored after the restart',
+        async () => (await scored(crashMetric)) === points.length,
+        30_000,
+      );
+      await new Promise((r) => setTimeout(r, 500)); // anything doubled would show now
+      const state = await runtime.services.series.getState(crashMetric);
+      expect(state).toMatchObject({ scored: points.length, dropped: 0 });
+      const listed = (await api(`/projects/${projectId}/anomalies?metricId=${crashMetric}&limit=100`)).body.items;
+      expect(listed.map((a: any) => [a.start, a.type]).sort()).toEqual(
+        engineAnomalies(points)
+          .map((a) => [a.start, a.type])
+          .sort(),
+      );
+    } finally {
+      await restarted.stop();
+    }
+  }, 90_000);
+});
