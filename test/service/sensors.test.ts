@@ -188,6 +188,70 @@ describe('sensors: sites, assets, metrics, points through the stream, anomalies,
     expect(m.body.items[0]).toMatchObject({ metricId, limit: 60, confidence: expect.any(String) });
   });
 
+  it("answers the older dashboard's routes in its envelopes", async () => {
+    const sites = await api('/sites');
+    expect(sites.body).toMatchObject({
+      success: true,
+      data: [{ id: siteId, name: 'Hamburg', timezone: 'Europe/Berlin' }],
+    });
+    const made = await post('/sites', { name: 'Bremen', timezone: 'UTC', projectId });
+    expect(made).toMatchObject({ status: 201, body: { success: true, data: { name: 'Bremen' } } });
+    const put = await api(`/sites/${made.body.data.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Bremen Nord' }),
+    });
+    expect(put.body).toMatchObject({ success: true, data: { name: 'Bremen Nord' } });
+    expect((await api(`/sites/${made.body.data.id}`, { method: 'DELETE' })).body.success).toBe(true);
+    const gone = await api(`/sites/${made.body.data.id}`);
+    expect(gone).toMatchObject({ status: 404, body: { success: false, error: { code: 'NOT_FOUND' } } });
+    expect((await api(`/sites/${siteId}/metrics`)).body.data.map((m: any) => m.id)).toContain(metricId);
+    const anomalies = (await api(`/anomalies?siteId=${siteId}`)).body;
+    expect(anomalies.success).toBe(true);
+    expect(Object.keys(anomalies.data[0])).toEqual(
+      expect.arrayContaining([
+        'id',
+        'type',
+        'severity',
+        'timestamp',
+        'value',
+        'expectedValue',
+        'deviation',
+        'confidence',
+      ]),
+    );
+    const forecast = (await api(`/forecast?siteId=${siteId}&horizon=1h&metric=${metricId}`)).body;
+    expect(forecast.data).toHaveLength(60);
+    expect(Object.keys(forecast.data[0]).sort()).toEqual([
+      'confidence',
+      'lower95',
+      'predictedPower',
+      'timestamp',
+      'upper95',
+    ]);
+    expect((await api(`/forecast?siteId=${siteId}`)).body).toMatchObject({
+      success: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    const maintenance = (await api(`/maintenance?siteId=${siteId}&assetId=${assetId}&horizon=30d`)).body;
+    expect(maintenance.success).toBe(true);
+    for (const item of maintenance.data)
+      expect(Object.keys(item).sort()).toEqual([
+        'assetId',
+        'assetName',
+        'confidence',
+        'daysUntilMaintenance',
+        'predictedFailureDate',
+        'priority',
+        'recommendation',
+        'type',
+      ]);
+    // A key for another project sees no site of this one.
+    const other = (await post('/projects', { name: 'other', kind: 'sensors' })).body.id;
+    const key = (await post('/api-keys', { name: 'other only', projectIds: [other] })).body.key;
+    expect((await api(`/sites/${siteId}`, { key })).status).toBe(404);
+    expect((await api('/sites', { key })).body.data).toEqual([]);
+  }, 60_000);
+
   it('scores every point exactly once when the consumer dies mid-stream and starts again', async () => {
     const crashMetric = (
       await post(`/projects/${projectId}/metrics`, { assetId, name: 'vibration', expectedIntervalSeconds: 60 })

@@ -6,6 +6,7 @@ import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
+import { sensorCompatibilityRoutes } from './sensors-compat.ts';
 import { sensorRoutes } from './sensors.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -19,6 +20,7 @@ export const routes: RouteDefinition[] = [
   ...webhookRoutes,
   ...sensorRoutes,
   ...compatibilityRoutes,
+  ...sensorCompatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),
