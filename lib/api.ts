@@ -96,6 +96,7 @@ export class Api extends Construct {
       props.storage.grantData(fn);
       props.messaging.grantSendWork(fn);
       props.messaging.grantAnnounce(fn);
+      props.messaging.grantPutPoints(fn);
     }
     // The administrators' redrive (POST /api/v1/dead-letters/redrive) moves dead letters back to the work queue.
     props.messaging.grantConsumeDeadLetters(this.apiFunction);

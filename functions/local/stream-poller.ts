@@ -66,6 +66,8 @@ export class StreamPoller {
             this.s,
             records.map((r) => ({ sequenceNumber: r.SequenceNumber!, data: r.Data! })),
           );
+          // As Lambda would read again from the reported record: here the whole batch (what was scored is skipped).
+          if (outcome.failedFrom) throw new Error(`a metric failed from sequence ${outcome.failedFrom}`);
           after = records[records.length - 1].SequenceNumber;
           this.stats.batches++;
           this.stats.scored += outcome.scored;

@@ -7,6 +7,7 @@ import { SeriesDetector } from '../../functions/engine/series/detector.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { StreamPoller } from '../../functions/local/stream-poller.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { consumeStreamRecords } from '../../functions/service/sensors/stream-records.ts';
 import type { Services } from '../../functions/service/services.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -251,6 +252,50 @@ describe('sensors: sites, assets, metrics, points through the stream, anomalies,
     expect((await api(`/sites/${siteId}`, { key })).status).toBe(404);
     expect((await api('/sites', { key })).body.data).toEqual([]);
   }, 60_000);
+
+  it('scores the other metrics of a batch when one fails, and says where to read again (Lambda batch item failure)', async () => {
+    const metric = async (name: string) =>
+      (await post(`/projects/${projectId}/metrics`, { assetId, name, expectedIntervalSeconds: 60 })).body.id as string;
+    const [good, bad] = [await metric('flow'), await metric('pressure')];
+    const record = (sequence: string, metricId: string, from: number) => ({
+      sequenceNumber: sequence,
+      data: Buffer.from(
+        JSON.stringify({
+          v: 1,
+          projectId,
+          metricId,
+          t: points.slice(from, from + 50).map((p) => p.time),
+          x: points.slice(from, from + 50).map((p) => p.value),
+        }),
+      ),
+    });
+    const batch = [
+      record('900100', good, 0),
+      record('900101', bad, 0),
+      record('900102', good, 50),
+      record('900103', bad, 50),
+    ];
+    const failing: Services = {
+      ...runtime.services,
+      series: new Proxy(runtime.services.series, {
+        get: (target, name) =>
+          name === 'getState'
+            ? async (id: string) => {
+                if (id === bad) throw new Error('table unavailable');
+                return target.getState(id);
+              }
+            : Reflect.get(target, name),
+      }),
+    };
+    const first = await consumeStreamRecords(failing, batch);
+    expect(first).toMatchObject({ scored: 100, failedFrom: '900101' });
+    expect(await scored(good)).toBe(100);
+    expect(await scored(bad)).toBe(0);
+    // read again from the reported record: the good metric's records change nothing, the failed one's are scored
+    const again = await consumeStreamRecords(runtime.services, batch.slice(1));
+    expect(again.failedFrom).toBeUndefined();
+    expect([again.scored, await scored(good), await scored(bad)]).toEqual([100, 100, 100]);
+  }, 30_000);
 
   it('scores every point exactly once when the consumer dies mid-stream and starts again', async () => {
     const crashMetric = (

@@ -20,6 +20,12 @@ export interface ScoringOutcome {
   scored: number;
   dropped: number;
   anomalies: MetricAnomaly[];
+  /**
+   * The first sequence number of the metrics that failed (their error logged), when some did: the stream is to be read
+   * again from there (Lambda's reported batch item failure). The other metrics' records are scored and, read again,
+   * change nothing.
+   */
+  failedFrom?: string;
 }
 
 function toAnomaly(metric: Metric, a: SeriesAnomaly, detectedAt: string): MetricAnomaly {
@@ -128,10 +134,26 @@ export async function scorePointRecords(s: Services, batch: ReceivedPointRecord[
     if (!list) byMetric.set(r.record.metricId, (list = []));
     list.push(r);
   }
-  const outcomes = await Promise.all([...byMetric.values()].map((records) => scoreMetric(s, records)));
+  const settled = await Promise.allSettled([...byMetric.values()].map((records) => scoreMetric(s, records)));
+  const outcomes = settled.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  let failedFrom: string | undefined;
+  [...byMetric.values()].forEach((records, k) => {
+    const o = settled[k];
+    if (o.status === 'fulfilled') return;
+    const first = records[0].sequence;
+    s.log({
+      level: 'error',
+      msg: 'metric batch not scored; to be read again',
+      metricId: records[0].record.metricId,
+      sequence: first,
+      error: o.reason instanceof Error ? (o.reason.stack ?? o.reason.message) : String(o.reason),
+    });
+    if (failedFrom === undefined || BigInt(first) < BigInt(failedFrom)) failedFrom = first;
+  });
   return {
     scored: outcomes.reduce((n, o) => n + o.scored, 0),
     dropped: outcomes.reduce((n, o) => n + o.dropped, 0),
     anomalies: outcomes.flatMap((o) => o.anomalies),
+    ...(failedFrom !== undefined ? { failedFrom } : {}),
   };
 }
