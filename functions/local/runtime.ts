@@ -82,10 +82,12 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     corsAllowedOrigins: ['*'],
     log,
   });
-  // Sensor points: kinesalite beside the other stand-ins (in memory), on loopback like them, signed with their key.
+  // Sensor points: kinesalite beside the other stand-ins, its records in the data folder, on loopback like them,
+  // signed with their key.
   const kinesis = await startKinesisStandIn({
     host: settings.host,
     port: 0,
+    path: join(dataDir, 'kinesis'),
     region: standIns.region,
     credentials: standIns.credentials,
     streams: [{ name: POINT_STREAM, shards: 2 }],

@@ -10,15 +10,16 @@ import type { Services } from '../service/services.ts';
 
 /**
  * The point stream's consumer on one machine: polls each shard of kinesalite and hands each batch to the same code the
- * Lambda runs. A batch that fails is retried from its first record (as Lambda retries it); the position is kept in
- * memory, and a new poller starts at the oldest record kept: the per-metric sequence in the table skips what was
- * scored already, so a restart scores every point exactly once.
+ * Lambda runs. A batch that fails is retried from its first record (as Lambda retries it). After each batch the
+ * shard's position is saved in the table (a checkpoint), and a new poller reads on from there; without one (or when
+ * the stream no longer knows it) from the oldest record kept. Either way the per-metric sequence in the table skips
+ * what was scored already, so a restart scores every point exactly once.
  */
 export class StreamPoller {
   private running = false;
   private loops: Promise<void>[] = [];
   /** Batches scored and errors met, for tests and the benchmark. */
-  readonly stats = { batches: 0, scored: 0, anomalies: 0, errors: 0 };
+  readonly stats = { batches: 0, records: 0, scored: 0, anomalies: 0, errors: 0 };
 
   constructor(
     private readonly s: Services,
@@ -41,18 +42,36 @@ export class StreamPoller {
 
   private async poll(shardId: string): Promise<void> {
     let after: string | undefined;
-    const iterator = async () =>
-      (
-        await this.client.send(
+    let checkpointRead = false;
+    const iterator = async () => {
+      if (!checkpointRead) {
+        after = await this.s.series.getCheckpoint(this.streamName, shardId);
+        checkpointRead = true;
+      }
+      const from = (position?: string) =>
+        this.client.send(
           new GetShardIteratorCommand({
             StreamName: this.streamName,
             ShardId: shardId,
-            ...(after
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+            ...(position
+              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: position }
               : { ShardIteratorType: 'TRIM_HORIZON' }),
           }),
-        )
-      ).ShardIterator;
+        );
+      try {
+        return (await from(after)).ShardIterator;
+      } catch (error) {
+        // A checkpoint of a stream that is gone (a data folder whose stream was lost): from the oldest record.
+        if (!after || (error as { name?: string }).name !== 'InvalidArgumentException') throw error;
+        this.s.log({
+          level: 'warn',
+          msg: 'point stream checkpoint unknown to the stream; reading from the oldest record',
+          shardId,
+        });
+        after = undefined;
+        return (await from(undefined)).ShardIterator;
+      }
+    };
     let it: string | undefined;
     while (this.running) {
       try {
@@ -69,7 +88,9 @@ export class StreamPoller {
           // As Lambda would read again from the reported record: here the whole batch (what was scored is skipped).
           if (outcome.failedFrom) throw new Error(`a metric failed from sequence ${outcome.failedFrom}`);
           after = records[records.length - 1].SequenceNumber;
+          await this.s.series.putCheckpoint(this.streamName, shardId, after!);
           this.stats.batches++;
+          this.stats.records += records.length;
           this.stats.scored += outcome.scored;
           this.stats.anomalies += outcome.anomalies.length;
         }

@@ -2,37 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyGrouper, type SeriesAnomaly } from '../../functions/engine/series/anomalies.ts';
-import { SeriesDetector } from '../../functions/engine/series/detector.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { StreamPoller } from '../../functions/local/stream-poller.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { consumeStreamRecords } from '../../functions/service/sensors/stream-records.ts';
 import type { Services } from '../../functions/service/services.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
+import { engineAnomalies, MINUTE, series } from '../helpers/sensor-series.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
   waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs);
-
-const MINUTE = 60_000;
-
-/** A minute series with a daily-ish wave, fixed noise and two spikes: the detector alarms on the spikes. */
-function series(n: number, end: number, spikes: number[]): { time: number; value: number }[] {
-  let seed = 7;
-  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.4;
-  return Array.from({ length: n }, (_, i) => ({
-    time: end - (n - i) * MINUTE,
-    value: 20 + 3 * Math.sin(i / 40) + noise() + (spikes.includes(i) ? 25 : 0),
-  }));
-}
-
-/** What the engine alone finds in the same points, in one pass: the service must find exactly these. */
-function engineAnomalies(points: { time: number; value: number }[]): SeriesAnomaly[] {
-  const d = new SeriesDetector();
-  const g = new AnomalyGrouper();
-  return points.flatMap((p) => g.push(d.step(p.time, p.value), p.value, new Date(p.time).toISOString()));
-}
 
 describe('sensors: sites, assets, metrics, points through the stream, anomalies, forecasts', () => {
   let runtime: LocalRuntime;
@@ -312,6 +292,8 @@ describe('sensors: sites, assets, metrics, points through the stream, anomalies,
         putChunk: (...a) => runtime.services.series.putChunk(...a),
         pointsBetween: (...a) => runtime.services.series.pointsBetween(...a),
         deleteSeries: (id) => runtime.services.series.deleteSeries(id),
+        getCheckpoint: (...a) => runtime.services.series.getCheckpoint(...a),
+        putCheckpoint: (...a) => runtime.services.series.putCheckpoint(...a),
         putState: async (id, state) => {
           if (++commits === 3) throw new Error('killed mid-batch');
           return runtime.services.series.putState(id, state);

@@ -4,7 +4,7 @@ declare module 'kinesalite' {
 
   namespace kinesalite {
     interface Options {
-      /** LevelDB folder (needs leveldown, not installed); in memory when absent. */
+      /** LevelDB folder (through leveldown, a dependency of the project for this); in memory when absent. */
       path?: string;
       createStreamMs?: number;
       deleteStreamMs?: number;

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../service/adapters/kinesis-client.ts';
@@ -8,8 +9,9 @@ import type { AwsCredentials } from './stand-in-credentials.ts';
 
 /**
  * Kinesis Data Streams on one machine: kinesalite speaks the real wire protocol (JSON 1.1), so the service's own
- * Kinesis SDK code and the stream consumer run unchanged. It keeps records in memory (its LevelDB mode needs a native
- * module this project does not install): points put but not yet consumed do not outlive a restart of the runtime.
+ * Kinesis SDK code and the stream consumer run unchanged. Given a folder it keeps its records there (LevelDB, through
+ * leveldown's prebuilt binaries): points accepted but not yet scored outlive a restart of the runtime; without one,
+ * in memory (tests that need no restart).
  */
 
 export interface KinesisStandIn {
@@ -25,12 +27,15 @@ export async function startKinesisStandIn(o: {
   port: number;
   region: string;
   credentials: AwsCredentials;
+  /** kinesalite's LevelDB folder (in the data folder); unset: records in memory. */
+  path?: string;
   streams: { name: string; shards: number }[];
   log(line: Record<string, unknown>): void;
 }): Promise<KinesisStandIn> {
   const what = 'Kinesis stand-in (kinesalite)';
   const port = await reservePort(o.port, o.host, what);
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  if (o.path) await mkdir(o.path, { recursive: true });
+  const server = kinesalite({ path: o.path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
   // kinesalite takes any signature: its listener goes behind Kinesis's check of ours.
   const [answer] = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
@@ -51,7 +56,15 @@ export async function startKinesisStandIn(o: {
   const client = kinesisClient({ region: o.region, endpoint, credentials: { ...o.credentials } });
   try {
     for (const stream of o.streams) {
-      await client.send(new CreateStreamCommand({ StreamName: stream.name, ShardCount: stream.shards }));
+      // A kept folder has its streams already (their shards and records with them).
+      const exists = await client
+        .send(new DescribeStreamSummaryCommand({ StreamName: stream.name }))
+        .then(() => true)
+        .catch((error: { name?: string }) => {
+          if (error.name === 'ResourceNotFoundException') return false;
+          throw error;
+        });
+      if (!exists) await client.send(new CreateStreamCommand({ StreamName: stream.name, ShardCount: stream.shards }));
       // CREATING for createStreamMs (0), yet answered asynchronously: wait until ACTIVE.
       for (let i = 0; ; i++) {
         const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream.name }));

@@ -32,4 +32,10 @@ export interface SeriesStore {
   pointsBetween(metricId: string, from: number, to: number): Promise<StoredChunk>;
   /** The metric's state and points, when the metric is deleted. */
   deleteSeries(metricId: string): Promise<void>;
+  /**
+   * The local consumer's position in one shard (the last sequence number it handed on), so that a restart reads on
+   * from there instead of from the oldest record. Only a shortcut: exactly-once rests on each metric's state.
+   */
+  getCheckpoint(stream: string, shardId: string): Promise<string | undefined>;
+  putCheckpoint(stream: string, shardId: string, sequence: string): Promise<void>;
 }

@@ -91,4 +91,20 @@ export class SeriesRepository extends TableRepository implements SeriesStore {
     });
     await deleteItems(this.db, this.table, items as { pk: string; sk: string }[]);
   }
+
+  async getCheckpoint(stream: string, shardId: string): Promise<string | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.streamCheckpoint(stream, shardId) }),
+    );
+    return out.Item?.sequence as string | undefined;
+  }
+
+  async putCheckpoint(stream: string, shardId: string, sequence: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...keys.streamCheckpoint(stream, shardId), sequence, updatedAt: new Date().toISOString() },
+      }),
+    );
+  }
 }

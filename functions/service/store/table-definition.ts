@@ -66,6 +66,7 @@ export const keys = {
   metric: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `METRIC#${id}` }),
   metricAnomaly: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `ANOMALY#${id}` }),
   seriesState: (metricId: string) => ({ pk: `SERIES#${metricId}`, sk: 'STATE' }),
+  streamCheckpoint: (stream: string, shardId: string) => ({ pk: `STREAM#${stream}`, sk: `SHARD#${shardId}` }),
   seriesChunk: (metricId: string, hour: number, sequence: string) => ({
     pk: `SERIES#${metricId}`,
     sk: `P#${String(hour).padStart(15, '0')}#${sequence}`,
