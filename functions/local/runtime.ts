@@ -23,6 +23,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../service/adapters/kinesis-client.ts';
 import { startKinesisStandIn } from './aws/kinesis-stand-in.ts';
 import { StreamPoller } from './stream-poller.ts';
+import { LiveFeed } from '../service/live/live-feed.ts';
+import { liveSocketServer } from './gateway/live-socket.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -135,6 +137,16 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
 
   // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
   const authorize = apiKey ? signInAuthorizer({ keys: services }) : undefined;
+  // The live feed (WebSockets on the API's port): the events the service publishes, and the points the consumer scores.
+  const live = new LiveFeed(services);
+  const publisher = services.events;
+  services.events = {
+    publish: async (event, project) => {
+      await publisher.publish(event, project);
+      live.event(event);
+    },
+  };
+  const liveSockets = liveSocketServer({ feed: live, signIn: apiKey ? { keys: services } : undefined, log });
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
@@ -155,6 +167,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       authRequired: apiKey !== undefined,
     }),
     log: settings.accessLog ? log : undefined,
+    upgrade: liveSockets.upgrade,
   });
 
   const workers = Array.from(
@@ -171,7 +184,9 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     endpoint: kinesis.endpoint,
     credentials: { ...standIns.credentials },
   });
-  const poller = new StreamPoller(services, pointsClient, POINT_STREAM);
+  const poller = new StreamPoller(services, pointsClient, POINT_STREAM, {
+    onScored: (outcome) => live.points(outcome.series),
+  });
   await poller.start();
 
   let stopped = false;
@@ -188,6 +203,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     async stop() {
       if (stopped) return;
       stopped = true;
+      liveSockets.close();
       await http.close();
       await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop()]);
       pointsClient.destroy();

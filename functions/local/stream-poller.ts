@@ -6,6 +6,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
+import type { ScoringOutcome } from '../service/sensors/scoring.ts';
 import type { Services } from '../service/services.ts';
 
 /**
@@ -25,7 +26,12 @@ export class StreamPoller {
     private readonly s: Services,
     private readonly client: KinesisClient,
     private readonly streamName: string,
-    private readonly options: { batchSize?: number; idleMs?: number } = {},
+    private readonly options: {
+      batchSize?: number;
+      idleMs?: number;
+      /** Told of each batch scored (the live feed's new points). */
+      onScored?: (outcome: ScoringOutcome) => void;
+    } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -89,6 +95,7 @@ export class StreamPoller {
           if (outcome.failedFrom) throw new Error(`a metric failed from sequence ${outcome.failedFrom}`);
           after = records[records.length - 1].SequenceNumber;
           await this.s.series.putCheckpoint(this.streamName, shardId, after!);
+          this.options.onScored?.(outcome);
           this.stats.batches++;
           this.stats.records += records.length;
           this.stats.scored += outcome.scored;

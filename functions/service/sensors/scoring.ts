@@ -16,10 +16,20 @@ export const sequenceAfter = (a: string, b: string): boolean => b === '' || BigI
 export const anomalyId = (metricId: string, a: SeriesAnomaly): string =>
   `${String(Date.parse(a.start)).padStart(15, '0')}_${metricId}_${a.type.replace(/ /g, '-')}`;
 
+/** The points a batch scored for one metric, in time order (what the live feed shows). */
+export interface ScoredSeries {
+  projectId: string;
+  siteId: string;
+  metricId: string;
+  time: number[];
+  value: number[];
+}
+
 export interface ScoringOutcome {
   scored: number;
   dropped: number;
   anomalies: MetricAnomaly[];
+  series: ScoredSeries[];
   /**
    * The first sequence number of the metrics that failed (their error logged), when some did: the stream is to be read
    * again from there (Lambda's reported batch item failure). The other metrics' records are scored and, read again,
@@ -64,17 +74,19 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
   const { projectId, metricId } = records[0].record;
   const metric = await s.sensors.getMetric(projectId, metricId);
   // A metric deleted since its points were sent: nothing to score them for.
-  if (!metric) return { scored: 0, dropped: records.reduce((n, r) => n + r.record.t.length, 0), anomalies: [] };
+  if (!metric)
+    return { scored: 0, dropped: records.reduce((n, r) => n + r.record.t.length, 0), anomalies: [], series: [] };
   for (let attempt = 1; ; attempt++) {
     const stored = await s.series.getState(metricId);
     const fresh = records.filter((r) => sequenceAfter(r.sequence, stored?.sequence ?? ''));
-    if (fresh.length === 0) return { scored: 0, dropped: 0, anomalies: [] };
+    if (fresh.length === 0) return { scored: 0, dropped: 0, anomalies: [], series: [] };
     const detector = stored ? loadDetector(JSON.parse(stored.detector) as DetectorState) : new SeriesDetector();
     const grouper = new AnomalyGrouper(undefined, stored ? (JSON.parse(stored.grouping) as GroupingState) : undefined);
     let lastTime = stored?.lastTime ?? Number.NEGATIVE_INFINITY;
     let scored = 0;
     let dropped = 0;
     const found: SeriesAnomaly[] = [];
+    const series: ScoredSeries = { projectId, siteId: metric.siteId, metricId, time: [], value: [] };
     for (const { sequence, record } of fresh) {
       const chunk = { time: [] as number[], value: [] as number[], score: [] as number[] };
       for (let i = 0; i < record.t.length; i++) {
@@ -90,6 +102,8 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
         found.push(...grouper.push(score, x, new Date(t).toISOString()));
         chunk.time.push(t);
         chunk.value.push(x);
+        series.time.push(t);
+        series.value.push(x);
         chunk.score.push(Math.round(score.score * 1e4) / 1e4);
         scored++;
       }
@@ -110,7 +124,7 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
     };
     if (await s.series.putState(metricId, next)) {
       await announce(s, projectId, created);
-      return { scored, dropped, anomalies: created };
+      return { scored, dropped, anomalies: created, series: series.time.length > 0 ? [series] : [] };
     }
     if (attempt >= MAX_TRIES) throw new Error(`metric ${metricId}: state changed under ${attempt} tries in a row`);
   }
@@ -154,6 +168,7 @@ export async function scorePointRecords(s: Services, batch: ReceivedPointRecord[
     scored: outcomes.reduce((n, o) => n + o.scored, 0),
     dropped: outcomes.reduce((n, o) => n + o.dropped, 0),
     anomalies: outcomes.flatMap((o) => o.anomalies),
+    series: outcomes.flatMap((o) => o.series),
     ...(failedFrom !== undefined ? { failedFrom } : {}),
   };
 }
