@@ -150,7 +150,7 @@ describe('the CDK app', () => {
     const notifications = template.findResources('Custom::S3BucketNotifications');
     const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
     const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
-    expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/']);
+    expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/', 'metrics/']);
     // dead letters counted visible and in flight (the workers' sweep holds them while it marks their jobs FAILED)
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
