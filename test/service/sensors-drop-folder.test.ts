@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
+import { recoverUnfinishedWork } from '../../functions/service/jobs/recovery.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import type { Services } from '../../functions/service/services.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { MINUTE, series } from '../helpers/sensor-series.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -91,4 +93,21 @@ describe('the sensors drop folder', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await scored(metrics[0].id)).toBe(before);
   }, 60_000);
+
+  it('queues the files still in the folder again at start (their notifications were in the in-memory queue)', async () => {
+    // a file for a site that does not exist stays where it is: it stands for one left unread by a stopped runtime
+    const key = `metrics/no-such-site/left.csv`;
+    await runtime.services.objects.put(key, `current,${Date.now() - MINUTE},1\n`, 'text/csv');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await runtime.services.objects.head(key)).toBeDefined();
+    const sent: unknown[] = [];
+    const spy: Services = {
+      ...runtime.services,
+      queue: new Proxy(runtime.services.queue, {
+        get: (target, name) => (name === 'send' ? async (m: unknown) => void sent.push(m) : Reflect.get(target, name)),
+      }),
+    };
+    await recoverUnfinishedWork(spy, runtime.services.objects.bucket, silentLog);
+    expect(JSON.stringify(sent)).toContain(key);
+  }, 30_000);
 });
