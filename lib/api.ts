@@ -109,6 +109,7 @@ export class Api extends Construct {
       props.storage.grantData(fn);
       props.messaging.grantSendWork(fn);
       props.messaging.grantAnnounce(fn);
+      props.messaging.grantPutPoints(fn);
     }
     // The administrators' redrive (POST /api/v1/dead-letters/redrive) moves dead letters back to the work queue.
     props.messaging.grantConsumeDeadLetters(this.apiFunction);
@@ -192,7 +193,13 @@ export class Api extends Construct {
       description: 'Faultline API',
       corsPreflight: {
         allowOrigins: props.corsOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PUT,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+        ],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key'],
         maxAge: Duration.hours(1),
       },

@@ -1,5 +1,6 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -37,6 +38,7 @@ export interface ServiceResources {
   deadLetterQueue?: sqs.IQueue;
   webhookQueue?: sqs.IQueue;
   bus?: events.IEventBus;
+  pointStream?: kinesis.IStream;
 }
 
 /** Every resource of the data plane: what the API functions and the workers are told about. */
@@ -47,6 +49,7 @@ export const allResources = (plane: DataPlane): ServiceResources => ({
   deadLetterQueue: plane.messaging.deadLetterQueue,
   webhookQueue: plane.messaging.webhookQueue,
   bus: plane.messaging.bus,
+  pointStream: plane.messaging.pointStream,
 });
 
 /**
@@ -64,6 +67,7 @@ export function serviceEnvironment(
     FAULTLINE_DEAD_LETTER_QUEUE_URL: resources.deadLetterQueue?.queueUrl,
     FAULTLINE_WEBHOOK_QUEUE_URL: resources.webhookQueue?.queueUrl,
     FAULTLINE_EVENT_BUS: resources.bus?.eventBusName,
+    FAULTLINE_POINT_STREAM: resources.pointStream?.streamName,
     ...settings,
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

@@ -6,6 +6,7 @@ import { Api } from './api.ts';
 import { InferenceLayer } from './inference-layer.ts';
 import { Messaging } from './messaging.ts';
 import { Monitoring } from './monitoring.ts';
+import { PointConsumer } from './point-consumer.ts';
 import { Storage } from './storage.ts';
 import { WebConsole } from './web-console.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
@@ -77,6 +78,7 @@ export class FaultlineStack extends Stack {
   readonly monitoring: Monitoring;
   readonly webConsole: WebConsole;
   readonly webhooks: WebhookDelivery;
+  readonly pointConsumer: PointConsumer;
 
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
@@ -120,12 +122,14 @@ export class FaultlineStack extends Stack {
       resultsRetentionDays: settings.resultsRetentionDays,
     });
     this.webhooks = new WebhookDelivery(this, 'WebhookDelivery', { ...shared, maxConcurrency: 5 });
+    this.pointConsumer = new PointConsumer(this, 'PointConsumer', shared);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
       functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher, this.webhooks.function],
       queue: this.messaging.queue,
       deadLetterQueue: this.messaging.deadLetterQueue,
       webhookDeadLetterQueue: this.messaging.webhookDeadLetterQueue,
+      points: { consumer: this.pointConsumer.function, failures: this.messaging.pointFailures },
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });

@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -27,6 +28,10 @@ export class Messaging extends Construct {
   /** Deliveries whose attempt could not even be recorded, five times over (failed posts are retried by re-sending). */
   readonly webhookDeadLetterQueue: sqs.Queue;
   readonly bus: events.EventBus;
+  /** Sensor points on their way to the detector (partition key = metric): the API, the drop folder and devices put. */
+  readonly pointStream: kinesis.Stream;
+  /** Where the point consumer reports batches it gave up on (their shard and sequence range, for a replay). */
+  readonly pointFailures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
@@ -68,6 +73,27 @@ export class Messaging extends Construct {
       deadLetterQueue: { queue: this.webhookDeadLetterQueue, maxReceiveCount: 5 },
     });
     this.bus = new events.EventBus(this, 'Events', { eventBusName: undefined });
+    // On-demand: sensor traffic comes in bursts (a site back online sends its backlog), with no shards to size.
+    this.pointStream = new kinesis.Stream(this, 'Points', {
+      streamMode: kinesis.StreamMode.ON_DEMAND,
+      encryption: kinesis.StreamEncryption.MANAGED,
+      retentionPeriod: Duration.days(7),
+    });
+    this.pointFailures = new sqs.Queue(this, 'PointFailures', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.pointFailures).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason:
+        "The point consumer's failure destination: it is itself where failed batches end up (Lambda sends their shard and sequence range), so it has no dead-letter queue of its own.",
+    });
+  }
+
+  /** Put sensor points on the stream (the API, the drop folder's workers). */
+  grantPutPoints(grantee: iam.IGrantable): void {
+    this.pointStream.grantWrite(grantee);
   }
 
   /** Queue work (jobs, detections of the drop folder). */

@@ -11,7 +11,12 @@ export interface MonitoringProps {
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
   webhookDeadLetterQueue: sqs.Queue;
+  /** The point stream's consumer and its failure queue. */
+  points?: { consumer: lambda.IFunction; failures: sqs.IQueue };
 }
+
+/** How far behind the point stream's consumer may fall before a person is told (ms of the oldest record read). */
+export const POINT_ITERATOR_AGE_ALARM_MS = 5 * 60 * 1000;
 
 /** Alarms on what needs a person (dead letters, errors, throttles, a stuck queue) and a dashboard of the same. */
 export class Monitoring extends Construct {
@@ -88,6 +93,28 @@ export class Monitoring extends Construct {
         `${fn.node.id}: throttled invocations`,
       );
     });
+
+    if (props.points) {
+      const { consumer, failures } = props.points;
+      alarm(
+        'PointIteratorAge',
+        consumer.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+        POINT_ITERATOR_AGE_ALARM_MS,
+        'Sensor points wait more than 5 minutes to be scored: the point consumer is failing or not keeping up (see its errors and logs)',
+      );
+      alarm(
+        'PointConsumerErrors',
+        consumer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        'The point consumer failed batches: Lambda retries them (bisected); see its logs',
+      );
+      alarm(
+        'PointFailures',
+        failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        1,
+        'Point batches failed past their retries: each message names a shard and sequence range; fix the cause and replay them from the stream (kept 7 days)',
+      );
+    }
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: undefined });
     dashboard.addWidgets(

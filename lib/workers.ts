@@ -91,6 +91,8 @@ export class Workers extends Construct {
     props.messaging.grantSendWork(jobRole);
     props.messaging.grantConsumeDeadLetters(jobRole);
     props.messaging.grantAnnounce(jobRole);
+    // CSV files of the sensors drop folder (metrics/) go onto the point stream.
+    props.messaging.grantPutPoints(jobRole);
 
     this.jobDefinition = new batch.EcsJobDefinition(this, 'Worker', {
       retryAttempts: 2,

@@ -35,7 +35,14 @@ export function openApiDocument(routes: RouteDefinition[], serverUrl?: string): 
   for (const route of routes) {
     const body = route.body
       ? 'json' in route.body
-        ? { content: { 'application/json': { schema: route.body.json } } }
+        ? {
+            content: {
+              'application/json': { schema: route.body.json },
+              ...(route.body.csv
+                ? { 'text/csv': { schema: z.string().meta({ description: 'timestamp,value lines' }) } }
+                : {}),
+            },
+          }
         : 'raw' in route.body
           ? {
               description: route.body.raw.description,

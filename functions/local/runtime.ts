@@ -19,11 +19,18 @@ import { localApiKey } from './local-api-key.ts';
 import type { LocalSettings, ServiceSettings } from './local-settings.ts';
 import { startStandIns } from './aws/stand-ins.ts';
 import { staticFiles } from './console/static-files.ts';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { kinesisClient } from '../service/adapters/kinesis-client.ts';
+import { startKinesisStandIn } from './aws/kinesis-stand-in.ts';
+import { StreamPoller } from './stream-poller.ts';
+import { LiveFeed } from '../service/live/live-feed.ts';
+import { liveSocketServer } from './gateway/live-socket.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
 export const WEBHOOK_QUEUE = 'faultline-webhooks';
 export const WEBHOOK_DEAD_LETTER_QUEUE = 'faultline-webhooks-dlq';
+export const POINT_STREAM = 'faultline-points';
 
 export interface LocalRuntime {
   url: string;
@@ -36,6 +43,8 @@ export interface LocalRuntime {
   services: Services;
   workers: Worker[];
   webhooks: WebhookDeliveryLoop;
+  /** The sensor point stream's consumer (kinesalite), and the client it reads with. */
+  points: { poller: StreamPoller; client: KinesisClient; streamName: string };
   stop(): Promise<void>;
 }
 
@@ -75,6 +84,20 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     corsAllowedOrigins: ['*'],
     log,
   });
+  // Sensor points: kinesalite beside the other stand-ins, its records in the data folder, on loopback like them,
+  // signed with their key.
+  const kinesis = await startKinesisStandIn({
+    host: settings.host,
+    port: 0,
+    path: join(dataDir, 'kinesis'),
+    region: standIns.region,
+    credentials: standIns.credentials,
+    streams: [{ name: POINT_STREAM, shards: 2 }],
+    log,
+  }).catch(async (error: unknown) => {
+    await standIns.stop();
+    throw error;
+  });
   // The settings the handlers and workers read from the environment in AWS, pointed at the stand-ins: handed to the
   // services directly, so that nothing goes through process.env (two runtimes in one process share nothing).
   const config = loadServiceConfig({
@@ -97,6 +120,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     // Receivers on this machine or network are what a local user means.
     FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
     FAULTLINE_DEFAULT_PROJECT: settings.defaultProject,
+    FAULTLINE_POINT_STREAM: POINT_STREAM,
+    FAULTLINE_KINESIS_ENDPOINT: kinesis.endpoint,
   } satisfies ServiceSettings);
   const services = createServices(config, log, standIns.credentials);
   useServices(services);
@@ -113,6 +138,16 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
   const signIn = { keys: services };
   const open = openRoutes(settings.openAccess);
+  // The live feed (WebSockets on the API's port): the events the service publishes, and the points the consumer scores.
+  const live = new LiveFeed(services);
+  const publisher = services.events;
+  services.events = {
+    publish: async (event, project) => {
+      await publisher.publish(event, project);
+      live.event(event);
+    },
+  };
+  const liveSockets = liveSocketServer({ feed: live, signIn: apiKey ? signIn : undefined, log });
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
@@ -133,6 +168,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       authRequired: apiKey !== undefined,
     }),
     log: settings.accessLog ? log : undefined,
+    upgrade: liveSockets.upgrade,
   });
 
   const workers = Array.from(
@@ -143,6 +179,16 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   // Apart from the workers: a slow webhook subscriber never holds a detection.
   const webhooks = new WebhookDeliveryLoop(services);
   webhooks.start();
+  // The same consumer code as the stream's Lambda in AWS, polling kinesalite.
+  const pointsClient = kinesisClient({
+    region: standIns.region,
+    endpoint: kinesis.endpoint,
+    credentials: { ...standIns.credentials },
+  });
+  const poller = new StreamPoller(services, pointsClient, POINT_STREAM, {
+    onScored: (outcome) => live.points(outcome.series),
+  });
+  await poller.start();
 
   let stopped = false;
   return {
@@ -154,11 +200,15 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     services,
     workers,
     webhooks,
+    points: { poller, client: pointsClient, streamName: POINT_STREAM },
     async stop() {
       if (stopped) return;
       stopped = true;
+      liveSockets.close();
       await http.close();
-      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop()]);
+      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop()]);
+      pointsClient.destroy();
+      await kinesis.stop();
       await standIns.stop();
       useServices(undefined);
     },

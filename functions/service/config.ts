@@ -50,6 +50,14 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_S3_ENDPOINT: z.url().optional(),
   FAULTLINE_DYNAMODB_ENDPOINT: z.url().optional(),
   FAULTLINE_SQS_ENDPOINT: z.url().optional(),
+  /** The Kinesis stream sensor points travel on (partition key = metric); unset: points are refused with 503. */
+  FAULTLINE_POINT_STREAM: z.string().min(1).optional(),
+  /** Endpoint of a Kinesis-compatible server (the local kinesalite); unset in AWS. */
+  FAULTLINE_KINESIS_ENDPOINT: z.url().optional(),
+  /** Days the table keeps a sensor point for charts (DynamoDB TTL). */
+  FAULTLINE_POINT_RETENTION_DAYS: positiveInt(30),
+  /** How old a point may be when it arrives; older ones are refused (400). */
+  FAULTLINE_POINT_MAX_AGE_DAYS: positiveInt(365),
   /** Base URL the S3 endpoint is reached at by clients, when it differs from FAULTLINE_S3_ENDPOINT. */
   FAULTLINE_S3_PUBLIC_ENDPOINT: z.url().optional(),
 });

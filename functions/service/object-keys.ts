@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
  *   models/{projectId}/v{n}/   model artifacts
  *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
  *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
+ *   metrics/{siteId}/...       the sensors drop folder: CSV files of points (metric,timestamp,value), streamed onto
+ *                              the point stream and then removed (under the site, not a project: devices know sites)
  */
 export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
 
@@ -17,19 +19,30 @@ export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models'
  * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
  * images), removals in datasets/. The CDK notification filters are made from this.
  */
-export const NOTIFIED_FOLDERS = { created: ['inbox', 'datasets'], removed: ['datasets'] } as const satisfies Record<
-  'created' | 'removed',
-  readonly Folder[]
->;
+export const NOTIFIED_FOLDERS = {
+  created: ['inbox', 'datasets', 'metrics'],
+  removed: ['datasets'],
+} as const satisfies Record<'created' | 'removed', readonly (Folder | typeof METRICS_FOLDER)[]>;
+
+/** The sensors drop folder (metrics/{siteId}/...): keyed by site, so not one of a project's folders. */
+export const METRICS_FOLDER = 'metrics';
+
+/** The site and file of a key in the sensors drop folder, or undefined (another folder, or a traversal). */
+export function parseMetricsKey(key: string): { siteId: string; rest: string } | undefined {
+  const [folder, siteId, ...rest] = key.split('/');
+  if (folder !== METRICS_FOLDER || !siteId || rest.length === 0) return undefined;
+  if ([siteId, ...rest].some((part) => part === '' || part === '.' || part === '..')) return undefined;
+  return { siteId, rest: rest.join('/') };
+}
 
 /** The drop-folder sub-folder whose name the API's own detections use as their batch: refused in the inbox. */
 export const API_BATCH = 'api';
 
 /** Whether S3 announces this event on this key to the work queue (the bucket's notification configuration). */
 export function isNotified(eventName: string, key: string): boolean {
-  const folder = parseKey(key)?.folder;
+  const folder = parseKey(key)?.folder ?? (parseMetricsKey(key) ? METRICS_FOLDER : undefined);
   if (!folder) return false;
-  const folders: readonly Folder[] = eventName.startsWith('ObjectRemoved')
+  const folders: readonly string[] = eventName.startsWith('ObjectRemoved')
     ? NOTIFIED_FOLDERS.removed
     : NOTIFIED_FOLDERS.created;
   return folders.includes(folder);

@@ -7,9 +7,12 @@ import type { ImageStore } from './ports/image-store.ts';
 import type { JobStore } from './ports/job-store.ts';
 import type { ModelStore } from './ports/model-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import type { PointStream } from './ports/point-stream.ts';
 import type { ProjectStore } from './ports/project-store.ts';
 import type { ResultStore } from './ports/result-store.ts';
 import type { ReviewStore } from './ports/review-store.ts';
+import type { SensorStore } from './ports/sensor-store.ts';
+import type { SeriesStore } from './ports/series-store.ts';
 import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
@@ -40,4 +43,10 @@ export interface Services {
   /** ONNX model versions with their specs (classification projects). */
   uploadedModels: UploadedModelStore;
   classifications: ClassificationResultStore;
+  /** Sites, assets, metrics and their anomalies (sensors projects). */
+  sensors: SensorStore;
+  /** Detector state and points per metric. */
+  series: SeriesStore;
+  /** The stream points go through to the detector; undefined when FAULTLINE_POINT_STREAM is unset. */
+  pointStream?: PointStream;
 }

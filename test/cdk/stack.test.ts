@@ -148,7 +148,7 @@ describe('the CDK app', () => {
     const notifications = template.findResources('Custom::S3BucketNotifications');
     const config = Object.values(notifications)[0].Properties.NotificationConfiguration.QueueConfigurations;
     const prefixes = config.map((c: any) => c.Filter.Key.FilterRules[0].Value).sort();
-    expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/']);
+    expect(prefixes).toEqual(['datasets/', 'datasets/', 'inbox/', 'metrics/']);
     // dead letters counted visible and in flight (the workers' sweep holds them while it marks their jobs FAILED)
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
@@ -204,6 +204,68 @@ describe('the CDK app', () => {
       ContainerProperties: Match.objectLike({
         Environment: Match.arrayWith([{ Name: 'FAULTLINE_WEBHOOK_QUEUE_URL', Value: { Ref: webhookQueue } }]),
       }),
+    });
+  });
+
+  it('streams sensor points through an on-demand Kinesis stream to a consumer that batches, bisects and reports failures, alarmed', () => {
+    const streamId = stack.getLogicalId(stack.messaging.pointStream.node.defaultChild as never);
+    const failuresId = stack.getLogicalId(stack.messaging.pointFailures.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+    });
+    const [fnId, fn] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Faultline sensors: scores the point stream') },
+      }),
+    )[0]!;
+    expect(fn.Properties.Environment.Variables.FAULTLINE_POINT_STREAM).toEqual({ Ref: streamId });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId },
+      EventSourceArn: { 'Fn::GetAtt': [streamId, 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failuresId, 'Arn'] } } },
+    });
+    // the API functions put points (and say where); only the consumer reads them
+    const apiFns = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Faultline API: (projects|synchronous)') },
+      }),
+    );
+    expect(apiFns).toHaveLength(2);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const actionsOf = (roleRef: unknown) =>
+      policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(JSON.stringify(roleRef)))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((st) => JSON.stringify(st.Resource).includes(streamId))
+        .flatMap((st) => [st.Action].flat() as string[]);
+    for (const [, f] of apiFns) {
+      expect(f.Properties.Environment.Variables.FAULTLINE_POINT_STREAM).toEqual({ Ref: streamId });
+      const actions = actionsOf({ Ref: f.Properties.Role['Fn::GetAtt'][0] });
+      expect(actions).toContain('kinesis:PutRecords');
+      expect(actions).not.toContain('kinesis:GetRecords');
+    }
+    expect(actionsOf({ Ref: fn.Properties.Role['Fn::GetAtt'][0] })).toContain('kinesis:GetRecords');
+    // alarms: the consumer falling behind, its errors, batches given up on
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 300000,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Threshold: 1,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failuresId, 'QueueName'] } }],
     });
   });
 

@@ -39,5 +39,10 @@ describe('object keys', () => {
     for (const folder of ['results', 'models', 'rejected'])
       expect(isNotified('ObjectCreated:Put', `${folder}/${P}/a.json`)).toBe(false);
     expect(isNotified('ObjectCreated:Put', 'inbox/not-a-project/a.jpg')).toBe(false);
+    // the sensors drop folder, keyed by site; no traversal, no file at the top
+    expect(isNotified('ObjectCreated:Put', 'metrics/site-1/2026-12-01.csv')).toBe(true);
+    expect(isNotified('ObjectRemoved:Delete', 'metrics/site-1/2026-12-01.csv')).toBe(false);
+    expect(isNotified('ObjectCreated:Put', 'metrics/site-1/../x.csv')).toBe(false);
+    expect(isNotified('ObjectCreated:Put', 'metrics/a.csv')).toBe(false);
   });
 });

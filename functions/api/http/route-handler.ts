@@ -67,9 +67,11 @@ function validate<T extends z.ZodType>(
   return parsed.data;
 }
 
-function jsonBody(event: APIGatewayProxyEventV2): unknown {
+function jsonBody(event: APIGatewayProxyEventV2, csv?: (text: string) => unknown): unknown {
   const type = event.headers['content-type'] ?? '';
   if (!event.body) throw new HttpError(400, 'EMPTY_BODY', 'the request needs a JSON body');
+  if (csv && /^text\/csv\b/i.test(type))
+    return csv(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
   if (!/^application\/(.+\+)?json\b/i.test(type))
     throw new HttpError(
       415,
@@ -190,7 +192,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     let body: unknown;
     let files: Record<string, UploadedPart[]> = {};
     if (route.body && 'json' in route.body) {
-      const parsed = jsonBody(event);
+      const parsed = jsonBody(event, route.body.csv);
       requireWellFormed(parsed, 'body');
       body = validate(route.body.json, parsed, 'body');
     }

@@ -3,7 +3,7 @@ import type { CompatGroup } from '../../auth/open-access.ts';
 import type { Principal } from '../../service/auth/principal.ts';
 import type { Services } from '../../service/services.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface UploadedPart {
   field: string;
@@ -22,6 +22,8 @@ export interface MultipartBody<F extends z.ZodObject> {
 
 export interface JsonBody<B extends z.ZodType> {
   json: B;
+  /** Also takes `text/csv`: the text turned into what `json` validates (a parse error is the caller's, with its line). */
+  csv?: (text: string) => unknown;
 }
 
 /** The body's bytes as they came (an older contract that posts an image as the body), of one of these types. */

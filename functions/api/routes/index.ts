@@ -12,6 +12,8 @@ import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
 import { reviewRoutes } from './reviews.ts';
+import { sensorCompatibilityRoutes } from './sensors-compat.ts';
+import { sensorRoutes } from './sensors.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -24,11 +26,13 @@ export const routes: RouteDefinition[] = [
   ...classificationRoutes,
   ...reviewRoutes,
   ...webhookRoutes,
+  ...sensorRoutes,
   ...compatibilityRoutes,
   ...flaskRoutes,
   ...trainingBackendRoutes,
   ...lookoutRoutes,
   ...analyzeCompatibilityRoutes,
+  ...sensorCompatibilityRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

@@ -285,7 +285,7 @@ const JSON_ERRORS: Record<Refusal['kind'], { type: string; queryCode: string }> 
   denied: { type: 'AccessDeniedException', queryCode: 'AccessDenied' },
 };
 
-function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dynamodb' | 'sqs'): void {
+function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dynamodb' | 'sqs' | 'kinesis'): void {
   const { type, queryCode } = JSON_ERRORS[refusal.kind];
   const message =
     refusal.kind === 'unknown-key' ? 'The security token included in the request is invalid.' : refusal.message;
@@ -306,9 +306,9 @@ function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dyna
  */
 export function signedJsonRequests(
   listener: RequestListener,
-  o: GuardOptions & { service: 'dynamodb' | 'sqs'; maxBodyBytes: number },
+  o: GuardOptions & { service: 'dynamodb' | 'sqs' | 'kinesis'; maxBodyBytes: number },
 ): RequestListener {
-  const what = o.service === 'dynamodb' ? 'DynamoDB stand-in' : 'SQS stand-in';
+  const what = { dynamodb: 'DynamoDB stand-in', sqs: 'SQS stand-in', kinesis: 'Kinesis stand-in' }[o.service];
   return (req, res) => {
     const raw = rawRequest(req);
     const claim: Claim | Refusal = readClaim(raw, o.credentials, o.service);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -62,6 +63,8 @@ export interface HttpServerOptions {
    * it, no access log, and failures go to stderr as JSON lines.
    */
   log?: (line: Record<string, unknown>) => void;
+  /** Upgrade requests (the live feed's WebSockets); without it they are refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface LocalHttpServer {
@@ -283,6 +286,11 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
     );
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (o.upgrade) return o.upgrade(req, socket, head);
+    socket.destroy();
   });
 
   const port = await listen(server, o.port, o.host, 'local HTTP server');

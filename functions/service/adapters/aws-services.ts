@@ -14,11 +14,15 @@ import { PageCursors } from '../store/page-cursor.ts';
 import { ProjectRepository } from '../store/project-repository.ts';
 import { ReviewRepository } from '../store/review-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
+import { SensorRepository } from '../store/sensor-repository.ts';
+import { SeriesRepository } from '../store/series-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
 import { ClassificationResultRepository } from '../store/classification-result-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
+import { kinesisClient } from './kinesis-client.ts';
+import { KinesisPointStream } from './kinesis-point-stream.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 
@@ -59,6 +63,14 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
   classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
+  const series = new SeriesRepository(db, table);
+  series.retentionDays = config.FAULTLINE_POINT_RETENTION_DAYS;
+  const pointStream = config.FAULTLINE_POINT_STREAM
+    ? new KinesisPointStream(
+        kinesisClient({ ...aws, endpoint: config.FAULTLINE_KINESIS_ENDPOINT }),
+        config.FAULTLINE_POINT_STREAM,
+      )
+    : undefined;
   return {
     config,
     log,
@@ -80,6 +92,9 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     apiKeys: new ApiKeyRepository(db, table),
     webhookDeliveries,
     modelCache: new ModelCache(objects, config.FAULTLINE_MODEL_CACHE_DIR, config.FAULTLINE_MODELS_IN_MEMORY, log),
+    sensors: new SensorRepository(db, table, cursors),
+    series,
+    pointStream,
   };
 }
 

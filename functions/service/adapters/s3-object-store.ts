@@ -38,6 +38,16 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.Body as AsyncIterable<Uint8Array>;
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));

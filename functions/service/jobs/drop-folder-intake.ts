@@ -1,6 +1,7 @@
 import { registerDatasetObject, unregisterDatasetObject } from '../datasets/datasets-service.ts';
 import { inboxJobKey } from '../domain/job.ts';
-import { API_BATCH, decodeS3Key, inboxBatch, parseKey, rejectedKey } from '../object-keys.ts';
+import { API_BATCH, decodeS3Key, inboxBatch, parseKey, rejectedKey, parseMetricsKey } from '../object-keys.ts';
+import { takeMetricsFile } from '../sensors/points-drop-folder.ts';
 import type { Services } from '../services.ts';
 import { createJob } from './jobs-service.ts';
 import { type JobAttempt, runJob } from './run-job.ts';
@@ -13,6 +14,7 @@ import type { ObjectEvent } from './work-message.ts';
  */
 export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobAttempt): Promise<void> {
   const key = decodeS3Key(r.key);
+  if (r.event.startsWith('ObjectCreated') && parseMetricsKey(key)) return takeMetricsDrop(s, key);
   const parsed = parseKey(key);
   if (!parsed) return; // not ours (results/, models/ or foreign keys)
   const created = r.event.startsWith('ObjectCreated');
@@ -40,6 +42,13 @@ export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobA
     enqueue: false,
   });
   await runJob(s, job.id, attempt, { project, inbox: { key, rest: parsed.rest } });
+}
+
+/** A CSV of sensor points under metrics/{siteId}/: onto the point stream, or set aside with the reason. */
+async function takeMetricsDrop(s: Services, key: string): Promise<void> {
+  const outcome = await takeMetricsFile(s, key);
+  if (outcome.status === 'refused') return setAside(s, key, outcome.projectId, key, outcome.reason);
+  s.log({ level: outcome.status === 'ignored' ? 'warn' : 'info', msg: 'metrics drop-folder file', key, ...outcome });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { inboxJobKey, type JobMessage } from '../domain/job.ts';
 import type { Log } from '../log.ts';
-import { parseKey } from '../object-keys.ts';
+import { METRICS_FOLDER, parseKey, parseMetricsKey } from '../object-keys.ts';
 import { finishDeletion } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import { objectCreatedMessage } from './work-message.ts';
@@ -46,6 +46,25 @@ export async function recoverUnfinishedWork(s: Services, bucket: string, log: Lo
       cursor = page.cursor;
     } while (cursor);
   }
-  if (jobs.length + inbox + datasets > 0)
-    log({ msg: 'recovered unfinished work', jobs: jobs.length, inboxObjects: inbox, datasetObjects: datasets });
+  // The sensors drop folder: a file is removed once its points are on the stream, so any file still there is unread
+  // (or was cut short: its points sent already are then not after their metric's last and are counted as dropped).
+  let metricsFiles = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await s.objects.list(`${METRICS_FOLDER}/`, { limit: 1000, cursor });
+    for (const o of page.objects) {
+      if (!parseMetricsKey(o.key)) continue;
+      await s.queue.send(objectCreatedMessage(bucket, o));
+      metricsFiles++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  if (jobs.length + inbox + datasets + metricsFiles > 0)
+    log({
+      msg: 'recovered unfinished work',
+      jobs: jobs.length,
+      inboxObjects: inbox,
+      datasetObjects: datasets,
+      metricsFiles,
+    });
 }

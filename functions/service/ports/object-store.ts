@@ -17,6 +17,8 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** The object's bytes; undefined when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** The object's bytes as they arrive (large files, never held whole); undefined when it is not there. */
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   head(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
   /** Moves an object to another key with these metadata (ASCII values), keeping its content type. False when it is gone. */

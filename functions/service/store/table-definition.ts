@@ -15,6 +15,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   JOB#{id}                   JOB                             JOBS#{projectId}             {createdAt}#{id}
  *   IDEMPOTENCY#{key}          IDEMPOTENCY
  *   APIKEY#{sha256}            APIKEY                          APIKEYS                      {createdAt}#{id}
+ *   PROJECT#{id}               SITE#{siteId}                   SITE#{siteId}                SITE
+ *   PROJECT#{id}               ASSET#{assetId} / METRIC#{metricId} / ANOMALY#{start, 15 digits}_{metricId}_{type}
+ *   SERIES#{metricId}          STATE                           (the detector's state, conditional on a revision)
+ *   SERIES#{metricId}          P#{hour, 15 digits}#{sequence}  (points of one stream record in one hour; TTL)
  */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -62,6 +66,16 @@ export const keys = {
   }),
   job: (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' }),
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+  site: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `SITE#${id}` }),
+  asset: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `ASSET#${id}` }),
+  metric: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `METRIC#${id}` }),
+  metricAnomaly: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `ANOMALY#${id}` }),
+  seriesState: (metricId: string) => ({ pk: `SERIES#${metricId}`, sk: 'STATE' }),
+  streamCheckpoint: (stream: string, shardId: string) => ({ pk: `STREAM#${stream}`, sk: `SHARD#${shardId}` }),
+  seriesChunk: (metricId: string, hour: number, sequence: string) => ({
+    pk: `SERIES#${metricId}`,
+    sk: `P#${String(hour).padStart(15, '0')}#${sequence}`,
+  }),
 };
 
 export const isConditionFailure = (error: unknown): boolean =>

@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { serviceEnvironment } from './data-plane.ts';
+import type { Messaging } from './messaging.ts';
+import { NodeFunction } from './node-function.ts';
+import type { Storage } from './storage.ts';
+
+/** Records a batch holds at most (the local poller reads as many: functions/local/stream-poller.ts). */
+export const POINT_BATCH_SIZE = 500;
+
+export interface PointConsumerProps {
+  /** The service's modules load the engine's (onnxruntime-node, sharp), as the webhook function's do. */
+  layer: lambda.ILayerVersion;
+  storage: Storage;
+  messaging: Messaging;
+}
+
+/**
+ * The point stream's consumer: Lambda reads each shard in order and hands batches to functions/stream/lambda.ts (the
+ * same code the local poller runs). A failing batch is retried from the first record the function reports failed,
+ * split in halves to isolate a bad record, and after its retries its shard and sequence range go to the failure
+ * queue. Retries change nothing twice: scoring is exactly-once per metric (service/sensors/scoring.ts).
+ */
+export class PointConsumer extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: PointConsumerProps) {
+    super(scope, id);
+    const { storage, messaging } = props;
+    this.function = new NodeFunction(this, 'Function', {
+      entry: 'stream/lambda.ts',
+      layer: props.layer,
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      description: 'Faultline sensors: scores the point stream, stores points and anomalies, announces anomalies',
+      // The work queue only because the service's settings require one: this function never touches it.
+      environment: serviceEnvironment({
+        table: storage.table,
+        queue: messaging.queue,
+        webhookQueue: messaging.webhookQueue,
+        bus: messaging.bus,
+        pointStream: messaging.pointStream,
+      }),
+      logGroupId: 'Logs',
+    });
+    storage.grantTable(this.function);
+    messaging.grantAnnounce(this.function);
+    this.function.addEventSource(
+      new KinesisEventSource(messaging.pointStream, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: POINT_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(messaging.pointFailures),
+      }),
+    );
+  }
+}
