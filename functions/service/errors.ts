@@ -25,7 +25,8 @@ export type ServiceErrorCode =
   | 'TOO_MANY_FILES'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INVALID_IMAGE'
-  | 'WRONG_PROJECT_KIND';
+  | 'WRONG_PROJECT_KIND'
+  | 'NOT_IMPLEMENTED';
 
 const STATUS: Record<ServiceErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -47,6 +48,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 422,
   WRONG_PROJECT_KIND: 409,
+  NOT_IMPLEMENTED: 501,
 };
 
 export class ServiceError extends Error {

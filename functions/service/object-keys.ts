@@ -105,6 +105,9 @@ export function inboxResultKeys(projectId: string, rest: string): { json: string
 /** Where a model version's artifact files go. */
 export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
 
+/** The PNG of an object detection (boxes drawn), under the result's prefix (API or drop folder, as for anomalies). */
+export const OBJECTS_PNG = 'objects.png';
+
 /** Where the PNGs of an API detection go. */
 export const apiResultPrefix = (projectId: string, resultId: string): string =>
   `results/${projectId}/${API_BATCH}/${resultId}/`;

@@ -9,6 +9,7 @@ import { lookoutRoutes } from './compat-lookout.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
+import { objectDetectionRoutes } from './object-detection.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
 import { trainingRoutes } from './training.ts';
@@ -21,6 +22,7 @@ export const routes: RouteDefinition[] = [
   ...trainingRoutes,
   ...detectionRoutes,
   ...classificationRoutes,
+  ...objectDetectionRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
   ...flaskRoutes,

@@ -16,6 +16,7 @@ import { ResultRepository } from '../store/result-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
 import { ClassificationResultRepository } from '../store/classification-result-repository.ts';
+import { ObjectDetectionResultRepository } from '../store/object-detection-result-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
@@ -56,6 +57,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     : new LogEventPublisher(log, webhookQueue);
   const classifications = new ClassificationResultRepository(db, table, cursors);
   classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
+  const objectDetections = new ObjectDetectionResultRepository(db, table, cursors);
+  objectDetections.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   return {
@@ -74,6 +77,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     models: new ModelRepository(db, table),
     uploadedModels: new UploadedModelRepository(db, table),
     classifications,
+    objectDetections,
     results,
     apiKeys: new ApiKeyRepository(db, table),
     webhookDeliveries,

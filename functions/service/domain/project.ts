@@ -11,12 +11,12 @@ import {
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
  * projects stored before kinds existed read as 'anomaly'.
  */
-export const PROJECT_KINDS = ['anomaly', 'classification'] as const;
+export const PROJECT_KINDS = ['anomaly', 'classification', 'object-detection'] as const;
 export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
 export const projectKindSchema = z.enum(PROJECT_KINDS).meta({
   id: 'ProjectKind',
   description:
-    'What the project detects: anomaly (PatchCore image anomaly detection) or classification (an ONNX image classifier, uploaded or trained from labelled folders).',
+    'What the project detects: anomaly (PatchCore image anomaly detection), classification (an ONNX image classifier, uploaded or trained from labelled folders) or object-detection (an uploaded YOLO ONNX detector).',
 });
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
 

@@ -1,6 +1,11 @@
 /** Tells other systems what happened: EventBridge in AWS, a log line locally; and the project's webhook, through its queue. */
 export type EventType =
-  'Detection Completed' | 'Classification Completed' | 'Job Succeeded' | 'Job Failed' | 'Model Activated';
+  | 'Detection Completed'
+  | 'Classification Completed'
+  | 'Objects Detected'
+  | 'Job Succeeded'
+  | 'Job Failed'
+  | 'Model Activated';
 
 export interface FaultlineEvent {
   type: EventType;

@@ -9,6 +9,7 @@ import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey, modelPrefix } from '../object-keys.ts';
 import { createJob } from '../jobs/jobs-service.ts';
+import { KINDS } from '../kinds/index.ts';
 import { ARTIFACT_FILES } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
@@ -50,6 +51,12 @@ export async function requestTraining(
   idempotencyKey?: string,
 ): Promise<{ job: Job; created: boolean }> {
   const project = await requireProject(s, projectId);
+  const unavailable = KINDS[project.kind].trainingUnavailable;
+  if (unavailable)
+    throw new ServiceError('NOT_IMPLEMENTED', unavailable.replaceAll('{projectId}', projectId), {
+      projectId,
+      kind: project.kind,
+    });
   const key = idempotencyKey ? `train:${projectId}:${idempotencyKey}` : undefined;
   if (key) {
     const earlier = await s.jobs.findByIdempotencyKey(key);
