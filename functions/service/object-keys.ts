@@ -7,11 +7,19 @@ import { randomBytes } from 'node:crypto';
  *   models/{projectId}/v{n}/   model artifacts
  *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
  *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
+ *   yolo-datasets/{projectId}/{datasetId}/   uploaded YOLO dataset ZIPs with their health reports (object detection)
  */
-export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
+export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets';
 
 /** Every folder a project owns objects in (what deleting a project removes). */
-export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models', 'results', 'rejected'];
+export const PROJECT_FOLDERS: readonly Folder[] = [
+  'datasets',
+  'inbox',
+  'models',
+  'results',
+  'rejected',
+  'yolo-datasets',
+];
 
 /**
  * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
@@ -118,3 +126,9 @@ export const apiResultInputKey = (projectId: string, resultId: string): string =
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;
+
+/** Where an uploaded YOLO dataset ZIP and its health report go (not a notified folder: nothing trains on it here). */
+export const yoloDatasetKeys = (projectId: string, datasetId: string): { zip: string; report: string } => ({
+  zip: `yolo-datasets/${projectId}/${datasetId}/dataset.zip`,
+  report: `yolo-datasets/${projectId}/${datasetId}/report.json`,
+});

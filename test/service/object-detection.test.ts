@@ -12,6 +12,7 @@ import { silentLog } from '../../functions/service/log.ts';
 import type { FaultlineEvent } from '../../functions/service/ports/event-publisher.ts';
 import { buildRectangleFinder, FINDER_CLASSES, rectangleImage } from '../engine/object-detection/yolo-graphs.ts';
 import { buildTestClassifier, testClassifierSpec } from '../helpers/classifier-models.ts';
+import { buildZip, GOOD_DATASET, renameInZip } from '../engine/object-detection/zips.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const finderSpec = (): ObjectDetectorSpecInput => ({
@@ -244,5 +245,56 @@ describe('object-detection projects', () => {
     expect(train.body.error.code).toBe('NOT_IMPLEMENTED');
     expect(train.body.error.message).toContain('deep-learning trainer');
     expect(train.body.error.message).toContain(`/api/v1/projects/${projectId}/models/upload`);
+  });
+
+  describe('YOLO dataset ZIPs', () => {
+    const uploadZip = (id: string, zip: Uint8Array) =>
+      api(`/api/v1/projects/${id}/yolo-datasets`, { method: 'POST', body: form({ dataset: [zip, 'parts.zip'] }) });
+
+    it('stores a good ZIP and returns its health report, named by the active model’s classes, retrievable later', async () => {
+      const r = await uploadZip(projectId, await buildZip(GOOD_DATASET));
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({ projectId, name: 'parts.zip' });
+      // The project's active model (uploaded above) names three classes; data.yaml's two are not used.
+      expect(r.body.report).toMatchObject({ class_names: FINDER_CLASSES, class_names_source: 'given', healthy: false });
+      expect(r.body.report.splits.train).toMatchObject({
+        images: 3,
+        images_without_labels: ['train/images/c.png'],
+        labels_without_images: ['train/labels/d.txt'],
+      });
+      expect(r.body.report.malformed_line_count).toBeGreaterThan(0);
+      expect(await runtime.services.objects.head(r.body.zipKey)).toBeDefined();
+      const again = await api(`/api/v1/projects/${projectId}/yolo-datasets/${r.body.datasetId}`);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(r.body);
+      const missing = await api(
+        `/api/v1/projects/${projectId}/yolo-datasets/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`,
+      );
+      expect(missing.status).toBe(404);
+    });
+
+    it('refuses a zip bomb, traversal, a non-ZIP and a ZIP without the layout with a 4xx, storing nothing', async () => {
+      const before = (await runtime.services.objects.list(`yolo-datasets/${projectId}/`)).objects.length;
+      const bomb = await uploadZip(projectId, await buildZip({ 'train/labels/a.txt': Buffer.alloc(8 * 1024 * 1024) }));
+      expect(bomb.status).toBe(422);
+      expect(bomb.body.error).toMatchObject({ code: 'ARCHIVE_UNSAFE' });
+      expect(bomb.body.error.message).toContain('zip bomb');
+      const traversal = renameInZip(
+        await buildZip({ 'train/images/a.jpg': 'x', 'xx/evil.txt': 'x' }),
+        'xx/evil.txt',
+        '../evil.txt',
+      );
+      const escaped = await uploadZip(projectId, traversal);
+      expect(escaped.status).toBe(422);
+      expect(escaped.body.error.message).toContain('../evil.txt');
+      const notZip = await uploadZip(projectId, Buffer.from('not a zip'));
+      expect(notZip.status).toBe(422);
+      expect(notZip.body.error.code).toBe('ARCHIVE_INVALID');
+      const noLayout = await uploadZip(projectId, await buildZip({ 'notes.txt': 'hello' }));
+      expect(noLayout.status).toBe(400);
+      expect((await runtime.services.objects.list(`yolo-datasets/${projectId}/`)).objects.length).toBe(before);
+      const anomaly = await createProject('zip on anomaly', 'anomaly');
+      expect((await uploadZip(anomaly, await buildZip(GOOD_DATASET))).status).toBe(409);
+    });
   });
 });

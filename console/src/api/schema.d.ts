@@ -519,6 +519,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/yolo-datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a YOLO dataset ZIP (multipart file "dataset": train/images, train/labels, optional val/) for its health report
+         * @description The ZIP is read through the safe ZIP reader: too large or too many entries is a 413; a path leaving the archive, an absolute path or a zip bomb (compression ratio, or more data than declared) a 422 naming the entry. The report lists images without labels, labels without images, malformed lines, class counts and a box size histogram; class names are the active model’s when there is one, else data.yaml’s. Training YOLO is not available here (POST /train answers 501).
+         */
+        post: operations["uploadYoloDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/yolo-datasets/{datasetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An uploaded YOLO dataset and its health report */
+        get: operations["getYoloDataset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{projectId}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -1713,6 +1750,62 @@ export interface components {
             rendering_url: string;
             /** @description Presigned URL of the drop-folder image */
             image_url?: string;
+        };
+        YoloDataset: {
+            datasetId: string;
+            projectId: string;
+            /** @description The uploaded file’s name */
+            name: string;
+            bytes: number;
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Object key of the stored ZIP */
+            zipKey: string;
+            report: components["schemas"]["YoloDatasetReport"];
+        };
+        YoloDatasetReport: {
+            /** @description The folder inside the ZIP the layout was found under */
+            root: string;
+            class_names: string[] | null;
+            /** @enum {string|null} */
+            class_names_source: "given" | "data.yaml" | null;
+            splits: {
+                [key: string]: {
+                    images: number;
+                    labelled_images: number;
+                    /** @description Images whose label file is empty */
+                    background_images: number;
+                    boxes: number;
+                    images_without_labels: string[];
+                    images_without_labels_count: number;
+                    labels_without_images: string[];
+                    labels_without_images_count: number;
+                    duplicate_lines: number;
+                };
+            };
+            classes: {
+                class_index: number;
+                name: string | null;
+                boxes: number;
+                images: number;
+            }[];
+            /** @description Box sizes as sqrt(width × height) relative to the image, in bins of 0.1 */
+            box_sizes: {
+                from: number;
+                to: number;
+                count: number;
+            }[];
+            malformed_lines: {
+                file: string;
+                line: number;
+                reason: string;
+            }[];
+            malformed_line_count: number;
+            ignored_files: string[];
+            ignored_file_count: number;
+            problems: string[];
+            healthy: boolean;
         };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
@@ -4618,6 +4711,189 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectDetectionResult"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadYoloDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The ZIP
+                     */
+                    dataset: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored dataset and its health report */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YoloDataset"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getYoloDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                datasetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset and its report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YoloDataset"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

@@ -3,6 +3,7 @@ import {
   objectDetectionFieldsSchema,
   objectDetectionRecordSchema,
 } from '../../service/domain/object-detection-record.ts';
+import { yoloDatasetRecordSchema } from '../../service/domain/yolo-dataset.ts';
 import { isCallersFault } from '../../service/errors.ts';
 import {
   detectObjects,
@@ -10,6 +11,7 @@ import {
   listObjectDetections,
   presentObjectDetection,
 } from '../../service/object-detection/object-detection-service.ts';
+import { getYoloDataset, uploadYoloDataset } from '../../service/object-detection/yolo-datasets-service.ts';
 import { defineRoute } from '../http/route.ts';
 import { page, pageQuery, projectParams } from './common.ts';
 
@@ -21,14 +23,9 @@ const detectObjectsFields = z.object({
     .lt(1)
     .optional()
     .meta({ description: 'Minimum confidence of a box (default: the spec’s thresholds.confidence)' }),
-  iou: z.coerce
-    .number()
-    .gt(0)
-    .max(1)
-    .optional()
-    .meta({
-      description: 'IoU over which NMS suppresses a box of the same class (default: the spec’s thresholds.iou)',
-    }),
+  iou: z.coerce.number().gt(0).max(1).optional().meta({
+    description: 'IoU over which NMS suppresses a box of the same class (default: the spec’s thresholds.iou)',
+  }),
 });
 
 const presented = {
@@ -137,6 +134,44 @@ export const objectDetectionRoutes = [
     handle: async ({ params }, s) => ({
       status: 200,
       body: await getObjectDetection(s, params.projectId, params.resultId),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/projects/{projectId}/yolo-datasets',
+    operationId: 'uploadYoloDataset',
+    summary:
+      'Upload a YOLO dataset ZIP (multipart file "dataset": train/images, train/labels, optional val/) for its health report',
+    description:
+      'The ZIP is read through the safe ZIP reader: too large or too many entries is a 413; a path leaving the archive, an absolute path or a zip bomb (compression ratio, or more data than declared) a 422 naming the entry. The report lists images without labels, labels without images, malformed lines, class counts and a box size histogram; class names are the active model’s when there is one, else data.yaml’s. Training YOLO is not available here (POST /train answers 501).',
+    tags: ['Object detection'],
+    params: projectParams,
+    body: {
+      multipart: {
+        fields: z.object({}),
+        files: [{ name: 'dataset', description: 'The ZIP', required: true, multiple: false }],
+      },
+    },
+    maxFileBytes: (config) => config.FAULTLINE_MAX_MODEL_BYTES,
+    success: { status: 201, description: 'The stored dataset and its health report', schema: yoloDatasetRecordSchema },
+    errors: [404, 409, 413, 422],
+    handle: async ({ params, files }, s) => ({
+      status: 201,
+      body: await uploadYoloDataset(s, params.projectId, files.dataset[0].content, files.dataset[0].filename),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/projects/{projectId}/yolo-datasets/{datasetId}',
+    operationId: 'getYoloDataset',
+    summary: 'An uploaded YOLO dataset and its health report',
+    tags: ['Object detection'],
+    params: projectParams.extend({ datasetId: z.uuid() }),
+    success: { status: 200, description: 'The dataset and its report', schema: yoloDatasetRecordSchema },
+    errors: [404, 409],
+    handle: async ({ params }, s) => ({
+      status: 200,
+      body: await getYoloDataset(s, params.projectId, params.datasetId),
     }),
   }),
 ];
