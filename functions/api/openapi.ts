@@ -15,6 +15,7 @@ const ERROR_TEXT: Record<number, string> = {
   422: 'The image cannot be used (corrupt, too small)',
   429: 'Too many requests: slow down (Retry-After says when)',
   500: 'Internal error',
+  501: 'Not available in this stack (the body says why)',
 };
 
 /** The OpenAPI 3.1 document, made from the same route definitions and zod schemas that validate requests. */

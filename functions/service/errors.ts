@@ -26,7 +26,8 @@ export type ServiceErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INVALID_IMAGE'
   | 'WRONG_PROJECT_KIND'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'NOT_IMPLEMENTED';
 
 const STATUS: Record<ServiceErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -49,6 +50,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   INVALID_IMAGE: 422,
   WRONG_PROJECT_KIND: 409,
   SERVICE_UNAVAILABLE: 503,
+  NOT_IMPLEMENTED: 501,
 };
 
 export class ServiceError extends Error {

@@ -9,11 +9,19 @@ import { randomBytes } from 'node:crypto';
  *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
  *   metrics/{siteId}/...       the sensors drop folder: CSV files of points (metric,timestamp,value), streamed onto
  *                              the point stream and then removed (under the site, not a project: devices know sites)
+ *   yolo-datasets/{projectId}/{datasetId}/   uploaded YOLO dataset ZIPs with their health reports (object detection)
  */
-export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
+export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets';
 
 /** Every folder a project owns objects in (what deleting a project removes). */
-export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models', 'results', 'rejected'];
+export const PROJECT_FOLDERS: readonly Folder[] = [
+  'datasets',
+  'inbox',
+  'models',
+  'results',
+  'rejected',
+  'yolo-datasets',
+];
 
 /**
  * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
@@ -118,6 +126,9 @@ export function inboxResultKeys(projectId: string, rest: string): { json: string
 /** Where a model version's artifact files go. */
 export const modelPrefix = (projectId: string, version: number): string => `models/${projectId}/v${version}/`;
 
+/** The PNG of an object detection (boxes drawn), under the result's prefix (API or drop folder, as for anomalies). */
+export const OBJECTS_PNG = 'objects.png';
+
 /** Where the PNGs of an API detection go. */
 export const apiResultPrefix = (projectId: string, resultId: string): string =>
   `results/${projectId}/${API_BATCH}/${resultId}/`;
@@ -151,3 +162,8 @@ export function reviewedImageKey(projectId: string, name: string): string | unde
   const kept = parsed.folder === 'inbox' || (parsed.folder === 'results' && parsed.rest.startsWith(`${API_BATCH}/`));
   return kept ? key : undefined;
 }
+/** Where an uploaded YOLO dataset ZIP and its health report go (not a notified folder: nothing trains on it here). */
+export const yoloDatasetKeys = (projectId: string, datasetId: string): { zip: string; report: string } => ({
+  zip: `yolo-datasets/${projectId}/${datasetId}/dataset.zip`,
+  report: `yolo-datasets/${projectId}/${datasetId}/report.json`,
+});

@@ -17,6 +17,7 @@ import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
 import type { ClassificationResultStore } from './ports/classification-result-store.ts';
+import type { ObjectDetectionResultStore } from './ports/object-detection-result-store.ts';
 
 /**
  * Everything the service modules work with, typed on the ports only: which database, bucket or queue sits behind them
@@ -49,4 +50,5 @@ export interface Services {
   series: SeriesStore;
   /** The stream points go through to the detector; undefined when FAULTLINE_POINT_STREAM is unset. */
   pointStream?: PointStream;
+  objectDetections: ObjectDetectionResultStore;
 }

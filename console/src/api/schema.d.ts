@@ -96,7 +96,7 @@ export interface paths {
         put?: never;
         /**
          * Train a new model version from the project’s normal images
-         * @description Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job.
+         * @description Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job. Object-detection projects answer 501 with the reason: training YOLO needs a deep-learning trainer this stack does not have (upload the exported ONNX instead).
          */
         post: operations["train"];
         delete?: never;
@@ -536,6 +536,111 @@ export interface paths {
          * @description Sets the active model's image threshold where F1 is highest over its calibration normals and the results reviewed as defects (scored by that model). Answers 202 with the job; the new version becomes active and the previous one stays (POST .../models/{version}/activate). Send an Idempotency-Key header to make retries safe.
          */
         post: operations["recalibrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/detect-objects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Detect objects in one image (multipart field "file"): boxes in the image’s pixels, label, confidence */
+        post: operations["detectObjects"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/detect-objects/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Detect objects in several images (multipart fields "files"); an unreadable image gets an error entry */
+        post: operations["detectObjectsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/object-detections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored object detections (API, drop folder), newest first */
+        get: operations["listObjectDetections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/object-detections/{resultId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored object detection */
+        get: operations["getObjectDetection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/yolo-datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a YOLO dataset ZIP (multipart file "dataset": train/images, train/labels, optional val/) for its health report
+         * @description The ZIP is read through the safe ZIP reader: too large or too many entries is a 413; a path leaving the archive, an absolute path or a zip bomb (compression ratio, or more data than declared) a 422 naming the entry. The report lists images without labels, labels without images, malformed lines, class counts and a box size histogram; class names are the active model’s when there is one, else data.yaml’s. Training YOLO is not available here (POST /train answers 501).
+         */
+        post: operations["uploadYoloDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/yolo-datasets/{datasetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An uploaded YOLO dataset and its health report */
+        get: operations["getYoloDataset"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1333,10 +1438,10 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description What the project detects: anomaly (PatchCore image anomaly detection), classification (an ONNX image classifier, uploaded or trained from labelled folders) or sensors (sites, assets and metrics scored online).
+         * @description What the project detects: anomaly (PatchCore image anomaly detection), classification (an ONNX image classifier, uploaded or trained from labelled folders), object-detection (an uploaded YOLO ONNX detector) or sensors (sites, assets and metrics scored online).
          * @enum {string}
          */
-        ProjectKind: "anomaly" | "classification" | "sensors";
+        ProjectKind: "anomaly" | "classification" | "object-detection" | "sensors";
         /** @description Bands of the normalised score (0..1, threshold at 0.5), lowest first; the last has no upper bound. */
         SeverityBands: {
             name: string;
@@ -1732,6 +1837,26 @@ export interface components {
             kind: "classification";
             spec: components["schemas"]["ClassifierSpec"];
             evaluation: components["schemas"]["ClassifierEvaluation"];
+        } | {
+            projectId: string;
+            version: number;
+            /** @example v3 */
+            label: string;
+            /** @enum {string} */
+            type: "onnx";
+            /** @enum {string} */
+            source: "upload" | "training";
+            file: components["schemas"]["OnnxFile"];
+            jobId: string | null;
+            artifactPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            active: boolean;
+            /** @enum {string} */
+            kind: "object-detection";
+            spec: components["schemas"]["ObjectDetectorSpec"];
+            /** @description Always null: object detectors are uploaded, never trained here */
+            evaluation: null;
         };
         /** @description What the upload check read from the ONNX file */
         OnnxFile: {
@@ -1866,6 +1991,49 @@ export interface components {
             /** @description Calibration temperature fitted on the out-of-fold scores */
             temperature: number;
         } | null;
+        ObjectDetectorSpec: {
+            input: {
+                name: string;
+                width: number;
+                height: number;
+                /**
+                 * @default rgb
+                 * @enum {string}
+                 */
+                channelOrder?: "rgb" | "bgr";
+                /**
+                 * @default 0-1
+                 * @enum {string}
+                 */
+                range?: "0-1" | "0-255";
+                /** @default 114 */
+                padValue?: number;
+            };
+            /** @default {} */
+            output?: {
+                name?: string;
+                /**
+                 * @default auto
+                 * @enum {string}
+                 */
+                layout?: "auto" | "v5" | "v8";
+                /**
+                 * @default pixels
+                 * @enum {string}
+                 */
+                boxes?: "pixels" | "normalised";
+            };
+            classes: string[];
+            /** @default {} */
+            thresholds?: {
+                /** @default 0.25 */
+                confidence?: number;
+                /** @default 0.45 */
+                iou?: number;
+            };
+            /** @default 300 */
+            maxDetections?: number;
+        };
         Classification: {
             /** @description By head name, as the model version’s spec names them */
             heads: {
@@ -2010,6 +2178,150 @@ export interface components {
             precision: number | null;
             /** @description Flagged and confirmed / confirmed; null when none confirmed */
             recall: number | null;
+        };
+        ObjectDetection: {
+            /** @description After class-aware NMS, highest confidence first */
+            objects: components["schemas"]["DetectedObject"][];
+            object_count: number;
+            thresholds: {
+                confidence: number;
+                iou: number;
+            };
+            model_version: string;
+            /** @enum {string} */
+            model_type: "onnx";
+            image: {
+                width: number;
+                height: number;
+            };
+            /** @description Seconds */
+            processing_time: number;
+            timings_ms: {
+                preprocess: number;
+                inference: number;
+                postprocess: number;
+            };
+            result_id: string;
+            /** @description Presigned URL of the PNG with the boxes drawn (longer side ≤ 1280) */
+            rendering_url: string;
+            /** @description Presigned URL of the drop-folder image */
+            image_url?: string;
+        };
+        DetectedObject: {
+            label: string;
+            class_index: number;
+            confidence: number;
+            /** @description Left edge, in the original image’s pixels */
+            x: number;
+            /** @description Top edge, in the original image’s pixels */
+            y: number;
+            width: number;
+            height: number;
+        };
+        ObjectDetectionPage: {
+            items: components["schemas"]["ObjectDetectionResult"][];
+            cursor: string | null;
+        };
+        ObjectDetectionResult: {
+            id: string;
+            projectId: string;
+            /** @description 'api' for synchronous detections; the inbox sub-folder otherwise */
+            batchId: string;
+            source: {
+                /** @enum {string} */
+                kind: "api" | "inbox";
+                name: string;
+                key: string | null;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            result: {
+                /** @description After class-aware NMS, highest confidence first */
+                objects: components["schemas"]["DetectedObject"][];
+                object_count: number;
+                thresholds: {
+                    confidence: number;
+                    iou: number;
+                };
+                model_version: string;
+                /** @enum {string} */
+                model_type: "onnx";
+                image: {
+                    width: number;
+                    height: number;
+                };
+                /** @description Seconds */
+                processing_time: number;
+                timings_ms: {
+                    preprocess: number;
+                    inference: number;
+                    postprocess: number;
+                };
+            };
+            /** @description Object key of the PNG with the boxes drawn */
+            renderingKey: string;
+            /** @description Object key of the JSON result (drop folder) */
+            resultKey: string | null;
+            /** @description Presigned URL of the PNG with the boxes drawn (longer side ≤ 1280) */
+            rendering_url: string;
+            /** @description Presigned URL of the drop-folder image */
+            image_url?: string;
+        };
+        YoloDataset: {
+            datasetId: string;
+            projectId: string;
+            /** @description The uploaded file’s name */
+            name: string;
+            bytes: number;
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Object key of the stored ZIP */
+            zipKey: string;
+            report: components["schemas"]["YoloDatasetReport"];
+        };
+        YoloDatasetReport: {
+            /** @description The folder inside the ZIP the layout was found under */
+            root: string;
+            class_names: string[] | null;
+            /** @enum {string|null} */
+            class_names_source: "given" | "data.yaml" | null;
+            splits: {
+                [key: string]: {
+                    images: number;
+                    labelled_images: number;
+                    /** @description Images whose label file is empty */
+                    background_images: number;
+                    boxes: number;
+                    images_without_labels: string[];
+                    images_without_labels_count: number;
+                    labels_without_images: string[];
+                    labels_without_images_count: number;
+                    duplicate_lines: number;
+                };
+            };
+            classes: {
+                class_index: number;
+                name: string | null;
+                boxes: number;
+                images: number;
+            }[];
+            /** @description Box sizes as sqrt(width × height) relative to the image, in bins of 0.1 */
+            box_sizes: {
+                from: number;
+                to: number;
+                count: number;
+            }[];
+            malformed_lines: {
+                file: string;
+                line: number;
+                reason: string;
+            }[];
+            malformed_line_count: number;
+            ignored_files: string[];
+            ignored_file_count: number;
+            problems: string[];
+            healthy: boolean;
         };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
@@ -2999,6 +3311,15 @@ export interface operations {
             };
             /** @description Internal error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not available in this stack (the body says why) */
+            501: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5020,6 +5341,608 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    detectObjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description Minimum confidence of a box (default: the spec’s thresholds.confidence) */
+                    confidence?: number;
+                    /** @description IoU over which NMS suppresses a box of the same class (default: the spec’s thresholds.iou) */
+                    iou?: number;
+                    /**
+                     * Format: binary
+                     * @description The image
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The objects found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectDetection"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    detectObjectsBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description Minimum confidence of a box (default: the spec’s thresholds.confidence) */
+                    confidence?: number;
+                    /** @description IoU over which NMS suppresses a box of the same class (default: the spec’s thresholds.iou) */
+                    iou?: number;
+                    files: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Per-image results, in the order sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        results: ({
+                            /** @description After class-aware NMS, highest confidence first */
+                            objects: components["schemas"]["DetectedObject"][];
+                            object_count: number;
+                            thresholds: {
+                                confidence: number;
+                                iou: number;
+                            };
+                            model_version: string;
+                            /** @enum {string} */
+                            model_type: "onnx";
+                            image: {
+                                width: number;
+                                height: number;
+                            };
+                            /** @description Seconds */
+                            processing_time: number;
+                            timings_ms: {
+                                preprocess: number;
+                                inference: number;
+                                postprocess: number;
+                            };
+                            result_id: string;
+                            /** @description Presigned URL of the PNG with the boxes drawn (longer side ≤ 1280) */
+                            rendering_url: string;
+                            /** @description Presigned URL of the drop-folder image */
+                            image_url?: string;
+                            filename: string;
+                        } | {
+                            filename: string;
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        })[];
+                        failed_count: number;
+                    };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listObjectDetections: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectDetectionPage"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getObjectDetection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                resultId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object detection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectDetectionResult"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadYoloDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The ZIP
+                     */
+                    dataset: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored dataset and its health report */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YoloDataset"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getYoloDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+                datasetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset and its report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YoloDataset"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

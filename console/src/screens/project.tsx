@@ -12,6 +12,8 @@ import { TestScreen } from './test-images.tsx';
 import { TrainingScreen } from './training.tsx';
 import { ClassifierModelsScreen } from './classification/classifier-models.tsx';
 import { ClassificationsScreen, ClassifyScreen } from './classification/classify-images.tsx';
+import { DetectorModelsScreen } from './object-detection/detector-models.tsx';
+import { DetectObjectsScreen, ObjectDetectionsScreen } from './object-detection/detect-objects.tsx';
 
 export interface ProjectTabProps {
   project: Project;
@@ -43,7 +45,8 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
     () => call(api().GET('/api/v1/projects/{projectId}', { params: { path: { projectId } } })),
     [projectId],
   );
-  const tabs = project.data?.kind === 'classification' ? CLASSIFICATION_TABS : TABS;
+  // Classification and object-detection projects have the same screens, each kind its own content.
+  const tabs = project.data?.kind === 'anomaly' || !project.data ? TABS : CLASSIFICATION_TABS;
   const current = tabs.find((t) => t.id === tab);
   useEffect(() => {
     if (project.data) document.title = `${current?.label ?? 'Project'} · ${project.data.name} · Faultline`;
@@ -92,7 +95,23 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
         </nav>
       </aside>
       <div class="page">
-        {p.kind === 'classification' && tab !== 'settings' ? (
+        {p.kind === 'object-detection' && tab !== 'settings' ? (
+          tab === 'models' ? (
+            <DetectorModelsScreen {...props} />
+          ) : tab === 'test' ? (
+            <DetectObjectsScreen {...props} />
+          ) : tab === 'results' ? (
+            <ObjectDetectionsScreen {...props} />
+          ) : (
+            <>
+              <h1>Page not found</h1>
+              <p>
+                This object-detection project has no page “{tab}”.{' '}
+                <Link href={`/projects/${p.id}/models`}>Go to its models</Link>.
+              </p>
+            </>
+          )
+        ) : p.kind === 'classification' && tab !== 'settings' ? (
           tab === 'models' ? (
             <ClassifierModelsScreen {...props} />
           ) : tab === 'test' ? (

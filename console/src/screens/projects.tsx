@@ -70,14 +70,14 @@ export function ProjectsScreen() {
 function NewProjectForm() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [kind, setKind] = useState<'anomaly' | 'classification'>('anomaly');
+  const [kind, setKind] = useState<'anomaly' | 'classification' | 'object-detection'>('anomaly');
   const [state, setState] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const submit = async (e: Event) => {
     e.preventDefault();
     setState({ busy: true });
     try {
       const project = await call(api().POST('/api/v1/projects', { body: { name, description, kind } }));
-      navigate(`/projects/${project.id}/${kind === 'classification' ? 'models' : 'images'}`);
+      navigate(`/projects/${project.id}/${kind === 'anomaly' ? 'images' : 'models'}`);
     } catch (error) {
       setState({ busy: false, error });
     }
@@ -101,6 +101,7 @@ function NewProjectForm() {
           <select value={kind} onChange={(e) => setKind(e.currentTarget.value as typeof kind)}>
             <option value="anomaly">Anomaly detection</option>
             <option value="classification">Image classification (ONNX)</option>
+            <option value="object-detection">Object detection (YOLO ONNX)</option>
           </select>
         </label>
         <label class="field grow">

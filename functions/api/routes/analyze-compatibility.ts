@@ -123,7 +123,8 @@ export const analyzeCompatibilityRoutes = [
         return unhealthy('the default classifier project does not exist or is not a classification project');
       if (project.activeModelVersion === null) return unhealthy('the default classifier project has no model yet');
       const model = await s.uploadedModels.get(id, project.activeModelVersion);
-      if (!model) return unhealthy('the active model version is not an ONNX model');
+      if (!model || model.kind !== 'classification')
+        return unhealthy('the active model version is not an ONNX classifier');
       return {
         status: 200,
         body: {

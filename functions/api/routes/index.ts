@@ -9,6 +9,7 @@ import { lookoutRoutes } from './compat-lookout.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
+import { objectDetectionRoutes } from './object-detection.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
 import { reviewRoutes } from './reviews.ts';
@@ -25,6 +26,7 @@ export const routes: RouteDefinition[] = [
   ...detectionRoutes,
   ...classificationRoutes,
   ...reviewRoutes,
+  ...objectDetectionRoutes,
   ...webhookRoutes,
   ...sensorRoutes,
   ...compatibilityRoutes,

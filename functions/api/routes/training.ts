@@ -19,7 +19,7 @@ export const trainingRoutes = [
     operationId: 'train',
     summary: 'Train a new model version from the project’s normal images',
     description:
-      'Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job.',
+      'Answers 202 with the job. Send an Idempotency-Key header to make retries safe: the same key returns the same job. Object-detection projects answer 501 with the reason: training YOLO needs a deep-learning trainer this stack does not have (upload the exported ONNX instead).',
     tags: ['Training'],
     params: projectParams,
     success: {
@@ -27,7 +27,7 @@ export const trainingRoutes = [
       description: 'The training job (an earlier one for a repeated Idempotency-Key)',
       schema: jobSchema,
     },
-    errors: [404, 409],
+    errors: [404, 409, 501],
     handle: async ({ params, headers }, s) => {
       const { job } = await requestTraining(s, params.projectId, headers['idempotency-key']);
       return { status: 202, body: job, headers: { location: `/api/v1/jobs/${job.id}` } };

@@ -19,6 +19,7 @@ import { SeriesRepository } from '../store/series-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
 import { ClassificationResultRepository } from '../store/classification-result-repository.ts';
+import { ObjectDetectionResultRepository } from '../store/object-detection-result-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { kinesisClient } from './kinesis-client.ts';
@@ -61,6 +62,8 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     : new LogEventPublisher(log, webhookQueue);
   const classifications = new ClassificationResultRepository(db, table, cursors);
   classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
+  const objectDetections = new ObjectDetectionResultRepository(db, table, cursors);
+  objectDetections.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
   const series = new SeriesRepository(db, table);
@@ -87,6 +90,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     models: new ModelRepository(db, table),
     uploadedModels: new UploadedModelRepository(db, table),
     classifications,
+    objectDetections,
     results,
     reviews: new ReviewRepository(db, table),
     apiKeys: new ApiKeyRepository(db, table),

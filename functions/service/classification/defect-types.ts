@@ -48,6 +48,8 @@ export async function nameDefectTypes(
       { projectId: project.id, classifier: project.defectClassifier },
     );
   const model = await activeUploadedModel(s, classifierProject);
+  if (model.kind !== 'classification')
+    throw new ServiceError('MODEL_UNUSABLE', `project ${classifierProject.id} has no classifier`);
   const classifier = await loadClassifier(s, model);
   const head = model.spec.heads[0].name;
   const crops = await cropRegions(bytes, result.bounding_boxes, result.image);

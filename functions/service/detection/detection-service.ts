@@ -38,7 +38,7 @@ async function runModel(
   if (project.kind !== 'anomaly')
     throw new ServiceError(
       'WRONG_PROJECT_KIND',
-      `project ${project.id} is of kind ${project.kind}: classify its images with POST /api/v1/projects/${project.id}/classify`,
+      `project ${project.id} is of kind ${project.kind}: send its images to POST /api/v1/projects/${project.id}/${project.kind === 'classification' ? 'classify' : 'detect-objects'}`,
       { projectId: project.id, kind: project.kind },
     );
   const version = options.modelVersion ?? project.activeModelVersion;

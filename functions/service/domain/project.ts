@@ -11,12 +11,12 @@ import {
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
  * projects stored before kinds existed read as 'anomaly'.
  */
-export const PROJECT_KINDS = ['anomaly', 'classification', 'sensors'] as const;
+export const PROJECT_KINDS = ['anomaly', 'classification', 'object-detection', 'sensors'] as const;
 export const DEFAULT_PROJECT_KIND = 'anomaly' satisfies ProjectKind;
 export const projectKindSchema = z.enum(PROJECT_KINDS).meta({
   id: 'ProjectKind',
   description:
-    'What the project detects: anomaly (PatchCore image anomaly detection), classification (an ONNX image classifier, uploaded or trained from labelled folders) or sensors (sites, assets and metrics scored online).',
+    'What the project detects: anomaly (PatchCore image anomaly detection), classification (an ONNX image classifier, uploaded or trained from labelled folders), object-detection (an uploaded YOLO ONNX detector) or sensors (sites, assets and metrics scored online).',
 });
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { classifierSpecSchema } from '../../engine/classification/classifier-spec.ts';
+import { objectDetectorSpecSchema } from '../../engine/object-detection/detector-spec.ts';
 
 /**
  * A model version that is an ONNX file the user brought (or that `classify train` exported), with the spec that says
@@ -62,8 +63,15 @@ export const classificationModelVersionSchema = z.object({
   evaluation: classifierEvaluationSchema.nullable(),
 });
 
+export const objectDetectionModelVersionSchema = z.object({
+  ...versionFields,
+  kind: z.literal('object-detection'),
+  spec: objectDetectorSpecSchema.meta({ id: 'ObjectDetectorSpec' }),
+  evaluation: z.null().meta({ description: 'Always null: object detectors are uploaded, never trained here' }),
+});
+
 export const uploadedModelVersionSchema = z
-  .discriminatedUnion('kind', [classificationModelVersionSchema])
+  .discriminatedUnion('kind', [classificationModelVersionSchema, objectDetectionModelVersionSchema])
   .meta({ id: 'UploadedModelVersion', description: 'An ONNX model version with its spec, by project kind' });
 
 export type UploadedModelVersion = z.infer<typeof uploadedModelVersionSchema>;
@@ -78,4 +86,5 @@ export type StoredUploadedModel = UploadedModelVersion extends infer V
 /** The spec each kind's upload takes, keyed by kind (the upload route parses the spec file with its project's). */
 export const UPLOADED_MODEL_SPECS = {
   classification: classifierSpecSchema,
+  'object-detection': objectDetectorSpecSchema,
 } satisfies Record<UploadedModelKind, z.ZodType>;

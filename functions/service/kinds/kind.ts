@@ -3,6 +3,7 @@ import { ServiceError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import type { ProgressReporter } from '../training/training-service.ts';
+import type { UploadedModelKind } from '../domain/uploaded-model.ts';
 import type { UploadedModelSupport } from '../uploaded-models/uploaded-model-support.ts';
 
 /** One job to run, with what is already known about it: its project read once, and its inbox object when parsed. */
@@ -26,7 +27,9 @@ export type JobRunner = (s: Services, run: JobRun) => Promise<Record<string, unk
 export interface ProjectKindModule {
   jobs: Record<JobType, JobRunner>;
   /** Kinds whose model versions are uploaded ONNX files with a spec (functions/service/uploaded-models/). */
-  uploadedModels?: UploadedModelSupport;
+  uploadedModels?: { [K in UploadedModelKind]: UploadedModelSupport<K> }[UploadedModelKind];
+  /** Kinds this stack cannot train: why, answered with 501 to POST /train. */
+  trainingUnavailable?: string;
 }
 
 /** The runner of a job type a kind does not have: the job ends at once (the API refuses such requests before this). */

@@ -2,6 +2,7 @@
 export type EventType =
   | 'Detection Completed'
   | 'Classification Completed'
+  | 'Objects Detected'
   | 'Job Succeeded'
   | 'Job Failed'
   | 'Model Activated'

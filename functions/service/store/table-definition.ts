@@ -60,6 +60,7 @@ export const keys = {
     sk: `ONNXMODEL#${String(version).padStart(6, '0')}`,
   }),
   classification: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `CLASSIFICATION#${id}` }),
+  objectDetection: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `OBJECTS#${id}` }),
   webhookDelivery: (projectId: string, attemptedAt: string, eventId: string, attempt: number) => ({
     pk: `PROJECT#${projectId}`,
     sk: `WEBHOOK#${attemptedAt}#${eventId}#${String(attempt).padStart(3, '0')}`,

@@ -9,6 +9,7 @@ import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey, modelPrefix } from '../object-keys.ts';
 import { createJob } from '../jobs/jobs-service.ts';
+import { KINDS } from '../kinds/index.ts';
 import { ARTIFACT_FILES } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
@@ -75,6 +76,12 @@ export async function requestModelJob(
   check: (project: ProjectItem) => void | Promise<void>,
 ): Promise<{ job: Job; created: boolean }> {
   const project = await requireProject(s, projectId);
+  const unavailable = type === 'train' ? KINDS[project.kind].trainingUnavailable : undefined;
+  if (unavailable)
+    throw new ServiceError('NOT_IMPLEMENTED', unavailable.replaceAll('{projectId}', projectId), {
+      projectId,
+      kind: project.kind,
+    });
   const key = idempotencyKey ? `${type}:${projectId}:${idempotencyKey}` : undefined;
   if (key) {
     const earlier = await s.jobs.findByIdempotencyKey(key);

@@ -10,6 +10,7 @@ import {
 } from '../domain/uploaded-model.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { KINDS } from '../kinds/index.ts';
+import type { UploadedModelSupport } from './uploaded-model-support.ts';
 import { modelPrefix } from '../object-keys.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
@@ -30,7 +31,7 @@ export async function requireUploadKind(
   if (!KINDS[project.kind].uploadedModels)
     throw new ServiceError(
       'WRONG_PROJECT_KIND',
-      `project ${projectId} is of kind ${project.kind}, which trains its own models (POST /api/v1/projects/${projectId}/train); ONNX uploads are for classification projects`,
+      `project ${projectId} is of kind ${project.kind}, which trains its own models (POST /api/v1/projects/${projectId}/train); ONNX uploads are for classification and object-detection projects`,
       { projectId, kind: project.kind },
     );
   return project as ProjectItem & { kind: UploadedModelKind };
@@ -68,7 +69,8 @@ export function parseSpec<K extends UploadedModelKind>(
       { issues },
     );
   }
-  return parsed.data;
+  // The schema was picked by `kind`; TypeScript cannot follow that through the union of schemas.
+  return parsed.data as z.infer<(typeof UPLOADED_MODEL_SPECS)[K]>;
 }
 
 export interface NewModelVersion {
@@ -121,7 +123,7 @@ export async function storeModelVersion(
     jobId: m.jobId,
     artifactPrefix: prefix,
     createdAt: new Date().toISOString(),
-  });
+  } as StoredUploadedModel);
   const updated =
     (await s.projects.update(project.id, { activeModelVersion: stored.version, latestModelVersion: stored.version })) ??
     (await commitToProject(s, project.id));
@@ -151,7 +153,7 @@ export async function uploadModel(
   const max = s.config.FAULTLINE_MAX_MODEL_BYTES;
   if (modelBytes.byteLength > max)
     throw new ServiceError('PAYLOAD_TOO_LARGE', `the model is ${modelBytes.byteLength} bytes; at most ${max}`, { max });
-  const support = KINDS[project.kind].uploadedModels!;
+  const support = KINDS[project.kind].uploadedModels as UploadedModelSupport;
   const spec = parseSpec(project.kind, specBytes);
   const summary = await support.check(modelBytes, spec);
   return storeModelVersion(s, project, {

@@ -78,33 +78,35 @@ export function ClassifierModelsScreen({ project, reloadProject }: ProjectTabPro
         <EmptyState title="No model yet">Upload an ONNX model with its spec, or train one.</EmptyState>
       ) : (
         <div class="stack">
-          {models.data.items.map((m) => (
-            <section key={m.version} class="card" aria-label={`Model ${m.label}`}>
-              <div class="section-head">
-                <h2>
-                  {m.label} {m.active ? <span class="badge">active</span> : null}
-                </h2>
-                {!m.active ? (
-                  <button type="button" class="button secondary small" onClick={() => activate(m.version)}>
-                    Activate {m.label}
-                  </button>
-                ) : null}
-              </div>
-              <p class="muted small">
-                {m.source === 'training' ? 'trained here' : 'uploaded'} · ONNX opset {m.file.opset} ·{' '}
-                {(m.file.bytes / 1e6).toFixed(1)} MB · {new Date(m.createdAt).toLocaleString()}
-              </p>
-              <ul>
-                {m.spec.heads.map((h) => (
-                  <li key={h.name}>
-                    <strong>{h.name}</strong> ({h.activation}
-                    {h.activation === 'sigmoid' ? `, threshold ${h.threshold ?? 0.5}` : ''}): {h.classes.join(', ')}
-                  </li>
-                ))}
-              </ul>
-              {m.evaluation ? <ConfusionMatrix evaluation={m.evaluation} /> : null}
-            </section>
-          ))}
+          {models.data.items
+            .flatMap((m) => (m.kind === 'classification' ? [m] : []))
+            .map((m) => (
+              <section key={m.version} class="card" aria-label={`Model ${m.label}`}>
+                <div class="section-head">
+                  <h2>
+                    {m.label} {m.active ? <span class="badge">active</span> : null}
+                  </h2>
+                  {!m.active ? (
+                    <button type="button" class="button secondary small" onClick={() => activate(m.version)}>
+                      Activate {m.label}
+                    </button>
+                  ) : null}
+                </div>
+                <p class="muted small">
+                  {m.source === 'training' ? 'trained here' : 'uploaded'} · ONNX opset {m.file.opset} ·{' '}
+                  {(m.file.bytes / 1e6).toFixed(1)} MB · {new Date(m.createdAt).toLocaleString()}
+                </p>
+                <ul>
+                  {m.spec.heads.map((h) => (
+                    <li key={h.name}>
+                      <strong>{h.name}</strong> ({h.activation}
+                      {h.activation === 'sigmoid' ? `, threshold ${h.threshold ?? 0.5}` : ''}): {h.classes.join(', ')}
+                    </li>
+                  ))}
+                </ul>
+                {m.evaluation ? <ConfusionMatrix evaluation={m.evaluation} /> : null}
+              </section>
+            ))}
         </div>
       )}
     </>
