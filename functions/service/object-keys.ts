@@ -115,3 +115,15 @@ export const apiResultInputKey = (projectId: string, resultId: string): string =
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;
+
+/**
+ * Where a large model is uploaded (presigned) before it is checked and registered as a version: under the project's
+ * models/ folder (so that deleting the project removes it), never a version's prefix.
+ */
+export const modelStagingPrefix = (projectId: string): string => `models/${projectId}/staging/`;
+export const newStagedModelKey = (projectId: string): string =>
+  `${modelStagingPrefix(projectId)}${randomBytes(16).toString('hex')}.onnx`;
+/** Whether a key is one that newStagedModelKey makes for this project (nothing else may be registered from). */
+export const isStagedModelKey = (projectId: string, key: string): boolean =>
+  key.startsWith(modelStagingPrefix(projectId)) &&
+  /^[0-9a-f]{32}\.onnx$/.test(key.slice(modelStagingPrefix(projectId).length));

@@ -11,6 +11,7 @@ import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
 import { operationsRoutes } from './operations.ts';
 import { projectRoutes } from './projects.ts';
+import { stagedModelRoutes } from './staged-models.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -21,6 +22,7 @@ export const routes: RouteDefinition[] = [
   ...trainingRoutes,
   ...detectionRoutes,
   ...classificationRoutes,
+  ...stagedModelRoutes,
   ...webhookRoutes,
   ...compatibilityRoutes,
   ...flaskRoutes,
