@@ -54,6 +54,12 @@ export interface DefectTypeEvaluation {
   detected_regions: TypingFigures;
   /** Share of all defective images both found (a region on the defect) and typed right. */
   found_and_typed: number;
+  /**
+   * The same held-out detected regions, typed by a classifier that also learnt from the training folds' detected
+   * regions (as a project can train its classifier on crops of its own detections).
+   */
+  detected_regions_trained_on_detections: TypingFigures;
+  found_and_typed_trained_on_detections: number;
   /** The same folds' held-out images typed from the crop around their ground-truth region (the baseline). */
   ground_truth_regions: TypingFigures;
   timingsMs: { anomalyModel: number; detect: number; features: number; total: number };
@@ -95,7 +101,8 @@ const argmax = (row: Float32Array): number => row.reduce((best, v, i) => (v > ro
  * defective test image; the region covering most of the ground-truth defect is cropped as the service crops it. In
  * k stratified folds, a classifier (logistic regression on pooled features) learns from the training folds' crops
  * around their ground-truth regions and types the held-out images' detected regions, and, as the baseline in the same
- * run, their ground-truth crops. Images the detector missed are counted, not typed.
+ * run, their ground-truth crops; a second classifier also learns from the training folds' detected regions. Images the
+ * detector missed are counted, not typed.
  */
 export async function evaluateDefectTypes(
   root: string,
@@ -184,6 +191,7 @@ export async function evaluateDefectTypes(
   const truthPredicted: number[] = new Array(labels.length);
   const detectedTruth: number[] = [];
   const detectedPredicted: number[] = [];
+  const bothPredicted: number[] = [];
   for (let f = 0; f < folds; f++) {
     const trainRows = labels.flatMap((_, i) => (foldOf[i] !== f ? [i] : []));
     const testRows = labels.flatMap((_, i) => (foldOf[i] === f ? [i] : []));
@@ -201,22 +209,40 @@ export async function evaluateDefectTypes(
     });
     const held = testRows.filter((i) => detectedRow.has(i));
     if (held.length > 0) {
-      const logits = logitsOf(
-        model,
+      const heldFeatures = pick(
+        detectedFeatures.features,
+        dims,
+        held.map((i) => detectedRow.get(i)!),
+      );
+      const trainDetected = trainRows.filter((i) => detectedRow.has(i));
+      const both = new Float32Array((trainRows.length + trainDetected.length) * dims);
+      both.set(pick(truthFeatures.features, dims, trainRows));
+      both.set(
         pick(
           detectedFeatures.features,
           dims,
-          held.map((i) => detectedRow.get(i)!),
+          trainDetected.map((i) => detectedRow.get(i)!),
         ),
+        trainRows.length * dims,
       );
+      const bothModel = fitLogistic(
+        both,
+        [...trainRows, ...trainDetected].map((i) => labels[i]),
+        dims,
+        classes.length,
+        options.fit,
+      );
+      const logits = logitsOf(model, heldFeatures);
+      const bothLogits = logitsOf(bothModel, heldFeatures);
       held.forEach((i, k) => {
         detectedTruth.push(labels[i]);
         detectedPredicted.push(argmax(logits.subarray(k * classes.length, (k + 1) * classes.length)));
+        bothPredicted.push(argmax(bothLogits.subarray(k * classes.length, (k + 1) * classes.length)));
       });
     }
     progress({ stage: 'folds', done: f + 1, total: folds });
   }
-  const typedRight = detectedTruth.filter((t, k) => t === detectedPredicted[k]).length;
+  const typedRight = (predicted: number[]) => detectedTruth.filter((t, k) => t === predicted[k]).length;
   return {
     category: category.root,
     folds,
@@ -227,7 +253,9 @@ export async function evaluateDefectTypes(
     no_region: noRegion,
     region_off_defect: offDefect,
     detected_regions: figures(detectedTruth, detectedPredicted, classes),
-    found_and_typed: round(typedRight / defective.length),
+    found_and_typed: round(typedRight(detectedPredicted) / defective.length),
+    detected_regions_trained_on_detections: figures(detectedTruth, bothPredicted, classes),
+    found_and_typed_trained_on_detections: round(typedRight(bothPredicted) / defective.length),
     ground_truth_regions: figures(labels, truthPredicted, classes),
     timingsMs: {
       anomalyModel: Math.round(anomalyMs),

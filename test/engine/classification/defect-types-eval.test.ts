@@ -63,6 +63,9 @@ describe.skipIf(!existsSync(backbonePath) || !existsSync(tile))('defect types on
       r.detected_regions.confusion_matrix.reduce((a, row, i) => a + row[i], 0) / 12,
       3,
     );
+    // the same held-out regions, by a classifier that also learnt from the training folds' detected regions
+    expect(r.detected_regions_trained_on_detections.images).toBe(r.detected_regions.images);
+    expect(sum(r.detected_regions_trained_on_detections.confusion_matrix)).toBe(r.detected_regions.images);
     // the baseline: every image's ground-truth crop, typed by the same folds' classifiers
     expect(r.ground_truth_regions.images).toBe(12);
     expect(sum(r.ground_truth_regions.confusion_matrix)).toBe(12);
