@@ -167,3 +167,15 @@ export const yoloDatasetKeys = (projectId: string, datasetId: string): { zip: st
   zip: `yolo-datasets/${projectId}/${datasetId}/dataset.zip`,
   report: `yolo-datasets/${projectId}/${datasetId}/report.json`,
 });
+
+/**
+ * Where a large model is uploaded (presigned) before it is checked and registered as a version: under the project's
+ * models/ folder (so that deleting the project removes it), never a version's prefix.
+ */
+export const modelStagingPrefix = (projectId: string): string => `models/${projectId}/staging/`;
+export const newStagedModelKey = (projectId: string): string =>
+  `${modelStagingPrefix(projectId)}${randomBytes(16).toString('hex')}.onnx`;
+/** Whether a key is one that newStagedModelKey makes for this project (nothing else may be registered from). */
+export const isStagedModelKey = (projectId: string, key: string): boolean =>
+  key.startsWith(modelStagingPrefix(projectId)) &&
+  /^[0-9a-f]{32}\.onnx$/.test(key.slice(modelStagingPrefix(projectId).length));

@@ -63,4 +63,12 @@ describe.skipIf(!existsSync(tile))('faultline classify', () => {
     const folds = faultline('classify', 'eval', join(work, 'data'), '--folds', '1');
     expect(folds.status).toBe(2);
   }, 60_000);
+
+  it('refuses eval-detected on class folders (it needs an MVTec category with masks), and a bad --threshold', () => {
+    const folders = faultline('classify', 'eval-detected', join(work, 'data'), '--no-progress');
+    expect(folders.status).toBe(1);
+    expect(folders.stderr).toContain('is not an MVTec-layout category');
+    const threshold = faultline('classify', 'eval-detected', join(work, 'data'), '--threshold', '1.5');
+    expect(threshold.status).toBe(2);
+  }, 60_000);
 });

@@ -303,7 +303,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an ONNX model with its spec (multipart files "model" and "spec") as the next model version
-         * @description The spec (JSON) is validated for the project’s kind, then the model is run once against it: a file that is not ONNX or is TFLite is a 415, a model whose input or head shapes differ from the spec a 422 naming the head and the shapes. The version is stored and made active. At most FAULTLINE_MAX_MODEL_BYTES per file and the API’s body limit (10 MB locally; about 6 MB through API Gateway and Lambda).
+         * @description The spec (JSON) is validated for the project’s kind, then the model is run once against it: a file that is not ONNX or is TFLite is a 415, a model whose input or head shapes differ from the spec a 422 naming the head and the shapes. The version is stored and made active. At most FAULTLINE_MAX_MODEL_BYTES per file and the API’s body limit (10 MB locally; about 6 MB through API Gateway and Lambda): larger models go through POST .../models/upload-url and .../models/register.
          */
         post: operations["uploadModel"];
         delete?: never;
@@ -641,6 +641,46 @@ export interface paths {
         get: operations["getYoloDataset"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/models/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A presigned POST for a large ONNX model (past the request body limit), to a staging key
+         * @description POST the form fields and then the file (field "file", Content-Type application/octet-stream) to the URL: S3 takes at most the declared size (itself at most FAULTLINE_MAX_MODEL_BYTES) until the URL expires. Then POST /api/v1/projects/{projectId}/models/register with the key and the spec.
+         */
+        post: operations["presignModelUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/models/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a model uploaded to a staging key against its spec and store it as the next, active version
+         * @description The key must be one that .../models/upload-url gave this project. The spec is validated for the project’s kind and the model run once against it (415 not ONNX, 422 shapes that differ, 413 too large), as a direct upload is. The staged object is deleted whether the model is kept or refused.
+         */
+        post: operations["registerStagedModel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2322,6 +2362,26 @@ export interface components {
             ignored_file_count: number;
             problems: string[];
             healthy: boolean;
+        };
+        ModelUploadUrl: {
+            key: string;
+            url: string;
+            fields: {
+                [key: string]: string;
+            };
+            expiresIn: number;
+            maxBytes: number;
+        };
+        ModelUploadUrlRequest: {
+            /** @description The model file’s size in bytes */
+            size: number;
+        };
+        RegisterStagedModel: {
+            key: string;
+            /** @description The spec, as the upload’s spec file holds it */
+            spec: {
+                [key: string]: unknown;
+            };
         };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
@@ -5974,6 +6034,204 @@ export interface operations {
             };
             /** @description Conflict with the current state (e.g. no trained model, training already running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    presignModelUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ModelUploadUrlRequest"];
+            };
+        };
+        responses: {
+            /** @description Where and how to upload */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelUploadUrl"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    registerStagedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RegisterStagedModel"];
+            };
+        };
+        responses: {
+            /** @description The new, active model version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedModelVersion"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (e.g. no trained model, training already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -48,6 +48,7 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
             ),
           ],
           ['Time', formatDuration(d.processing_time * 1000)],
+          d.defect_type_model ? ['Defect types by', d.defect_type_model] : null,
         ]}
       />
       <div class="detection-grid">
@@ -97,6 +98,15 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
                     <span class={`swatch ${b.type === 'Critical' ? 'critical' : 'warning'}`} aria-hidden="true" />
                     Box {i + 1}: {b.type}, peak {formatPercent(b.confidence)}, at {b.x}, {b.y}, {b.width} × {b.height}{' '}
                     px
+                    {b.defect_type ? (
+                      <>
+                        {'; '}
+                        <strong class="defect-type">{b.defect_type}</strong>
+                        {b.defect_type_confidence === undefined
+                          ? null
+                          : ` (${formatPercent(b.defect_type_confidence)} sure)`}
+                      </>
+                    ) : null}
                   </li>
                 ))}
               </ul>

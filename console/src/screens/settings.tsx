@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, call, type SeverityBand } from '../api/client.ts';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
+import { DefectClassifierLink } from '../components/defect-classifier-link.tsx';
 import { ErrorNotice } from '../components/status.tsx';
 import { navigate } from '../router.tsx';
 import type { ProjectTabProps } from './project.tsx';
@@ -176,6 +177,7 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
           {state.busy ? 'Saving…' : 'Save settings'}
         </button>
       </form>
+      {project.kind === 'anomaly' ? <DefectClassifierLink project={project} setProject={setProject} /> : null}
       <section class="card danger-zone" aria-labelledby="danger-title">
         <h2 id="danger-title">Delete this project</h2>
         <p>Deletes its images, models, jobs and results. This cannot be undone.</p>

@@ -35,7 +35,7 @@ export const classificationRoutes = [
     operationId: 'uploadModel',
     summary: 'Upload an ONNX model with its spec (multipart files "model" and "spec") as the next model version',
     description:
-      'The spec (JSON) is validated for the project’s kind, then the model is run once against it: a file that is not ONNX or is TFLite is a 415, a model whose input or head shapes differ from the spec a 422 naming the head and the shapes. The version is stored and made active. At most FAULTLINE_MAX_MODEL_BYTES per file and the API’s body limit (10 MB locally; about 6 MB through API Gateway and Lambda).',
+      'The spec (JSON) is validated for the project’s kind, then the model is run once against it: a file that is not ONNX or is TFLite is a 415, a model whose input or head shapes differ from the spec a 422 naming the head and the shapes. The version is stored and made active. At most FAULTLINE_MAX_MODEL_BYTES per file and the API’s body limit (10 MB locally; about 6 MB through API Gateway and Lambda): larger models go through POST .../models/upload-url and .../models/register.',
     tags: ['Models'],
     params: projectParams,
     body: {

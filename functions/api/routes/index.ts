@@ -15,6 +15,7 @@ import { projectRoutes } from './projects.ts';
 import { reviewRoutes } from './reviews.ts';
 import { sensorCompatibilityRoutes } from './sensors-compat.ts';
 import { sensorRoutes } from './sensors.ts';
+import { stagedModelRoutes } from './staged-models.ts';
 import { trainingRoutes } from './training.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -27,6 +28,7 @@ export const routes: RouteDefinition[] = [
   ...classificationRoutes,
   ...reviewRoutes,
   ...objectDetectionRoutes,
+  ...stagedModelRoutes,
   ...webhookRoutes,
   ...sensorRoutes,
   ...compatibilityRoutes,

@@ -7,7 +7,8 @@ import { OnnxClassifier } from '../../engine/classification/onnx-classifier.ts';
 import { trainClassifier, type TrainedClassifier } from '../../engine/classification/train-classifier.ts';
 import { readLabelledFolders } from '../../engine/dataset/labelled-folders.ts';
 import { DatasetError, InvalidOptionError } from '../../engine/errors.ts';
-import { numberOption, printJson } from '../output.ts';
+import { evaluateDefectTypes } from '../../engine/evaluation/evaluate-defect-types.ts';
+import { fraction, numberOption, positiveInteger, printJson } from '../output.ts';
 import { StageProgress } from '../progress.ts';
 
 /** The files `classify train` writes: the graph and its spec, what POST .../models/upload takes. */
@@ -99,6 +100,60 @@ export function registerClassify(program: Command): void {
     const trained = await trainFrom(dir, flags);
     printJson({ evaluation: trained.evaluation, skipped: trained.skipped, timingsMs: trained.timingsMs });
   });
+  classify
+    .command('eval-detected')
+    .description(
+      'defect types end to end on an MVTec-layout category: an anomaly model finds regions on the defective test images; in k folds a classifier trained on the other folds\u2019 ground-truth crops types each held-out image\u2019s detected region (and, as the baseline, its ground-truth crop)',
+    )
+    .argument('<category>', 'MVTec-layout category with ground-truth masks (its test defect folders are the types)')
+    .option('--folds <k>', 'cross-validation folds', folds, 5)
+    .option('--seed <n>', 'seed of the folds and the draw', numberOption('--seed', Number.isInteger, 'an integer'), 0)
+    .option(
+      '--train-images <n>',
+      'normal images the anomaly model learns from (drawn from train/good; default all)',
+      positiveInteger('--train-images'),
+    )
+    .option(
+      '--threshold <t>',
+      'the detector\u2019s decision threshold (normalised; default the calibrated 0.5)',
+      fraction('--threshold'),
+    )
+    .option('--backbone <id>', 'the classifier\u2019s backbone manifest id or path (default: the default backbone)')
+    .option('--no-progress', 'no progress bars on stderr')
+    .action(
+      async (
+        dir: string,
+        flags: {
+          folds: number;
+          seed: number;
+          trainImages?: number;
+          threshold?: number;
+          backbone?: string;
+          progress: boolean;
+        },
+      ) => {
+        const backbone = await prepareBackbone({ backbone: flags.backbone });
+        const progress = new StageProgress(flags.progress);
+        try {
+          printJson(
+            await evaluateDefectTypes(dir, {
+              backbone: {
+                bytes: await readFile(backbone.backbonePath),
+                manifest: backbone.manifest,
+                fileName: backbone.manifest.file,
+              },
+              folds: flags.folds,
+              seed: flags.seed,
+              trainImages: flags.trainImages,
+              threshold: flags.threshold,
+              onProgress: (p) => progress.update(p.stage, p.done, p.total),
+            }),
+          );
+        } finally {
+          progress.stop();
+        }
+      },
+    );
   classify
     .command('predict')
     .description('classify images with a model folder (model.onnx + spec.json, as classify train writes or you upload)')

@@ -5,6 +5,7 @@ import {
   checkPolicySignature,
   checkSignature,
   type Claim,
+  policyLengthRange,
   readClaim,
   type RawRequest,
   type Refusal,
@@ -195,19 +196,69 @@ function checkFormUpload(
     // S3 checks the policy against the URL's bucket, whatever a field says.
     fields.set('bucket', bucket);
     checkPolicySignature(fields, o.credentials).then(
-      (refusal) => (refusal ? refuse(() => answerS3Refusal(res, refusal, false)) : pass(replay(req, held, true))),
+      (refusal) => {
+        if (refusal) return refuse(() => answerS3Refusal(res, refusal, false));
+        const range = policyLengthRange(fields.get('policy') ?? '');
+        if (!range) return pass(replay(req, held, true));
+        holdWithin(range);
+      },
       (error: unknown) => refuse(() => answerS3Error(res, 500, 'InternalError', String(error))),
     );
+  };
+  // A policy's content-length-range, as S3 applies it: the whole form is held (at most the range's top and the
+  // fields) while the file's bytes are counted, and s3rver stores nothing unless the file is within the range.
+  let fileBytes = 0;
+  let parsed = false;
+  let onParsed = () => {};
+  const holdWithin = (range: { min: number; max: number }) => {
+    const tooLarge = () =>
+      refuse(() =>
+        answerS3Error(res, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+          ProposedSize: String(fileBytes),
+          MaxSizeAllowed: String(range.max),
+        }),
+      );
+    const onMore = (chunk: Buffer) => {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      parser.write(chunk);
+      if (fileBytes > range.max || heldBytes > range.max + 2 * MAX_FORM_FIELDS_BYTES) {
+        req.off('data', onMore);
+        req.off('end', onLast);
+        tooLarge();
+      }
+    };
+    const onLast = () => parser.end();
+    onParsed = () => {
+      if (fileBytes > range.max) return tooLarge();
+      if (fileBytes < range.min)
+        return refuse(() =>
+          answerS3Error(res, 400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
+            ProposedSize: String(fileBytes),
+            MinSizeAllowed: String(range.min),
+          }),
+        );
+      pass(replay(req, held, false));
+    };
+    if (parsed) return onParsed();
+    req.on('data', onMore);
+    req.on('end', onLast);
+    req.resume();
   };
   parser.on('field', (name: string, value: string) => {
     if (name.toLowerCase() === 'file') return decide();
     fields.set(name.toLowerCase(), value);
   });
   parser.on('file', (name: string, stream: NodeJS.ReadableStream) => {
+    if (name === 'file') stream.on('data', (chunk: Buffer) => (fileBytes += chunk.length));
     stream.resume();
     if (name === 'file') decide();
   });
-  parser.on('finish', decide);
+  parser.on('finish', () => {
+    parsed = true;
+    if (decided) onParsed();
+    else decide();
+  });
   parser.on('error', (error: Error) => {
     if (!decided)
       refuse(() =>

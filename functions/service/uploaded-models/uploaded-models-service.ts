@@ -60,6 +60,14 @@ export function parseSpec<K extends UploadedModelKind>(
   } catch (error) {
     throw new ServiceError('VALIDATION_FAILED', `the spec is not JSON: ${(error as Error).message}`);
   }
+  return parseSpecJson(kind, json);
+}
+
+/** A spec already parsed from JSON (a JSON request's field), valid for the project's kind. */
+export function parseSpecJson<K extends UploadedModelKind>(
+  kind: K,
+  json: unknown,
+): z.infer<(typeof UPLOADED_MODEL_SPECS)[K]> {
   const parsed = UPLOADED_MODEL_SPECS[kind].safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

@@ -622,6 +622,30 @@ describe('the stand-ins answer only requests signed with their credentials', () 
     expect((await readObject('forms/allowed.png')).toString()).toBe('png');
   });
 
+  it('applies a presigned POST policy’s content-length-range: a larger or empty file is refused and not stored', async () => {
+    const post = await createPresignedPost(s3, {
+      Bucket: BUCKET,
+      Key: 'forms/limited.bin',
+      Conditions: [['content-length-range', 1, 1000]],
+      Expires: 60,
+    });
+    const send = (bytes: number) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+      form.append('file', new Blob([new Uint8Array(bytes).fill(7)]), 'x.bin');
+      return fetch(post.url, { method: 'POST', body: form });
+    };
+    const tooLarge = await send(300_000);
+    expect(tooLarge.status).toBe(400);
+    expect(await tooLarge.text()).toContain('<Code>EntityTooLarge</Code>');
+    const empty = await send(0);
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toContain('<Code>EntityTooSmall</Code>');
+    await expect(readObject('forms/limited.bin')).rejects.toThrow();
+    expect((await send(1000)).status).toBe(204);
+    expect((await readObject('forms/limited.bin')).length).toBe(1000);
+  });
+
   it('refuses to listen on an address other machines reach unless told to', async () => {
     const otherDir = await mkdtemp(join(tmpdir(), 'faultline-stand-ins-public-'));
     try {
