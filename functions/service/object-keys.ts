@@ -7,11 +7,21 @@ import { randomBytes } from 'node:crypto';
  *   models/{projectId}/v{n}/   model artifacts
  *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
  *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
+ *   imports/{projectId}/...    datasets to import (a Lookout for Vision manifest and its images), read on request only
+ *   evaluation/{projectId}/... the labelled evaluation set (images, binary masks, set.json) a training job scores
  */
-export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected';
+export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'imports' | 'evaluation';
 
 /** Every folder a project owns objects in (what deleting a project removes). */
-export const PROJECT_FOLDERS: readonly Folder[] = ['datasets', 'inbox', 'models', 'results', 'rejected'];
+export const PROJECT_FOLDERS: readonly Folder[] = [
+  'datasets',
+  'inbox',
+  'models',
+  'results',
+  'rejected',
+  'imports',
+  'evaluation',
+];
 
 /**
  * The folders S3 announces on the work queue: new objects in the drop folder (detections) and in datasets/ (training
@@ -115,3 +125,13 @@ export const apiResultInputKey = (projectId: string, resultId: string): string =
 
 /** Where a refused drop-folder object is set aside: the same path under rejected/. */
 export const rejectedKey = (projectId: string, rest: string): string => `rejected/${projectId}/${rest}`;
+
+/** Where a project's datasets to import lie: an S3 reference s3://{bucket}/{key} of another bucket maps to {bucket}/{key} here. */
+export const importsPrefix = (projectId: string): string => `imports/${projectId}/`;
+
+/** The index of a project's labelled evaluation set (which images, their labels and masks). */
+export const evaluationSetKey = (projectId: string): string => `evaluation/${projectId}/set.json`;
+
+/** Where one import's evaluation images and masks go (a new import replaces the set whole). */
+export const evaluationImportPrefix = (projectId: string, importId: string): string =>
+  `evaluation/${projectId}/${importId}/`;

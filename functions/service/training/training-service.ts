@@ -8,6 +8,7 @@ import { MIN_TRAINING_IMAGES, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey, modelPrefix } from '../object-keys.ts';
+import { evaluateOnEvaluationSet } from '../evaluation/evaluation-set.ts';
 import { createJob } from '../jobs/jobs-service.ts';
 import { ARTIFACT_FILES } from '../models/model-cache.ts';
 import { commitToProject, requireProject } from '../projects/projects-service.ts';
@@ -118,6 +119,18 @@ export async function runTraining(
     settings: { severityBands: project.severityBands },
     onProgress: (p) => report(p.stage, p.done, p.total),
   });
+  // Scored on the project's labelled evaluation set (an imported Lookout for Vision dataset) when it has one.
+  const evaluation = await evaluateOnEvaluationSet(s, job.projectId, artifact, (done, total) =>
+    report('evaluation', done, total),
+  );
+  if (evaluation)
+    artifact.manifest.metrics = {
+      imageAuroc: evaluation.imageAuroc,
+      pixelAuroc: evaluation.pixelAuroc,
+      f1: evaluation.f1,
+      images: evaluation.images,
+      source: 'the project evaluation set',
+    };
   const folder = await mkdtemp(join(tmpdir(), 'faultline-train-'));
   const prefix = modelPrefix(job.projectId, version);
   try {
@@ -154,7 +167,21 @@ export async function runTraining(
       pixel: m.thresholds.pixel.threshold,
     },
     ...(m.thresholds.histogram ? { scoreHistogram: m.thresholds.histogram } : {}),
-    metrics: {},
+    metrics: evaluation
+      ? {
+          ...Object.fromEntries(
+            (['imageAuroc', 'pixelAuroc', 'f1', 'precision', 'recall', 'maskIou'] as const)
+              .filter((k) => evaluation[k] !== undefined)
+              .map((k) => [k, evaluation[k]]),
+          ),
+          evaluation: {
+            images: evaluation.images,
+            good: evaluation.good,
+            anomalous: evaluation.anomalous,
+            withMask: evaluation.withMask,
+          },
+        }
+      : {},
     trainingMs: training.timingsMs.total,
     jobId: job.id,
     artifactPrefix: prefix,
@@ -183,5 +210,6 @@ export async function runTraining(
     quality: stored.quality,
     skipped: training.skipped.length,
     trainingMs: stored.trainingMs,
+    ...(evaluation ? { evaluation } : {}),
   };
 }
