@@ -70,11 +70,31 @@ export async function evaluateOnEvaluationSet(
   artifact: ModelArtifact,
   onProgress: (done: number, total: number) => void,
 ): Promise<EvaluationSetMetrics | undefined> {
+  // An import that replaces the set meanwhile deletes the images the set read before named: read it again, once.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await evaluateOnce(s, projectId, artifact, onProgress);
+    } catch (error) {
+      if (!(error instanceof EvaluationObjectGone) || attempt > 0) throw error;
+    }
+  }
+}
+
+class EvaluationObjectGone extends Error {
+  override name = 'EvaluationObjectGone';
+}
+
+async function evaluateOnce(
+  s: Services,
+  projectId: string,
+  artifact: ModelArtifact,
+  onProgress: (done: number, total: number) => void,
+): Promise<EvaluationSetMetrics | undefined> {
   const set = await readEvaluationSet(s, projectId);
   if (set.items.length === 0) return undefined;
   const read = (key: string) => async () => {
     const bytes = await s.objects.get(key);
-    if (!bytes) throw new Error(`evaluation object ${key} is gone`);
+    if (!bytes) throw new EvaluationObjectGone(`evaluation object ${key} is gone`);
     return bytes;
   };
   const test: LabelledImage[] = set.items.map((item) => ({

@@ -1,6 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { parseGroundTruthManifest } from '../../../functions/engine/dataset/ground-truth-manifest.ts';
+import {
+  MAX_MANIFEST_LINES,
+  parseGroundTruthManifest,
+} from '../../../functions/engine/dataset/ground-truth-manifest.ts';
 import { binaryMaskFromColourMap } from '../../../functions/engine/image/colour-map-mask.ts';
 
 const meta = (cls: string) => ({
@@ -77,6 +80,15 @@ describe('a Lookout for Vision (Ground Truth) manifest', () => {
     expect(reasons).toMatch(/names no anomaly class/);
     expect(reasons).toMatch(/without anomaly-mask-ref-metadata/);
     expect(reasons).toMatch(/already on line 1/);
+  });
+
+  it('refuses a manifest past the line limit', () => {
+    const lines = Array.from({ length: MAX_MANIFEST_LINES + 1 }, (_, i) => normal(`s3://b/${i}.jpg`));
+    const parsed = parseGroundTruthManifest(jsonl(...lines));
+    expect(parsed).toEqual({
+      ok: false,
+      errors: [{ line: MAX_MANIFEST_LINES + 1, reason: `more than ${MAX_MANIFEST_LINES} images in one manifest` }],
+    });
   });
 
   it('refuses an empty manifest', () => {
