@@ -5,6 +5,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerDetect } from './commands/detect.ts';
 import { registerDetectObjects } from './commands/detect-objects.ts';
 import { registerEval } from './commands/evaluate.ts';
+import { registerLookoutManifest } from './commands/lookout-manifest.ts';
 import { registerModels } from './commands/models.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerSeries } from './commands/series.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerRedrive(program);
   registerSeries(program);
+  registerLookoutManifest(program);
   return program;
 }
 
