@@ -255,4 +255,12 @@ describe('importing a Lookout for Vision dataset', () => {
     const listed = await fetch(`${runtime.url}/2020-11-20/projects/line-1/models`);
     expect(((await listed.json()) as Json).Models[0].Performance).toEqual(performance);
   }, 180_000);
+
+  it('deleting the project removes its imports and its evaluation set', async () => {
+    const folders = [`imports/${projectId}/`, `evaluation/${projectId}/`];
+    for (const prefix of folders)
+      expect((await runtime.services.objects.list(prefix)).objects.length).toBeGreaterThan(0);
+    expect((await api(`/api/v1/projects/${projectId}?confirm=line-1`, { method: 'DELETE' })).status).toBe(200);
+    for (const prefix of folders) expect((await runtime.services.objects.list(prefix)).objects).toEqual([]);
+  });
 });
