@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip } from '../engine/object-detection/zips.ts';
+import { buildZip, declareUncompressedSize } from '../engine/object-detection/zips.ts';
 import { COOKIE, startCompatRuntime } from './compat-runtime.ts';
 import type { LocalRuntime } from '../../functions/local/runtime.ts';
 
@@ -186,6 +186,9 @@ describe('importing a Lookout for Vision dataset', () => {
     expect((await uploadZip(Buffer.from('not a zip'))).status).toBe(422);
     const none = await uploadZip(await buildZip({ 'a.jpg': await cookie('test/cracked', 'anomaly-3') }));
     expect([none.status, none.body.error.message]).toEqual([400, expect.stringMatching(/no manifest/)]);
+    // A ZIP that says it inflates past what an upload may hold is refused from its directory, before inflating.
+    const bomb = await uploadZip(declareUncompressedSize(files, 300 * 1024 * 1024));
+    expect([bomb.status, bomb.body.error.code]).toEqual([413, 'ARCHIVE_TOO_LARGE']);
     expect(await state()).toEqual(before);
   }, 60_000);
 

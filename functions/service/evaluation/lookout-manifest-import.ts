@@ -23,6 +23,12 @@ import {
 
 /** Largest manifest read (a line is a few hundred bytes: far more than MAX_MANIFEST_LINES lines). */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/**
+ * Most an uploaded ZIP may inflate to, all entries together: the images it names are held while they are checked, so
+ * this bounds the request's memory (a ZIP upload is at most FAULTLINE_MAX_IMAGE_BYTES; larger datasets come through
+ * the bucket, read an object at a time).
+ */
+export const MAX_IMPORT_ZIP_TOTAL_BYTES = 256 * 1024 * 1024;
 /** Most bad lines named in one answer; the count says how many there were in all. */
 const MAX_NAMED_LINES = 1000;
 
@@ -90,8 +96,12 @@ function bucketSource(s: Services, projectId: string, manifestRef: string) {
 }
 
 /** From a ZIP: the manifest (the one *.manifest or *.jsonl entry, or the one named) and the entries its lines name. */
-async function zipSource(source: Extract<ManifestSource, { kind: 'zip' }>) {
-  const limits = source.limits ?? DEFAULT_ZIP_LIMITS;
+async function zipSource(s: Services, source: Extract<ManifestSource, { kind: 'zip' }>) {
+  const limits = source.limits ?? {
+    ...DEFAULT_ZIP_LIMITS,
+    maxEntryBytes: Math.max(s.config.FAULTLINE_MAX_IMAGE_BYTES, MAX_MANIFEST_BYTES),
+    maxTotalBytes: MAX_IMPORT_ZIP_TOTAL_BYTES,
+  };
   const buffer = Buffer.from(source.archive.buffer, source.archive.byteOffset, source.archive.byteLength);
   const candidates: string[] = [];
   await readZip(buffer, limits, async (entry) => {
@@ -168,7 +178,7 @@ export async function importLookoutManifest(
     fetchFor = async () => fetch;
     what = `manifest ${source.manifestRef}`;
   } else {
-    const zip = await zipSource(source);
+    const zip = await zipSource(s, source);
     text = zip.manifest;
     fetchFor = zip.load;
     what = `manifest ${zip.manifestPath}`;
