@@ -6,6 +6,7 @@ import { registerClassify } from './commands/classify.ts';
 import { registerDetect } from './commands/detect.ts';
 import { registerDetectObjects } from './commands/detect-objects.ts';
 import { registerEval } from './commands/evaluate.ts';
+import { registerLookoutManifest } from './commands/lookout-manifest.ts';
 import { registerModels } from './commands/models.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerSeries } from './commands/series.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRedrive(program);
   registerSeries(program);
   registerClassify(program);
+  registerLookoutManifest(program);
   return program;
 }
 

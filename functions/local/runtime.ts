@@ -156,6 +156,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       path: r.path,
       handler: routeHandler(r, () => services),
       authorize: r.public || !apiKey ? undefined : signInAuthorizer(signIn, open, r.compatGroup),
+      renderError: r.errorShape && ((e) => r.errorShape!.render(e)),
     })),
     maxBodyBytes: settings.maxBodyBytes,
     bodyBudgetBytes: settings.bodyBudgetBytes,

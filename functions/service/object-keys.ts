@@ -10,8 +10,11 @@ import { randomBytes } from 'node:crypto';
  *   metrics/{siteId}/...       the sensors drop folder: CSV files of points (metric,timestamp,value), streamed onto
  *                              the point stream and then removed (under the site, not a project: devices know sites)
  *   yolo-datasets/{projectId}/{datasetId}/   uploaded YOLO dataset ZIPs with their health reports (object detection)
+ *   imports/{projectId}/...    datasets to import (a Lookout for Vision manifest and its images), read on request only
+ *   evaluation/{projectId}/... the labelled evaluation set (images, binary masks, set.json) a training job scores
  */
-export type Folder = 'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets';
+export type Folder =
+  'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets' | 'imports' | 'evaluation';
 
 /** Every folder a project owns objects in (what deleting a project removes). */
 export const PROJECT_FOLDERS: readonly Folder[] = [
@@ -21,6 +24,8 @@ export const PROJECT_FOLDERS: readonly Folder[] = [
   'results',
   'rejected',
   'yolo-datasets',
+  'imports',
+  'evaluation',
 ];
 
 /**
@@ -179,3 +184,13 @@ export const newStagedModelKey = (projectId: string): string =>
 export const isStagedModelKey = (projectId: string, key: string): boolean =>
   key.startsWith(modelStagingPrefix(projectId)) &&
   /^[0-9a-f]{32}\.onnx$/.test(key.slice(modelStagingPrefix(projectId).length));
+
+/** Where a project's datasets to import lie: an S3 reference s3://{bucket}/{key} of another bucket maps to {bucket}/{key} here. */
+export const importsPrefix = (projectId: string): string => `imports/${projectId}/`;
+
+/** The index of a project's labelled evaluation set (which images, their labels and masks). */
+export const evaluationSetKey = (projectId: string): string => `evaluation/${projectId}/set.json`;
+
+/** Where one import's evaluation images and masks go (a new import replaces the set whole). */
+export const evaluationImportPrefix = (projectId: string, importId: string): string =>
+  `evaluation/${projectId}/${importId}/`;

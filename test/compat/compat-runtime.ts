@@ -31,6 +31,7 @@ export async function startCompatRuntime(
       FAULTLINE_OPEN_NETWORKS: '127.0.0.1/32,::1/128',
       FAULTLINE_OPEN_RATE_LIMIT: '1000',
       FAULTLINE_OPEN_RATE_BURST: '1000',
+      ...extra,
     }),
     silentLog,
   );

@@ -1381,6 +1381,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/lookout-datasets/bucket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Lookout for Vision dataset manifest from the bucket
+         * @description A SageMaker Ground Truth JSON Lines manifest as Lookout for Vision wrote it: source-ref, anomaly-label (0 normal, 1 anomaly) with anomaly-label-metadata.class-name, and optionally anomaly-mask-ref with anomaly-mask-ref-metadata.internal-color-map. Every line is checked first (JSON, labels, references, images, masks against their colour map, each mask the size of its image); any bad line refuses the whole import with a 400 naming every bad line (details.lines: line number and reason) and nothing is stored. An import replaces the evaluation images of earlier imports of the same dataset type; the evaluation set holds at most 500 images. The next training scores it: the model reports image AUROC, F1, precision, recall, pixel AUROC and mask IoU. The manifest and its images lie under imports/{projectId}/: a reference s3://OTHER-BUCKET/key is read at imports/{projectId}/OTHER-BUCKET/key (what `aws s3 sync s3://OTHER-BUCKET s3://FAULTLINE-BUCKET/imports/{projectId}/OTHER-BUCKET` gives), one into Faultline's bucket must lie under imports/{projectId}/.
+         */
+        post: operations["importLookoutManifestFromBucket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/lookout-datasets/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Lookout for Vision dataset uploaded as a ZIP (manifest, images and masks)
+         * @description A SageMaker Ground Truth JSON Lines manifest as Lookout for Vision wrote it: source-ref, anomaly-label (0 normal, 1 anomaly) with anomaly-label-metadata.class-name, and optionally anomaly-mask-ref with anomaly-mask-ref-metadata.internal-color-map. Every line is checked first (JSON, labels, references, images, masks against their colour map, each mask the size of its image); any bad line refuses the whole import with a 400 naming every bad line (details.lines: line number and reason) and nothing is stored. An import replaces the evaluation images of earlier imports of the same dataset type; the evaluation set holds at most 500 images. The next training scores it: the model reports image AUROC, F1, precision, recall, pixel AUROC and mask IoU. The ZIP holds the manifest (the one entry ending in .manifest or .jsonl, or the one named in the field "manifest") and the files its lines name: s3://bucket/key is found at key or bucket/key in the archive, a relative reference next to the manifest. The ZIP is read streamed within the archive limits.
+         */
+        post: operations["importLookoutManifestFromArchive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/evaluation-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The labelled evaluation set the next training scores */
+        get: operations["getEvaluationSet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1640,12 +1697,23 @@ export interface components {
                 normals: number[];
                 defects: number[];
             };
-            /** @description Measured on calibration images (and labelled defects when given) */
+            /** @description On the project evaluation set (an imported dataset) when it has one: image AUROC, F1, precision and recall at the calibrated threshold, pixel AUROC and mask IoU; otherwise what calibration measured */
             metrics: {
                 imageAuroc?: number;
                 pixelAuroc?: number;
                 f1?: number;
                 heldOutFalsePositiveRate?: number;
+                precision?: number;
+                recall?: number;
+                /** @description Mean intersection over union of the predicted (at the pixel threshold) and labelled masks */
+                maskIou?: number;
+                /** @description The labelled evaluation set the figures were measured on, when the project has one */
+                evaluation?: {
+                    images: number;
+                    good: number;
+                    anomalous: number;
+                    withMask: number;
+                };
             };
             trainingMs: number;
             /** @description For a version made from reviews: the version it started from, and how */
@@ -2608,6 +2676,44 @@ export interface components {
                 classes: string[];
             }[];
             reason?: string;
+        };
+        LookoutImport: {
+            /** @enum {string} */
+            datasetType: "train" | "test";
+            lines: number;
+            /** @description Normal images added to the training images */
+            trainingImages: number;
+            evaluation: {
+                normal: number;
+                anomalous: number;
+                withMask: number;
+            };
+            evaluationSetImages: number;
+            imageCount: number;
+        };
+        LookoutBucketImport: {
+            /** @example s3://my-lookout-bucket/datasets/train/output.manifest */
+            manifest: string;
+            /**
+             * @description train: normal images become training images, anomalies join the evaluation set; test: every image joins the evaluation set
+             * @default train
+             * @enum {string}
+             */
+            datasetType?: "train" | "test";
+        };
+        EvaluationSet: {
+            images: number;
+            /** Format: date-time */
+            updatedAt: string;
+            items: {
+                line: number;
+                sourceRef: string;
+                /** @enum {string} */
+                dataset: "train" | "test";
+                anomalous: boolean;
+                defect: string;
+                hasMask: boolean;
+            }[];
         };
         CreateApiKey: {
             name: string;
@@ -10676,6 +10782,259 @@ export interface operations {
                         success: true;
                         data?: unknown;
                     };
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importLookoutManifestFromBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LookoutBucketImport"];
+            };
+        };
+        responses: {
+            /** @description What was imported */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutImport"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importLookoutManifestFromArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * @description train: normal images become training images, anomalies join the evaluation set; test: every image joins the evaluation set
+                     * @default train
+                     * @enum {string}
+                     */
+                    datasetType?: "train" | "test";
+                    /** @description Path of the manifest in the ZIP */
+                    manifest?: string;
+                    /**
+                     * Format: binary
+                     * @description The ZIP
+                     */
+                    archive: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What was imported */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookoutImport"];
+                };
+            };
+            /** @description Invalid request (the body says what is wrong) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (an API key in x-api-key, or a JWT as Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too large (image size, file count) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The image cannot be used (corrupt, too small) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: slow down (Retry-After says when) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEvaluationSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its images by dataset type and label */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationSet"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

@@ -68,8 +68,13 @@ function describe(project: ProjectItem, m: ModelVersion) {
     Description: `${m.label}: PatchCore (${m.backbone}), ${m.trainImages} training images`,
     Status: hosted ? ('HOSTED' as const) : ('TRAINED' as const),
     StatusMessage: m.quality?.reason ?? (hosted ? 'active model' : 'trained'),
-    // Only what was measured: F1 on the calibration images (and labelled defects when there were some).
-    Performance: m.metrics.f1 === undefined ? {} : { F1Score: m.metrics.f1 },
+    // Only what was measured: on the project's evaluation set (an imported dataset) when it has one, else F1 on the
+    // calibration images (and labelled defects when there were some).
+    Performance: {
+      ...(m.metrics.f1 === undefined ? {} : { F1Score: m.metrics.f1 }),
+      ...(m.metrics.precision === undefined ? {} : { Precision: m.metrics.precision }),
+      ...(m.metrics.recall === undefined ? {} : { Recall: m.metrics.recall }),
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { compatibilityRoutes } from './compatibility.ts';
 import { flaskRoutes } from './compat-flask.ts';
 import { trainingBackendRoutes } from './compat-training-backend.ts';
 import { lookoutRoutes } from './compat-lookout.ts';
+import { lookoutDatasetRoutes } from './lookout-datasets.ts';
 import { datasetRoutes } from './datasets.ts';
 import { detectionRoutes } from './detection.ts';
 import { metaRoutes } from './meta.ts';
@@ -37,6 +38,7 @@ export const routes: RouteDefinition[] = [
   ...lookoutRoutes,
   ...analyzeCompatibilityRoutes,
   ...sensorCompatibilityRoutes,
+  ...lookoutDatasetRoutes,
   ...apiKeyRoutes,
   ...operationsRoutes,
   ...metaRoutes(() => routes),

@@ -1,13 +1,12 @@
 import type { ModelArtifact } from '../artifact/model-artifact.ts';
 import { readMvtecCategory } from '../dataset/mvtec-category.ts';
-import { STAGES, type StageTimings } from '../detection/detection-result.ts';
+import type { StageTimings } from '../detection/detection-result.ts';
 import { Detector } from '../detection/detector.ts';
-import { decodeMask, decodeMaskForInput } from '../image/decode-mask.ts';
-import { auroc, f1At } from '../math/auroc.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { seededRandom } from '../math/random.ts';
 import type { ModelQuality } from '../training/model-quality.ts';
 import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
+import { round, scoreLabelledImages } from './score-labelled-images.ts';
 
 export interface EvaluationProgress {
   stage: 'features' | 'coreset' | 'calibration' | 'test';
@@ -132,33 +131,6 @@ export interface EvaluationReport {
   timings: { trainMs: TrainingReport['timingsMs']; detectMsPerImage: StageTimings & { total: number } };
 }
 
-/** Pixel scores split by label, grown in chunks so that millions of values never sit in a plain array. */
-class ScoreBag {
-  private chunks: Float32Array[] = [];
-  private length = 0;
-  add(values: Float32Array): void {
-    this.chunks.push(values);
-    this.length += values.length;
-  }
-  toArray(): Float32Array {
-    const out = new Float32Array(this.length);
-    let offset = 0;
-    for (const c of this.chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
-  }
-}
-
-function splitByMask(map: Float32Array, mask: Uint8Array, positives: ScoreBag, negatives: ScoreBag): void {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let p = 0; p < mask.length; p++) (mask[p] ? pos : neg).push(map[p]);
-  positives.add(Float32Array.from(pos));
-  negatives.add(Float32Array.from(neg));
-}
-
 /**
  * Trains on train/good, calibrates on validation/good (or held-out training images), and scores every test image:
  * image AUROC over all test images, pixel AUROC over the good ones and the defective ones that have masks.
@@ -180,72 +152,8 @@ export async function evaluateCategory(
   });
   const detector = await Detector.load(artifact);
   try {
-    const scores: number[] = [];
-    const labels: number[] = [];
-    const defects: string[] = [];
-    const positives = new ScoreBag();
-    const negatives = new ScoreBag();
-    const inputPositives = new ScoreBag();
-    const inputNegatives = new ScoreBag();
-    const sums = Object.fromEntries(STAGES.map((s) => [s, 0])) as unknown as StageTimings;
-    let detected = 0;
-    let skipped = 0;
-    let withMask = 0;
-    const batch = 8;
-    for (let start = 0; start < category.test.length; start += batch) {
-      const chunk = category.test.slice(start, start + batch);
-      const items = await detector.detectBatch(
-        await Promise.all(chunk.map(async (c) => ({ name: c.image.name, bytes: await c.image.read() }))),
-        { rawMap: true },
-      );
-      for (let i = 0; i < chunk.length; i++) {
-        const item = items[i];
-        if ('error' in item) {
-          skipped++;
-          continue;
-        }
-        const { result, rawMap } = item.detection;
-        const truth = chunk[i];
-        detected++;
-        for (const s of STAGES) sums[s] += result.timings_ms[s];
-        scores.push(result.raw_score);
-        labels.push(truth.anomalous ? 1 : 0);
-        defects.push(truth.defect);
-        if (!rawMap) continue;
-        if (!truth.anomalous) {
-          negatives.add(rawMap.data);
-          inputNegatives.add(rawMap.input);
-        } else if (truth.mask) {
-          withMask++;
-          const maskBytes = await truth.mask.read();
-          splitByMask(rawMap.data, await decodeMask(maskBytes, rawMap.width, rawMap.height), positives, negatives);
-          splitByMask(
-            rawMap.input,
-            await decodeMaskForInput(maskBytes, artifact.manifest.preprocessing),
-            inputPositives,
-            inputNegatives,
-          );
-        }
-      }
-      report({ stage: 'test', done: Math.min(start + batch, category.test.length), total: category.test.length });
-    }
-    const threshold = artifact.manifest.thresholds.image.threshold;
-    const pos = scores.filter((_, i) => labels[i]);
-    const neg = scores.filter((_, i) => !labels[i]);
-    const predicted = scores.map((s) => s >= threshold);
-    const tp = predicted.filter((p, i) => p && labels[i]).length;
-    const fp = predicted.filter((p, i) => p && !labels[i]).length;
-    const recallByDefect: Record<string, number> = {};
-    for (const d of new Set(defects.filter((_, i) => labels[i]))) {
-      const idx = defects.map((x, i) => (x === d ? i : -1)).filter((i) => i >= 0);
-      recallByDefect[d] = round(idx.filter((i) => predicted[i]).length / idx.length);
-    }
-    const detectMsPerImage = Object.fromEntries(
-      STAGES.map((s) => [s, round(sums[s] / Math.max(1, detected), 2)]),
-    ) as unknown as StageTimings & { total: number };
-    detectMsPerImage.total = round(
-      STAGES.reduce((a, s) => a + detectMsPerImage[s], 0),
-      2,
+    const scored = await scoreLabelledImages(detector, artifact, category.test, (done, total) =>
+      report({ stage: 'test', done, total }),
     );
     const m = artifact.manifest;
     const evaluation: EvaluationReport = {
@@ -267,28 +175,24 @@ export async function evaluateCategory(
       counts: {
         train: training.trainImages,
         calibration: training.calibrationImages,
-        test: detected,
-        good: neg.length,
-        anomalous: pos.length,
-        withMask,
-        skipped,
+        ...scored.counts,
       },
-      imageAuroc: round(auroc(pos, neg)),
-      pixelAuroc: round(auroc(positives.toArray(), negatives.toArray())),
-      pixelAurocInput: round(auroc(inputPositives.toArray(), inputNegatives.toArray())),
-      f1: round(f1At(scores, labels, threshold)),
-      precision: round(tp / Math.max(1, tp + fp)),
-      falseAlarms: { flagged: fp, good: neg.length, rate: round(fp / Math.max(1, neg.length)) },
+      imageAuroc: scored.imageAuroc,
+      pixelAuroc: scored.pixelAuroc,
+      pixelAurocInput: scored.pixelAurocInput,
+      f1: scored.f1,
+      precision: scored.precision,
+      falseAlarms: scored.falseAlarms,
       quality: training.quality.verdict,
-      recall: round(tp / Math.max(1, pos.length)),
-      recallByDefect,
-      timings: { trainMs: training.timingsMs, detectMsPerImage },
+      recall: scored.recall,
+      recallByDefect: scored.recallByDefect,
+      timings: { trainMs: training.timingsMs, detectMsPerImage: scored.detectMsPerImage },
     };
     artifact.manifest.metrics = {
       imageAuroc: evaluation.imageAuroc,
       pixelAuroc: evaluation.pixelAuroc,
       f1: evaluation.f1,
-      images: detected,
+      images: scored.counts.test,
       source: `faultline eval ${evaluation.category}`,
     };
     return { report: evaluation, artifact };
@@ -296,5 +200,3 @@ export async function evaluateCategory(
     await detector.release();
   }
 }
-
-const round = (v: number, digits = 4): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);

@@ -40,7 +40,19 @@ export interface ApiRoute {
   handler: ApiHandler;
   /** Runs on the headers before a byte of the body is read; a refused request's body is never read. */
   authorize?: RouteAuthorizer;
+  /**
+   * An older contract's own error shape (a route's ErrorShape.render): the gateway's refusals of this route (401,
+   * 429, 413, 408, 503) answer in it, as the route's own errors do, so its old clients read them.
+   */
+  renderError?: ErrorRenderer;
 }
+
+/** An error as a contract of its own renders it: its body, headers, and its status where it has its own. */
+export type ErrorRenderer = (e: { status: number; code: string; message: string; requestId: string }) => {
+  body: unknown;
+  headers?: Record<string, string>;
+  status?: number;
+};
 
 export interface HttpServerOptions {
   host: string;
@@ -88,11 +100,41 @@ function sendError(
   message: string,
   requestId: string,
   headers: Record<string, string> = {},
+  render?: ErrorRenderer,
 ): void {
   for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
-  const body = errorJson(code, message, requestId);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const shaped = render?.({ status, code, message, requestId });
+  const body = shaped ? JSON.stringify(shaped.body) : errorJson(code, message, requestId);
+  res.writeHead(shaped?.status ?? status, {
+    ...headers,
+    ...shaped?.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
+}
+
+/** An authorizer's refusal in the route's own error shape, when it has one and the refusal is the service's JSON. */
+function shapedRefusal(
+  refusal: APIGatewayProxyStructuredResultV2,
+  requestId: string,
+  render?: ErrorRenderer,
+): APIGatewayProxyStructuredResultV2 {
+  if (!render) return refusal;
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(refusal.body ?? '') as { error?: typeof error }).error;
+  } catch {
+    return refusal;
+  }
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') return refusal;
+  const status = refusal.statusCode ?? 500;
+  const shaped = render({ status, code: error.code, message: error.message, requestId });
+  return {
+    statusCode: shaped.status ?? status,
+    headers: { ...refusal.headers, ...shaped.headers },
+    body: JSON.stringify(shaped.body),
+  };
 }
 
 /**
@@ -162,6 +204,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
     res.once('finish', accessLog).once('close', accessLog);
 
     try {
+      const match = table.match(method, path);
+      const render = match.kind === 'found' ? match.route.renderError : undefined;
       const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
       if (wait > 0)
         return sendError(
@@ -171,8 +215,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
           `too many requests from this address: at most ${o.rateLimit!.rate} a second (bursts of ${o.rateLimit!.burst}); retry in ${wait} s`,
           requestId,
           { 'retry-after': String(wait) },
+          render,
         );
-      const match = table.match(method, path);
       // A browser's page load on a path that only POST routes have (the training backend's /projects, under the
       // console's own /projects/... pages) is the console's, not a wrong method.
       if (match.kind === 'method-not-allowed' && method === 'GET' && /text\/html/.test(req.headers.accept ?? ''))
@@ -196,21 +240,34 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
           requestId,
           (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
         );
-        if ('refusal' in verdict)
-          return sendResult(res, { ...verdict.refusal, headers: { ...verdict.refusal.headers, connection: 'close' } });
+        if ('refusal' in verdict) {
+          const refusal = shapedRefusal(verdict.refusal, requestId, render);
+          return sendResult(res, { ...refusal, headers: { ...refusal.headers, connection: 'close' } });
+        }
         authorizer = verdict.authorizer;
       }
 
       // A declared length over the limit, or over what the shared budget has left, is refused before a byte is read.
       const tooLarge = () =>
-        sendError(res, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${o.maxBodyBytes} bytes`, requestId, {
-          connection: 'close',
-        });
+        sendError(
+          res,
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `the request body is larger than ${o.maxBodyBytes} bytes`,
+          requestId,
+          { connection: 'close' },
+          render,
+        );
       const busy = () =>
-        sendError(res, 503, 'SERVER_BUSY', 'too many request bodies in flight; retry shortly', requestId, {
-          connection: 'close',
-          'retry-after': '1',
-        });
+        sendError(
+          res,
+          503,
+          'SERVER_BUSY',
+          'too many request bodies in flight; retry shortly',
+          requestId,
+          { connection: 'close', 'retry-after': '1' },
+          render,
+        );
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > o.maxBodyBytes) return tooLarge();
       if (!hold(declared)) return busy();
@@ -232,6 +289,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
           `the request body did not arrive in time (${bodyIdleMs / 1000} s without a byte, or ${bodyTimeoutMs / 1000} s in all)`,
           requestId,
           { connection: 'close' },
+          render,
         );
 
       const event = buildEvent({

@@ -85,26 +85,35 @@ export async function uploadImages(s: Services, projectId: string, files: Upload
   const outcome: UploadOutcome = { accepted: [], rejected: [] };
   for (const file of files) {
     try {
-      const info = await inspectImage(file.bytes);
-      const key = uniqueDatasetKey(projectId, file.name);
-      await s.objects.put(key, file.bytes, `image/${info.format}`);
-      // Registered here, so the count is right at once; the S3 event that follows finds it registered.
-      await registerImage(s, projectId, {
-        key,
-        name: safeFileName(file.name),
-        size: file.bytes.byteLength,
-        width: info.width,
-        height: info.height,
-        format: info.format,
-        uploadedAt: new Date().toISOString(),
-      });
-      outcome.accepted.push({ name: file.name, key, width: info.width, height: info.height });
+      outcome.accepted.push({ name: file.name, ...(await storeTrainingImage(s, projectId, file)) });
     } catch (error) {
       if (!(error instanceof FaultlineError)) throw error;
       outcome.rejected.push({ name: file.name, code: error.code, message: error.message });
     }
   }
   return outcome;
+}
+
+/** Checks and stores one normal image as a training image of the project (an InvalidImageError when it is not one). */
+export async function storeTrainingImage(
+  s: Services,
+  projectId: string,
+  file: UploadedFile,
+): Promise<{ key: string; width: number; height: number }> {
+  const info = await inspectImage(file.bytes);
+  const key = uniqueDatasetKey(projectId, file.name);
+  await s.objects.put(key, file.bytes, `image/${info.format}`);
+  // Registered here, so the count is right at once; the S3 event that follows finds it registered.
+  await registerImage(s, projectId, {
+    key,
+    name: safeFileName(file.name),
+    size: file.bytes.byteLength,
+    width: info.width,
+    height: info.height,
+    format: info.format,
+    uploadedAt: new Date().toISOString(),
+  });
+  return { key, width: info.width, height: info.height };
 }
 
 /** Records the image, then checks the project is still there (a deletion under way sweeps the record, see commitToProject). */

@@ -40,8 +40,25 @@ export const modelVersionSchema = z
         pixelAuroc: z.number().optional(),
         f1: z.number().optional(),
         heldOutFalsePositiveRate: z.number().optional(),
+        precision: z.number().optional(),
+        recall: z.number().optional(),
+        maskIou: z.number().optional().meta({
+          description: 'Mean intersection over union of the predicted (at the pixel threshold) and labelled masks',
+        }),
+        evaluation: z
+          .object({
+            images: z.number().int(),
+            good: z.number().int(),
+            anomalous: z.number().int(),
+            withMask: z.number().int(),
+          })
+          .optional()
+          .meta({ description: 'The labelled evaluation set the figures were measured on, when the project has one' }),
       })
-      .meta({ description: 'Measured on calibration images (and labelled defects when given)' }),
+      .meta({
+        description:
+          'On the project evaluation set (an imported dataset) when it has one: image AUROC, F1, precision and recall at the calibrated threshold, pixel AUROC and mask IoU; otherwise what calibration measured',
+      }),
     trainingMs: z.number(),
     derivedFrom: z
       .object({

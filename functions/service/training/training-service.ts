@@ -8,6 +8,7 @@ import { MIN_TRAINING_IMAGES, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { datasetKey, modelPrefix } from '../object-keys.ts';
+import { evaluateOnEvaluationSet } from '../evaluation/evaluation-set.ts';
 import { createJob } from '../jobs/jobs-service.ts';
 import { KINDS } from '../kinds/index.ts';
 import { ARTIFACT_FILES } from '../models/model-cache.ts';
@@ -144,6 +145,18 @@ export async function runTraining(
     settings: { severityBands: project.severityBands },
     onProgress: (p) => report(p.stage, p.done, p.total),
   });
+  // Scored on the project's labelled evaluation set (an imported Lookout for Vision dataset) when it has one.
+  const evaluation = await evaluateOnEvaluationSet(s, job.projectId, artifact, (done, total) =>
+    report('evaluation', done, total),
+  );
+  if (evaluation)
+    artifact.manifest.metrics = {
+      imageAuroc: evaluation.imageAuroc,
+      pixelAuroc: evaluation.pixelAuroc,
+      f1: evaluation.f1,
+      images: evaluation.images,
+      source: 'the project evaluation set',
+    };
   const stored = await publishModelVersion(s, job, artifact, {
     trainImages: training.trainImages,
     calibrationImages: training.calibrationImages,
@@ -153,6 +166,21 @@ export async function runTraining(
       calibration: training.quality.calibration,
     },
     trainingMs: training.timingsMs.total,
+    metrics: evaluation
+      ? {
+          ...Object.fromEntries(
+            (['imageAuroc', 'pixelAuroc', 'f1', 'precision', 'recall', 'maskIou'] as const)
+              .filter((k) => evaluation[k] !== undefined)
+              .map((k) => [k, evaluation[k]]),
+          ),
+          evaluation: {
+            images: evaluation.images,
+            good: evaluation.good,
+            anomalous: evaluation.anomalous,
+            withMask: evaluation.withMask,
+          },
+        }
+      : {},
   });
   return {
     modelVersion: stored.version,
@@ -162,14 +190,15 @@ export async function runTraining(
     quality: stored.quality,
     skipped: training.skipped.length,
     trainingMs: stored.trainingMs,
+    ...(evaluation ? { evaluation } : {}),
   };
 }
 
-/** What a model version records beside its artifact's manifest. */
+/** What a model version records beside its artifact's manifest (metrics: on the project's evaluation set, if any). */
 export type ModelVersionFacts = Pick<
   StoredModel,
   'trainImages' | 'calibrationImages' | 'quality' | 'trainingMs' | 'derivedFrom'
->;
+> & { metrics?: StoredModel['metrics'] };
 
 /**
  * Stores a job's new model: its artifact files under the version's prefix, its model version record, and makes it
@@ -212,7 +241,7 @@ export async function publishModelVersion(
       pixel: m.thresholds.pixel.threshold,
     },
     ...(m.thresholds.histogram ? { scoreHistogram: m.thresholds.histogram } : {}),
-    metrics: {},
+    metrics: facts.metrics ?? {},
     jobId: job.id,
     artifactPrefix: prefix,
     createdAt: new Date().toISOString(),
