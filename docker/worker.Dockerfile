@@ -12,9 +12,12 @@ RUN apt-get update \
  && useradd --create-home --uid 10001 faultline
 
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-# The CUDA 12 build of onnxruntime's native files (the .npmrc skips them for CPU-only installs).
-RUN npm ci --omit=dev --no-audit --no-fund --onnxruntime-node-install=cuda12 && npm cache clean --force
+COPY package.json package-lock.json ./
+# No dependency's install script is needed (package.json's allowScripts); then onnxruntime's CUDA 12 native files,
+# which a CPU-only install leaves out, fetched by its own installer whatever the npm version.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+ && ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install \
+ && npm cache clean --force
 COPY functions ./functions
 COPY models ./models
 COPY bin ./bin

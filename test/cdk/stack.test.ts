@@ -454,7 +454,7 @@ describe('the inference layer and the worker image', () => {
     const dockerfile = readFileSync(join(projectRoot(), 'docker', 'worker.Dockerfile'), 'utf8');
     const from = dockerfile.match(/^FROM (\S+)/m)![1];
     expect(from).toMatch(/^nvidia\/cuda:\d+\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
-    expect(dockerfile).toContain('--onnxruntime-node-install=cuda12');
+    expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install');
     expect(dockerfile).toMatch(/^USER (?!root)\S+$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"functions\/worker\/main\.ts"\]$/m);
     expect(dockerfile).not.toMatch(/:latest\b/);
