@@ -16,8 +16,9 @@ import type { SeriesStore } from './ports/series-store.ts';
 import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
-import type { ClassificationResultStore } from './ports/classification-result-store.ts';
-import type { ObjectDetectionResultStore } from './ports/object-detection-result-store.ts';
+import type { ModelResultStore } from './ports/model-result-store.ts';
+import type { ClassificationRecord } from './domain/classification-record.ts';
+import type { ObjectDetectionRecord } from './domain/object-detection-record.ts';
 
 /**
  * Everything the service modules work with, typed on the ports only: which database, bucket or queue sits behind them
@@ -43,12 +44,12 @@ export interface Services {
   modelCache: ModelCache;
   /** ONNX model versions with their specs (classification projects). */
   uploadedModels: UploadedModelStore;
-  classifications: ClassificationResultStore;
+  classifications: ModelResultStore<ClassificationRecord>;
   /** Sites, assets, metrics and their anomalies (sensors projects). */
   sensors: SensorStore;
   /** Detector state and points per metric. */
   series: SeriesStore;
   /** The stream points go through to the detector; undefined when FAULTLINE_POINT_STREAM is unset. */
   pointStream?: PointStream;
-  objectDetections: ObjectDetectionResultStore;
+  objectDetections: ModelResultStore<ObjectDetectionRecord>;
 }

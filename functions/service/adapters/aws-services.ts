@@ -18,8 +18,7 @@ import { SensorRepository } from '../store/sensor-repository.ts';
 import { SeriesRepository } from '../store/series-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
-import { ClassificationResultRepository } from '../store/classification-result-repository.ts';
-import { ObjectDetectionResultRepository } from '../store/object-detection-result-repository.ts';
+import { classificationResultRepository, objectDetectionResultRepository } from '../store/model-result-repository.ts';
 import { type AwsCredentials, documentClient } from './dynamodb-client.ts';
 import { EventBridgePublisher, LogEventPublisher } from './event-publishers.ts';
 import { kinesisClient } from './kinesis-client.ts';
@@ -60,9 +59,9 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
   const events = config.FAULTLINE_EVENT_BUS
     ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue)
     : new LogEventPublisher(log, webhookQueue);
-  const classifications = new ClassificationResultRepository(db, table, cursors);
+  const classifications = classificationResultRepository(db, table, cursors);
   classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
-  const objectDetections = new ObjectDetectionResultRepository(db, table, cursors);
+  const objectDetections = objectDetectionResultRepository(db, table, cursors);
   objectDetections.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
   const webhookDeliveries = new WebhookDeliveryRepository(db, table, cursors);
   webhookDeliveries.retentionDays = config.FAULTLINE_WEBHOOK_LOG_DAYS;
