@@ -7,7 +7,6 @@ import {
   listClassifications,
 } from '../../service/classification/classification-service.ts';
 import { linkDefectClassifier } from '../../service/classification/defect-types.ts';
-import { isCallersFault } from '../../service/errors.ts';
 import {
   activateUploadedModel,
   getUploadedModel,
@@ -15,7 +14,7 @@ import {
   uploadModel,
 } from '../../service/uploaded-models/uploaded-models-service.ts';
 import { defineRoute } from '../http/route.ts';
-import { page, pageQuery, projectParams } from './common.ts';
+import { page, pageQuery, perImageResults, projectParams } from './common.ts';
 
 const versionParams = projectParams.extend({
   version: z.coerce.number().int().positive().meta({ description: 'Model version number' }),
@@ -146,22 +145,13 @@ export const classificationRoutes = [
     },
     errors: [404, 409, 413, 415],
     handle: async ({ params, files }, s) => {
-      const results: Record<string, unknown>[] = [];
-      let failed = 0;
-      for (const file of files.files) {
-        try {
+      return {
+        status: 200,
+        body: await perImageResults(files.files, async (file) => {
           const record = await classifyImage(s, params.projectId, file.content, file.filename);
-          results.push({ filename: file.filename, result_id: record.id, ...record.result });
-        } catch (error) {
-          // An image that cannot be used gets an entry; a project without a usable model ends the request.
-          const { code, message } = error as { code: string; message: string };
-          if (!isCallersFault(error) || ['NO_ACTIVE_MODEL', 'MODEL_UNUSABLE', 'WRONG_PROJECT_KIND'].includes(code))
-            throw error;
-          failed++;
-          results.push({ filename: file.filename, error: { code, message } });
-        }
-      }
-      return { status: 200, body: { results, failed_count: failed } };
+          return { result_id: record.id, ...record.result };
+        }),
+      };
     },
   }),
   defineRoute({

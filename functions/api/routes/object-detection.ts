@@ -4,7 +4,6 @@ import {
   objectDetectionRecordSchema,
 } from '../../service/domain/object-detection-record.ts';
 import { yoloDatasetRecordSchema } from '../../service/domain/yolo-dataset.ts';
-import { isCallersFault } from '../../service/errors.ts';
 import {
   detectObjects,
   getObjectDetection,
@@ -13,7 +12,7 @@ import {
 } from '../../service/object-detection/object-detection-service.ts';
 import { getYoloDataset, uploadYoloDataset } from '../../service/object-detection/yolo-datasets-service.ts';
 import { defineRoute } from '../http/route.ts';
-import { page, pageQuery, projectParams } from './common.ts';
+import { page, pageQuery, perImageResults, projectParams } from './common.ts';
 
 /** Optional overrides of the model version's spec thresholds, as form fields. */
 const detectObjectsFields = z.object({
@@ -88,23 +87,14 @@ export const objectDetectionRoutes = [
     },
     errors: [404, 409, 413, 415],
     handle: async ({ params, files, body }, s) => {
-      const results: Record<string, unknown>[] = [];
-      let failed = 0;
-      for (const file of files.files) {
-        try {
+      return {
+        status: 200,
+        body: await perImageResults(files.files, async (file) => {
           const record = await detectObjects(s, params.projectId, file.content, file.filename, body);
           const { rendering_url } = await presentObjectDetection(s, record);
-          results.push({ filename: file.filename, result_id: record.id, ...record.result, rendering_url });
-        } catch (error) {
-          // An image that cannot be used gets an entry; a project without a usable model ends the request.
-          const { code, message } = error as { code: string; message: string };
-          if (!isCallersFault(error) || ['NO_ACTIVE_MODEL', 'MODEL_UNUSABLE', 'WRONG_PROJECT_KIND'].includes(code))
-            throw error;
-          failed++;
-          results.push({ filename: file.filename, error: { code, message } });
-        }
-      }
-      return { status: 200, body: { results, failed_count: failed } };
+          return { result_id: record.id, ...record.result, rendering_url };
+        }),
+      };
     },
   }),
   defineRoute({

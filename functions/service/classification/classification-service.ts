@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readInboxImage } from '../jobs/inbox-image.ts';
 import type { ClassificationFields, ClassificationRecord } from '../domain/classification-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
@@ -81,21 +82,7 @@ export async function runInboxClassification(
   project: ProjectItem,
   { key, rest }: InboxObject,
 ): Promise<Record<string, unknown>> {
-  const head = await s.objects.head(key);
-  if (!head) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
-  const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
-  if (head.size > max)
-    throw new ServiceError(
-      'PAYLOAD_TOO_LARGE',
-      `the object ${key} is ${head.size} bytes; images may be at most ${max}`,
-      {
-        key,
-        size: head.size,
-        max,
-      },
-    );
-  const bytes = await s.objects.get(key);
-  if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
+  const bytes = await readInboxImage(s, key);
   const result = await runClassifier(s, project, bytes);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
   const keys = inboxResultKeys(project.id, rest);

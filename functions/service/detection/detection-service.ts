@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readInboxImage } from '../jobs/inbox-image.ts';
 import type { Detection } from '../../engine/detection/detector.ts';
 import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
@@ -188,18 +189,7 @@ export async function runInboxDetection(
   project: ProjectItem,
   { key, rest }: InboxObject,
 ): Promise<Record<string, unknown>> {
-  // The API's limit holds here too, checked before a byte is read.
-  const head = await s.objects.head(key);
-  if (!head) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
-  const max = s.config.FAULTLINE_MAX_IMAGE_BYTES;
-  if (head.size > max)
-    throw new ServiceError(
-      'PAYLOAD_TOO_LARGE',
-      `the object ${key} is ${head.size} bytes; images may be at most ${max}`,
-      { key, size: head.size, max },
-    );
-  const bytes = await s.objects.get(key);
-  if (!bytes) throw new ServiceError('NOT_FOUND', `the object ${key} no longer exists`, { key });
+  const bytes = await readInboxImage(s, key);
   const detection = await runModel(s, project, bytes, { visualisations: true });
   const named = await nameDefectTypes(s, project, bytes, detection.result);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
