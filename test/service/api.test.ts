@@ -127,6 +127,9 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
     const noDefault = await api('/api/v1/model-info');
     expect(noDefault.status).toBe(404);
     runtime.services.config.FAULTLINE_DEFAULT_PROJECT = project.id;
+    // Readiness means what it says: a client waiting for model_loaded before its first detection is not kept waiting.
+    expect(runtime.services.modelCache.has(project.id, 1)).toBe(false);
+    expect((await api('/health')).body).toMatchObject({ status: 'ok', model_loaded: true, checks: { model: 'ok' } });
 
     const info = await api('/api/v1/model-info');
     expect(info.body).toMatchObject({

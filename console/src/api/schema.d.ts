@@ -1503,7 +1503,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and readiness: the table answers, the default project’s model is loaded */
+        /** Liveness and readiness: the table answers, the default project’s model is loaded (loaded now if not yet) */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -2738,7 +2738,7 @@ export interface components {
         Health: {
             /** @enum {string} */
             status: "ok" | "degraded";
-            /** @description The default project's active model is in this process's memory */
+            /** @description The default project's active model is loaded and ready in this process (health loads it when it is not yet) */
             model_loaded: boolean;
             default_project: string | null;
             active_model_version: number | null;
@@ -4141,7 +4141,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results (a filtered page may be short; follow the cursor) */
+            /** @description A page of results, filled even when the filter matches few (a cursor when more may follow) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5283,7 +5283,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of reviews (a filtered page may be short; follow the cursor) */
+            /** @description A page of reviews, filled even when the filter matches few (a cursor when more may follow) */
             200: {
                 headers: {
                     [name: string]: unknown;

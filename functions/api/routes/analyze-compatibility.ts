@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { classifierLoaded } from '../../service/classification/classifier-cache.ts';
+import { loadClassifier } from '../../service/classification/classifier-cache.ts';
 import { classifyImage } from '../../service/classification/classification-service.ts';
 import type { ClassificationFields } from '../../service/domain/classification-record.ts';
 import { ServiceError } from '../../service/errors.ts';
@@ -125,11 +125,19 @@ export const analyzeCompatibilityRoutes = [
       const model = await s.uploadedModels.get(id, project.activeModelVersion);
       if (!model || model.kind !== 'classification')
         return unhealthy('the active model version is not an ONNX classifier');
+      // Healthy means ready to answer: load the model now (once per process) rather than report false until first use.
+      try {
+        await loadClassifier(s, model);
+      } catch (error) {
+        return unhealthy(
+          `the active model cannot be loaded: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
       return {
         status: 200,
         body: {
           status: 'healthy',
-          model_loaded: classifierLoaded(s, model),
+          model_loaded: true,
           model_version: model.label,
           model_type: 'onnx',
           heads: model.spec.heads.map((h) => ({ name: h.name, activation: h.activation, classes: h.classes })),

@@ -110,7 +110,7 @@ export const detectionRoutes = [
     }),
     success: {
       status: 200,
-      description: 'A page of results (a filtered page may be short; follow the cursor)',
+      description: 'A page of results, filled even when the filter matches few (a cursor when more may follow)',
       schema: page(resultViewSchema, 'ResultPage'),
     },
     errors: [404],

@@ -7,7 +7,10 @@ import { openApiDocument } from '../openapi.ts';
 export const healthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
-    model_loaded: z.boolean().meta({ description: "The default project's active model is in this process's memory" }),
+    model_loaded: z.boolean().meta({
+      description:
+        "The default project's active model is loaded and ready in this process (health loads it when it is not yet)",
+    }),
     default_project: z.string().nullable(),
     active_model_version: z.number().int().nullable(),
     version: z.string(),
@@ -26,7 +29,8 @@ export function metaRoutes(all: () => RouteDefinition[]) {
       method: 'GET',
       path: '/health',
       operationId: 'health',
-      summary: 'Liveness and readiness: the table answers, the default project’s model is loaded',
+      summary:
+        'Liveness and readiness: the table answers, the default project’s model is loaded (loaded now if not yet)',
       tags: ['Service'],
       public: true,
       success: { status: 200, description: 'Health', schema: healthSchema },
@@ -41,12 +45,24 @@ export function metaRoutes(all: () => RouteDefinition[]) {
         } catch {
           checks.table = 'failed';
         }
+        let loaded = false;
+        if (projectId !== null && version !== null) {
+          // Ready means ready: load the model now (once per process; later calls find it cached) rather than answer
+          // false until the first detection, which a client waiting for readiness would never send.
+          try {
+            await s.modelCache.detector(projectId, version);
+            loaded = true;
+            checks.model = 'ok';
+          } catch {
+            checks.model = 'failed';
+          }
+        }
         const ok = Object.values(checks).every((c) => c === 'ok');
         return {
           status: ok ? 200 : 503,
           body: {
             status: ok ? 'ok' : 'degraded',
-            model_loaded: projectId !== null && version !== null && s.modelCache.has(projectId, version),
+            model_loaded: loaded,
             default_project: projectId,
             active_model_version: version,
             version: ENGINE_VERSION,

@@ -82,7 +82,7 @@ export const reviewRoutes = [
     query: pageQuery.extend({ verdict: reviewVerdictSchema.optional() }),
     success: {
       status: 200,
-      description: 'A page of reviews (a filtered page may be short; follow the cursor)',
+      description: 'A page of reviews, filled even when the filter matches few (a cursor when more may follow)',
       schema: page(reviewListItemSchema, 'ReviewPage'),
     },
     errors: [404],

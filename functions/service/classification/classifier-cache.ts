@@ -11,7 +11,3 @@ const loadOnnxClassifier: ModelLoader<OnnxClassifier> = (bytes, model) =>
 export function loadClassifier(s: Services, model: StoredUploadedModel): Promise<OnnxClassifier> {
   return loadedModelCache(s, 'classifier', loadOnnxClassifier).get(model);
 }
-
-/** Whether this version is in memory now (for the health route). */
-export const classifierLoaded = (s: Services, model: StoredUploadedModel): boolean =>
-  loadedModelCache(s, 'classifier', loadOnnxClassifier).has(model);

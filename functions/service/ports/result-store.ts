@@ -13,7 +13,7 @@ export interface ResultFilter {
 export interface ResultStore {
   /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
   put(record: DetectionRecord): Promise<void>;
-  /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
+  /** Newest first. A filtered page holds `limit` items unless it ran out or read its bound (then a cursor goes on). */
   list(projectId: string, filter: ResultFilter, limit: number, cursor?: string): Promise<Page<DetectionRecord>>;
   get(projectId: string, id: string): Promise<DetectionRecord | undefined>;
   /** Every result of one batch (drop-folder sub-folder), for its summary. */

@@ -6,14 +6,6 @@ import { TableRepository } from './table-repository.ts';
 
 export type { ProjectItem, TrainingClaim } from '../ports/project-store.ts';
 
-/** A start key that resumes the gsi1 query right after this item. */
-const indexKey = (item: Record<string, unknown>): Record<string, unknown> => ({
-  pk: item.pk,
-  sk: item.sk,
-  gsi1pk: item.gsi1pk,
-  gsi1sk: item.gsi1sk,
-});
-
 /** Fields the table keeps on a project for the service's own bookkeeping, never shown. */
 const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletingAt'];
 
@@ -127,21 +119,19 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: ProjectItem[]; cursor: string | null }> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+    const page = await this.queryPage(
+      {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': 'PROJECTS' },
         ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: this.pages.decode('projects', cursor),
-      }),
+      },
+      'projects',
+      limit,
+      cursor,
+      live,
     );
-    return {
-      items: (out.Items ?? []).filter(live).map(toProject),
-      cursor: this.pages.encode('projects', out.LastEvaluatedKey),
-    };
+    return { items: page.items.map(toProject), cursor: page.cursor };
   }
 
   /** Projects whose owner is this subject, newest first: the index filtered, read until the page is full. */
@@ -150,34 +140,21 @@ export class ProjectRepository extends TableRepository implements ProjectStore {
     limit: number,
     cursor?: string,
   ): Promise<{ items: ProjectItem[]; cursor: string | null }> {
-    const items: Record<string, unknown>[] = [];
-    const listing = `projects:owner:${owner}`;
-    let start = this.pages.decode(listing, cursor);
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          FilterExpression: '#owner = :o',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':p': 'PROJECTS', ':o': owner },
-          ScanIndexForward: false,
-          Limit: Math.max(limit, 25),
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of (out.Items ?? []).filter(live)) {
-        if (items.length === limit)
-          return {
-            items: items.map(toProject),
-            cursor: this.pages.encode(listing, indexKey(items[items.length - 1]!)),
-          };
-        items.push(item);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return { items: items.map(toProject), cursor: null };
+    const page = await this.queryPage(
+      {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        FilterExpression: '#owner = :o',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':p': 'PROJECTS', ':o': owner },
+        ScanIndexForward: false,
+      },
+      `projects:owner:${owner}`,
+      limit,
+      cursor,
+      live,
+    );
+    return { items: page.items.map(toProject), cursor: page.cursor };
   }
 
   /** These projects (a scoped key's), newest first; ids that no longer exist are left out. */

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
 import { REVIEW_VERDICTS } from '../domain/review.ts';
 import type { ResultFilter, ResultStore } from '../ports/result-store.ts';
@@ -51,7 +51,7 @@ export class ResultRepository extends TableRepository implements ResultStore {
       });
   }
 
-  /** Newest first. A filtered page may hold fewer than `limit` items; follow the cursor for more. */
+  /** Newest first; a filtered page is filled (see TableRepository.queryPage). */
   async list(
     projectId: string,
     filter: ResultFilter,
@@ -60,9 +60,8 @@ export class ResultRepository extends TableRepository implements ResultStore {
   ): Promise<{ items: DetectionRecord[]; cursor: string | null }> {
     // Normalised to milliseconds, so that a 'since' without them compares right against ids that have them.
     const since = filter.since ? `RESULT#${resultId(new Date(filter.since).toISOString(), '')}` : 'RESULT#';
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+    const page = await this.queryPage(
+      {
         KeyConditionExpression: filter.since
           ? 'pk = :p AND sk BETWEEN :from AND :to'
           : 'pk = :p AND begins_with(sk, :from)',
@@ -78,14 +77,12 @@ export class ResultRepository extends TableRepository implements ResultStore {
             : {}),
         },
         ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: this.pages.decode(`results:${projectId}`, cursor),
-      }),
+      },
+      `results:${projectId}`,
+      limit,
+      cursor,
     );
-    return {
-      items: (out.Items ?? []).map(toRecord),
-      cursor: this.pages.encode(`results:${projectId}`, out.LastEvaluatedKey),
-    };
+    return { items: page.items.map(toRecord), cursor: page.cursor };
   }
 
   async get(projectId: string, id: string): Promise<DetectionRecord | undefined> {

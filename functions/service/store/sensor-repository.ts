@@ -174,28 +174,19 @@ export class SensorRepository extends TableRepository implements SensorStore {
         .filter((f) => conditions.some((c) => c.startsWith(`#${f} `)))
         .map((f) => [`#${f}`, f]),
     );
-    // A filter reads past items that do not match: gather up to `limit` matches over a bounded number of reads.
-    const scope = `metric-anomalies:${projectId}:${JSON.stringify(filter)}`;
-    let start = this.pages.decode(scope, cursor);
-    const items: MetricAnomaly[] = [];
-    for (let reads = 0; reads < 10; reads++) {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
-          FilterExpression: conditions.length ? conditions.join(' AND ') : undefined,
-          ExpressionAttributeNames: conditions.length ? names : undefined,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          Limit: limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []).map((item) => stripKeys<MetricAnomaly>(item)));
-      start = out.LastEvaluatedKey;
-      if (!start || items.length >= limit) break;
-    }
-    return { items, cursor: this.pages.encode(scope, start) };
+    const page = await this.queryPage(
+      {
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
+        FilterExpression: conditions.length ? conditions.join(' AND ') : undefined,
+        ExpressionAttributeNames: conditions.length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+      },
+      `metric-anomalies:${projectId}:${JSON.stringify(filter)}`,
+      limit,
+      cursor,
+    );
+    return { items: page.items.map((item) => stripKeys<MetricAnomaly>(item)), cursor: page.cursor };
   }
 
   async acknowledgeAnomaly(

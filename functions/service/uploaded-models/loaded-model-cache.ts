@@ -53,10 +53,6 @@ export class LoadedModelCache<M extends Releasable> {
     return entry;
   }
 
-  has(model: StoredUploadedModel): boolean {
-    return this.loaded.has(LoadedModelCache.id(model));
-  }
-
   private async load(model: StoredUploadedModel): Promise<M> {
     const started = performance.now();
     const unusable = (why: string) =>
