@@ -198,9 +198,8 @@ describe.skipIf(!existsSync(cookie))('the API', () => {
       received.some((r) => r.event === 'Detection Completed') ? received : undefined,
     );
     for (const r of hook) expect(r.signature).toBe(signWebhook(r.body, project.webhookSecret));
-    expect(hook.map((r) => r.event)).toEqual(
-      expect.arrayContaining(['Model Activated', 'Job Succeeded', 'Detection Completed']),
-    );
+    // the default webhook events: results (and failures), not the jobs and model changes around them
+    expect(new Set(hook.map((r) => r.event))).toEqual(new Set(['Detection Completed']));
   });
 
   it('links the nearest normal patch’s training image and the drop-folder image itself (presigned), without storing the links', async () => {

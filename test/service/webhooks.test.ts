@@ -166,7 +166,12 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
 
   it('retries a failing subscriber with the same event id and a verifiable signature, and logs every attempt', async () => {
     expect(
-      (await api(`/projects/${p.id}`, { method: 'PATCH', body: JSON.stringify({ webhookUrl: flaky.url }) })).status,
+      (
+        await api(`/projects/${p.id}`, {
+          method: 'PATCH',
+          body: JSON.stringify({ webhookUrl: flaky.url, webhookEvents: ['Detection Completed', 'Model Activated'] }),
+        })
+      ).status,
     ).toBe(200);
     expect((await api(`/projects/${p.id}/models/1/activate`, { method: 'POST' })).status).toBe(200);
     const attempts = await waitFor(
@@ -255,6 +260,47 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     expect(timedOut.statusCode).toBeNull();
   });
 
+  it('sends a webhook the event types its project chose: by default one call per image (its result or its failure)', async () => {
+    const chosen = await receiver(() => 204);
+    const d = (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'E', webhookUrl: chosen.url }) }))
+      .body;
+    expect(d.webhookEvents).toEqual([
+      'Detection Completed',
+      'Classification Completed',
+      'Objects Detected',
+      'Metric Anomaly',
+      'Job Failed',
+    ]);
+    const publish = async (type: 'Job Succeeded' | 'Detection Completed' | 'Model Activated') =>
+      runtime.services.events.publish(
+        { type, projectId: d.id, detail: { marker: `${d.id}:${type}` } },
+        (await runtime.services.projects.get(d.id))!,
+      );
+    const seenTypes = () => chosen.seen.map((r) => JSON.parse(r.body)['detail-type']).sort();
+    await publish('Job Succeeded');
+    await publish('Detection Completed');
+    await waitFor('the detection', async () => (seenTypes().length > 0 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seenTypes()).toEqual(['Detection Completed']);
+
+    const changed = await api(`/projects/${d.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ webhookEvents: ['Job Succeeded', 'Model Activated'] }),
+    });
+    expect(changed.body.webhookEvents).toEqual(['Job Succeeded', 'Model Activated']);
+    await publish('Detection Completed');
+    await publish('Model Activated');
+    await waitFor('the model event', async () => (seenTypes().length > 1 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seenTypes()).toEqual(['Detection Completed', 'Model Activated']);
+
+    for (const bad of [[], ['Detection Completed', 'Detection Completed'], ['Something Else']]) {
+      const refused = await api(`/projects/${d.id}`, { method: 'PATCH', body: JSON.stringify({ webhookEvents: bad }) });
+      expect([refused.status, refused.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
+    chosen.server.close();
+  });
+
   it('drops the deliveries of a deleted project', async () => {
     const d = (
       await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'D', webhookUrl: recorder.url }) })
@@ -303,7 +349,10 @@ describe.skipIf(!existsSync(cookie))('webhook delivery', () => {
     expect([renamed.status, renamed.body.name, renamed.body.webhookUrl]).toEqual([200, 'M2', masked]);
     expect((await runtime.services.projects.get(id))!.webhookUrl).toBe(real);
     // and deliveries still go to the real one, credentials and query included
-    await runtime.services.events.publish({ type: 'Job Succeeded', projectId: id, detail: {} }, { webhookUrl: real });
+    await runtime.services.events.publish(
+      { type: 'Job Succeeded', projectId: id, detail: {} },
+      { webhookUrl: real, webhookEvents: ['Job Succeeded'] },
+    );
     const got = await waitFor('the delivery', async () => recorder.seen.find((r) => r.url.includes('token=')), 10_000);
     expect(got.url).toBe('/hook?token=abc123&team=7');
     expect(got.headers.authorization).toBe(`Basic ${Buffer.from('hook-user:hook-pass').toString('base64')}`);

@@ -12,6 +12,20 @@ export type ReviewMetricsRow = Schemas['ReviewMetricsRow'];
 export type Detection = Schemas['Detection'];
 export type DatasetImage = Schemas['DatasetImage'];
 export type SeverityBand = Project['severityBands'][number];
+export type WebhookEvent = Project['webhookEvents'][number];
+
+/** The event types in the API's order; the check below fails to compile when the API gains or loses one. */
+export const WEBHOOK_EVENTS = [
+  'Detection Completed',
+  'Classification Completed',
+  'Objects Detected',
+  'Metric Anomaly',
+  'Job Succeeded',
+  'Job Failed',
+  'Model Activated',
+] as const satisfies readonly WebhookEvent[];
+type Exhaustive<T extends never> = T;
+export type WebhookEventsListed = Exhaustive<Exclude<WebhookEvent, (typeof WEBHOOK_EVENTS)[number]>>;
 
 export interface ApiOptions {
   baseUrl: string;

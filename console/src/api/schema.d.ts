@@ -1568,6 +1568,8 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string;
+            /** @description The events the project's webhook receives (the event bus gets all). Default: Detection Completed, Classification Completed, Objects Detected, Metric Anomaly, Job Failed */
+            webhookEvents?: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
             /**
              * @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank
              * @default false
@@ -1589,6 +1591,8 @@ export interface components {
             /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
             threshold: number;
             webhookUrl: string | null;
+            /** @description The events the project's webhook receives (the event bus gets all). Default: Detection Completed, Classification Completed, Objects Detected, Metric Anomaly, Job Failed */
+            webhookEvents: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
             /** @description Absent (off) on older projects */
             keepFlaggedImages?: boolean;
             imageCount: number;
@@ -1609,6 +1613,8 @@ export interface components {
             threshold?: number;
             /** Format: uri */
             webhookUrl?: string | null;
+            /** @description The events the project's webhook receives (the event bus gets all). Default: Detection Completed, Classification Completed, Objects Detected, Metric Anomaly, Job Failed */
+            webhookEvents?: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
             /** @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank */
             keepFlaggedImages?: boolean;
         };
@@ -2852,6 +2858,8 @@ export interface operations {
                         /** @description Decision threshold on the normalised score; 0.5 is the calibrated one. */
                         threshold: number;
                         webhookUrl: string | null;
+                        /** @description The events the project's webhook receives (the event bus gets all). Default: Detection Completed, Classification Completed, Objects Detected, Metric Anomaly, Job Failed */
+                        webhookEvents: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
                         /** @description Absent (off) on older projects */
                         keepFlaggedImages?: boolean;
                         imageCount: number;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, call, type SeverityBand } from '../api/client.ts';
+import { api, call, type SeverityBand, WEBHOOK_EVENTS, type WebhookEvent } from '../api/client.ts';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
 import { DefectClassifierLink } from '../components/defect-classifier-link.tsx';
 import { ErrorNotice } from '../components/status.tsx';
@@ -18,6 +18,7 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
   const [threshold, setThreshold] = useState(String(project.threshold));
   const [webhook, setWebhook] = useState(project.webhookUrl ?? '');
   const [keepFlagged, setKeepFlagged] = useState(project.keepFlaggedImages ?? false);
+  const [webhookEvents, setWebhookEvents] = useState<WebhookEvent[]>(project.webhookEvents);
   const [bands, setBands] = useState<BandRow[]>(
     project.severityBands.map((b) => ({ name: b.name, below: b.below === undefined ? '' : String(b.below) })),
   );
@@ -42,6 +43,7 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
             threshold: Number(threshold),
             severityBands,
             webhookUrl: webhook.trim() ? webhook.trim() : null,
+            webhookEvents,
             keepFlaggedImages: keepFlagged,
           },
         }),
@@ -149,10 +151,27 @@ export function SettingsScreen({ project, setProject }: ProjectTabProps) {
             placeholder="https://example.com/faultline"
             aria-describedby="webhook-help"
           />
-          <small id="webhook-help">
-            Receives each detection and training event as a signed POST; leave empty for none.
-          </small>
+          <small id="webhook-help">Receives the events chosen below as signed POSTs; leave empty for none.</small>
         </label>
+        <fieldset class="webhook-events">
+          <legend>Webhook events</legend>
+          {WEBHOOK_EVENTS.map((type) => (
+            <label class="check" key={type}>
+              <input
+                type="checkbox"
+                checked={webhookEvents.includes(type)}
+                onChange={(e) =>
+                  setWebhookEvents((chosen) =>
+                    e.currentTarget.checked
+                      ? WEBHOOK_EVENTS.filter((t) => t === type || chosen.includes(t))
+                      : chosen.filter((t) => t !== type),
+                  )
+                }
+              />{' '}
+              {type}
+            </label>
+          ))}
+        </fieldset>
         <label class="check">
           <input
             type="checkbox"

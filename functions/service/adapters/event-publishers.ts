@@ -2,7 +2,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { WebhookMessage } from '../domain/webhook-delivery.ts';
 import type { Log } from '../log.ts';
-import type { EventPublisher, FaultlineEvent } from '../ports/event-publisher.ts';
+import { webhookWants } from '../domain/events.ts';
+import type { EventPublisher, FaultlineEvent, WebhookTarget } from '../ports/event-publisher.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 
 export const EVENT_SOURCE = 'faultline';
@@ -64,9 +65,9 @@ export class LogEventPublisher implements EventPublisher {
     private readonly webhooks?: WorkQueue,
   ) {}
 
-  async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
+  async publish(event: FaultlineEvent, project?: WebhookTarget): Promise<void> {
     this.log({ level: 'info', msg: 'event', type: event.type, projectId: event.projectId, detail: event.detail });
-    if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
+    if (webhookWants(project, event.type)) await queueWebhook(this.webhooks, event, this.log);
   }
 }
 
@@ -79,7 +80,7 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly webhooks?: WorkQueue,
   ) {}
 
-  async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
+  async publish(event: FaultlineEvent, project?: WebhookTarget): Promise<void> {
     const out = await this.client.send(
       new PutEventsCommand({
         Entries: [
@@ -94,6 +95,6 @@ export class EventBridgePublisher implements EventPublisher {
     );
     if (out.FailedEntryCount)
       this.log({ level: 'error', msg: 'event not accepted by EventBridge', type: event.type, entries: out.Entries });
-    if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
+    if (webhookWants(project, event.type)) await queueWebhook(this.webhooks, event, this.log);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookEventsSchema } from './events.ts';
 import {
   CALIBRATED_THRESHOLD,
   DEFAULT_SEVERITY_BANDS,
@@ -61,6 +62,7 @@ export const createProjectSchema = z
     severityBands: severityBandsSchema.default(DEFAULT_SEVERITY_BANDS),
     threshold: thresholdSchema.default(CALIBRATED_THRESHOLD),
     webhookUrl: webhookUrlSchema.optional(),
+    webhookEvents: webhookEventsSchema.optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.default(false),
   })
   .strict()
@@ -73,6 +75,7 @@ export const updateProjectSchema = z
     severityBands: severityBandsSchema.optional(),
     threshold: thresholdSchema.optional(),
     webhookUrl: webhookUrlSchema.nullable().optional(),
+    webhookEvents: webhookEventsSchema.optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.optional(),
   })
   .strict()
@@ -91,6 +94,7 @@ export const projectSchema = z
     severityBands: severityBandsSchema,
     threshold: thresholdSchema,
     webhookUrl: z.string().nullable(),
+    webhookEvents: webhookEventsSchema,
     keepFlaggedImages: keepFlaggedImagesSchema.optional().meta({ description: 'Absent (off) on older projects' }),
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DEFAULT_WEBHOOK_EVENTS } from '../domain/events.ts';
 import { type CreateProject, DEFAULT_PROJECT_KIND, type Project, type UpdateProject } from '../domain/project.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
 import { loggableUrl, maskedUrl, resolvesToPrivate } from '../adapters/webhook-sender.ts';
@@ -47,6 +48,7 @@ export async function createProject(
     severityBands: input.severityBands,
     threshold: input.threshold,
     webhookUrl: input.webhookUrl ?? null,
+    webhookEvents: input.webhookEvents ?? [...DEFAULT_WEBHOOK_EVENTS],
     keepFlaggedImages: input.keepFlaggedImages ?? false,
     webhookSecret: randomBytes(24).toString('base64url'),
     imageCount: 0,

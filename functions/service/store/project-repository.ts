@@ -1,4 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_WEBHOOK_EVENTS } from '../domain/events.ts';
 import { DEFAULT_PROJECT_KIND } from '../domain/project.ts';
 import type { ProjectItem, ProjectStore, TrainingClaim } from '../ports/project-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -13,7 +14,12 @@ const INTERNAL = ['modelCounter', 'trainingJobId', 'trainingClaimedAt', 'deletin
 // Projects stored before kinds existed have no kind: they are anomaly projects.
 const toProject = (item: Record<string, unknown>): ProjectItem => {
   const project = stripKeys<ProjectItem>(item, ...INTERNAL);
-  return { ...project, kind: project.kind ?? DEFAULT_PROJECT_KIND, owner: project.owner ?? null };
+  return {
+    ...project,
+    kind: project.kind ?? DEFAULT_PROJECT_KIND,
+    owner: project.owner ?? null,
+    webhookEvents: project.webhookEvents ?? [...DEFAULT_WEBHOOK_EVENTS],
+  };
 };
 
 /** A project being deleted is gone for everyone but the deletion itself. */
