@@ -36,6 +36,8 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   FAULTLINE_MAX_RECEIVES: positiveInt(3),
   FAULTLINE_VISIBILITY_SECONDS: positiveInt(120),
+  /** Messages a worker works on at once (pipelining fetch, decode, backbone, PNGs and writes); unset: from the cores. */
+  FAULTLINE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
   /** 'none' only in the local runtime on a trusted network: a request without credentials acts as administrator. */
   FAULTLINE_AUTH: z.enum(['authorizer', 'api-key', 'none']).default('authorizer'),
   /** Whether project webhooks may target loopback and private networks: the local runtime allows it, AWS does not. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { sweepDeadLetters } from '../service/jobs/dead-letters.ts';
 import { takeObjectEvent } from '../service/jobs/drop-folder-intake.ts';
 import { type JobAttempt, runJob } from '../service/jobs/run-job.ts';
@@ -14,7 +15,17 @@ export interface WorkerOptions {
   deadLetterSweepSeconds?: number;
   /** Stop after this long without a message (a Batch worker scales back to zero); unset = run until stopped. */
   idleExitSeconds?: number;
+  /** Messages worked on at once; default workerConcurrency(config). */
+  concurrency?: number;
 }
+
+/**
+ * Messages one worker works on at once, from FAULTLINE_WORKER_CONCURRENCY or the cores: while one image is on the
+ * backbone (onnxruntime's own threads), the next ones are fetched and decoded and the previous ones' PNGs encoded and
+ * stored, which are I/O and the event loop's work. Two per core at most 8: more only queues on the backbone.
+ */
+export const workerConcurrency = (configured: number | undefined): number =>
+  configured ?? Math.min(8, Math.max(2, availableParallelism()));
 
 /**
  * The queue's adapter: takes work messages (job messages, S3 notifications for dataset and drop-folder images) and
@@ -43,7 +54,7 @@ export class Worker {
     this.loop = this.run();
   }
 
-  /** Stops taking messages and waits for the current one. */
+  /** Stops taking messages and waits for those in hand. */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
@@ -67,24 +78,43 @@ export class Worker {
 
   private async run(): Promise<void> {
     const wait = this.options.waitSeconds ?? 5;
+    const slots = this.options.concurrency ?? workerConcurrency(this.s.config.FAULTLINE_WORKER_CONCURRENCY);
+    // Messages being worked on: each keeps its own visibility heartbeat and is deleted only when its work is done, so
+    // a process killed with several in flight leaves each of them to be redelivered (their use cases are idempotent).
+    const inFlight = new Set<Promise<void>>();
     let lastWork = Date.now();
-    while (this.running) {
-      try {
-        await this.sweepDeadLetters();
-        const messages = await this.s.queue.receive({
-          max: 1,
-          waitSeconds: wait,
-          visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS,
-        });
-        for (const message of messages) await this.handle(message);
-        if (messages.length > 0) lastWork = Date.now();
-        else if (this.options.idleExitSeconds && Date.now() - lastWork > this.options.idleExitSeconds * 1000)
-          this.running = false;
-      } catch (error) {
-        // The queue or table unreachable: back off, keep the process alive.
-        this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
-        await new Promise((r) => setTimeout(r, 2000));
+    try {
+      while (this.running) {
+        if (inFlight.size >= slots) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        try {
+          await this.sweepDeadLetters();
+          const messages = await this.s.queue.receive({
+            max: Math.min(10, slots - inFlight.size), // SQS gives at most 10 a call
+            // Work in hand: only a short poll, so a finished slot is refilled at once.
+            waitSeconds: inFlight.size > 0 ? 0 : wait,
+            visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS,
+          });
+          for (const message of messages) {
+            const work = this.handle(message).finally(() => inFlight.delete(work));
+            inFlight.add(work);
+          }
+          if (messages.length > 0 || inFlight.size > 0) lastWork = Date.now();
+          else if (this.options.idleExitSeconds && Date.now() - lastWork > this.options.idleExitSeconds * 1000)
+            this.running = false;
+          // Every slot busy or a short poll that found nothing: wait for one to finish rather than spin.
+          if (messages.length === 0 && inFlight.size > 0) await Promise.race(inFlight);
+        } catch (error) {
+          // The queue or table unreachable: back off, keep the process alive.
+          this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
+          await new Promise((r) => setTimeout(r, 2000));
+        }
       }
+    } finally {
+      // Stopping lets the messages in hand finish (SIGTERM on Batch gives two minutes).
+      await Promise.all(inFlight);
     }
   }
 

@@ -27,6 +27,8 @@ async function startService(dataDir: string): Promise<Running> {
       ...process.env,
       ...isolatedRuntimeEnv(dataDir),
       FAULTLINE_ACCESS_LOG: 'false',
+      // several drop-folder images in hand when the process dies
+      FAULTLINE_WORKER_CONCURRENCY: '4',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -197,6 +197,36 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     expect((await s.results.batch(projectId, 'claimed')).filter((r) => r.source.key === key)).toHaveLength(1);
   });
 
+  it('a worker works on several messages at once, up to its concurrency, and stopping waits for those in hand', async () => {
+    await drainQueue(s);
+    const image = await readFile(join(cookie, 'test', 'good', 'test-normal-4.jpg'));
+    const keys = Array.from({ length: 7 }, (_, i) => `inbox/${projectId}/pipelined/${i}.jpg`);
+    let now = 0;
+    let most = 0;
+    class Counting extends Worker {
+      override async handle(message: Parameters<Worker['handle']>[0]): Promise<void> {
+        most = Math.max(most, ++now);
+        try {
+          await super.handle(message);
+        } finally {
+          now--;
+        }
+      }
+    }
+    const worker = new Counting(s, { workerId: 'pipelined', concurrency: 3, waitSeconds: 1 });
+    worker.start();
+    for (const key of keys) await s.objects.put(key, image, 'image/jpeg');
+    for (let i = 0; i < 600; i++) {
+      if ((await s.results.batch(projectId, 'pipelined')).length === keys.length) break;
+      await sleep(100);
+    }
+    await worker.stop();
+    const results = await s.results.batch(projectId, 'pipelined');
+    expect(results.map((r) => r.source.key).sort()).toEqual([...keys].sort());
+    expect(now).toBe(0);
+    expect(most).toBe(3);
+  });
+
   it('refuses a second training while one is unfinished', async () => {
     const { job } = await requestTraining(s, projectId);
     await expect(requestTraining(s, projectId)).rejects.toMatchObject({ code: 'TRAINING_IN_PROGRESS' });
