@@ -22,7 +22,7 @@ export interface WorkerOptions {
 /**
  * Messages one worker works on at once, from FAULTLINE_WORKER_CONCURRENCY or the cores: while one image is on the
  * backbone (onnxruntime's own threads), the next ones are fetched and decoded and the previous ones' PNGs encoded and
- * stored, which are I/O and the event loop's work. Two per core at most 8: more only queues on the backbone.
+ * stored, which are I/O and the event loop's work. One per core (2 to 8): more only queues on the backbone.
  */
 export const workerConcurrency = (configured: number | undefined): number =>
   configured ?? Math.min(8, Math.max(2, availableParallelism()));
