@@ -182,7 +182,7 @@ describe('a sensors project in the web console', () => {
     await page.getByRole('button', { name: 'Last hour' }).click();
     await page.getByText(/^\d+ points\.$/).waitFor();
     const marks = await page.locator('.anomaly-mark').count();
-    await page.evaluate(() => ((window as any).sameDocument = true));
+    await page.evaluate(() => ((globalThis as any).sameDocument = true));
     await page.getByText('Live', { exact: true }).waitFor();
     await sendPoints(batches[0]);
     // the window follows the newest point: the last hour up to it
@@ -192,7 +192,7 @@ describe('a sensors project in the web console', () => {
     const anomaly = await newest(engineAnomalies(sent).length);
     await page.locator(`.anomaly-mark[data-anomaly-id="${anomaly.id}"]`).waitFor();
     expect(await page.locator('.anomaly-mark').count()).toBe(marks + 1);
-    expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).sameDocument)).toBe(true);
   });
 
   it('lists the anomalies with filters, and a new one arrives over the WebSocket', async () => {
@@ -214,13 +214,13 @@ describe('a sensors project in the web console', () => {
     await expect.poll(() => rows.count()).toBe(all.length);
     await page.getByText('Live', { exact: true }).waitFor();
 
-    await page.evaluate(() => ((window as any).sameDocument = true));
+    await page.evaluate(() => ((globalThis as any).sameDocument = true));
     await sendPoints(batches[1]);
     const anomaly = await newest(engineAnomalies(sent).length);
     const row = page.locator(`tr[data-anomaly-id="${anomaly.id}"]`);
     await row.getByText('New', { exact: true }).waitFor({ timeout: 15_000 });
     expect(await rows.count()).toBe(all.length + 1);
-    expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).sameDocument)).toBe(true);
   });
 
   it('after losing the connection, reconnects and asks for what it missed since the last message', async () => {

@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, call } from '../../api/client.ts';
-import type { AssetMaintenance } from '../../api/sensors.ts';
 import { EmptyState, ErrorNotice, Skeleton } from '../../components/status.tsx';
 import { formatPercent, formatTime } from '../../format.ts';
 import { useResource } from '../../hooks/use-resource.ts';
@@ -104,7 +103,7 @@ function AssetMaintenanceView({
         api().GET('/api/v1/projects/{projectId}/assets/{assetId}/maintenance', {
           params: { path: { projectId, assetId }, query: { horizon } },
         }),
-      ) as unknown as Promise<AssetMaintenance>,
+      ),
     [projectId, assetId, horizon],
   );
   if (view.error)

@@ -156,7 +156,7 @@ export function MetricScreen({ project, metricId }: ProjectTabProps & { metricId
         params: { path: { projectId, metricId }, query: { horizon } },
       }),
     ).then(
-      (data) => current && setForecast({ data: data as unknown as MetricForecast }),
+      (data) => current && setForecast({ data }),
       (error: unknown) => current && setForecast({ error }),
     );
     return () => {
