@@ -86,6 +86,8 @@ export function MetricScreen({ project, metricId }: ProjectTabProps & { metricId
   const [query, setQuery] = useState(0);
   const [points, setPoints] = useState<{ items: ChartPoint[]; downsampled: boolean }>();
   const [anomalies, setAnomalies] = useState<MetricAnomaly[]>([]);
+  /** The API has another page of anomalies for the range: the chart shows the newest, the Anomalies screen all. */
+  const [moreAnomalies, setMoreAnomalies] = useState(false);
   const [loadState, setLoadState] = useState<{ loading: boolean; error?: unknown }>({ loading: true });
   const [forecast, setForecast] = useState<{ data?: MetricForecast; error?: unknown; loading?: boolean }>({});
   const [announcement, setAnnouncement] = useState('');
@@ -129,7 +131,8 @@ export function MetricScreen({ project, metricId }: ProjectTabProps & { metricId
         api().GET('/api/v1/projects/{projectId}/anomalies', {
           params: {
             path: { projectId },
-            query: { metricId, from: String(Math.round(from)), to: String(Math.round(to)), limit: 100 },
+            // Listed by start: one span earlier too, for an anomaly that began before the range and reaches into it.
+            query: { metricId, from: String(Math.round(from - (to - from))), to: String(Math.round(to)), limit: 100 },
           },
         }),
       ),
@@ -138,6 +141,7 @@ export function MetricScreen({ project, metricId }: ProjectTabProps & { metricId
         if (!current) return;
         setPoints({ items: p.points.map(chartPoint), downsampled: p.downsampled });
         setAnomalies(a.items);
+        setMoreAnomalies(a.cursor !== null);
         setLoadState({ loading: false });
       },
       (error: unknown) => current && setLoadState({ loading: false, error }),
@@ -430,6 +434,13 @@ export function MetricScreen({ project, metricId }: ProjectTabProps & { metricId
 
       <section aria-labelledby="metric-anomalies">
         <h2 id="metric-anomalies">Anomalies in this range</h2>
+        {moreAnomalies ? (
+          <p class="notice">
+            There may be more anomalies in this range than the {anomalies.length} shown (the newest).{' '}
+            <Link href={`/projects/${projectId}/anomalies`}>The Anomalies screen lists them all</Link>, or choose a
+            shorter range.
+          </p>
+        ) : null}
         {inView.length === 0 ? (
           <p class="muted">None.</p>
         ) : (
