@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { configureApi } from './api/client.ts';
 import type { ConsoleConfig } from './api/config.ts';
+import { configureLive } from './api/live-feed.ts';
 import { forgetApiKey, storedApiKey } from './auth/session.ts';
 import { Link, matchPath, navigate, usePath } from './router.tsx';
 import { ProjectScreen } from './screens/project.tsx';
@@ -26,6 +27,7 @@ export function App({ config }: { config: ConsoleConfig }) {
       },
     }),
   );
+  useState(() => configureLive({ apiUrl: config.apiUrl, liveUrl: config.liveUrl, apiKey: storedApiKey }));
   const path = usePath();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);

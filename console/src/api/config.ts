@@ -2,6 +2,8 @@
 export interface ConsoleConfig {
   apiUrl: string;
   authRequired: boolean;
+  /** Where the live feed (WebSocket) is when not at /ws on the API's origin, e.g. an API Gateway WebSocket API. */
+  liveUrl?: string;
 }
 
 /** Reads /config.json (written by the local runtime, or at deploy time next to the console's files). */
@@ -10,5 +12,9 @@ export async function loadConfig(): Promise<ConsoleConfig> {
   if (!response.ok)
     throw new Error(`the console's configuration (/config.json) could not be read: HTTP ${response.status}`);
   const config = (await response.json()) as Partial<ConsoleConfig>;
-  return { apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''), authRequired: config.authRequired ?? true };
+  return {
+    apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''),
+    authRequired: config.authRequired ?? true,
+    liveUrl: config.liveUrl || undefined,
+  };
 }

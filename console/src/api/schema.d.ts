@@ -2540,6 +2540,37 @@ export interface components {
             kind?: string;
             tags?: string[];
         };
+        AssetMaintenance: {
+            assetId: string;
+            assetName: string;
+            horizon: string;
+            items: {
+                limit: number;
+                /** @enum {string} */
+                direction: "rising" | "falling";
+                /**
+                 * Format: date-time
+                 * @description When the point forecast reaches the limit
+                 */
+                forecast_crossing: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the 95 % bound reaches it: the earliest plausible crossing
+                 */
+                bound95_crossing: string | null;
+                /** @description Chance that the limit is reached within the horizon */
+                probability: number;
+                /** @enum {string} */
+                confidence: "low" | "medium" | "high";
+                metricId: string;
+                metricName: string;
+                unit: string;
+            }[];
+            skipped: {
+                metricId: string;
+                reason: string;
+            }[];
+        };
         Metric: {
             id: string;
             projectId: string;
@@ -2594,6 +2625,43 @@ export interface components {
             min?: number;
             max?: number;
             count?: number;
+        };
+        MetricForecast: {
+            metricId: string;
+            model: string;
+            /** @description Points per season, 1 = none */
+            season: number;
+            intervalSeconds: number;
+            points: components["schemas"]["ForecastPoint"][];
+            limitCrossings: components["schemas"]["LimitCrossing"][];
+        };
+        ForecastPoint: {
+            /** Format: date-time */
+            time: string;
+            value: number;
+            lower80: number;
+            upper80: number;
+            lower95: number;
+            upper95: number;
+        };
+        LimitCrossing: {
+            limit: number;
+            /** @enum {string} */
+            direction: "rising" | "falling";
+            /**
+             * Format: date-time
+             * @description When the point forecast reaches the limit
+             */
+            forecast_crossing: string | null;
+            /**
+             * Format: date-time
+             * @description When the 95 % bound reaches it: the earliest plausible crossing
+             */
+            bound95_crossing: string | null;
+            /** @description Chance that the limit is reached within the horizon */
+            probability: number;
+            /** @enum {string} */
+            confidence: "low" | "medium" | "high";
         };
         MetricAnomalyPage: {
             items: components["schemas"]["MetricAnomaly"][];
@@ -7214,18 +7282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        assetId: string;
-                        assetName: string;
-                        horizon: string;
-                        items: {
-                            [key: string]: unknown;
-                        }[];
-                        skipped: {
-                            metricId: string;
-                            reason: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["AssetMaintenance"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */
@@ -7956,9 +8013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricForecast"];
                 };
             };
             /** @description Invalid request (the body says what is wrong) */

@@ -14,6 +14,7 @@ import { ClassifierModelsScreen } from './classification/classifier-models.tsx';
 import { ClassificationsScreen, ClassifyScreen } from './classification/classify-images.tsx';
 import { DetectorModelsScreen } from './object-detection/detector-models.tsx';
 import { DetectObjectsScreen, ObjectDetectionsScreen } from './object-detection/detect-objects.tsx';
+import { SENSORS_TABS, SensorsScreen, sensorsTabOf } from './sensors/sensors-project.tsx';
 
 export interface ProjectTabProps {
   project: Project;
@@ -46,8 +47,14 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
     [projectId],
   );
   // Classification and object-detection projects have the same screens, each kind its own content.
-  const tabs = project.data?.kind === 'anomaly' || !project.data ? TABS : CLASSIFICATION_TABS;
-  const current = tabs.find((t) => t.id === tab);
+  const tabs =
+    project.data?.kind === 'sensors'
+      ? SENSORS_TABS
+      : project.data?.kind === 'anomaly' || !project.data
+        ? TABS
+        : CLASSIFICATION_TABS;
+  const navTab = project.data?.kind === 'sensors' ? sensorsTabOf(tab) : tab;
+  const current = tabs.find((t) => t.id === navTab);
   useEffect(() => {
     if (project.data) document.title = `${current?.label ?? 'Project'} · ${project.data.name} · Faultline`;
   }, [project.data, current]);
@@ -75,17 +82,21 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
           <Link href="/">Projects</Link>
         </p>
         <p class="project-name">{p.name}</p>
-        <p class="muted small">
-          {p.imageCount} images · {p.activeModelVersion ? `model v${p.activeModelVersion}` : 'no model yet'}
-        </p>
+        {p.kind === 'sensors' ? (
+          <p class="muted small">Sensors: sites, assets, metrics</p>
+        ) : (
+          <p class="muted small">
+            {p.imageCount} images · {p.activeModelVersion ? `model v${p.activeModelVersion}` : 'no model yet'}
+          </p>
+        )}
         <nav aria-label="Project">
           <ul>
             {tabs.map((t) => (
               <li key={t.id}>
                 <Link
                   href={`/projects/${p.id}/${t.id}`}
-                  aria-current={t.id === tab && !itemId ? 'page' : undefined}
-                  class={t.id === tab ? 'active' : undefined}
+                  aria-current={t.id === navTab && !itemId ? 'page' : undefined}
+                  class={t.id === navTab ? 'active' : undefined}
                 >
                   {t.label}
                 </Link>
@@ -95,7 +106,9 @@ export function ProjectScreen({ projectId, tab, itemId }: { projectId: string; t
         </nav>
       </aside>
       <div class="page">
-        {p.kind === 'object-detection' && tab !== 'settings' ? (
+        {p.kind === 'sensors' ? (
+          <SensorsScreen {...props} tab={tab} itemId={itemId} />
+        ) : p.kind === 'object-detection' && tab !== 'settings' ? (
           tab === 'models' ? (
             <DetectorModelsScreen {...props} />
           ) : tab === 'test' ? (

@@ -70,14 +70,14 @@ export function ProjectsScreen() {
 function NewProjectForm() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [kind, setKind] = useState<'anomaly' | 'classification' | 'object-detection'>('anomaly');
+  const [kind, setKind] = useState<Project['kind']>('anomaly');
   const [state, setState] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const submit = async (e: Event) => {
     e.preventDefault();
     setState({ busy: true });
     try {
       const project = await call(api().POST('/api/v1/projects', { body: { name, description, kind } }));
-      navigate(`/projects/${project.id}/${kind === 'anomaly' ? 'images' : 'models'}`);
+      navigate(`/projects/${project.id}/${firstTab(kind)}`);
     } catch (error) {
       setState({ busy: false, error });
     }
@@ -102,6 +102,7 @@ function NewProjectForm() {
             <option value="anomaly">Anomaly detection</option>
             <option value="classification">Image classification (ONNX)</option>
             <option value="object-detection">Object detection (YOLO ONNX)</option>
+            <option value="sensors">Sensors (time series)</option>
           </select>
         </label>
         <label class="field grow">
@@ -117,29 +118,36 @@ function NewProjectForm() {
   );
 }
 
+/** The screen a project opens on: its images, its models, or its sites. */
+const firstTab = (kind: Project['kind']) => (kind === 'anomaly' ? 'images' : kind === 'sensors' ? 'sites' : 'models');
+
 function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () => void }) {
   const last = useResource(
     () =>
-      call(
-        api().GET('/api/v1/projects/{projectId}/results', {
-          params: { path: { projectId: p.id }, query: { limit: 1 } },
-        }),
-      ),
+      // A sensors project has no image results: its anomalies are on its own screen.
+      p.kind === 'sensors'
+        ? Promise.resolve({ items: [] as Result[] })
+        : call(
+            api().GET('/api/v1/projects/{projectId}/results', {
+              params: { path: { projectId: p.id }, query: { limit: 1 } },
+            }),
+          ),
     [p.id],
   );
   const result: Result | undefined = last.data?.items[0];
   return (
     <li class="card project-card">
       <h3>
-        <Link href={`/projects/${p.id}/images`}>{p.name}</Link>
+        <Link href={`/projects/${p.id}/${firstTab(p.kind)}`}>{p.name}</Link>
       </h3>
       {p.description ? <p class="muted">{p.description}</p> : null}
       <Facts
         compact
         items={[
-          ['Images', plural(p.imageCount, 'image')],
-          ['Active model', p.activeModelVersion ? `v${p.activeModelVersion}` : 'None yet'],
-          [
+          p.kind === 'sensors' && ['Kind', 'Sensors (time series)'],
+          p.kind !== 'sensors' && ['Images', plural(p.imageCount, 'image')],
+          p.kind !== 'sensors' && ['Active model', p.activeModelVersion ? `v${p.activeModelVersion}` : 'None yet'],
+          p.kind !== 'sensors' && [
             'Last result',
             last.loading && !last.data ? (
               <span class="muted">…</span>
@@ -156,7 +164,7 @@ function ProjectCard({ project: p, onDelete }: { project: Project; onDelete: () 
         ]}
       />
       <div class="actions">
-        <Link class="button secondary small" href={`/projects/${p.id}/images`}>
+        <Link class="button secondary small" href={`/projects/${p.id}/${firstTab(p.kind)}`}>
           Open
         </Link>
         <button type="button" class="button danger-outline small" onClick={onDelete} aria-label={`Delete ${p.name}`}>

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import {
+  assetMaintenanceSchema,
   assetSchema,
   createAssetSchema,
   createMetricSchema,
   createSiteSchema,
   metricAnomalySchema,
+  metricForecastSchema,
   metricPointSchema,
   metricSchema,
   pointInputSchema,
@@ -209,13 +211,7 @@ export const sensorRoutes = [
     success: {
       status: 200,
       description: 'Soonest crossing first; metrics that cannot be forecast yet are listed with the reason',
-      schema: z.object({
-        assetId: z.string(),
-        assetName: z.string(),
-        horizon: z.string(),
-        items: z.array(z.record(z.string(), z.unknown())),
-        skipped: z.array(z.object({ metricId: z.string(), reason: z.string() })),
-      }),
+      schema: assetMaintenanceSchema,
     },
     errors: [404],
     handle: async ({ params, query }, s) => ({
@@ -363,7 +359,7 @@ export const sensorRoutes = [
     tags,
     params: metricParams,
     query: horizonQuery,
-    success: { status: 200, description: 'The forecast', schema: z.record(z.string(), z.unknown()) },
+    success: { status: 200, description: 'The forecast', schema: metricForecastSchema },
     errors: [404, 409],
     handle: async ({ params, query }, s) => ({
       status: 200,

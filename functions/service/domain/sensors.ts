@@ -193,3 +193,51 @@ export const metricAnomalySchema = z
   })
   .meta({ id: 'MetricAnomaly' });
 export type MetricAnomaly = z.infer<typeof metricAnomalySchema>;
+
+/** One step of a forecast: the point forecast with its 80 % and 95 % prediction intervals. */
+export const forecastPointSchema = z
+  .object({
+    time: z.iso.datetime(),
+    value: z.number(),
+    lower80: z.number(),
+    upper80: z.number(),
+    lower95: z.number(),
+    upper95: z.number(),
+  })
+  .meta({ id: 'ForecastPoint' });
+
+/** When a forecast reaches one of the metric's limits (times are null when not within the horizon). */
+export const limitCrossingSchema = z
+  .object({
+    limit: z.number(),
+    direction: z.enum(['rising', 'falling']),
+    forecast_crossing: z.iso.datetime().nullable().meta({ description: 'When the point forecast reaches the limit' }),
+    bound95_crossing: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'When the 95 % bound reaches it: the earliest plausible crossing' }),
+    probability: z.number().meta({ description: 'Chance that the limit is reached within the horizon' }),
+    confidence: z.enum(['low', 'medium', 'high']),
+  })
+  .meta({ id: 'LimitCrossing' });
+
+export const metricForecastSchema = z
+  .object({
+    metricId: z.string(),
+    model: z.string(),
+    season: z.number().int().meta({ description: 'Points per season, 1 = none' }),
+    intervalSeconds: z.number(),
+    points: z.array(forecastPointSchema),
+    limitCrossings: z.array(limitCrossingSchema),
+  })
+  .meta({ id: 'MetricForecast' });
+
+export const assetMaintenanceSchema = z
+  .object({
+    assetId: z.string(),
+    assetName: z.string(),
+    horizon: z.string(),
+    items: z.array(limitCrossingSchema.extend({ metricId: z.string(), metricName: z.string(), unit: z.string() })),
+    skipped: z.array(z.object({ metricId: z.string(), reason: z.string() })),
+  })
+  .meta({ id: 'AssetMaintenance' });
