@@ -26,7 +26,7 @@ async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent,
     });
     return;
   }
-  const eventId = randomUUID();
+  const eventId = event.id ?? randomUUID();
   const body = JSON.stringify({
     id: eventId,
     source: EVENT_SOURCE,
@@ -87,7 +87,11 @@ export class EventBridgePublisher implements EventPublisher {
             EventBusName: this.busName,
             Source: EVENT_SOURCE,
             DetailType: event.type,
-            Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }),
+            Detail: JSON.stringify({
+              projectId: event.projectId,
+              ...event.detail,
+              ...(event.id ? { eventId: event.id } : {}),
+            }),
           },
         ],
       }),

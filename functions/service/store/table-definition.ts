@@ -17,6 +17,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   APIKEY#{sha256}            APIKEY                          APIKEYS                      {createdAt}#{id}
  *   PROJECT#{id}               SITE#{siteId}                   SITE#{siteId}                SITE
  *   PROJECT#{id}               ASSET#{assetId} / METRIC#{metricId} / ANOMALY#{start, 15 digits}_{metricId}_{type}
+ *   (an anomaly whose event is not yet published also has gsi1pk ANOMALIES#UNPUBLISHED, gsi1sk {detectedAt}#{projectId}#{id})
  *   SERIES#{metricId}          STATE                           (the detector's state, conditional on a revision)
  *   SERIES#{metricId}          P#{hour, 15 digits}#{sequence}  (points of one stream record in one hour; TTL)
  */
