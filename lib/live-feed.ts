@@ -106,7 +106,7 @@ export class LiveFeed extends Construct {
       }),
     };
 
-    new events.Rule(this, 'Events', {
+    new events.Rule(this, 'EventRule', {
       description: 'Faultline live feed: anomalies and detections to the WebSocket subscribers',
       eventBus: messaging.bus,
       eventPattern: { source: [EVENT_SOURCE], detailType: LIVE_EVENT_TYPES },
