@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -84,9 +84,11 @@ export class LiveFeed extends Construct {
       // require, so every connect reaches the authorizer (as the HTTP API's, uncached).
       authorizer: new WebSocketLambdaAuthorizer('JwtOrApiKey', props.authorizer, { identitySource: [] }),
     });
-    this.api.addRoute('$disconnect', { integration });
-    this.api.addRoute('$default', { integration });
-    for (const type of ['subscribe', 'unsubscribe']) this.api.addRoute(type, { integration });
+    for (const key of ['$disconnect', '$default', 'subscribe', 'unsubscribe'])
+      Validations.of(this.api.addRoute(key, { integration })).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG4',
+        reason: `A WebSocket API authorises a connection once, at $connect; ${key} runs on a connection so admitted, and the handler acts as the principal $connect recorded`,
+      });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -119,6 +121,10 @@ export class LiveFeed extends Construct {
     for (const fn of [this.socketFunction, this.eventsFunction, ...props.posters]) {
       this.stage.grantManagementApiAccess(fn);
       fn.addEnvironment('FAULTLINE_LIVE_ENDPOINT', this.stage.callbackUrl);
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${Stack.of(this).getLogicalId(this.api.node.defaultChild as never)}>/${STAGE}/*/@connections/*]`,
+        reason: "Posting to the live feed's connections, whose ids come and go: this API's stage only",
+      });
     }
   }
 
