@@ -303,7 +303,18 @@ describe('the live feed in AWS: the WebSocket API handlers on the table, posting
       detection: { resultId: 'r_1', anomaly_score: 0.9, is_anomalous: true },
     });
     expect(postsTo('C4').at(-1)).toMatchObject({ type: 'detection' }); // the scoped key's subscription too
-  });
+
+    // a longer replay comes in parts that each fit API Gateway's 128 KB message
+    for (let i = 3; i < 130; i++) await s.results.put(record(i));
+    const from = api.posts.length;
+    await message('C5', { type: 'subscribe', projectId: imageProjectId, since: Date.now() - 600_000 });
+    const parts = api.posts.slice(from).filter((p) => p.connectionId === 'C5' && p.message.type === 'replay');
+    expect(parts.map((p) => [p.message.part, p.message.last, p.message.detections.length])).toEqual([
+      [1, false, 100],
+      [2, true, 30],
+    ]);
+    expect(parts.every((p) => JSON.stringify(p.message).length < 128 * 1024)).toBe(true);
+  }, 60_000);
 
   it('forgets a connection the Management API says is gone, and all of one at $disconnect', async () => {
     api.gone.add('C4');
