@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { routes } from '../functions/api/routes/index.ts';
 import { Api } from './api.ts';
 import { InferenceLayer } from './inference-layer.ts';
+import { LiveFeed } from './live-feed.ts';
 import { Messaging } from './messaging.ts';
 import { Monitoring } from './monitoring.ts';
 import { PointConsumer } from './point-consumer.ts';
@@ -79,6 +80,7 @@ export class FaultlineStack extends Stack {
   readonly webConsole: WebConsole;
   readonly webhooks: WebhookDelivery;
   readonly pointConsumer: PointConsumer;
+  readonly liveFeed: LiveFeed;
 
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
@@ -123,9 +125,22 @@ export class FaultlineStack extends Stack {
     });
     this.webhooks = new WebhookDelivery(this, 'WebhookDelivery', { ...shared, maxConcurrency: 5 });
     this.pointConsumer = new PointConsumer(this, 'PointConsumer', shared);
+    this.liveFeed = new LiveFeed(this, 'Live', {
+      ...shared,
+      authorizer: this.api.authorizerFunction,
+      posters: [this.pointConsumer.function],
+      throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
-      functions: [this.api.apiFunction, this.api.detectFunction, this.workers.dispatcher, this.webhooks.function],
+      functions: [
+        this.api.apiFunction,
+        this.api.detectFunction,
+        this.workers.dispatcher,
+        this.webhooks.function,
+        this.liveFeed.socketFunction,
+        this.liveFeed.eventsFunction,
+      ],
       queue: this.messaging.queue,
       deadLetterQueue: this.messaging.deadLetterQueue,
       webhookDeadLetterQueue: this.messaging.webhookDeadLetterQueue,
@@ -134,6 +149,7 @@ export class FaultlineStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'LiveUrl', { value: this.liveFeed.url });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     if (this.api.userPool) new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     if (this.api.userPoolClientId) new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClientId });

@@ -1,4 +1,10 @@
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { liveCredentials } from './live-sign-in.ts';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
@@ -125,9 +131,41 @@ export function resetAuthorizerSettings(): void {
   openAccess = undefined;
 }
 
+/** The sign-in of the deployment: the key table, and the issuer's JWTs. */
+const cloudSignIn = (): SignIn => ({
+  keys: keyStore(),
+  jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }),
+});
+
+/**
+ * The WebSocket API's $connect authorizer (REQUEST, an IAM policy), the same function and the same sign-in as the
+ * HTTP API's: the credential in a header or, from browsers, in the URL (auth/live-sign-in.ts). A refused one gets
+ * 401 (the thrown 'Unauthorized'); the context tells the $connect handler who connected.
+ */
+async function liveAuthorizer(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const principal = await authenticate(
+    liveCredentials(event.headers ?? {}, event.queryStringParameters ?? {}),
+    cloudSignIn(),
+  );
+  if (!principal) throw new Error('Unauthorized');
+  return {
+    principalId: principal.subject,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+    },
+    context: toAuthorizerContext(principal),
+  };
+}
+
 export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult>;
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext> | APIGatewayAuthorizerResult> {
+  if ('methodArn' in event) return liveAuthorizer(event);
   const headers = event.headers ?? {};
   // No credential at all, on a route of an open group, from a listed network: that group's caller, on one project.
   // The rate limit of these routes is API Gateway's route throttling (lib/api.ts).
@@ -135,12 +173,7 @@ export async function handler(
   const anonymous = !sendsCredential(headers)
     ? openPrincipal(open().access, group, event.requestContext?.http?.sourceIp ?? '')
     : undefined;
-  const principal =
-    anonymous ??
-    (await authenticate(headers, {
-      keys: keyStore(),
-      jwt: () => ({ verifier: jwtVerifier(), adminGroup: settings().FAULTLINE_ADMIN_GROUP }),
-    }));
+  const principal = anonymous ?? (await authenticate(headers, cloudSignIn()));
   return principal
     ? { isAuthorized: true, context: toAuthorizerContext(principal) }
     : { isAuthorized: false, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };

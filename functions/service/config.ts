@@ -56,6 +56,11 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_POINT_STREAM: z.string().min(1).optional(),
   /** Endpoint of a Kinesis-compatible server (the local kinesalite); unset in AWS. */
   FAULTLINE_KINESIS_ENDPOINT: z.url().optional(),
+  /**
+   * The WebSocket API's Management API (https://{api}.execute-api.{region}.amazonaws.com/{stage}), where the live
+   * feed's messages are posted in AWS; unset: nothing is posted (locally the feed is in the process).
+   */
+  FAULTLINE_LIVE_ENDPOINT: z.url().optional(),
   /** Days the table keeps a sensor point for charts (DynamoDB TTL). */
   FAULTLINE_POINT_RETENTION_DAYS: positiveInt(30),
   /** How old a point may be when it arrives; older ones are refused (400). */

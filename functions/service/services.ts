@@ -13,6 +13,7 @@ import type { ResultStore } from './ports/result-store.ts';
 import type { ReviewStore } from './ports/review-store.ts';
 import type { SensorStore } from './ports/sensor-store.ts';
 import type { SeriesStore } from './ports/series-store.ts';
+import type { LiveConnectionStore } from './ports/live-connection-store.ts';
 import type { WebhookDeliveryStore } from './ports/webhook-delivery-store.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { UploadedModelStore } from './ports/uploaded-model-store.ts';
@@ -52,4 +53,6 @@ export interface Services {
   /** The stream points go through to the detector; undefined when FAULTLINE_POINT_STREAM is unset. */
   pointStream?: PointStream;
   objectDetections: ModelResultStore<ObjectDetectionRecord>;
+  /** Connections and subscriptions of the WebSocket API in AWS (the local feed keeps them in memory). */
+  liveConnections: LiveConnectionStore;
 }

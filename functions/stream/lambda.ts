@@ -1,5 +1,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { livePoster } from '../service/adapters/api-gateway-live-poster.ts';
 import { services } from '../service/adapters/aws-services.ts';
+import { fanOut } from '../service/live/live-fan-out.ts';
+import { pointsDelivery } from '../service/live/live-routing.ts';
 import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
 
 /**
@@ -24,5 +27,20 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     anomalies: outcome.anomalies.length,
     ...(outcome.failedFrom ? { failedFrom: outcome.failedFrom } : {}),
   });
+  // Newly scored points to the WebSocket API's subscribers, one message per metric and batch (the batching window
+  // throttles them). Anomalies reach them through the event bus (functions/live/events-lambda.ts).
+  const poster = livePoster(s.config);
+  if (poster && outcome.series.length > 0) {
+    try {
+      await fanOut(
+        s,
+        poster,
+        outcome.series.map((series) => pointsDelivery(series)),
+      );
+    } catch (error) {
+      // A live message lost is asked for again with `since`; the batch itself is scored and must not be read again.
+      s.log({ level: 'error', msg: 'live points not posted', error: String(error) });
+    }
+  }
   return { batchItemFailures: outcome.failedFrom ? [{ itemIdentifier: outcome.failedFrom }] : [] };
 }

@@ -48,7 +48,12 @@ describe('the CDK app', () => {
   });
 
   it('routes every operation of the OpenAPI document, behind the JWT-or-API-key authorizer except /health and /openapi.json', () => {
-    const cfnRoutes = template.findResources('AWS::ApiGatewayV2::Route');
+    const httpApiId = stack.getLogicalId(stack.api.httpApi.node.defaultChild as never);
+    const cfnRoutes = Object.fromEntries(
+      Object.entries(template.findResources('AWS::ApiGatewayV2::Route')).filter(
+        ([, r]) => r.Properties.ApiId.Ref === httpApiId,
+      ),
+    );
     const keys = Object.values(cfnRoutes).map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
     for (const r of Object.values(cfnRoutes)) {
@@ -267,6 +272,54 @@ describe('the CDK app', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failuresId, 'QueueName'] } }],
     });
+  });
+
+  it("serves the live feed on a WebSocket API: $connect behind the HTTP API's authorizer, bus events to the fan-out, posts allowed, alarmed", () => {
+    const wsApiId = stack.getLogicalId(stack.liveFeed.api.node.defaultChild as never);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.type',
+    });
+    const wsRoutes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter(
+      (r) => r.Properties.ApiId.Ref === wsApiId,
+    );
+    expect(wsRoutes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+      ['$connect', '$default', '$disconnect', 'subscribe', 'unsubscribe'].sort(),
+    );
+    for (const r of wsRoutes)
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(
+        r.Properties.RouteKey === '$connect' ? 'CUSTOM' : 'NONE',
+      );
+    // the same authorizer function as the HTTP API's
+    const authorizerFn = stack.getLogicalId(stack.api.authorizerFunction.node.defaultChild as never);
+    const wsAuthorizer = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer')).find(
+      (a) => a.Properties.ApiId.Ref === wsApiId,
+    )!;
+    expect(wsAuthorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST' });
+    expect(JSON.stringify(wsAuthorizer.Properties.AuthorizerUri)).toContain(authorizerFn);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: wsApiId },
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['faultline'], 'detail-type': ['Metric Anomaly', 'Detection Completed'] },
+    });
+    // the socket, the fan-out and the point consumer may post to connections, and are told where
+    const poster = (fn: { node: { defaultChild: unknown } }) => stack.getLogicalId(fn.node.defaultChild as never);
+    for (const fn of [stack.liveFeed.socketFunction, stack.liveFeed.eventsFunction, stack.pointConsumer.function]) {
+      const props = template.findResources('AWS::Lambda::Function')[poster(fn)].Properties;
+      expect(props.Environment.Variables.FAULTLINE_LIVE_ENDPOINT).toBeDefined();
+      const role = props.Role['Fn::GetAtt'][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role),
+      );
+      expect(JSON.stringify(policies)).toContain('execute-api:ManageConnections');
+    }
+    // errors of the live functions are alarmed
+    const alarmed = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a));
+    for (const fn of [stack.liveFeed.socketFunction, stack.liveFeed.eventsFunction])
+      expect(alarmed.some((a) => a.includes(poster(fn)) && a.includes('Errors'))).toBe(true);
   });
 
   it('runs GPU workers on Batch that cost nothing when idle', () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, type SignIn } from '../../auth/authorizer.ts';
+import { liveCredentials } from '../../auth/live-sign-in.ts';
 import { LOCAL_ADMIN, type Principal } from '../../service/auth/principal.ts';
 import type { LiveFeed } from '../../service/live/live-feed.ts';
 import type { LiveServerMessage } from '../../service/live/live-messages.ts';
@@ -85,12 +86,7 @@ export function liveSocketServer(o: {
     upgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname !== LIVE_PATH) return refuse(socket, 404, 'NOT_FOUND', `the live feed is at ${LIVE_PATH}`);
-      const headers: Record<string, string | undefined> = {
-        'x-api-key': (req.headers['x-api-key'] as string | undefined) ?? url.searchParams.get('key') ?? undefined,
-        authorization:
-          req.headers.authorization ??
-          (url.searchParams.get('token') ? `Bearer ${url.searchParams.get('token')}` : undefined),
-      };
+      const headers = liveCredentials(req.headers, Object.fromEntries(url.searchParams));
       const signIn = o.signIn;
       const who: Promise<Principal | undefined> = signIn ? authenticate(headers, signIn) : Promise.resolve(LOCAL_ADMIN);
       who.then(

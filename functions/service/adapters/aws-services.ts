@@ -16,6 +16,7 @@ import { ReviewRepository } from '../store/review-repository.ts';
 import { ResultRepository } from '../store/result-repository.ts';
 import { SensorRepository } from '../store/sensor-repository.ts';
 import { SeriesRepository } from '../store/series-repository.ts';
+import { LiveConnectionRepository } from '../store/live-connection-repository.ts';
 import { WebhookDeliveryRepository } from '../store/webhook-delivery-repository.ts';
 import { UploadedModelRepository } from '../store/uploaded-model-repository.ts';
 import { classificationResultRepository, objectDetectionResultRepository } from '../store/model-result-repository.ts';
@@ -98,6 +99,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     sensors: new SensorRepository(db, table, cursors),
     series,
     pointStream,
+    liveConnections: new LiveConnectionRepository(db, table),
   };
 }
 

@@ -27,7 +27,7 @@ async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent,
     });
     return;
   }
-  const eventId = randomUUID();
+  const eventId = event.id ?? randomUUID();
   const body = JSON.stringify({
     id: eventId,
     source: EVENT_SOURCE,
@@ -71,6 +71,13 @@ export class LogEventPublisher implements EventPublisher {
   }
 }
 
+/** An event's detail on the bus: the project id beside the service's detail, and the stable event id when it has one. */
+export const busDetail = (event: FaultlineEvent): Record<string, unknown> => ({
+  projectId: event.projectId,
+  ...event.detail,
+  ...(event.id ? { eventId: event.id } : {}),
+});
+
 /** In AWS: the event bus (rules route it on), and the project's webhook queued. */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
@@ -88,7 +95,7 @@ export class EventBridgePublisher implements EventPublisher {
             EventBusName: this.busName,
             Source: EVENT_SOURCE,
             DetailType: event.type,
-            Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }),
+            Detail: JSON.stringify(busDetail(event)),
           },
         ],
       }),

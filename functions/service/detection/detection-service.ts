@@ -5,6 +5,7 @@ import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisation
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
+import { detectionCompletedDetail } from './detection-event.ts';
 import {
   API_BATCH,
   apiImageKey,
@@ -124,22 +125,8 @@ export async function presentRecord(
 }
 
 async function announce(s: Services, project: ProjectItem, record: DetectionRecord): Promise<void> {
-  const r = record.result;
   await s.events.publish(
-    {
-      type: 'Detection Completed',
-      projectId: project.id,
-      detail: {
-        resultId: record.id,
-        batchId: record.batchId,
-        source: record.source,
-        anomaly_score: r.anomaly_score,
-        classification: r.classification,
-        is_anomalous: r.is_anomalous,
-        bounding_boxes: r.bounding_boxes.length,
-        model_version: r.model_version,
-      },
-    },
+    { type: 'Detection Completed', projectId: project.id, detail: detectionCompletedDetail(record) },
     project,
   );
 }

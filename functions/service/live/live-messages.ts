@@ -5,8 +5,11 @@ import type { MetricAnomaly } from '../domain/sensors.ts';
 export const MAX_LIVE_MESSAGE_BYTES = 16 * 1024;
 /** Subscriptions one connection may hold at once. */
 export const MAX_SUBSCRIPTIONS = 100;
-/** Anomalies a `since` replay sends at most; `complete: false` says there were more (list them over HTTP). */
-export const MAX_REPLAY_ANOMALIES = 1000;
+/**
+ * Anomalies (sensors project) or detections (image project) a `since` replay sends at most, the newest; `complete:
+ * false` says there were more (list them over HTTP).
+ */
+export const MAX_REPLAY_ITEMS = 1000;
 
 const id = z.string().min(1).max(128);
 
@@ -17,7 +20,10 @@ export const subscriptionSchema = z
   .refine((s) => !(s.siteId && s.metricId), 'give siteId or metricId, not both');
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
-/** What a client sends. `since` (ISO 8601 or epoch ms) replays the anomalies that started since then. */
+/**
+ * What a client sends. `since` (ISO 8601 or epoch ms) replays the anomalies that started since then (sensors project)
+ * or the detections made since then (image project).
+ */
 export const liveClientMessageSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -36,7 +42,19 @@ export type LiveClientMessage = z.infer<typeof liveClientMessageSchema>;
 export type LiveServerMessage =
   | { type: 'subscribed'; subscription: Subscription }
   | { type: 'unsubscribed'; subscription: Subscription }
-  | { type: 'replay'; subscription: Subscription; since: string; anomalies: MetricAnomaly[]; complete: boolean }
+  | {
+      type: 'replay';
+      subscription: Subscription;
+      since: string;
+      anomalies: MetricAnomaly[];
+      /** As the `detection` messages carry them, newest first. */
+      detections: Record<string, unknown>[];
+      /** False: more happened since then than a replay sends (MAX_REPLAY_ITEMS); list the rest over HTTP. */
+      complete: boolean;
+      /** A replay comes in parts of at most REPLAY_PART_ITEMS items (1, 2, ...); `last` on the final one. */
+      part: number;
+      last: boolean;
+    }
   | { type: 'anomaly'; projectId: string; anomaly: MetricAnomaly }
   | {
       type: 'points';

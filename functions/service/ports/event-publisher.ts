@@ -6,6 +6,8 @@ export type { EventType } from '../domain/events.ts';
 
 export interface FaultlineEvent {
   type: EventType;
+  /** A stable id, for an event that may be published more than once (at least once): subscribers drop repeats by it. */
+  id?: string;
   projectId: string;
   detail: Record<string, unknown>;
 }

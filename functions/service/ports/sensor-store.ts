@@ -41,6 +41,13 @@ export interface SensorStore {
   /** Stores an anomaly unless one with its id is there: true when this call created it. */
   putAnomaly(anomaly: MetricAnomaly): Promise<boolean>;
   getAnomaly(projectId: string, anomalyId: string): Promise<MetricAnomaly | undefined>;
+  deleteAnomaly(projectId: string, anomalyId: string): Promise<void>;
+  /**
+   * Anomalies stored but whose `Metric Anomaly` event is not yet published (a new anomaly is unpublished until
+   * markAnomalyPublished), detected before the given ISO time, oldest first; of one metric when given.
+   */
+  unpublishedAnomalies(detectedBefore: string, limit: number, metricId?: string): Promise<MetricAnomaly[]>;
+  markAnomalyPublished(projectId: string, anomalyId: string): Promise<void>;
   /** Newest first. */
   listAnomalies(projectId: string, filter: AnomalyFilter, limit: number, cursor?: string): Promise<Page<MetricAnomaly>>;
   /** Marks it acknowledged if it is open: the anomaly after, or undefined when it was not open (or not there). */

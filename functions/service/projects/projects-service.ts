@@ -147,7 +147,11 @@ export async function finishDeletion(
 async function sweepProject(s: Services, id: string): Promise<{ objects: number; items: number }> {
   let objects = 0;
   for (const folder of PROJECT_FOLDERS) objects += await s.objects.deletePrefix(`${folder}/${id}/`);
+  // A sensors project's metrics keep their detector state and points outside its partition: swept after the
+  // metrics are gone, so a consumer writing meanwhile either is swept here or finds its metric gone and sweeps itself.
+  const metrics = await s.sensors.listMetrics(id);
   const items = (await s.projects.deleteContents(id)) + (await s.jobs.deleteAllOf(id));
+  for (const m of metrics) await s.series.deleteSeries(m.id);
   return { objects, items };
 }
 

@@ -2,6 +2,7 @@ import { AnomalyGrouper, type GroupingState, type SeriesAnomaly } from '../../en
 import { SeriesDetector } from '../../engine/series/detector.ts';
 import { loadDetector, saveDetector, type DetectorState } from '../../engine/series/state.ts';
 import type { Metric, MetricAnomaly } from '../domain/sensors.ts';
+import type { FaultlineEvent } from '../ports/event-publisher.ts';
 import type { ReceivedPointRecord } from '../ports/point-stream.ts';
 import type { SeriesState } from '../ports/series-store.ts';
 import type { Services } from '../services.ts';
@@ -79,6 +80,8 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
   for (let attempt = 1; ; attempt++) {
     const stored = await s.series.getState(metricId);
     const fresh = records.filter((r) => sequenceAfter(r.sequence, stored?.sequence ?? ''));
+    // Records read again: the last reading may have died after its commit and before its events were out.
+    if (fresh.length < records.length) await publishPendingAnomalies(s, { metricId });
     if (fresh.length === 0) return { scored: 0, dropped: 0, anomalies: [], series: [] };
     const detector = stored ? loadDetector(JSON.parse(stored.detector) as DetectorState) : new SeriesDetector();
     const grouper = new AnomalyGrouper(undefined, stored ? (JSON.parse(stored.grouping) as GroupingState) : undefined);
@@ -123,6 +126,13 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
       dropped: (stored?.dropped ?? 0) + dropped,
     };
     if (await s.series.putState(metricId, next)) {
+      // Deleted meanwhile (the metric, or its project): what this batch wrote is swept here, as the deletion,
+      // which ran before these writes landed, could not see it (service/projects/projects-service.ts sweepProject).
+      if (!(await s.sensors.getMetric(projectId, metricId))) {
+        await s.series.deleteSeries(metricId);
+        for (const a of created) await s.sensors.deleteAnomaly(projectId, a.id);
+        return { scored: 0, dropped: scored + dropped, anomalies: [], series: [] };
+      }
       await announce(s, projectId, created);
       return { scored, dropped, anomalies: created, series: series.time.length > 0 ? [series] : [] };
     }
@@ -130,11 +140,64 @@ async function scoreMetric(s: Services, records: ReceivedPointRecord[]): Promise
   }
 }
 
-/** Each new anomaly as a `Metric Anomaly` event, and to the project's webhook. */
+/** The `Metric Anomaly` event of an anomaly: its id is the anomaly's, so that a subscriber can drop a repeat. */
+export const metricAnomalyEvent = (a: MetricAnomaly): FaultlineEvent => ({
+  type: 'Metric Anomaly',
+  id: `metric-anomaly_${a.projectId}_${a.id}`,
+  projectId: a.projectId,
+  detail: { ...a },
+});
+
+/**
+ * Each new anomaly as a `Metric Anomaly` event (the bus, the project's webhook), then marked published. At least
+ * once: an anomaly is stored unpublished before the state commit, so a consumer that dies before this leaves it for
+ * the next reading of its records or for publishPendingAnomalies; one that dies after publishing and before marking
+ * publishes it again, with the same event id.
+ */
 async function announce(s: Services, projectId: string, anomalies: MetricAnomaly[]): Promise<void> {
   if (anomalies.length === 0) return;
   const project = await s.projects.get(projectId);
-  for (const a of anomalies) await s.events.publish({ type: 'Metric Anomaly', projectId, detail: { ...a } }, project);
+  for (const a of anomalies) {
+    await s.events.publish(metricAnomalyEvent(a), project);
+    await s.sensors.markAnomalyPublished(a.projectId, a.id);
+  }
+}
+
+/** Anomalies the pending sweep publishes at most in one go (the rest at the next). */
+const PENDING_BATCH = 100;
+/** The sweep leaves younger anomalies to the consumer that stored them (it is publishing them now). */
+export const PENDING_AFTER_MS = 60_000;
+let lastSweep = 0;
+
+/**
+ * Publishes anomalies stored but never announced: of one metric at once (its records were read again), or, at most
+ * once a minute per process, every one older than PENDING_AFTER_MS (a consumer died and its records will not come
+ * back: retries exhausted, or the batch went to the failure queue).
+ */
+export async function publishPendingAnomalies(
+  s: Services,
+  o: { metricId?: string; now?: number } = {},
+): Promise<number> {
+  const now = o.now ?? Date.now();
+  const before = new Date(o.metricId ? now + 1 : now - PENDING_AFTER_MS).toISOString();
+  const pending = await s.sensors.unpublishedAnomalies(before, PENDING_BATCH, o.metricId);
+  const byProject = new Map<string, MetricAnomaly[]>();
+  for (const a of pending) byProject.set(a.projectId, [...(byProject.get(a.projectId) ?? []), a]);
+  for (const [projectId, list] of byProject) await announce(s, projectId, list);
+  if (pending.length > 0) s.log({ msg: 'pending anomalies published', count: pending.length, metricId: o.metricId });
+  return pending.length;
+}
+
+/** The periodic part of publishPendingAnomalies: once a minute per process, called with each batch. */
+async function sweepPendingAnomalies(s: Services): Promise<void> {
+  const now = Date.now();
+  if (now - lastSweep < PENDING_AFTER_MS) return;
+  lastSweep = now;
+  try {
+    await publishPendingAnomalies(s, { now });
+  } catch (error) {
+    s.log({ level: 'error', msg: 'pending anomalies not published', error: String(error) });
+  }
 }
 
 /**
@@ -148,6 +211,7 @@ export async function scorePointRecords(s: Services, batch: ReceivedPointRecord[
     if (!list) byMetric.set(r.record.metricId, (list = []));
     list.push(r);
   }
+  await sweepPendingAnomalies(s);
   const settled = await Promise.allSettled([...byMetric.values()].map((records) => scoreMetric(s, records)));
   const outcomes = settled.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   let failedFrom: string | undefined;

@@ -7,6 +7,11 @@ import { TableRepository } from './table-repository.ts';
 
 type Key = { pk: string; sk: string };
 
+/** The sparse index entry of anomalies whose `Metric Anomaly` event is not yet out (gsi1sk: detectedAt#project#id). */
+const UNPUBLISHED = 'ANOMALIES#UNPUBLISHED';
+/** An anomaly as the service sees it: the publication flag is the store's bookkeeping. */
+const anomalyOf = (item: Record<string, unknown>): MetricAnomaly => stripKeys<MetricAnomaly>(item, 'published');
+
 /** Sites, assets, metrics and anomalies of sensors projects, in the project's partition (deleted with it). */
 export class SensorRepository extends TableRepository implements SensorStore {
   private async createItem(key: Key, item: object, extra: Record<string, unknown> = {}): Promise<void> {
@@ -136,15 +141,53 @@ export class SensorRepository extends TableRepository implements SensorStore {
 
   async putAnomaly(anomaly: MetricAnomaly): Promise<boolean> {
     try {
-      await this.createItem(keys.metricAnomaly(anomaly.projectId, anomaly.id), anomaly);
+      // Unpublished until its event is out: listed under the sparse index entry that markAnomalyPublished removes.
+      await this.createItem(keys.metricAnomaly(anomaly.projectId, anomaly.id), anomaly, {
+        published: false,
+        gsi1pk: UNPUBLISHED,
+        gsi1sk: `${anomaly.detectedAt}#${anomaly.projectId}#${anomaly.id}`,
+      });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
   }
-  getAnomaly(projectId: string, anomalyId: string): Promise<MetricAnomaly | undefined> {
-    return this.getItem(keys.metricAnomaly(projectId, anomalyId));
+  async getAnomaly(projectId: string, anomalyId: string): Promise<MetricAnomaly | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.metricAnomaly(projectId, anomalyId) }),
+    );
+    return out.Item ? anomalyOf(out.Item) : undefined;
+  }
+  async deleteAnomaly(projectId: string, anomalyId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.metricAnomaly(projectId, anomalyId) }));
+  }
+
+  async unpublishedAnomalies(detectedBefore: string, limit: number, metricId?: string): Promise<MetricAnomaly[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :u AND gsi1sk < :before',
+        FilterExpression: metricId ? 'metricId = :m' : undefined,
+        ExpressionAttributeValues: {
+          ':u': UNPUBLISHED,
+          ':before': detectedBefore,
+          ...(metricId ? { ':m': metricId } : {}),
+        },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(anomalyOf);
+  }
+
+  async markAnomalyPublished(projectId: string, anomalyId: string): Promise<void> {
+    // Conditional: a deleted anomaly (its project deleted meanwhile) is not written back as a stub.
+    await this.updateIf(keys.metricAnomaly(projectId, anomalyId), {
+      UpdateExpression: 'SET published = :t REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':t': true },
+    });
   }
 
   async listAnomalies(
@@ -186,7 +229,7 @@ export class SensorRepository extends TableRepository implements SensorStore {
       limit,
       cursor,
     );
-    return { items: page.items.map((item) => stripKeys<MetricAnomaly>(item)), cursor: page.cursor };
+    return { items: page.items.map(anomalyOf), cursor: page.cursor };
   }
 
   async acknowledgeAnomaly(
@@ -208,7 +251,7 @@ export class SensorRepository extends TableRepository implements SensorStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return stripKeys<MetricAnomaly>(out.Attributes ?? {});
+      return anomalyOf(out.Attributes ?? {});
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;

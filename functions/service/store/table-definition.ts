@@ -17,8 +17,11 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   APIKEY#{sha256}            APIKEY                          APIKEYS                      {createdAt}#{id}
  *   PROJECT#{id}               SITE#{siteId}                   SITE#{siteId}                SITE
  *   PROJECT#{id}               ASSET#{assetId} / METRIC#{metricId} / ANOMALY#{start, 15 digits}_{metricId}_{type}
+ *   (an anomaly whose event is not yet published also has gsi1pk ANOMALIES#UNPUBLISHED, gsi1sk {detectedAt}#{projectId}#{id})
  *   SERIES#{metricId}          STATE                           (the detector's state, conditional on a revision)
  *   SERIES#{metricId}          P#{hour, 15 digits}#{sequence}  (points of one stream record in one hour; TTL)
+ *   LIVE#{connectionId}        CONNECTION                      (a WebSocket API connection; TTL)
+ *   LIVE#{connectionId}        SUB#{subscription key}          LIVE#PROJECT#{projectId}     {connectionId}#{key}
  */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -72,6 +75,8 @@ export const keys = {
   metric: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `METRIC#${id}` }),
   metricAnomaly: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `ANOMALY#${id}` }),
   seriesState: (metricId: string) => ({ pk: `SERIES#${metricId}`, sk: 'STATE' }),
+  liveConnection: (connectionId: string) => ({ pk: `LIVE#${connectionId}`, sk: 'CONNECTION' }),
+  liveSubscription: (connectionId: string, key: string) => ({ pk: `LIVE#${connectionId}`, sk: `SUB#${key}` }),
   streamCheckpoint: (stream: string, shardId: string) => ({ pk: `STREAM#${stream}`, sk: `SHARD#${shardId}` }),
   seriesChunk: (metricId: string, hour: number, sequence: string) => ({
     pk: `SERIES#${metricId}`,
