@@ -2,6 +2,8 @@ import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWith
 import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
+import { powertools } from '../service/adapters/powertools.ts';
 import { serviceConfigSchema } from '../service/config.ts';
 import {
   type CompatGroup,
@@ -87,7 +89,12 @@ const tableSettingsSchema = serviceConfigSchema.pick({
 function keyStore(): Pick<Services, 'apiKeys'> {
   if (!keys) {
     const config = tableSettingsSchema.parse(process.env);
-    keys = { apiKeys: new ApiKeyRepository(documentClient(config), config.FAULTLINE_TABLE) };
+    keys = {
+      apiKeys: new ApiKeyRepository(
+        powertools().tracer.captureAWSv3Client(documentClient(config)),
+        config.FAULTLINE_TABLE,
+      ),
+    };
   }
   return keys;
 }
@@ -125,7 +132,9 @@ export function resetAuthorizerSettings(): void {
   openAccess = undefined;
 }
 
-export async function handler(
+export const handler = withLambdaTelemetry(authorize);
+
+async function authorize(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   const headers = event.headers ?? {};

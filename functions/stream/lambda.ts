@@ -1,5 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { services } from '../service/adapters/aws-services.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
 
 /**
@@ -8,7 +9,9 @@ import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
  * a metric that failed is reported, so the shard is read again from there; scoring is exactly-once per metric (see
  * service/sensors/scoring.ts), so what is read twice changes nothing twice.
  */
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+export const handler = withLambdaTelemetry(consume);
+
+async function consume(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const s = services();
   const outcome = await consumeStreamRecords(
     s,

@@ -4,6 +4,7 @@ import type { WebhookMessage } from '../domain/webhook-delivery.ts';
 import type { Log } from '../log.ts';
 import type { EventPublisher, FaultlineEvent } from '../ports/event-publisher.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { correlationFields } from '../telemetry/context.ts';
 
 export const EVENT_SOURCE = 'faultline';
 
@@ -33,7 +34,7 @@ async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent,
     'detail-type': event.type,
     time: new Date().toISOString(),
     projectId: event.projectId,
-    detail: event.detail,
+    detail: { ...correlationFields(), ...event.detail },
   });
   const message: WebhookMessage = {
     kind: 'webhook',
@@ -65,7 +66,13 @@ export class LogEventPublisher implements EventPublisher {
   ) {}
 
   async publish(event: FaultlineEvent, project?: { webhookUrl: string | null }): Promise<void> {
-    this.log({ level: 'info', msg: 'event', type: event.type, projectId: event.projectId, detail: event.detail });
+    this.log({
+      level: 'info',
+      msg: 'event',
+      type: event.type,
+      projectId: event.projectId,
+      detail: { ...correlationFields(), ...event.detail },
+    });
     if (project?.webhookUrl) await queueWebhook(this.webhooks, event, this.log);
   }
 }
@@ -87,7 +94,7 @@ export class EventBridgePublisher implements EventPublisher {
             EventBusName: this.busName,
             Source: EVENT_SOURCE,
             DetailType: event.type,
-            Detail: JSON.stringify({ projectId: event.projectId, ...event.detail }),
+            Detail: JSON.stringify({ projectId: event.projectId, ...correlationFields(), ...event.detail }),
           },
         ],
       }),
