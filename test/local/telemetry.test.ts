@@ -177,6 +177,14 @@ describe.skipIf(!existsSync(cookie))('telemetry through the local runtime', () =
     });
   });
 
+  it("ignores a caller's correlation id that is not a plain token, and correlates by the request id", async () => {
+    const got = await api(`/api/v1/projects/${projectId}`, { headers: { 'x-correlation-id': 'a b <script>' } });
+    expect(got.status).toBe(200);
+    const requestId = got.headers.get('x-request-id')!;
+    const line = out.lines.find((l) => l.message === 'request' && l.requestId === requestId);
+    expect(line).toMatchObject({ correlationId: requestId, route: 'GET /api/v1/projects/{projectId}', status: 200 });
+  });
+
   it('answers GET /metrics in Prometheus text format after a detection, for administrators only', async () => {
     const form = new FormData();
     form.append(

@@ -5,7 +5,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Log } from '../log.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import { currentTelemetry } from '../telemetry/context.ts';
-import { METRIC_NAMESPACE, METRICS } from '../telemetry/metric-catalog.ts';
+import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '../telemetry/metric-catalog.ts';
 
 /**
  * AWS Lambda Powertools for the whole service: one Logger (structured JSON), one Metrics (CloudWatch embedded metric
@@ -14,7 +14,7 @@ import { METRIC_NAMESPACE, METRICS } from '../telemetry/metric-catalog.ts';
  * of invocations, or worker messages, logged at DEBUG), POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
  * POWERTOOLS_METRICS_DISABLED, POWERTOOLS_TRACE_DISABLED.
  */
-const serviceName = () => process.env.POWERTOOLS_SERVICE_NAME || 'faultline';
+const serviceName = () => process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 
 export interface LoggerOptions {
   /** Else POWERTOOLS_LOG_LEVEL, else INFO. */

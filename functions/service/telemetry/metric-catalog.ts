@@ -9,6 +9,19 @@
  * CloudWatch metric per project and name); it never goes on latencies, which would multiply by routes or stages.
  */
 export const METRIC_NAMESPACE = 'Faultline';
+/** Powertools' service name: the `service` field of every log line and a dimension of every metric. */
+export const SERVICE_NAME = 'faultline';
+
+/**
+ * Powertools' settings of every function and the worker (the CDK app sets them; change them on a function to debug
+ * it): INFO lines, one invocation or message in a hundred logged at DEBUG.
+ */
+export const TELEMETRY_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
+};
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
 export type Dimension = 'ProjectId' | 'Route' | 'Stage' | 'JobType';
