@@ -39,9 +39,10 @@ function captureStdout() {
 }
 
 describe('log level and debug sampling by setting (POWERTOOLS_LOG_LEVEL, POWERTOOLS_LOGGER_SAMPLE_RATE)', () => {
-  const saved = { ...process.env };
+  const names = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_LOGGER_SAMPLE_RATE'];
+  const saved = names.map((n) => process.env[n]);
   afterEach(() => {
-    process.env = { ...saved };
+    names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
   });
   const logged = (env: Record<string, string>) => {
     Object.assign(process.env, env);
