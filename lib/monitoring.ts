@@ -4,6 +4,39 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { jobTypeSchema } from '../functions/service/domain/job.ts';
+import {
+  type Dimension,
+  METRIC_NAMESPACE,
+  type MetricName,
+  METRICS,
+  SERVICE_NAME,
+} from '../functions/service/telemetry/metric-catalog.ts';
+
+/** Failed jobs in 5 minutes (any type) that call for a person: a permanent error or retries used up. */
+export const FAILED_JOBS_ALARM = 1;
+
+/** A metric of the service's own (telemetry/metric-catalog.ts), for one set of dimension values. */
+const serviceMetric = (name: MetricName, dimensions: Record<string, string>, statistic: string) =>
+  new cloudwatch.Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    statistic,
+    period: Duration.minutes(5),
+  });
+
+/** Every series of a metric, one per value of its dimension (a route, a project): a CloudWatch search. */
+const everySeries = (name: MetricName, statistic: string) => {
+  const dims = ['service', ...(METRICS[name].dimensions as readonly Dimension[])].join(',');
+  const [dimension] = METRICS[name].dimensions as readonly Dimension[];
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRIC_NAMESPACE},${dims}} MetricName="${name}"', '${statistic}', 300)`,
+    // CloudWatch's dynamic label: each series is named by its route, project, stage or job type.
+    label: dimension ? `\${PROP('Dim.${dimension}')}` : name,
+    period: Duration.minutes(5),
+  });
+};
 
 export interface MonitoringProps {
   httpApi: HttpApi;
@@ -116,6 +149,22 @@ export class Monitoring extends Construct {
       );
     }
 
+    // Failed jobs of every type (the types are a fixed set, so the alarm can add them up; an alarm cannot search).
+    const failedJobs = new cloudwatch.MathExpression({
+      expression: jobTypeSchema.options.map((_, i) => `FILL(f${i}, 0)`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        jobTypeSchema.options.map((type, i) => [`f${i}`, serviceMetric('JobsFailed', { JobType: type }, 'Sum')]),
+      ),
+      label: 'failed jobs',
+      period: Duration.minutes(5),
+    });
+    alarm(
+      'FailedJobs',
+      failedJobs,
+      FAILED_JOBS_ALARM,
+      'Jobs ended FAILED (see GET /api/v1/jobs/{jobId} for the error, and the worker logs by its correlationId)',
+    );
+
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: undefined });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -137,6 +186,39 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Functions: duration p95',
         left: props.functions.map((fn) => fn.metricDuration({ statistic: 'p95' })),
+      }),
+    );
+    // The service's own metrics (Powertools EMF; README, Telemetry).
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Latency p95 per route (ms)',
+        left: [everySeries('RequestLatency', 'p95')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Anomaly rate per project',
+        left: [everySeries('Anomalous', 'Average')],
+        leftYAxis: { min: 0, max: 1 },
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Failed jobs', left: [failedJobs], width: 6 }),
+      new cloudwatch.GraphWidget({
+        title: 'Detections per project',
+        left: [everySeries('Detections', 'Sum')],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Engine stage latency p95 (ms)',
+        left: [everySeries('StageLatency', 'p95')],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Queue wait p95 (ms), training time (s)',
+        left: [everySeries('QueueWait', 'p95')],
+        right: [serviceMetric('TrainingTime', {}, 'Maximum')],
+        width: 6,
       }),
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAYER_PACKAGES } from '../layers/build-inference-layer.ts';
 import { LAMBDA_PATHS } from './data-plane.ts';
+import { TELEMETRY_ENVIRONMENT } from '../functions/service/telemetry/metric-catalog.ts';
 import { projectRoot } from './inference-layer.ts';
 
 export interface NodeFunctionProps {
@@ -20,6 +21,7 @@ export interface NodeFunctionProps {
   layer?: lambda.ILayerVersion;
   /** Default x86_64: the layer carries the linux-x64 builds of onnxruntime and sharp. */
   architecture?: lambda.Architecture;
+  /** Default active: Powertools' Tracer sends X-Ray segments of the handler and its AWS calls. */
   tracing?: lambda.Tracing;
   /** The log group's id beside the function; default `${id}Logs`. */
   logGroupId?: string;
@@ -37,6 +39,7 @@ export class NodeFunction extends NodejsFunction {
     const environment: Record<string, string> = {};
     for (const [k, v] of Object.entries({
       ...LAMBDA_PATHS,
+      ...TELEMETRY_ENVIRONMENT,
       ...props.environment,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     }))
@@ -51,7 +54,7 @@ export class NodeFunction extends NodejsFunction {
       timeout: props.timeout,
       description: props.description,
       environment,
-      tracing: props.tracing,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
       logGroup: new logs.LogGroup(scope, props.logGroupId ?? `${id}Logs`, {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
 import { projectRoot } from './inference-layer.ts';
+import { TELEMETRY_ENVIRONMENT } from '../functions/service/telemetry/metric-catalog.ts';
 import { NodeFunction } from './node-function.ts';
 
 export interface WorkersProps extends DataPlane {
@@ -109,6 +110,7 @@ export class Workers extends Construct {
             FAULTLINE_EXECUTION_PROVIDERS: props.gpu ? 'cuda,cpu' : 'cpu',
             FAULTLINE_RESULT_RETENTION_DAYS: String(props.resultsRetentionDays),
           }),
+          ...TELEMETRY_ENVIRONMENT,
           // functions/worker/main.ts: exit after this long with an empty queue, so Batch scales back to zero.
           FAULTLINE_IDLE_EXIT_SECONDS: '300',
         },

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { services } from '../service/adapters/aws-services.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { toErrorResponse } from './http/errors.ts';
 import { type ApiHandler, routeHandler } from './http/route-handler.ts';
 import { routeKey } from './http/route.ts';
@@ -11,10 +12,9 @@ export const handlers: Record<string, ApiHandler> = Object.fromEntries(
 );
 
 /** The API as one Lambda function: API Gateway passes the matched route key. */
-export async function handler(
-  event: APIGatewayProxyEventV2,
-  context: Context,
-): Promise<APIGatewayProxyStructuredResultV2> {
+export const handler = withLambdaTelemetry(apiHandler);
+
+async function apiHandler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   const route = handlers[event.routeKey];
   if (route) return route(event, context);
   const { status, body } = toErrorResponse(

@@ -3,11 +3,14 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
+  Context,
 } from 'aws-lambda';
 import { liveCredentials } from './live-sign-in.ts';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
+import { powertools } from '../service/adapters/powertools.ts';
 import { serviceConfigSchema } from '../service/config.ts';
 import {
   type CompatGroup,
@@ -93,7 +96,12 @@ const tableSettingsSchema = serviceConfigSchema.pick({
 function keyStore(): Pick<Services, 'apiKeys'> {
   if (!keys) {
     const config = tableSettingsSchema.parse(process.env);
-    keys = { apiKeys: new ApiKeyRepository(documentClient(config), config.FAULTLINE_TABLE) };
+    keys = {
+      apiKeys: new ApiKeyRepository(
+        powertools().tracer.captureAWSv3Client(documentClient(config)),
+        config.FAULTLINE_TABLE,
+      ),
+    };
   }
   return keys;
 }
@@ -158,11 +166,16 @@ async function liveAuthorizer(event: APIGatewayRequestAuthorizerEvent): Promise<
   };
 }
 
-export async function handler(
-  event: APIGatewayRequestAuthorizerEventV2,
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult>;
-export async function handler(
+/** Both APIs' authorizer (HTTP API: simple responses; WebSocket $connect: an IAM policy), with Powertools' telemetry. */
+export const handler = withLambdaTelemetry(authorize) as {
+  (
+    event: APIGatewayRequestAuthorizerEventV2,
+    context?: Context,
+  ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
+  (event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult>;
+};
+
+async function authorize(
   event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext> | APIGatewayAuthorizerResult> {
   if ('methodArn' in event) return liveAuthorizer(event);

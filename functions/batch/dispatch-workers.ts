@@ -1,6 +1,9 @@
 import { BatchClient, ListJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
+import { powertools } from '../service/adapters/powertools.ts';
+import { jsonLog } from '../service/log.ts';
 
 const env = z
   .object({
@@ -12,15 +15,17 @@ const env = z
   })
   .parse(process.env);
 
-const sqs = new SQSClient({});
-const batch = new BatchClient({});
+const sqs = powertools().tracer.captureAWSv3Client(new SQSClient({}));
+const batch = powertools().tracer.captureAWSv3Client(new BatchClient({}));
 
 /**
  * Runs every minute (EventBridge schedule): starts GPU workers on AWS Batch when the work queue has messages, one per
  * FAULTLINE_MESSAGES_PER_WORKER waiting, at most FAULTLINE_MAX_WORKERS at once. Workers exit when the queue has been
  * idle for a while, so the compute environment scales back to zero.
  */
-export async function handler(): Promise<{ waiting: number; active: number; started: number }> {
+export const handler = withLambdaTelemetry(dispatch);
+
+async function dispatch(): Promise<{ waiting: number; active: number; started: number }> {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: env.FAULTLINE_QUEUE_URL,
@@ -51,6 +56,6 @@ export async function handler(): Promise<{ waiting: number; active: number; star
       }),
     );
   }
-  console.log(JSON.stringify({ msg: 'dispatch', waiting, active, started }));
+  jsonLog({ msg: 'dispatch', waiting, active, started });
   return { waiting, active, started };
 }

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { services } from '../service/adapters/aws-services.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { sweepDeadLetters } from '../service/jobs/dead-letters.ts';
 
 interface BatchJobDetail {
@@ -14,7 +15,9 @@ interface BatchJobDetail {
  * past the retry limit, sits in the dead-letter queue; the jobs of the latter are marked FAILED here, with the
  * container's reason, even when no worker is left running to notice.
  */
-export async function handler(event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>): Promise<void> {
+export const handler = withLambdaTelemetry(onWorkerStopped);
+
+async function onWorkerStopped(event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>): Promise<void> {
   const s = services();
   s.log({
     msg: 'batch worker stopped',

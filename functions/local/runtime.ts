@@ -4,7 +4,7 @@ import type { S3Event } from 'aws-lambda';
 import { routeHandler } from '../api/http/route-handler.ts';
 import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
-import type { Log } from '../service/log.ts';
+import { type Log, silentLog } from '../service/log.ts';
 import { decodeS3Key, isNotified } from '../service/object-keys.ts';
 import { recoverUnfinishedWork } from '../service/jobs/recovery.ts';
 import { createServices, useServices } from '../service/adapters/aws-services.ts';
@@ -25,6 +25,10 @@ import { startKinesisStandIn } from './aws/kinesis-stand-in.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { LiveFeed } from '../service/live/live-feed.ts';
 import { liveSocketServer } from './gateway/live-socket.ts';
+import { type PrometheusMetrics, prometheusMetrics } from './prometheus-metrics.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { fanOutMetrics } from '../service/ports/metrics.ts';
+import { emfMetrics } from '../service/adapters/powertools.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -41,6 +45,8 @@ export interface LocalRuntime {
   awsAccessKeyId: string;
   dataDir: string;
   services: Services;
+  /** What GET /metrics answers. */
+  prometheus: PrometheusMetrics;
   workers: Worker[];
   webhooks: WebhookDeliveryLoop;
   /** The sensor point stream's consumer (kinesalite), and the client it reads with. */
@@ -123,7 +129,11 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_POINT_STREAM: POINT_STREAM,
     FAULTLINE_KINESIS_ENDPOINT: kinesis.endpoint,
   } satisfies ServiceSettings);
-  const services = createServices(config, log, standIns.credentials);
+  // The same metrics as in AWS (EMF lines on stdout), and for a Prometheus scraper on GET /metrics.
+  const prometheus = prometheusMetrics();
+  // A runtime whose log is silent (most tests) writes no metric lines either.
+  const metrics = log === silentLog ? prometheus.sink : fanOutMetrics(emfMetrics(), prometheus.sink);
+  const services = createServices(config, log, standIns.credentials, metrics);
   useServices(services);
 
   // As the bucket's notification configuration in AWS (lib/messaging.ts) would, from the same fact.
@@ -151,7 +161,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   const http = await startHttpServer({
     host: settings.host,
     port: settings.port,
-    routes: routes.map((r) => ({
+    routes: [...routes, metricsRoute(prometheus)].map((r) => ({
       method: r.method,
       path: r.path,
       handler: routeHandler(r, () => services),
@@ -199,6 +209,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     awsAccessKeyId: standIns.credentials.accessKeyId,
     dataDir,
     services,
+    prometheus,
     workers,
     webhooks,
     points: { poller, client: pointsClient, streamName: POINT_STREAM },

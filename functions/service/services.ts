@@ -1,5 +1,6 @@
 import type { ServiceConfig } from './config.ts';
 import type { Log } from './log.ts';
+import type { MetricsSink } from './ports/metrics.ts';
 import type { ModelCache } from './models/model-cache.ts';
 import type { ApiKeyStore } from './ports/api-key-store.ts';
 import type { EventPublisher } from './ports/event-publisher.ts';
@@ -28,6 +29,8 @@ import type { ObjectDetectionRecord } from './domain/object-detection-record.ts'
 export interface Services {
   config: ServiceConfig;
   log: Log;
+  /** The metrics of telemetry/metric-catalog.ts: CloudWatch EMF in AWS, plus Prometheus locally. */
+  metrics: MetricsSink;
   objects: ObjectStore;
   queue: WorkQueue;
   deadLetters?: WorkQueue;

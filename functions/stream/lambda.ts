@@ -3,6 +3,7 @@ import { livePoster } from '../service/adapters/api-gateway-live-poster.ts';
 import { services } from '../service/adapters/aws-services.ts';
 import { fanOut } from '../service/live/live-fan-out.ts';
 import { pointsDelivery } from '../service/live/live-routing.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
 
 /**
@@ -11,7 +12,9 @@ import { consumeStreamRecords } from '../service/sensors/stream-records.ts';
  * a metric that failed is reported, so the shard is read again from there; scoring is exactly-once per metric (see
  * service/sensors/scoring.ts), so what is read twice changes nothing twice.
  */
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+export const handler = withLambdaTelemetry(consume);
+
+async function consume(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const s = services();
   const outcome = await consumeStreamRecords(
     s,

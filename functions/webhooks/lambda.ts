@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { services } from '../service/adapters/aws-services.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { handleWebhookMessage } from '../service/webhooks/webhook-deliveries-service.ts';
 
 /**
@@ -7,7 +8,9 @@ import { handleWebhookMessage } from '../service/webhooks/webhook-deliveries-ser
  * made concurrently within the batch. A message whose attempt could not be recorded is reported as failed, so that
  * only it comes back (and, past the receive limit, moves to the webhook dead-letter queue).
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export const handler = withLambdaTelemetry(deliver);
+
+async function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
   const s = services();
   const settled = await Promise.allSettled(event.Records.map((r) => handleWebhookMessage(s, r.body)));
   const batchItemFailures = settled.flatMap((result, i) => {

@@ -6,6 +6,8 @@ import { type JobAttempt, runJob } from '../service/jobs/run-job.ts';
 import { parseWorkMessage, type WorkMessage } from '../service/jobs/work-message.ts';
 import type { QueueMessage } from '../service/ports/work-queue.ts';
 import type { Services } from '../service/services.ts';
+import { withTelemetry } from '../service/telemetry/context.ts';
+import { powertools } from '../service/adapters/powertools.ts';
 
 export interface WorkerOptions {
   workerId?: string;
@@ -120,6 +122,16 @@ export class Worker {
 
   /** Handles one message: its work done (or refused for good) deletes it; a failure leaves it for the queue to redeliver. Public for tests. */
   async handle(message: QueueMessage): Promise<void> {
+    // Debug sampling is decided per message, as Powertools does per Lambda invocation; work that came from a request
+    // keeps its ids, other work (S3 notifications) is correlated by its message id.
+    powertools().logger.refreshSampleRateCalculation();
+    const { requestId, correlationId } = message.telemetry ?? {};
+    return withTelemetry({ requestId, correlationId: correlationId ?? message.id }, () =>
+      this.handleInContext(message),
+    );
+  }
+
+  private async handleInContext(message: QueueMessage): Promise<void> {
     const work = parseWorkMessage(message.body);
     const heartbeat = this.keepInvisible(message);
     try {

@@ -322,6 +322,36 @@ describe('the CDK app', () => {
       expect(alarmed.some((a) => a.includes(poster(fn)) && a.includes('Errors'))).toBe(true);
   });
 
+  it('runs every function with Powertools settings and X-Ray, and watches its metrics (route p95, anomaly rate, failed jobs)', () => {
+    for (const [id, f] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+      // Ours (lib/node-function.ts), not the CDK's own custom resources
+      if (!f.Properties.Environment?.Variables?.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) continue;
+      expect(f.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(f.Properties.Environment.Variables, id).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'faultline',
+        POWERTOOLS_METRICS_NAMESPACE: 'Faultline',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        Environment: Match.arrayWith([{ Name: 'POWERTOOLS_SERVICE_NAME', Value: 'faultline' }]),
+      }),
+    });
+    const failed = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a: any) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('JobsFailed'),
+    ) as any;
+    expect(failed.Properties.Threshold).toBe(1);
+    const types = failed.Properties.Metrics.flatMap((m: any) =>
+      (m.MetricStat?.Metric.Dimensions ?? []).filter((d: any) => d.Name === 'JobType').map((d: any) => d.Value),
+    );
+    expect(types.sort()).toEqual(['detect', 'recalibrate', 'train', 'update-bank']);
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    expect(body).toMatch(/SEARCH\('\{Faultline,service,Route\} MetricName=\\+"RequestLatency\\+"', 'p95', 300\)/);
+    expect(body).toMatch(/SEARCH\('\{Faultline,service,ProjectId\} MetricName=\\+"Anomalous\\+"', 'Average', 300\)/);
+    expect(body).toContain("${PROP('Dim.Route')}");
+  });
+
   it('runs GPU workers on Batch that cost nothing when idle', () => {
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
       Type: 'managed',

@@ -7,6 +7,7 @@ import { FaultlineError } from '../../functions/engine/errors.ts';
 import { decodeForModel, inspectImage } from '../../functions/engine/image/decode-image.ts';
 import { loadServiceConfig } from '../../functions/service/config.ts';
 import { silentLog } from '../../functions/service/log.ts';
+import { noMetrics } from '../../functions/service/ports/metrics.ts';
 import type { Services } from '../../functions/service/services.ts';
 
 /**
@@ -17,6 +18,7 @@ const reached: string[] = [];
 const services = {
   config: loadServiceConfig({ FAULTLINE_QUEUE_URL: 'http://127.0.0.1:1/queue', FAULTLINE_AUTH: 'none' }),
   log: silentLog,
+  metrics: noMetrics,
   projects: new Proxy({}, { get: (_, name) => async () => reached.push(`projects.${String(name)}`) && undefined }),
 } as unknown as Services;
 

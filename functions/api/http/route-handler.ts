@@ -6,6 +6,7 @@ import { fromAuthorizerContext, LOCAL_ADMIN, type Principal, requireAdmin } from
 import { ServiceError } from '../../service/errors.ts';
 import { authorizeProject } from '../../service/projects/projects-service.ts';
 import type { Services } from '../../service/services.ts';
+import { CORRELATION_ID, withTelemetry } from '../../service/telemetry/context.ts';
 import { HttpError, RequestValidationError, toErrorResponse, zodIssues } from './errors.ts';
 import type { RouteDefinition, UploadedPart } from './route.ts';
 
@@ -154,10 +155,32 @@ function splitMultipart(
  */
 export function routeHandler(route: RouteDefinition, services: () => Services): ApiHandler {
   let built: ApiHandler | undefined;
+  const name = `${route.method} ${route.path}`;
   return (event, context) => {
     built ??= buildHandler(route, services);
-    return built(event, context);
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    const given = event.headers?.['x-correlation-id'];
+    const correlationId = given && CORRELATION_ID.test(given) ? given : requestId;
+    // Everything the request causes (its log lines, the queued work, the events) carries these ids.
+    return withTelemetry({ requestId, correlationId }, async () => {
+      const started = performance.now();
+      const response = await built!(event, context);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      const s = servicesIfLoaded(services);
+      s?.metrics.record('RequestLatency', ms, { Route: name });
+      s?.log({ msg: 'request', route: name, status: response.statusCode, ms });
+      return response;
+    });
   };
+}
+
+/** The services, or none when their settings could not be loaded (the request has been answered with the error). */
+function servicesIfLoaded(services: () => Services): Services | undefined {
+  try {
+    return services();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -255,13 +278,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId ?? 'unknown';
       const { status, body, internal } = toErrorResponse(request.error, requestId);
-      const log = (() => {
-        try {
-          return services().log;
-        } catch {
-          return console.error;
-        }
-      })();
+      const log = servicesIfLoaded(services)?.log ?? console.error;
       if (internal)
         log({
           level: 'error',

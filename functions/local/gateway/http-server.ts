@@ -199,7 +199,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<LocalHttpSe
     const accessLog = () => {
       if (logged) return;
       logged = true;
-      log({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, requestId });
+      log({
+        msg: 'access',
+        method,
+        path,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        requestId,
+      });
     };
     res.once('finish', accessLog).once('close', accessLog);
 

@@ -26,11 +26,20 @@ import { kinesisClient } from './kinesis-client.ts';
 import { KinesisPointStream } from './kinesis-point-stream.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
+import type { MetricsSink } from '../ports/metrics.ts';
+import { emfMetrics, powertools } from './powertools.ts';
 
 /** The services on AWS's SDK clients (S3, DynamoDB, SQS, EventBridge), or their local stand-ins when the settings name endpoints. */
 export type { AwsCredentials };
 
-export function createServices(config: ServiceConfig, log: Log = jsonLog, credentials?: AwsCredentials): Services {
+export function createServices(
+  config: ServiceConfig,
+  log: Log = jsonLog,
+  credentials?: AwsCredentials,
+  metrics: MetricsSink = emfMetrics(),
+): Services {
+  // X-Ray subsegments around every S3, DynamoDB and SQS call where tracing is on (Lambda); the clients as they are elsewhere.
+  const { tracer } = powertools();
   const region = config.AWS_REGION;
   const s3Options = config.FAULTLINE_S3_ENDPOINT
     ? // s3rver: path-style addressing, and no aws-chunked framing of streamed bodies
@@ -41,12 +50,12 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
       }
     : {};
   const aws = { region, ...(credentials ? { credentials } : {}) };
-  const s3 = new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options });
+  const s3 = tracer.captureAWSv3Client(new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options }));
   const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT
     ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options })
     : s3;
-  const db = documentClient(config, credentials);
-  const sqs = new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT });
+  const db = tracer.captureAWSv3Client(documentClient(config, credentials));
+  const sqs = tracer.captureAWSv3Client(new SQSClient({ ...aws, endpoint: config.FAULTLINE_SQS_ENDPOINT }));
   const objects = new S3ObjectStore(s3, config.FAULTLINE_BUCKET, presignS3);
   const table = config.FAULTLINE_TABLE;
   const cursors = new PageCursors(
@@ -58,7 +67,12 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
     ? new SqsWorkQueue(sqs, config.FAULTLINE_WEBHOOK_QUEUE_URL)
     : undefined;
   const events = config.FAULTLINE_EVENT_BUS
-    ? new EventBridgePublisher(new EventBridgeClient({ region }), config.FAULTLINE_EVENT_BUS, log, webhookQueue)
+    ? new EventBridgePublisher(
+        tracer.captureAWSv3Client(new EventBridgeClient({ region })),
+        config.FAULTLINE_EVENT_BUS,
+        log,
+        webhookQueue,
+      )
     : new LogEventPublisher(log, webhookQueue);
   const classifications = classificationResultRepository(db, table, cursors);
   classifications.retentionDays = config.FAULTLINE_RESULT_RETENTION_DAYS;
@@ -77,6 +91,7 @@ export function createServices(config: ServiceConfig, log: Log = jsonLog, creden
   return {
     config,
     log,
+    metrics,
     objects,
     queue: new SqsWorkQueue(sqs, config.FAULTLINE_QUEUE_URL),
     deadLetters: config.FAULTLINE_DEAD_LETTER_QUEUE_URL

@@ -5,6 +5,7 @@ import type { Log } from '../log.ts';
 import { webhookWants } from '../domain/events.ts';
 import type { EventPublisher, FaultlineEvent, WebhookTarget } from '../ports/event-publisher.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { correlationFields } from '../telemetry/context.ts';
 
 export const EVENT_SOURCE = 'faultline';
 
@@ -34,7 +35,7 @@ async function queueWebhook(queue: WorkQueue | undefined, event: FaultlineEvent,
     'detail-type': event.type,
     time: new Date().toISOString(),
     projectId: event.projectId,
-    detail: event.detail,
+    detail: { ...correlationFields(), ...event.detail },
   });
   const message: WebhookMessage = {
     kind: 'webhook',
@@ -66,7 +67,13 @@ export class LogEventPublisher implements EventPublisher {
   ) {}
 
   async publish(event: FaultlineEvent, project?: WebhookTarget): Promise<void> {
-    this.log({ level: 'info', msg: 'event', type: event.type, projectId: event.projectId, detail: event.detail });
+    this.log({
+      level: 'info',
+      msg: 'event',
+      type: event.type,
+      projectId: event.projectId,
+      detail: { ...correlationFields(), ...event.detail },
+    });
     if (webhookWants(project, event.type)) await queueWebhook(this.webhooks, event, this.log);
   }
 }
@@ -74,6 +81,7 @@ export class LogEventPublisher implements EventPublisher {
 /** An event's detail on the bus: the project id beside the service's detail, and the stable event id when it has one. */
 export const busDetail = (event: FaultlineEvent): Record<string, unknown> => ({
   projectId: event.projectId,
+  ...correlationFields(),
   ...event.detail,
   ...(event.id ? { eventId: event.id } : {}),
 });

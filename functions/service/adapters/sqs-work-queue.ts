@@ -6,6 +6,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { QueueMessage, WorkQueue } from '../ports/work-queue.ts';
+import { currentTelemetry, type TelemetryContext } from '../telemetry/context.ts';
+
+/** The message attributes that carry the sender's request and correlation ids (telemetry/context.ts) to the receiver. */
+const CARRIED = ['correlationId', 'requestId'] as const satisfies (keyof TelemetryContext)[];
 
 /** A queue on SQS (AWS, or fauxqs locally). */
 export class SqsWorkQueue implements WorkQueue {
@@ -15,11 +19,16 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+    const context = currentTelemetry();
+    const attributes = Object.fromEntries(
+      CARRIED.flatMap((name) => (context[name] ? [[name, { DataType: 'String', StringValue: context[name] }]] : [])),
+    );
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.url,
         MessageBody: JSON.stringify(body),
         DelaySeconds: options.delaySeconds,
+        ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
       }),
     );
   }
@@ -32,6 +41,7 @@ export class SqsWorkQueue implements WorkQueue {
         WaitTimeSeconds: o.waitSeconds,
         VisibilityTimeout: o.visibilitySeconds,
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        MessageAttributeNames: [...CARRIED],
       }),
     );
     return (out.Messages ?? []).map((m) => ({
@@ -39,6 +49,12 @@ export class SqsWorkQueue implements WorkQueue {
       receiptHandle: m.ReceiptHandle!,
       body: m.Body ?? '',
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+      telemetry: Object.fromEntries(
+        CARRIED.flatMap((name) => {
+          const value = m.MessageAttributes?.[name]?.StringValue;
+          return value ? [[name, value]] : [];
+        }),
+      ),
     }));
   }
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readInboxImage } from '../jobs/inbox-image.ts';
 import type { Detection } from '../../engine/detection/detector.ts';
+import { STAGES } from '../../engine/detection/detection-result.ts';
+import { traced } from '../adapters/powertools.ts';
 import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
 import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
@@ -51,12 +53,18 @@ async function runModel(
       { projectId: project.id },
     );
   }
-  const detector = await s.modelCache.detector(project.id, version);
-  return detector.detect(bytes, {
-    threshold: options.threshold ?? project.threshold,
-    visualisations: options.visualisations,
-    settings: { ...detector.manifest.settings, severityBands: project.severityBands },
-  });
+  const detector = await traced('engine.load-model', () => s.modelCache.detector(project.id, version));
+  return traced(
+    'engine.detect',
+    () =>
+      detector.detect(bytes, {
+        threshold: options.threshold ?? project.threshold,
+        visualisations: options.visualisations,
+        settings: { ...detector.manifest.settings, severityBands: project.severityBands },
+      }),
+    // The stages' own times, on the segment: the engine measures them (its timings_ms).
+    (d) => ({ timings_ms: d.result.timings_ms }),
+  );
 }
 
 /** Stores the PNGs under `prefix` and returns their keys by kind. */
@@ -125,6 +133,13 @@ export async function presentRecord(
 }
 
 async function announce(s: Services, project: ProjectItem, record: DetectionRecord): Promise<void> {
+  const r = record.result;
+  // Every detection, API or drop folder, ends here: its counts and the engine's stage timings.
+  const ProjectId = project.id;
+  s.metrics.record('Detections', 1, { ProjectId });
+  if (r.is_anomalous) s.metrics.record('Anomalies', 1, { ProjectId });
+  s.metrics.record('Anomalous', r.is_anomalous ? 1 : 0, { ProjectId });
+  for (const stage of STAGES) s.metrics.record('StageLatency', r.timings_ms[stage], { Stage: stage });
   await s.events.publish(
     { type: 'Detection Completed', projectId: project.id, detail: detectionCompletedDetail(record) },
     project,

@@ -33,6 +33,7 @@ export async function announceJobEnd(
   detail: Record<string, unknown>,
   project?: ProjectItem,
 ): Promise<void> {
+  if (type === 'Job Failed') s.metrics.record('JobsFailed', 1, { JobType: job.type });
   await s.events.publish(
     { type, projectId: job.projectId, detail: { jobId: job.id, jobType: job.type, ...detail } },
     project ?? (await s.projects.get(job.projectId)),
@@ -51,6 +52,9 @@ export async function runJob(s: Services, jobId: string, attempt: JobAttempt, kn
   if (!job) return; // finished already (a repeated message), or unknown
   const started = performance.now();
   s.log({ msg: 'job started', jobId, type: job.type, attempt: job.attempts, workerId });
+  // The first start only: a retry's wait would count the failed attempts as queueing.
+  if (job.attempts <= 1)
+    s.metrics.record('QueueWait', Math.max(0, Date.now() - Date.parse(job.createdAt)), { JobType: job.type });
   let lastProgress = 0;
   // A progress write is refused once the job is no longer this worker's (taken over, or its project deleted with
   // its jobs): the work stops at the next report instead of running to the end for nothing.
@@ -70,7 +74,9 @@ export async function runJob(s: Services, jobId: string, attempt: JobAttempt, kn
     project ??= await requireProject(s, job.projectId);
     const output = await jobRunner(project.kind, job.type)(s, { job, project, report, inbox: known.inbox });
     if (await s.jobs.succeed(jobId, workerId, output)) {
-      s.log({ msg: 'job succeeded', jobId, type: job.type, ms: Math.round(performance.now() - started) });
+      const ms = Math.round(performance.now() - started);
+      s.log({ msg: 'job succeeded', jobId, type: job.type, ms });
+      if (job.type === 'train') s.metrics.record('TrainingTime', ms / 1000, {});
       await announceJobEnd(s, job, 'Job Succeeded', { output }, project);
     }
   } catch (error) {

@@ -1,3 +1,5 @@
+import type { TelemetryContext } from '../telemetry/context.ts';
+
 /** A queue that carries work (to the workers, or webhook deliveries): SQS in AWS and locally (fauxqs), with a dead-letter queue. */
 export interface QueueMessage {
   id: string;
@@ -5,6 +7,8 @@ export interface QueueMessage {
   body: string;
   /** How many times it has been received, this time included. */
   receiveCount: number;
+  /** The sender's request and correlation ids, carried as message attributes (none on S3's notifications). */
+  telemetry?: TelemetryContext;
 }
 
 export interface WorkQueue {
