@@ -4,6 +4,7 @@ import { services } from '../service/adapters/aws-services.ts';
 import type { EventType } from '../service/ports/event-publisher.ts';
 import { fanOut } from '../service/live/live-fan-out.ts';
 import { deliveryOfEvent } from '../service/live/live-routing.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 
 /**
  * The live feed's events in AWS: a rule on the event bus hands it every Metric Anomaly and Detection Completed
@@ -11,7 +12,9 @@ import { deliveryOfEvent } from '../service/live/live-routing.ts';
  * the subscribed connections. The bus event is the service's event again (its detail as published, with the project
  * id and, for an event published at least once, its id beside it: adapters/event-publishers.ts).
  */
-export async function handler(event: EventBridgeEvent<string, Record<string, unknown>>): Promise<void> {
+export const handler = withLambdaTelemetry(fanOutEvent);
+
+async function fanOutEvent(event: EventBridgeEvent<string, Record<string, unknown>>): Promise<void> {
   const s = services();
   const poster = livePoster(s.config);
   if (!poster) throw new Error('FAULTLINE_LIVE_ENDPOINT is not set: the live feed cannot post');

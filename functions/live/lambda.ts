@@ -4,6 +4,7 @@ import { services } from '../service/adapters/aws-services.ts';
 import { fromAuthorizerContext } from '../service/auth/principal.ts';
 import type { LiveServerMessage } from '../service/live/live-messages.ts';
 import { handleLiveMessage } from '../service/live/live-session.ts';
+import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 
 /** API Gateway closes a WebSocket connection after two hours; its records outlive that a little (TTL). */
 export const MAX_CONNECTION_MS = 2 * 3_600_000;
@@ -20,7 +21,9 @@ export type LiveSocketEvent = APIGatewayProxyWebsocketEventV2 & {
  * messages go to the same service code as locally (service/live/live-session.ts) with the connection's
  * subscriptions in the table, and replies are posted back through the Management API.
  */
-export async function handler(event: LiveSocketEvent): Promise<APIGatewayProxyResultV2> {
+export const handler = withLambdaTelemetry(connection);
+
+async function connection(event: LiveSocketEvent): Promise<APIGatewayProxyResultV2> {
   const s = services();
   const { eventType, connectionId } = event.requestContext;
   if (eventType === 'CONNECT') {
