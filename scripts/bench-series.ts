@@ -49,6 +49,11 @@ function seriesOf(m: number, end: number): { t: number[]; x: number[] } {
   return { t, x };
 }
 
+const started = performance.now();
+/** A progress line on stderr (a 1,000,000-point run takes minutes). */
+const progress = (what: string) =>
+  process.stderr.write(`  [${((performance.now() - started) / 1000).toFixed(0)} s] ${what}\n`);
+
 async function main() {
   const end = Math.floor(Date.now() / MINUTE) * MINUTE;
   const data = Array.from({ length: METRICS }, (_, m) => seriesOf(m, end));
@@ -89,6 +94,7 @@ async function main() {
       const ids: string[] = [];
       for (let m = 0; m < METRICS; m++)
         ids.push((await api(`/projects/${projectId}/metrics`, { assetId, name: `m${m}` })).id);
+      progress(`${name}: ${METRICS} metrics created`);
       return { projectId, ids };
     };
     /** A WebSocket client on the project: each anomaly's arrival time, and ids seen twice. */
@@ -110,8 +116,13 @@ async function main() {
     const scoredSoFar = () => runtime.points.poller.stats.scored;
     const waitScored = async (target: number, timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
+      let shown = Date.now();
       while (scoredSoFar() < target) {
         if (Date.now() > deadline) throw new Error(`only ${scoredSoFar()} of ${target} points scored in time`);
+        if (Date.now() - shown > 10_000) {
+          shown = Date.now();
+          progress(`scored ${scoredSoFar()} of ${target}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     };
@@ -139,6 +150,7 @@ async function main() {
           await api(`/projects/${a.projectId}/points`, call);
           const now = Date.now();
           for (const p of call) answeredAt.set(`${p.metricId}@${p.timestamp}`, now);
+          if (next % 50 === 0) progress(`HTTP: ${next} of ${calls.length} calls answered`);
         }
       }),
     );

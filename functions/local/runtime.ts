@@ -25,6 +25,7 @@ import { startKinesisStandIn } from './aws/kinesis-stand-in.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { LiveFeed } from '../service/live/live-feed.ts';
 import { liveSocketServer } from './gateway/live-socket.ts';
+import { ArchiveLoop } from './archive-loop.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -190,6 +191,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     onScored: (outcome) => live.points(outcome.series),
   });
   await poller.start();
+  const archive = new ArchiveLoop(services);
+  archive.start();
 
   let stopped = false;
   return {
@@ -207,7 +210,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       stopped = true;
       liveSockets.close();
       await http.close();
-      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop()]);
+      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop(), archive.stop()]);
       pointsClient.destroy();
       await kinesis.stop();
       await standIns.stop();

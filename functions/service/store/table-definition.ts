@@ -73,6 +73,7 @@ export const keys = {
   metricAnomaly: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `ANOMALY#${id}` }),
   seriesState: (metricId: string) => ({ pk: `SERIES#${metricId}`, sk: 'STATE' }),
   streamCheckpoint: (stream: string, shardId: string) => ({ pk: `STREAM#${stream}`, sk: `SHARD#${shardId}` }),
+  archiveRun: () => ({ pk: 'SERIES-ARCHIVE', sk: 'RUN' }),
   seriesChunk: (metricId: string, hour: number, sequence: string) => ({
     pk: `SERIES#${metricId}`,
     sk: `P#${String(hour).padStart(15, '0')}#${sequence}`,
