@@ -18,7 +18,6 @@ import { AnomalyGrouper } from '../functions/engine/series/anomalies.ts';
 import { SeriesDetector } from '../functions/engine/series/detector.ts';
 import { loadLocalSettings, isolatedRuntimeEnv } from '../functions/local/local-settings.ts';
 import { startLocalRuntime } from '../functions/local/runtime.ts';
-import { silentLog } from '../functions/service/log.ts';
 import { POINTS_PER_RECORD } from '../functions/service/sensors/points-intake.ts';
 import { stats } from './bench/common.ts';
 
@@ -32,7 +31,8 @@ const { values } = parseArgs({
 const METRICS = values.full ? 1000 : Number(values.metrics);
 const POINTS = values.full ? 1000 : Number(values.points);
 const MINUTE = 60_000;
-const CALL_POINTS = 5000;
+/** Points a many-metrics call carries (~90 bytes each as JSON: ~4.5 MB, under API Gateway's body limit). */
+const CALL_POINTS = 50_000;
 const IN_FLIGHT = 4;
 
 /** Metric m's points: a wave, seeded noise and a few spikes, one a minute up to now. */
@@ -75,7 +75,10 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-series-'));
   const runtime = await startLocalRuntime(
     loadLocalSettings({ ...isolatedRuntimeEnv(dataDir), FAULTLINE_WORKERS: '1' }),
-    silentLog,
+    // errors only (a failed call or batch says why), on stderr beside the progress lines
+    (line) => {
+      if (line.level === 'error') process.stderr.write(`${JSON.stringify(line).slice(0, 2000)}\n`);
+    },
   );
   try {
     const api = async (path: string, body: unknown) => {
@@ -91,9 +94,16 @@ async function main() {
       const projectId = (await api('/projects', { name, kind: 'sensors' })).id as string;
       const siteId = (await api(`/projects/${projectId}/sites`, { name: 'site' })).id;
       const assetId = (await api(`/projects/${projectId}/assets`, { siteId, name: 'asset' })).id;
-      const ids: string[] = [];
-      for (let m = 0; m < METRICS; m++)
-        ids.push((await api(`/projects/${projectId}/metrics`, { assetId, name: `m${m}` })).id);
+      const ids: string[] = new Array(METRICS);
+      let m = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (m < METRICS) {
+            const k = m++;
+            ids[k] = (await api(`/projects/${projectId}/metrics`, { assetId, name: `m${k}` })).id;
+          }
+        }),
+      );
       progress(`${name}: ${METRICS} metrics created`);
       return { projectId, ids };
     };

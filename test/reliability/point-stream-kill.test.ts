@@ -107,7 +107,7 @@ describe('sensor points across a kill -9 of the runtime', () => {
         60_000,
       );
     await new Promise((r) => setTimeout(r, 1000)); // anything scored twice would show by now
-    const anomalies = (await api(`/projects/${projectId}/anomalies?limit=200`)).body.items as {
+    const anomalies = (await api(`/projects/${projectId}/anomalies?limit=100`)).body.items as {
       metricId: string;
       start: string;
       type: string;
