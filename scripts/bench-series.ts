@@ -174,6 +174,20 @@ async function main() {
       );
     };
 
+    /** A call that failed (5xx: a timeout under load) is sent again, as a client would; counted in the report. */
+    let retries = 0;
+    const withRetries = async <T>(call: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await call();
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          retries++;
+          progress(`call failed, sent again: ${String(error).slice(0, 200)}`);
+        }
+      }
+    };
+
     // 2. through HTTP
     const a = await setUp('bench-http');
     const watchA = await watch(a.projectId);
@@ -185,12 +199,14 @@ async function main() {
       groups.map(async (group, g) => {
         for (let w = 0; w < windows; w++) {
           const i = w * WINDOW;
-          await api(
-            `/projects/${a.projectId}/points`,
-            group.flatMap((m) =>
-              data[m].t
-                .slice(i, i + WINDOW)
-                .map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: data[m].x[i + k] })),
+          await withRetries(() =>
+            api(
+              `/projects/${a.projectId}/points`,
+              group.flatMap((m) =>
+                data[m].t
+                  .slice(i, i + WINDOW)
+                  .map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: data[m].x[i + k] })),
+              ),
             ),
           );
           acceptedA.set(`${w}/${g}`, Date.now());
@@ -203,7 +219,7 @@ async function main() {
     await waitScored(before + total, 60 * 60_000);
     const httpRate = total / ((performance.now() - t0) / 1000);
     await new Promise((r) => setTimeout(r, 2000));
-    console.log(`HTTP: accepted (202) ${Math.round(acceptedRate)} points/s`);
+    console.log(`HTTP: accepted (202) ${Math.round(acceptedRate)} points/s; calls sent again after a 5xx: ${retries}`);
     report('HTTP', httpRate, watchA, a.ids, acceptedA);
     watchA.ws.close();
 
