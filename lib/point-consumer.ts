@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -26,6 +28,8 @@ export interface PointConsumerProps {
  */
 export class PointConsumer extends Construct {
   readonly function: NodejsFunction;
+  /** Moves points older than the table's window to S3 (functions/stream/archive-lambda.ts), hourly. */
+  readonly archiveFunction: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: PointConsumerProps) {
     super(scope, id);
@@ -60,5 +64,30 @@ export class PointConsumer extends Construct {
         onFailure: new SqsDlq(messaging.pointFailures),
       }),
     );
+
+    this.archiveFunction = new NodeFunction(this, 'ArchiveFunction', {
+      entry: 'stream/archive-lambda.ts',
+      layer: props.layer,
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      description:
+        'Faultline sensors: moves points older than the table keeps them to one gzip CSV a metric and day in S3',
+      environment: serviceEnvironment({
+        bucket: storage.bucket,
+        table: storage.table,
+        queue: messaging.queue,
+        webhookQueue: messaging.webhookQueue,
+        bus: messaging.bus,
+        pointStream: messaging.pointStream,
+      }),
+      logGroupId: 'ArchiveLogs',
+    });
+    storage.grantTable(this.archiveFunction);
+    storage.grantObjects(this.archiveFunction, { write: true, delete: false });
+    // Runs overlapping by chance are harmless (a lease in the table lets one through); the rate keeps them apart.
+    new events.Rule(this, 'ArchiveSchedule', {
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(this.archiveFunction)],
+    });
   }
 }

@@ -3,11 +3,13 @@
  *
  * Sensor points end to end on the local runtime, against the engine alone in the same run:
  *  1. the engine alone: each metric's points through the detector and the grouper, in one process;
- *  2. through HTTP: POST /projects/{id}/points (many metrics a call, 4 calls in flight) -> kinesalite -> the consumer ->
- *     DynamoDB (dynalite) -> anomalies on a WebSocket client subscribed to the project;
- *  3. through the stream directly: the same points put on kinesalite as records of one metric each.
- * Reports points/s of each (ratio to the engine), the lag from a point's request being answered to its anomaly on the
- * WebSocket client (p50, p95; the anomaly's last point), and lost or doubled anomalies against the engine's.
+ *  2. through HTTP: POST /projects/{id}/points (many metrics a call: the next 50 points of each metric of one of 4
+ *     groups; the 4 groups send at once, each its calls in order) -> kinesalite -> the consumer -> DynamoDB (dynalite)
+ *     -> anomalies on a WebSocket client subscribed to the project;
+ *  3. through the stream directly: the same calls' points put on kinesalite as records (one per metric and call).
+ * Reports points/s of each (ratio to the engine), the lag from a point's arrival (its call answered, its records put)
+ * to its anomaly on the WebSocket client (p50, p95; the anomaly's last point), and anomalies lost, not the engine's or
+ * doubled against the engine's own. Progress lines go to stderr.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,6 @@ import { AnomalyGrouper } from '../functions/engine/series/anomalies.ts';
 import { SeriesDetector } from '../functions/engine/series/detector.ts';
 import { loadLocalSettings, isolatedRuntimeEnv } from '../functions/local/local-settings.ts';
 import { startLocalRuntime } from '../functions/local/runtime.ts';
-import { silentLog } from '../functions/service/log.ts';
 import { POINTS_PER_RECORD } from '../functions/service/sensors/points-intake.ts';
 import { stats } from './bench/common.ts';
 
@@ -32,7 +33,8 @@ const { values } = parseArgs({
 const METRICS = values.full ? 1000 : Number(values.metrics);
 const POINTS = values.full ? 1000 : Number(values.points);
 const MINUTE = 60_000;
-const CALL_POINTS = 5000;
+/** Points of each metric a call carries (50 minutes of a device's readings). */
+const WINDOW = 50;
 const IN_FLIGHT = 4;
 
 /** Metric m's points: a wave, seeded noise and a few spikes, one a minute up to now. */
@@ -49,6 +51,11 @@ function seriesOf(m: number, end: number): { t: number[]; x: number[] } {
   return { t, x };
 }
 
+const started = performance.now();
+/** A progress line on stderr (a 1,000,000-point run takes minutes). */
+const progress = (what: string) =>
+  process.stderr.write(`  [${((performance.now() - started) / 1000).toFixed(0)} s] ${what}\n`);
+
 async function main() {
   const end = Math.floor(Date.now() / MINUTE) * MINUTE;
   const data = Array.from({ length: METRICS }, (_, m) => seriesOf(m, end));
@@ -57,20 +64,28 @@ async function main() {
 
   // 1. the engine alone
   let t0 = performance.now();
-  let expected = 0;
+  const found: string[][] = [];
   for (const { t, x } of data) {
     const d = new SeriesDetector();
     const g = new AnomalyGrouper();
+    const mine: string[] = [];
     for (let i = 0; i < t.length; i++)
-      expected += g.push(d.step(t[i], x[i]), x[i], new Date(t[i]).toISOString()).length;
+      for (const a of g.push(d.step(t[i], x[i]), x[i], new Date(t[i]).toISOString())) mine.push(`${a.start}|${a.type}`);
+    found.push(mine);
   }
   const engineRate = total / ((performance.now() - t0) / 1000);
+  /** The engine's anomalies as `metricIndex|start|type`: what every path must deliver, each once. */
+  const expectedKeys = new Set(found.flatMap((keys, m) => keys.map((k) => `${m}|${k}`)));
+  const expected = expectedKeys.size;
   console.log(`engine alone: ${Math.round(engineRate)} points/s, ${expected} anomalies`);
 
   const dataDir = await mkdtemp(join(tmpdir(), 'faultline-bench-series-'));
   const runtime = await startLocalRuntime(
     loadLocalSettings({ ...isolatedRuntimeEnv(dataDir), FAULTLINE_WORKERS: '1' }),
-    silentLog,
+    // errors only (a failed call or batch says why), on stderr beside the progress lines
+    (line) => {
+      if (line.level === 'error') process.stderr.write(`${JSON.stringify(line).slice(0, 2000)}\n`);
+    },
   );
   try {
     const api = async (path: string, body: unknown) => {
@@ -86,22 +101,38 @@ async function main() {
       const projectId = (await api('/projects', { name, kind: 'sensors' })).id as string;
       const siteId = (await api(`/projects/${projectId}/sites`, { name: 'site' })).id;
       const assetId = (await api(`/projects/${projectId}/assets`, { siteId, name: 'asset' })).id;
-      const ids: string[] = [];
-      for (let m = 0; m < METRICS; m++)
-        ids.push((await api(`/projects/${projectId}/metrics`, { assetId, name: `m${m}` })).id);
+      const ids: string[] = new Array(METRICS);
+      let m = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (m < METRICS) {
+            const k = m++;
+            ids[k] = (await api(`/projects/${projectId}/metrics`, { assetId, name: `m${k}` })).id;
+          }
+        }),
+      );
+      progress(`${name}: ${METRICS} metrics created`);
       return { projectId, ids };
     };
     /** A WebSocket client on the project: each anomaly's arrival time, and ids seen twice. */
+    type Watcher = Awaited<ReturnType<typeof watch>>;
     const watch = async (projectId: string) => {
       const ws = new WebSocket(`${runtime.url.replace(/^http/, 'ws')}/ws?key=${encodeURIComponent(runtime.apiKey!)}`);
       await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-      const seen = new Map<string, { at: number; metricId: string; end: string }>();
+      const seen = new Map<string, { at: number; metricId: string; end: string; start: string; type: string }>();
       let doubled = 0;
       ws.on('message', (raw) => {
         const m = JSON.parse(raw.toString());
         if (m.type !== 'anomaly') return;
         if (seen.has(m.anomaly.id)) doubled++;
-        else seen.set(m.anomaly.id, { at: Date.now(), metricId: m.anomaly.metricId, end: m.anomaly.end });
+        else
+          seen.set(m.anomaly.id, {
+            at: Date.now(),
+            metricId: m.anomaly.metricId,
+            end: m.anomaly.end,
+            start: m.anomaly.start,
+            type: m.anomaly.type,
+          });
       });
       ws.send(JSON.stringify({ type: 'subscribe', projectId }));
       await new Promise((r) => ws.once('message', r));
@@ -110,74 +141,116 @@ async function main() {
     const scoredSoFar = () => runtime.points.poller.stats.scored;
     const waitScored = async (target: number, timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
+      let shown = Date.now();
       while (scoredSoFar() < target) {
         if (Date.now() > deadline) throw new Error(`only ${scoredSoFar()} of ${target} points scored in time`);
+        if (Date.now() - shown > 10_000) {
+          shown = Date.now();
+          progress(`scored ${scoredSoFar()} of ${target}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+
+    // The points arrive as from a fleet of devices: each call carries the next WINDOW points of each metric of one
+    // group; IN_FLIGHT groups send at once, each its windows in order (a metric's points must arrive in order).
+    const groups = Array.from({ length: IN_FLIGHT }, (_, g) =>
+      Array.from({ length: METRICS }, (_, m) => m).filter((m) => m % IN_FLIGHT === g),
+    );
+    const windows = Math.ceil(POINTS / WINDOW);
+    /** When each (window, group) was accepted: the arrival of its points. */
+    const arrived = (at: Map<string, number>, m: number, time: number) =>
+      at.get(`${Math.floor((POINTS - (end - time) / MINUTE) / WINDOW)}/${m % IN_FLIGHT}`) ?? Number.NaN;
+    const report = (name: string, rate: number, watcher: Watcher, ids: string[], at: Map<string, number>) => {
+      const index = new Map(ids.map((id, m) => [id, m]));
+      const seen = new Set([...watcher.seen.values()].map((a) => `${index.get(a.metricId)}|${a.start}|${a.type}`));
+      const lost = [...expectedKeys].filter((k) => !seen.has(k)).length;
+      const extra = [...seen].filter((k) => !expectedKeys.has(k)).length;
+      const lags = [...watcher.seen.values()]
+        .map((a) => a.at - arrived(at, index.get(a.metricId)!, Date.parse(a.end)))
+        .filter(Number.isFinite);
+      console.log(
+        `${name}: ${Math.round(rate)} points/s end to end (x${(rate / engineRate).toFixed(3)} of the engine); anomalies ${watcher.seen.size} of ${expected}, lost ${lost}, not the engine's ${extra}, doubled ${watcher.doubled()}; lag from arrival to the WebSocket client ${JSON.stringify(stats(lags))} ms`,
+      );
+    };
+
+    /** A call that failed (5xx: a timeout under load) is sent again, as a client would; counted in the report. */
+    let retries = 0;
+    const withRetries = async <T>(call: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await call();
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          retries++;
+          progress(`call failed, sent again: ${String(error).slice(0, 200)}`);
+        }
       }
     };
 
     // 2. through HTTP
     const a = await setUp('bench-http');
     const watchA = await watch(a.projectId);
-    // calls cover a time window of every metric: the points arrive as from a fleet of devices
-    const perCall = Math.max(1, Math.floor(CALL_POINTS / METRICS));
-    const calls: { metricId: string; timestamp: number; value: number }[][] = [];
-    for (let i = 0; i < POINTS; i += perCall)
-      calls.push(
-        data.flatMap((d, m) =>
-          d.t.slice(i, i + perCall).map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: d.x[i + k] })),
-        ),
-      );
-    const answeredAt = new Map<string, number>(); // `${metricId}@${time}` of each call's last point per metric
+    const acceptedA = new Map<string, number>();
     const before = scoredSoFar();
     t0 = performance.now();
-    let next = 0;
+    let calls = 0;
     await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < calls.length) {
-          const call = calls[next++];
-          await api(`/projects/${a.projectId}/points`, call);
-          const now = Date.now();
-          for (const p of call) answeredAt.set(`${p.metricId}@${p.timestamp}`, now);
+      groups.map(async (group, g) => {
+        for (let w = 0; w < windows; w++) {
+          const i = w * WINDOW;
+          await withRetries(() =>
+            api(
+              `/projects/${a.projectId}/points`,
+              group.flatMap((m) =>
+                data[m].t
+                  .slice(i, i + WINDOW)
+                  .map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: data[m].x[i + k] })),
+              ),
+            ),
+          );
+          acceptedA.set(`${w}/${g}`, Date.now());
+          if (++calls % 20 === 0) progress(`HTTP: ${calls} of ${windows * IN_FLIGHT} calls answered`);
         }
       }),
     );
     const acceptedRate = total / ((performance.now() - t0) / 1000);
-    await waitScored(before + total, 30 * 60_000);
+    progress(`HTTP: every call answered, ${Math.round(acceptedRate)} points/s accepted`);
+    await waitScored(before + total, 60 * 60_000);
     const httpRate = total / ((performance.now() - t0) / 1000);
-    await new Promise((r) => setTimeout(r, 1500));
-    const lags = [...watchA.seen.values()]
-      .map((s) => s.at - (answeredAt.get(`${s.metricId}@${Date.parse(s.end)}`) ?? Number.NaN))
-      .filter(Number.isFinite);
-    console.log(
-      `HTTP: accepted ${Math.round(acceptedRate)} points/s, scored end to end ${Math.round(httpRate)} points/s (x${(httpRate / engineRate).toFixed(3)} of the engine); anomalies ${watchA.seen.size} of ${expected} (doubled ${watchA.doubled()}); lag to the WebSocket client ${JSON.stringify(stats(lags))} ms`,
-    );
+    await new Promise((r) => setTimeout(r, 2000));
+    console.log(`HTTP: accepted (202) ${Math.round(acceptedRate)} points/s; calls sent again after a 5xx: ${retries}`);
+    report('HTTP', httpRate, watchA, a.ids, acceptedA);
     watchA.ws.close();
 
-    // 3. through the stream directly
+    // 3. through the stream directly: the same windows as records, without HTTP
     const b = await setUp('bench-stream');
     const watchB = await watch(b.projectId);
+    const acceptedB = new Map<string, number>();
     const before2 = scoredSoFar();
     t0 = performance.now();
-    const records = data.flatMap((d, m) => {
-      const out = [];
-      for (let i = 0; i < POINTS; i += POINTS_PER_RECORD)
-        out.push({
-          v: 1 as const,
-          projectId: b.projectId,
-          metricId: b.ids[m],
-          t: d.t.slice(i, i + POINTS_PER_RECORD),
-          x: d.x.slice(i, i + POINTS_PER_RECORD),
-        });
-      return out;
-    });
-    for (let i = 0; i < records.length; i += 200) await runtime.services.pointStream!.put(records.slice(i, i + 200));
-    await waitScored(before2 + total, 30 * 60_000);
-    const streamRate = total / ((performance.now() - t0) / 1000);
-    await new Promise((r) => setTimeout(r, 1500));
-    console.log(
-      `stream directly: ${Math.round(streamRate)} points/s (x${(streamRate / engineRate).toFixed(3)} of the engine); anomalies ${watchB.seen.size} of ${expected} (doubled ${watchB.doubled()})`,
+    await Promise.all(
+      groups.map(async (group, g) => {
+        for (let w = 0; w < windows; w++) {
+          const i = w * WINDOW;
+          await runtime.services.pointStream!.put(
+            group.map((m) => ({
+              v: 1 as const,
+              projectId: b.projectId,
+              metricId: b.ids[m],
+              t: data[m].t.slice(i, i + WINDOW),
+              x: data[m].x.slice(i, i + WINDOW),
+            })),
+          );
+          acceptedB.set(`${w}/${g}`, Date.now());
+        }
+      }),
     );
+    progress('stream: every record put');
+    await waitScored(before2 + total, 60 * 60_000);
+    const streamRate = total / ((performance.now() - t0) / 1000);
+    await new Promise((r) => setTimeout(r, 2000));
+    report('stream directly', streamRate, watchB, b.ids, acceptedB);
     watchB.ws.close();
   } finally {
     await runtime.stop();

@@ -29,6 +29,7 @@ import { type PrometheusMetrics, prometheusMetrics } from './prometheus-metrics.
 import { metricsRoute } from './metrics-route.ts';
 import { fanOutMetrics } from '../service/ports/metrics.ts';
 import { emfMetrics } from '../service/adapters/powertools.ts';
+import { ArchiveLoop } from './archive-loop.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -200,6 +201,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     onScored: (outcome) => live.points(outcome.series),
   });
   await poller.start();
+  const archive = new ArchiveLoop(services);
+  archive.start();
 
   let stopped = false;
   return {
@@ -218,7 +221,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       stopped = true;
       liveSockets.close();
       await http.close();
-      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop()]);
+      await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop(), archive.stop()]);
       pointsClient.destroy();
       await kinesis.stop();
       await standIns.stop();

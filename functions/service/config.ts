@@ -63,6 +63,11 @@ export const serviceConfigSchema = z.object({
   FAULTLINE_LIVE_ENDPOINT: z.url().optional(),
   /** Days the table keeps a sensor point for charts (DynamoDB TTL). */
   FAULTLINE_POINT_RETENTION_DAYS: positiveInt(30),
+  /**
+   * Days a sensor point stays in the table before the archive job moves its UTC day to S3 (below the retention days,
+   * which are the backstop when the job does not run).
+   */
+  FAULTLINE_POINT_ARCHIVE_AFTER_DAYS: positiveInt(7),
   /** How old a point may be when it arrives; older ones are refused (400). */
   FAULTLINE_POINT_MAX_AGE_DAYS: positiveInt(365),
   /** Base URL the S3 endpoint is reached at by clients, when it differs from FAULTLINE_S3_ENDPOINT. */

@@ -12,9 +12,10 @@ import { randomBytes } from 'node:crypto';
  *   yolo-datasets/{projectId}/{datasetId}/   uploaded YOLO dataset ZIPs with their health reports (object detection)
  *   imports/{projectId}/...    datasets to import (a Lookout for Vision manifest and its images), read on request only
  *   evaluation/{projectId}/... the labelled evaluation set (images, binary masks, set.json) a training job scores
+ *   series/{projectId}/{metricId}/{YYYY-MM-DD}.csv.gz   a metric's archived points, one gzip CSV per UTC day
  */
 export type Folder =
-  'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets' | 'imports' | 'evaluation';
+  'datasets' | 'inbox' | 'models' | 'results' | 'rejected' | 'yolo-datasets' | 'imports' | 'evaluation' | 'series';
 
 /** Every folder a project owns objects in (what deleting a project removes). */
 export const PROJECT_FOLDERS: readonly Folder[] = [
@@ -26,6 +27,7 @@ export const PROJECT_FOLDERS: readonly Folder[] = [
   'yolo-datasets',
   'imports',
   'evaluation',
+  'series',
 ];
 
 /**
@@ -194,3 +196,11 @@ export const evaluationSetKey = (projectId: string): string => `evaluation/${pro
 /** Where one import's evaluation images and masks go (a new import replaces the set whole). */
 export const evaluationImportPrefix = (projectId: string, importId: string): string =>
   `evaluation/${projectId}/${importId}/`;
+
+/** Where a metric's archived points lie (service/sensors/point-archive.ts): one object per UTC day. */
+export const seriesArchivePrefix = (projectId: string, metricId: string): string => `series/${projectId}/${metricId}/`;
+/** The object of one UTC day (YYYY-MM-DD) of a metric's archived points. */
+export const seriesArchiveKey = (projectId: string, metricId: string, day: string): string =>
+  `${seriesArchivePrefix(projectId, metricId)}${day}.csv.gz`;
+/** The UTC day of an archive object's key, or undefined for another key. */
+export const seriesArchiveDay = (key: string): string | undefined => /\/(\d{4}-\d{2}-\d{2})\.csv\.gz$/.exec(key)?.[1];

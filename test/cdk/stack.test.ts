@@ -256,6 +256,17 @@ describe('the CDK app', () => {
       expect(actions).not.toContain('kinesis:GetRecords');
     }
     expect(actionsOf({ Ref: fn.Properties.Role['Fn::GetAtt'][0] })).toContain('kinesis:GetRecords');
+    // the archive job: an hourly schedule runs the function that moves older points to S3
+    const [archiveId, archive] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Faultline sensors: moves points older') },
+      }),
+    )[0]!;
+    expect(archive.Properties.Environment.Variables.FAULTLINE_BUCKET).toBeDefined();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [archiveId, 'Arn'] } })],
+    });
     // alarms: the consumer falling behind, its errors, batches given up on
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',

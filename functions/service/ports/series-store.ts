@@ -22,6 +22,13 @@ export interface StoredChunk {
   score: number[];
 }
 
+/** One stored chunk of points (one stream record's points within one hour), as the archive job moves it to S3. */
+export interface StoredChunkItem {
+  hour: number;
+  sequence: string;
+  chunk: StoredChunk;
+}
+
 export interface SeriesStore {
   getState(metricId: string): Promise<SeriesState | undefined>;
   /** Writes the state if the stored revision is still `state.revision - 1`: false when another writer got there first. */
@@ -30,6 +37,16 @@ export interface SeriesStore {
   putChunk(metricId: string, sequence: string, chunk: StoredChunk): Promise<void>;
   /** Every point with from <= time <= to, in time order. */
   pointsBetween(metricId: string, from: number, to: number): Promise<StoredChunk>;
+  /** The metric's chunks of the hours before `beforeHour` (ms, a whole hour), oldest hour first. */
+  chunksBefore(metricId: string, beforeHour: number): Promise<StoredChunkItem[]>;
+  /** Deletes these chunks (the archive job, once their points are in S3); chunks already gone are no error. */
+  deleteChunks(metricId: string, chunks: Pick<StoredChunkItem, 'hour' | 'sequence'>[]): Promise<void>;
+  /**
+   * Claims the archive job for `owner` until `until` (ms) when nobody holds it or the holder's claim ran out at `now`
+   * (a conditional write: two runs never archive at once, and a run that died frees it by running out).
+   */
+  claimArchiveRun(owner: string, now: number, until: number): Promise<boolean>;
+  releaseArchiveRun(owner: string): Promise<void>;
   /** The metric's state and points, when the metric is deleted. */
   deleteSeries(metricId: string): Promise<void>;
   /**

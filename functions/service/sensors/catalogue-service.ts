@@ -12,6 +12,7 @@ import type {
   updateSiteSchema,
 } from '../domain/sensors.ts';
 import { ServiceError } from '../errors.ts';
+import { seriesArchivePrefix } from '../object-keys.ts';
 import type { ProjectItem } from '../ports/project-store.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
@@ -133,5 +134,6 @@ export async function updateMetric(
 export async function deleteMetric(s: Services, projectId: string, metricId: string) {
   if (!(await s.sensors.deleteMetric(projectId, metricId))) throw notFound('metric', metricId);
   await s.series.deleteSeries(metricId);
+  await s.objects.deletePrefix(seriesArchivePrefix(projectId, metricId));
   return { deleted: true };
 }

@@ -7,6 +7,8 @@ import type { ReceivedPointRecord } from '../ports/point-stream.ts';
 import type { SeriesState } from '../ports/series-store.ts';
 import type { Services } from '../services.ts';
 
+/** Metrics of a batch scored at once. */
+const METRICS_AT_ONCE = 16;
 /** Tries of one metric's batch when another consumer's write got there first (each try starts from its state). */
 const MAX_TRIES = 5;
 
@@ -212,7 +214,22 @@ export async function scorePointRecords(s: Services, batch: ReceivedPointRecord[
     list.push(r);
   }
   await sweepPendingAnomalies(s);
-  const settled = await Promise.allSettled([...byMetric.values()].map((records) => scoreMetric(s, records)));
+  // A bounded number of metrics at once: a batch of 500 metrics all in flight would queue some 2,000 table requests
+  // at once, and every other caller of the table (the API's own requests) would wait behind them.
+  const groups = [...byMetric.values()];
+  const settled: PromiseSettledResult<ScoringOutcome>[] = new Array(groups.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(METRICS_AT_ONCE, groups.length) }, async () => {
+      while (next < groups.length) {
+        const k = next++;
+        settled[k] = await scoreMetric(s, groups[k]).then(
+          (value) => ({ status: 'fulfilled', value }) as const,
+          (reason: unknown) => ({ status: 'rejected', reason }) as const,
+        );
+      }
+    }),
+  );
   const outcomes = settled.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   let failedFrom: string | undefined;
   [...byMetric.values()].forEach((records, k) => {

@@ -4,6 +4,7 @@ import type { Metric, MetricAnomaly } from '../domain/sensors.ts';
 import { ServiceError } from '../errors.ts';
 import type { AnomalyFilter } from '../ports/sensor-store.ts';
 import type { Services } from '../services.ts';
+import { readPoints } from './point-archive.ts';
 import { requireAsset, requireMetric, requireSensorsProject } from './catalogue-service.ts';
 
 /** Charts, anomalies, forecasts and maintenance: what is read from the scored points. */
@@ -24,7 +25,7 @@ export async function metricPoints(
 ) {
   await requireMetric(s, projectId, metricId);
   if (!(from < to)) throw new ServiceError('VALIDATION_FAILED', '`from` must be before `to`');
-  const c = await s.series.pointsBetween(metricId, from, to);
+  const c = await readPoints(s, projectId, metricId, from, to);
   const n = c.time.length;
   if (n <= maxPoints)
     return {
@@ -91,7 +92,7 @@ async function recentPoints(s: Services, metric: Metric) {
     FORECAST_POINTS * metric.expectedIntervalSeconds * 1000,
     s.config.FAULTLINE_POINT_RETENTION_DAYS * 86_400_000,
   );
-  const c = await s.series.pointsBetween(metric.id, state.lastTime - span, state.lastTime);
+  const c = await readPoints(s, metric.projectId, metric.id, state.lastTime - span, state.lastTime);
   const from = Math.max(0, c.time.length - FORECAST_POINTS);
   return { time: Float64Array.from(c.time.slice(from)), value: Float64Array.from(c.value.slice(from)) };
 }

@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { SeriesState, SeriesStore, StoredChunk } from '../ports/series-store.ts';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SeriesState, SeriesStore, StoredChunk, StoredChunkItem } from '../ports/series-store.ts';
 import { deleteItems, isConditionFailure, keys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
@@ -57,7 +57,9 @@ export class SeriesRepository extends TableRepository implements SeriesStore {
             Item: {
               ...keys.seriesChunk(metricId, hour, sequence),
               ...c,
-              expiresAt: Math.floor((hour + HOUR_MS) / 1000) + this.retentionDays * 86_400,
+              // Counted from the later of the hour and now: a late point of an old hour lives long enough for the
+              // archive job to move it to S3 (the TTL is the backstop, the job deletes what it archived).
+              expiresAt: Math.floor(Math.max(hour + HOUR_MS, Date.now()) / 1000) + this.retentionDays * 86_400,
             },
           }),
         ),
@@ -81,6 +83,65 @@ export class SeriesRepository extends TableRepository implements SeriesStore {
     }
     rows.sort((a, b) => a[0] - b[0]);
     return { time: rows.map((r) => r[0]), value: rows.map((r) => r[1]), score: rows.map((r) => r[2]) };
+  }
+
+  async chunksBefore(metricId: string, beforeHour: number): Promise<StoredChunkItem[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
+      ExpressionAttributeValues: {
+        ':p': keys.seriesState(metricId).pk,
+        ':a': keys.seriesChunk(metricId, 0, '').sk,
+        ':b': keys.seriesChunk(metricId, beforeHour, '').sk,
+      },
+    });
+    return items.map((item) => {
+      const [, hour, sequence] = (item.sk as string).split('#');
+      const { time, value, score } = item as unknown as StoredChunk;
+      return { hour: Number(hour), sequence, chunk: { time, value, score } };
+    });
+  }
+
+  async deleteChunks(metricId: string, chunks: Pick<StoredChunkItem, 'hour' | 'sequence'>[]): Promise<void> {
+    await deleteItems(
+      this.db,
+      this.table,
+      chunks.map((c) => keys.seriesChunk(metricId, c.hour, c.sequence)),
+    );
+  }
+
+  async claimArchiveRun(owner: string, now: number, until: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.archiveRun(), owner, until },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseArchiveRun(owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.archiveRun(),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Another run's claim since ours ran out: theirs to release.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async deleteSeries(metricId: string): Promise<void> {

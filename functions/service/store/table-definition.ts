@@ -78,6 +78,7 @@ export const keys = {
   liveConnection: (connectionId: string) => ({ pk: `LIVE#${connectionId}`, sk: 'CONNECTION' }),
   liveSubscription: (connectionId: string, key: string) => ({ pk: `LIVE#${connectionId}`, sk: `SUB#${key}` }),
   streamCheckpoint: (stream: string, shardId: string) => ({ pk: `STREAM#${stream}`, sk: `SHARD#${shardId}` }),
+  archiveRun: () => ({ pk: 'SERIES-ARCHIVE', sk: 'RUN' }),
   seriesChunk: (metricId: string, hour: number, sequence: string) => ({
     pk: `SERIES#${metricId}`,
     sk: `P#${String(hour).padStart(15, '0')}#${sequence}`,
