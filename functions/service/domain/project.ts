@@ -6,6 +6,7 @@ import {
   severityBandSchema,
   thresholdValue,
 } from '../../engine/detection/detection-settings.ts';
+import { inspectionSettingsSchema } from '../../engine/features/inspection-view.ts';
 
 /**
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
@@ -62,6 +63,7 @@ export const createProjectSchema = z
     threshold: thresholdSchema.default(CALIBRATED_THRESHOLD),
     webhookUrl: webhookUrlSchema.optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.default(false),
+    inspection: inspectionSettingsSchema.optional(),
   })
   .strict()
   .meta({ id: 'CreateProject' });
@@ -74,6 +76,7 @@ export const updateProjectSchema = z
     threshold: thresholdSchema.optional(),
     webhookUrl: webhookUrlSchema.nullable().optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.optional(),
+    inspection: inspectionSettingsSchema.optional(),
   })
   .strict()
   .meta({ id: 'UpdateProject' });
@@ -92,6 +95,9 @@ export const projectSchema = z
     threshold: thresholdSchema,
     webhookUrl: z.string().nullable(),
     keepFlaggedImages: keepFlaggedImagesSchema.optional().meta({ description: 'Absent (off) on older projects' }),
+    inspection: inspectionSettingsSchema
+      .optional()
+      .meta({ description: 'Absent: the engine default (224 px, one view); anomaly projects only' }),
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),
     latestModelVersion: z.number().int().nullable(),
@@ -107,7 +113,8 @@ export const projectSchema = z
 
 export type Project = z.infer<typeof projectSchema>;
 /** A new project as the service takes it: the API always sends a kind; callers in the service may leave it to the default. */
-export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind' | 'keepFlaggedImages'> & {
+export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind' | 'keepFlaggedImages' | 'inspection'> & {
+  inspection?: z.infer<typeof inspectionSettingsSchema>;
   kind?: ProjectKind;
   keepFlaggedImages?: boolean;
 };

@@ -48,6 +48,7 @@ export async function createProject(
     threshold: input.threshold,
     webhookUrl: input.webhookUrl ?? null,
     keepFlaggedImages: input.keepFlaggedImages ?? false,
+    ...(input.inspection ? { inspection: input.inspection } : {}),
     webhookSecret: randomBytes(24).toString('base64url'),
     imageCount: 0,
     activeModelVersion: null,
