@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBackboneManifest } from '../../../functions/engine/backbone/backbone-manifest.ts';
 import { fileImage } from '../../../functions/engine/dataset/image-source.ts';
 import { Detector } from '../../../functions/engine/detection/detector.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
@@ -92,6 +93,12 @@ describe.skipIf(!existsSync(cookie))('a user-exported backbone, end to end', () 
       else process.env[k] = v;
     }
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('looks an id up in models/ and FAULTLINE_MODELS_DIR only: an id with separators is found nowhere', () => {
+    expect(loadBackboneManifest(ID).id).toBe(ID);
+    for (const id of [`../exported/${ID}`, `exported/${ID}`, '..'])
+      expect(() => loadBackboneManifest(id)).toThrow(expect.objectContaining({ code: 'BACKBONE_NOT_FOUND' }));
   });
 
   for (const resolution of [224, 448]) {
