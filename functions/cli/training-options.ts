@@ -32,12 +32,21 @@ export function addTrainingOptions(command: Command): Command {
         .choices(['direct', 'crop'])
         .default(d.resize),
     )
-    .option('--resize-to <px>', 'side resized to before the centre crop', positiveInteger('--resize-to'), d.resizeTo)
+    .option(
+      '--resize-to <px>',
+      `side resized to before the centre crop (default: ${d.resizeTo} x resolution / 224)`,
+      positiveInteger('--resize-to'),
+    )
+    .option(
+      '--resolution <px>',
+      "side of the inspected image; above the backbone's input (224) it is cut into overlapping 224 tiles",
+      positiveInteger('--resolution'),
+    )
+    .option('--multi-scale', 'with tiles, also a coarse whole-image view in every patch (twice the values per patch)')
     .option(
       '--coreset-ratio <r>',
-      'share of training patches kept in the memory bank',
+      `share of training patches kept in the memory bank (default: ${d.coresetRatio} x (224 / resolution)^2)`,
       numberOption('--coreset-ratio', (v) => v > 0 && v <= 1, 'in (0, 1]'),
-      d.coresetRatio,
     )
     .option(
       '--projection-dims <n>',
@@ -99,8 +108,10 @@ export interface TrainingFlags {
   backbone: string;
   layers?: string[];
   resize: 'direct' | 'crop';
-  resizeTo: number;
-  coresetRatio: number;
+  resizeTo?: number;
+  resolution?: number;
+  multiScale?: boolean;
+  coresetRatio?: number;
   projectionDims: number;
   neighbours: number;
   blurSigma: number;
@@ -119,6 +130,8 @@ const TRAINING_FLAGS = [
   'layers',
   'resize',
   'resizeTo',
+  'resolution',
+  'multiScale',
   'coresetRatio',
   'projectionDims',
   'neighbours',

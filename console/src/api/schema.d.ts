@@ -1575,6 +1575,17 @@ export interface components {
              * @default false
              */
             keepFlaggedImages?: boolean;
+            inspection?: components["schemas"]["Inspection"];
+        };
+        /** @description What the next training inspects; detection follows the model it made */
+        Inspection: {
+            /** @description Side in pixels the image is resized to before inspection: 224 (the backbone's input, one view) or more, a multiple of 8, cut into overlapping 224 px tiles whose features are stitched into one map (small defects on large images) */
+            resolution: number;
+            /**
+             * @description With tiles: also a coarse whole-image view in every patch (layout and large defects)
+             * @default false
+             */
+            multiScale?: boolean;
         };
         ProjectPage: {
             items: components["schemas"]["Project"][];
@@ -1595,6 +1606,16 @@ export interface components {
             webhookEvents: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
             /** @description Absent (off) on older projects */
             keepFlaggedImages?: boolean;
+            /** @description Absent: the engine default (224 px, one view); anomaly projects only */
+            inspection?: {
+                /** @description Side in pixels the image is resized to before inspection: 224 (the backbone's input, one view) or more, a multiple of 8, cut into overlapping 224 px tiles whose features are stitched into one map (small defects on large images) */
+                resolution: number;
+                /**
+                 * @description With tiles: also a coarse whole-image view in every patch (layout and large defects)
+                 * @default false
+                 */
+                multiScale?: boolean;
+            };
             imageCount: number;
             activeModelVersion: number | null;
             latestModelVersion: number | null;
@@ -1617,6 +1638,7 @@ export interface components {
             webhookEvents?: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
             /** @description Keep the image of each flagged API detection beside its result (drop-folder images are always kept), so that a reviewed false alarm can be added to the memory bank */
             keepFlaggedImages?: boolean;
+            inspection?: components["schemas"]["Inspection"];
         };
         UploadRequest: {
             files: {
@@ -2930,6 +2952,16 @@ export interface operations {
                         webhookEvents: ("Detection Completed" | "Classification Completed" | "Objects Detected" | "Metric Anomaly" | "Job Succeeded" | "Job Failed" | "Model Activated")[];
                         /** @description Absent (off) on older projects */
                         keepFlaggedImages?: boolean;
+                        /** @description Absent: the engine default (224 px, one view); anomaly projects only */
+                        inspection?: {
+                            /** @description Side in pixels the image is resized to before inspection: 224 (the backbone's input, one view) or more, a multiple of 8, cut into overlapping 224 px tiles whose features are stitched into one map (small defects on large images) */
+                            resolution: number;
+                            /**
+                             * @description With tiles: also a coarse whole-image view in every patch (layout and large defects)
+                             * @default false
+                             */
+                            multiScale?: boolean;
+                        };
                         imageCount: number;
                         activeModelVersion: number | null;
                         latestModelVersion: number | null;

@@ -13,6 +13,7 @@ const scaleSchema = z.object({
 const histogramSchema = z.array(z.number().int().nonnegative());
 
 const preprocessingSchema = z.object({
+  /** Side of the inspected image: the backbone's input size, or more (cut into tiles of it). */
   size: z.number().int().positive(),
   resize: z.enum(['direct', 'crop']),
   resizeTo: z.number().int().positive(),
@@ -39,8 +40,12 @@ export const artifactManifestSchema = z.object({
     id: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     layers: z.array(z.string()).min(1),
+    /** Patches per side of an image's feature grid (more than the backbone's own when the image is tiled). */
     grid: z.number().int().positive(),
+    /** Values per patch (twice the layers' channels with multiScale). */
     channels: z.number().int().positive(),
+    /** A coarse whole-image view's features appended to each tiled patch's (features/feature-extractor.ts). */
+    multiScale: z.boolean().optional(),
   }),
   preprocessing: preprocessingSchema,
   memoryBank: z.object({

@@ -1,8 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BackboneError } from '../errors.ts';
-import { projectRoot } from '../paths.ts';
+import { modelsDir, projectRoot } from '../paths.ts';
 
 const featureTensorSchema = z.object({
   /** Name of the tensor inside the ONNX graph. */
@@ -71,9 +71,20 @@ function parseBackboneManifest(raw: unknown, origin: string): BackboneManifest {
   return parsed.data;
 }
 
-/** Loads a manifest by id from models/, or from an explicit path to a JSON file. */
+/**
+ * Loads a manifest by id from models/, then from FAULTLINE_MODELS_DIR (where an exported backbone's file and manifest
+ * lie side by side, so a model trained with it loads by the id it records), or from an explicit path to a JSON file.
+ */
 export function loadBackboneManifest(idOrPath: string = DEFAULT_BACKBONE_ID): BackboneManifest {
-  const path = idOrPath.endsWith('.json') ? idOrPath : join(manifestsDir(), `${idOrPath}.json`);
+  const userDir = modelsDir();
+  const byId = [manifestsDir(), ...(userDir ? [userDir] : [])].map((d) => join(d, `${idOrPath}.json`));
+  // An id names a file in those folders, never a path elsewhere: an id with separators is looked for nowhere.
+  const isId = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(idOrPath);
+  const path = idOrPath.endsWith('.json')
+    ? idOrPath
+    : isId
+      ? (byId.find((p) => existsSync(p)) ?? byId[0])
+      : `(not an id) ${idOrPath}`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -37,6 +37,8 @@ export interface BenchmarkReport {
     bankRows: number;
     dims: number;
     grid: number;
+    /** Side of the inspected image (tiled above the backbone input). */
+    resolution: number;
     testImages: number;
     batchSize: number;
     resize: string;
@@ -150,7 +152,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       );
       progress('baselines', 1, 2);
       const { rows, dims } = artifact.manifest.memoryBank;
-      const matmul = await matmulBaseline(artifact.bank, rows, dims, backbone.grid * backbone.grid, runs);
+      const matmul = await matmulBaseline(artifact.bank, rows, dims, artifact.manifest.backbone.grid ** 2, runs);
       progress('baselines', 2, 2);
 
       const latencyMs = Object.fromEntries(
@@ -173,7 +175,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
           trainImages: training.trainImages,
           bankRows: rows,
           dims,
-          grid: backbone.grid,
+          grid: artifact.manifest.backbone.grid,
+          resolution: artifact.manifest.preprocessing.size,
           testImages: images.length,
           batchSize,
           resize: artifact.manifest.preprocessing.resize,

@@ -3,7 +3,7 @@ import { loadModelArtifact, type ModelArtifact } from '../artifact/model-artifac
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import { confidenceOf, normaliseMap, normaliseScore, severityOf } from '../calibration/score-scale.ts';
 import { FaultlineError, InvalidOptionError, ModelArtifactError } from '../errors.ts';
-import { FeatureExtractor } from '../features/feature-extractor.ts';
+import { FeatureExtractor, inspectionViewOf } from '../features/feature-extractor.ts';
 import { type DecodedImage, InputPreparer } from '../features/input-preparer.ts';
 import { DEFAULT_IMAGE_LIMITS, decodeForDisplay, type ImageLimits } from '../image/decode-image.ts';
 import type { SessionOptions } from '../onnx/create-session.ts';
@@ -99,21 +99,22 @@ export class Detector {
         { backbone: manifest.backbone.id },
       );
     }
-    if (backbone.channels !== manifest.memoryBank.dims || backbone.grid !== manifest.backbone.grid) {
+    const extractor = await FeatureExtractor.create(backbone, options.session, inspectionViewOf(manifest));
+    if (extractor.channels !== manifest.memoryBank.dims || extractor.grid !== manifest.backbone.grid) {
+      await extractor.release();
       throw new ModelArtifactError(
         'ARTIFACT_INCOMPATIBLE',
-        `the model's memory bank has ${manifest.memoryBank.dims} dimensions on a ${manifest.backbone.grid} grid; the backbone gives ${backbone.channels} on ${backbone.grid}`,
+        `the model's memory bank has ${manifest.memoryBank.dims} dimensions on a ${manifest.backbone.grid} grid; the backbone gives ${extractor.channels} on ${extractor.grid}`,
         {},
       );
     }
-    const extractor = await FeatureExtractor.create(backbone, options.session);
     const scorer = await PatchScorer.create(
       { data: artifact.bank, rows: manifest.memoryBank.rows, dims: manifest.memoryBank.dims },
-      backbone.grid * backbone.grid,
+      extractor.patchesPerImage,
       manifest.scoring.neighbours,
       options.session,
     );
-    upsampleBlurOperator(backbone.grid, manifest.preprocessing.size, manifest.scoring.blurSigma); // built once, not on the first image
+    upsampleBlurOperator(extractor.grid, manifest.preprocessing.size, manifest.scoring.blurSigma); // built once, not on the first image
     return new Detector(artifact, extractor, scorer, options);
   }
 

@@ -2,7 +2,7 @@ import { type ModelArtifact, sealManifest } from '../artifact/model-artifact.ts'
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import type { ImageSource } from '../dataset/image-source.ts';
 import { DatasetError, ModelArtifactError } from '../errors.ts';
-import { FeatureExtractor } from '../features/feature-extractor.ts';
+import { FeatureExtractor, inspectionViewOf } from '../features/feature-extractor.ts';
 import { InputPreparer } from '../features/input-preparer.ts';
 import { greedyCoreset } from '../memory-bank/greedy-coreset.ts';
 import { sparseRandomProjection } from '../memory-bank/random-projection.ts';
@@ -80,7 +80,7 @@ export async function extendMemoryBank(
       `the model was trained with backbone ${m.backbone.id} ${m.backbone.sha256.slice(0, 12)}; the installed one is ${backbone.manifest.sha256.slice(0, 12)}`,
       { backbone: m.backbone.id },
     );
-  const extractor = await FeatureExtractor.create(backbone, options.session);
+  const extractor = await FeatureExtractor.create(backbone, options.session, inspectionViewOf(m));
   const preparer = new InputPreparer(m.preprocessing, options.batchSize ?? TRAINING_DEFAULTS.batchSize);
   const progress = (stage: ExtensionStage) => (done: number, total: number) =>
     options.onProgress?.({ stage, done, total });

@@ -42,9 +42,16 @@ export interface TrainOptions {
   backbone?: string;
   layers?: string[];
   resize?: ResizeMode;
-  /** Side of the square resized to before the centre crop (resize 'crop' only). */
+  /** Side of the square resized to before the centre crop (resize 'crop' only); default scales with the resolution. */
   resizeTo?: number;
-  /** Share of all training patches kept in the memory bank. */
+  /**
+   * Side of the inspected image (features/tiling.ts): the backbone's input size (224) as before, or more, cut into
+   * overlapping tiles of the backbone's size.
+   */
+  resolution?: number;
+  /** With a resolution above the backbone's: a coarse whole-image view's features join each patch's. */
+  multiScale?: boolean;
+  /** Share of all training patches kept in the memory bank; default 10 % at 224, scaled so the bank keeps its size. */
   coresetRatio?: number;
   /** Dimensions of the random projection the coreset is chosen on. */
   projectionDims?: number;
@@ -162,19 +169,28 @@ export async function train(
     );
 
   const backbone = await prepareBackbone({ backbone: o.backbone, layers: o.layers });
+  const inputSize = backbone.manifest.input.size;
+  const resolution = options.resolution ?? inputSize;
+  const extractor = await FeatureExtractor.create(backbone, o.session, { resolution, multiScale: o.multiScale });
+  const zoom = resolution / inputSize;
+  // Defaults measured at the backbone's size keep their meaning at a higher resolution: the same share of the image
+  // cropped away, and the same bank rows per training image.
+  if (options.resizeTo === undefined) o.resizeTo = Math.round(TRAINING_DEFAULTS.resizeTo * zoom);
+  if (options.coresetRatio === undefined) o.coresetRatio = TRAINING_DEFAULTS.coresetRatio / (zoom * zoom);
   const preprocessing: Preprocessing = {
-    size: backbone.manifest.input.size,
+    size: resolution,
     resize: o.resize,
-    resizeTo: o.resize === 'crop' ? o.resizeTo : backbone.manifest.input.size,
+    resizeTo: o.resize === 'crop' ? o.resizeTo : resolution,
     mean: backbone.manifest.input.mean,
     std: backbone.manifest.input.std,
   };
-  if (preprocessing.resizeTo < preprocessing.size)
+  if (preprocessing.resizeTo < preprocessing.size) {
+    await extractor.release();
     throw new InvalidOptionError(
       `resizeTo (${preprocessing.resizeTo}) must be at least the input size ${preprocessing.size}`,
       {},
     );
-  const extractor = await FeatureExtractor.create(backbone, o.session);
+  }
   const preparer = new InputPreparer(preprocessing, o.batchSize);
   let scorer: PatchScorer | undefined;
   try {
@@ -204,7 +220,7 @@ export async function train(
     features.set(trainSet.features);
     features.set(viewSet.features, originals * perImage * dims);
     // The evidence names the original image and the patch of it that the view shows.
-    const patchMaps = views.map((v) => viewPatchSources(v, backbone.grid, preprocessing.size));
+    const patchMaps = views.map((v) => viewPatchSources(v, extractor.grid, preprocessing.size));
     const sourceOfRow = (row: number): number => {
       const view = Math.floor(row / perImage);
       const patch = row % perImage;
@@ -237,7 +253,7 @@ export async function train(
     // the others), and labelled defective images, scored against the bank.
     t = performance.now();
     scorer = await PatchScorer.create({ data: bank, rows: size, dims }, perImage, o.neighbours, o.session);
-    const ctx = { extractor, preparer, scorer, preprocessing, grid: backbone.grid, sigma: o.blurSigma };
+    const ctx = { extractor, preparer, scorer, preprocessing, grid: extractor.grid, sigma: o.blurSigma };
     let calibrationSource: CalibrationSource = 'given-images';
     let unseenNormals: UnseenNormal[] | undefined;
     if (calibrationSources.length === 0) {
@@ -271,7 +287,7 @@ export async function train(
       });
       unseenNormals = scored.map(({ view, scores }) => ({
         score: scores.image.score,
-        map: inputAnomalyMap(scores.distances, backbone.grid, preprocessing.size, o.blurSigma),
+        map: inputAnomalyMap(scores.distances, extractor.grid, preprocessing.size, o.blurSigma),
         size: trainSet.sizes[view < originals ? view : 0],
       }));
     }
@@ -309,8 +325,9 @@ export async function train(
           id: backbone.manifest.id,
           sha256: backbone.manifest.sha256,
           layers: backbone.layers.map((l) => l.tensor),
-          grid: backbone.grid,
-          channels: backbone.channels,
+          grid: extractor.grid,
+          channels: extractor.channels,
+          ...(extractor.view.multiScale ? { multiScale: true } : {}),
         },
         preprocessing,
         memoryBank: { rows: size, dims, coresetRatio: o.coresetRatio, projectionDims: projected.dims, seed: o.seed },

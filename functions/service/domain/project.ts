@@ -7,6 +7,7 @@ import {
   severityBandSchema,
   thresholdValue,
 } from '../../engine/detection/detection-settings.ts';
+import { inspectionSettingsSchema } from '../../engine/features/inspection-view.ts';
 
 /**
  * What a project detects. Each kind brings its engine, its job runners and its routes (functions/service/kinds/);
@@ -64,6 +65,7 @@ export const createProjectSchema = z
     webhookUrl: webhookUrlSchema.optional(),
     webhookEvents: webhookEventsSchema.optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.default(false),
+    inspection: inspectionSettingsSchema.optional(),
   })
   .strict()
   .meta({ id: 'CreateProject' });
@@ -77,6 +79,7 @@ export const updateProjectSchema = z
     webhookUrl: webhookUrlSchema.nullable().optional(),
     webhookEvents: webhookEventsSchema.optional(),
     keepFlaggedImages: keepFlaggedImagesSchema.optional(),
+    inspection: inspectionSettingsSchema.optional(),
   })
   .strict()
   .meta({ id: 'UpdateProject' });
@@ -96,6 +99,9 @@ export const projectSchema = z
     webhookUrl: z.string().nullable(),
     webhookEvents: webhookEventsSchema,
     keepFlaggedImages: keepFlaggedImagesSchema.optional().meta({ description: 'Absent (off) on older projects' }),
+    inspection: inspectionSettingsSchema
+      .optional()
+      .meta({ description: 'Absent: the engine default (224 px, one view); anomaly projects only' }),
     imageCount: z.number().int(),
     activeModelVersion: z.number().int().nullable(),
     latestModelVersion: z.number().int().nullable(),
@@ -111,7 +117,8 @@ export const projectSchema = z
 
 export type Project = z.infer<typeof projectSchema>;
 /** A new project as the service takes it: the API always sends a kind; callers in the service may leave it to the default. */
-export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind' | 'keepFlaggedImages'> & {
+export type CreateProject = Omit<z.infer<typeof createProjectSchema>, 'kind' | 'keepFlaggedImages' | 'inspection'> & {
+  inspection?: z.infer<typeof inspectionSettingsSchema>;
   kind?: ProjectKind;
   keepFlaggedImages?: boolean;
 };

@@ -50,6 +50,7 @@ export async function createProject(
     webhookUrl: input.webhookUrl ?? null,
     webhookEvents: input.webhookEvents ?? [...DEFAULT_WEBHOOK_EVENTS],
     keepFlaggedImages: input.keepFlaggedImages ?? false,
+    ...(input.inspection ? { inspection: input.inspection } : {}),
     webhookSecret: randomBytes(24).toString('base64url'),
     imageCount: 0,
     activeModelVersion: null,

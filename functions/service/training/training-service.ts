@@ -143,6 +143,8 @@ export async function runTraining(
   const { artifact, report: training } = await train(sources, {
     version: `v${version}`,
     settings: { severityBands: project.severityBands },
+    resolution: project.inspection?.resolution,
+    multiScale: project.inspection?.multiScale,
     onProgress: (p) => report(p.stage, p.done, p.total),
   });
   // Scored on the project's labelled evaluation set (an imported Lookout for Vision dataset) when it has one.
