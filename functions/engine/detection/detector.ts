@@ -18,7 +18,7 @@ import {
   isInsideScoreRange,
 } from './detection-settings.ts';
 import { explainPeak } from './evidence.ts';
-import { findRegions } from './regions.ts';
+import { findRegions, growLevel } from './regions.ts';
 
 /** How a detector is loaded (Detector.load): its sessions, batch size and image limits. */
 export interface DetectorLoadOptions {
@@ -219,7 +219,16 @@ export class Detector {
     const isAnomalous = score >= threshold;
     // Regions only on an anomalous image: a normal verdict with boxes on it would contradict itself.
     const { regions, damagePercentage, mask } = isAnomalous
-      ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions)
+      ? findRegions(
+          map,
+          size.width,
+          size.height,
+          width,
+          height,
+          threshold,
+          settings.regions,
+          growLevel(manifest.thresholds.pixel, threshold),
+        )
       : { regions: [], damagePercentage: 0, mask: new Uint8Array(map.length) };
     const strongest = regions[0];
     const evidence = strongest
