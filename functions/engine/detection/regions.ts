@@ -1,4 +1,4 @@
-import { normaliseScore, onCalibratedScale, type ScoreScale } from '../calibration/score-scale.ts';
+import { onCalibratedScale, type ScoreScale } from '../calibration/score-scale.ts';
 import { CALIBRATED_THRESHOLD } from './detection-settings.ts';
 import { connectedComponents } from '../math/connected-components.ts';
 import type { DetectionSettings } from './detection-settings.ts';
@@ -36,19 +36,26 @@ export interface RegionSummary {
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 
 /**
- * The level regions grow down to on the normalised pixel map, for a decision threshold: the model's calibrated grow
- * level (thresholds.pixel.grow, raw) normalised, moved with the threshold as the severity bands are (scaled by
- * threshold / 0.5); the threshold itself (no growing) for models calibrated before it existed.
+ * Where regions may grow, from the raw map (before normalisation, which clamps low scores to 0): the pixels at or
+ * above the model's grow level (thresholds.pixel.grow), moved with the decision threshold by the raw amount the
+ * threshold moves. Undefined for models calibrated before the grow level existed (no growing).
  */
-export function growLevel(pixel: ScoreScale & { grow?: number }, threshold: number): number {
-  if (pixel.grow === undefined) return threshold;
-  return Math.min(threshold, (normaliseScore(pixel.grow, pixel) * threshold) / CALIBRATED_THRESHOLD);
+export function growMask(
+  rawMap: Float32Array,
+  pixel: ScoreScale & { grow?: number },
+  threshold: number,
+): Uint8Array | undefined {
+  if (pixel.grow === undefined) return undefined;
+  const level = pixel.grow + (threshold - CALIBRATED_THRESHOLD) * (pixel.max - pixel.min);
+  const mask = new Uint8Array(rawMap.length);
+  for (let i = 0; i < rawMap.length; i++) if (rawMap[i] >= level) mask[i] = 1;
+  return mask;
 }
 
 /**
  * Connected regions of the normalised pixel map, strongest first, with boxes scaled from the map's size (mapWidth x
  * mapHeight) to the image's (imageWidth x imageHeight). A region starts where the map reaches the threshold, and with
- * `growTo` (a lower level) grows over the connected pixels at or above that level (hysteresis): the threshold is set
+ * `grow` (the pixels at or above a lower level, growMask) grows over the connected ones of those (hysteresis): the threshold is set
  * by the normal maps' maxima, so it keeps normal images free of regions, but alone it marks only a defect's peak.
  * A grown region is kept when its part at or above the threshold has the minimum area, as the region alone was.
  */
@@ -60,14 +67,15 @@ export function findRegions(
   imageHeight: number,
   threshold: number,
   settings: DetectionSettings['regions'],
-  growTo = threshold,
+  grow?: Uint8Array,
 ): RegionSummary {
-  const low = Math.min(growTo, threshold);
   const grown = new Uint8Array(normalisedMap.length);
   let seeds = 0;
   for (let i = 0; i < normalisedMap.length; i++) {
-    if (normalisedMap[i] >= low) grown[i] = 1;
-    if (normalisedMap[i] >= threshold) seeds++;
+    if (normalisedMap[i] >= threshold) {
+      grown[i] = 1;
+      seeds++;
+    } else if (grow?.[i]) grown[i] = 1;
   }
   if (seeds === 0) return { regions: [], damagePercentage: 0, mask: new Uint8Array(normalisedMap.length) };
   const { labels, components } = connectedComponents(grown, mapWidth, mapHeight, normalisedMap);

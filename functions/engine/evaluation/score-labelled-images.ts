@@ -5,7 +5,7 @@ import type { Detector } from '../detection/detector.ts';
 import { decodeMask, decodeMaskForInput } from '../image/decode-mask.ts';
 import { normaliseMap } from '../calibration/score-scale.ts';
 import { CALIBRATED_THRESHOLD } from '../detection/detection-settings.ts';
-import { findRegions, growLevel } from '../detection/regions.ts';
+import { findRegions, growMask } from '../detection/regions.ts';
 import { auroc, f1At } from '../math/auroc.ts';
 import { AUPRO_FPR_LIMIT, RegionOverlapCurve } from '../math/aupro.ts';
 
@@ -89,7 +89,7 @@ export function predictedMask(artifact: ModelArtifact, raw: Float32Array, width:
     height,
     CALIBRATED_THRESHOLD,
     artifact.manifest.settings.regions,
-    growLevel(pixel, CALIBRATED_THRESHOLD),
+    growMask(raw, pixel, CALIBRATED_THRESHOLD),
   ).mask;
 }
 
