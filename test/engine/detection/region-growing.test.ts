@@ -41,7 +41,7 @@ describe('masks grown from the peaks to a level calibrated on normal images', ()
       normalPixels: Float32Array.from(normals.flatMap((m) => [...m])),
       anomalousImageScores: [],
     },
-    { rule: { sigmas: 1.5 }, margin: 0 },
+    { rule: { sigmas: 1.5 }, margin: 0, growQuantile: 0.99 },
   );
   const { pixel } = thresholds;
 
