@@ -90,6 +90,11 @@ export function addTrainingOptions(command: Command): Command {
       numberOption('--quantile', (v) => v > 0 && v <= 1, 'in (0, 1]'),
     )
     .option(
+      '--grow-quantile <q>',
+      "regions grow from the pixel threshold down to this quantile of the normal images' pixel scores (1: no growing)",
+      numberOption('--grow-quantile', (v) => v > 0 && v <= 1, 'in (0, 1]'),
+    )
+    .option(
       '--margin <m>',
       'threshold x (1 + margin)',
       numberOption('--margin', (v) => v >= 0 && v < 10, 'in [0, 10)'),
@@ -119,6 +124,7 @@ export interface TrainingFlags {
   augmentBelow: number;
   sigmas: number;
   quantile?: number;
+  growQuantile?: number;
   margin: number;
   seed: number;
   batchSize: number;
@@ -140,6 +146,7 @@ const TRAINING_FLAGS = [
   'augmentBelow',
   'sigmas',
   'quantile',
+  'growQuantile',
   'margin',
   'seed',
   'batchSize',

@@ -10,7 +10,8 @@ export type EngineSetting =
   | 'FAULTLINE_CACHE_DIR'
   | 'FAULTLINE_SHARED_DIR'
   | 'FAULTLINE_MODELS_DIR'
-  | 'FAULTLINE_EXECUTION_PROVIDERS';
+  | 'FAULTLINE_EXECUTION_PROVIDERS'
+  | 'FAULTLINE_SEARCH';
 
 const setting = (name: EngineSetting): string | undefined => process.env[name] || undefined;
 
@@ -32,3 +33,6 @@ export const modelsDir = (): string | undefined => setting('FAULTLINE_MODELS_DIR
 
 /** The execution providers asked for (FAULTLINE_EXECUTION_PROVIDERS, e.g. "cuda,cpu"), unparsed; unset: undefined. */
 export const executionProvidersSetting = (): string | undefined => setting('FAULTLINE_EXECUTION_PROVIDERS');
+
+/** The patch search asked for (FAULTLINE_SEARCH: "exact" or "two-stage"), unparsed; unset: undefined. */
+export const searchMethodSetting = (): string | undefined => setting('FAULTLINE_SEARCH');

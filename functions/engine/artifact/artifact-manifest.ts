@@ -63,7 +63,8 @@ export const artifactManifestSchema = z.object({
   thresholds: z.object({
     method: z.enum(['normal-sigma', 'normal-quantile', 'f1-optimal']),
     image: scaleSchema,
-    pixel: scaleSchema,
+    /** With `grow`: the raw level regions grow down to from the threshold (regions.ts), from normal pixels. */
+    pixel: scaleSchema.extend({ grow: z.number().optional() }),
     calibrationImages: z.number().int().nonnegative(),
     /**
      * Where the calibration images' normalised image scores fall: counts in equal bins over 0..1 (score-scale.ts's

@@ -18,7 +18,7 @@ import {
   isInsideScoreRange,
 } from './detection-settings.ts';
 import { explainPeak } from './evidence.ts';
-import { findRegions } from './regions.ts';
+import { findRegions, growMask } from './regions.ts';
 
 /** How a detector is loaded (Detector.load): its sessions, batch size and image limits. */
 export interface DetectorLoadOptions {
@@ -215,12 +215,13 @@ export class Detector {
     const rawMap = options.rawMap
       ? { data: map.slice(), width: size.width, height: size.height, input: inputMap }
       : undefined;
+    const grow = growMask(map, manifest.thresholds.pixel, threshold); // before normalising: it clamps low scores
     normaliseMap(map, manifest.thresholds.pixel);
     const score = normaliseScore(scores.image.score, manifest.thresholds.image);
     const isAnomalous = score >= threshold;
     // Regions only on an anomalous image: a normal verdict with boxes on it would contradict itself.
     const { regions, damagePercentage, mask } = isAnomalous
-      ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions)
+      ? findRegions(map, size.width, size.height, width, height, threshold, settings.regions, grow)
       : { regions: [], damagePercentage: 0, mask: new Uint8Array(map.length) };
     const strongest = regions[0];
     const evidence = strongest

@@ -118,6 +118,13 @@ export interface EvaluationReport {
   pixelAuroc: number;
   /** Pixel AUROC at the model input (224 x 224, cropped when the model crops), the protocol anomalib reports. */
   pixelAurocInput: number;
+  /** Per-region overlap up to 30 % FPR (AUPRO, normalised), over the images at their own size. */
+  aupro: number;
+  /** At the calibrated pixel threshold, over the defective images with masks: mean mask IoU and mean mask F1 (Dice). */
+  maskIou: number;
+  maskF1: number;
+  /** Boxes on good test images at the calibrated thresholds. */
+  falseBoxes: number;
   /** Image-level F1 at the calibrated threshold (what a user gets without tuning), and its precision and recall. */
   f1: number;
   precision: number;
@@ -180,6 +187,10 @@ export async function evaluateCategory(
       imageAuroc: scored.imageAuroc,
       pixelAuroc: scored.pixelAuroc,
       pixelAurocInput: scored.pixelAurocInput,
+      aupro: scored.aupro,
+      maskIou: scored.maskIou,
+      maskF1: scored.maskF1,
+      falseBoxes: scored.falseBoxes,
       f1: scored.f1,
       precision: scored.precision,
       falseAlarms: scored.falseAlarms,

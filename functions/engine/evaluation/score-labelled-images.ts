@@ -3,7 +3,11 @@ import type { LabelledImage } from '../dataset/mvtec-category.ts';
 import { STAGES, type StageTimings } from '../detection/detection-result.ts';
 import type { Detector } from '../detection/detector.ts';
 import { decodeMask, decodeMaskForInput } from '../image/decode-mask.ts';
+import { normaliseMap } from '../calibration/score-scale.ts';
+import { CALIBRATED_THRESHOLD } from '../detection/detection-settings.ts';
+import { findRegions, growMask } from '../detection/regions.ts';
 import { auroc, f1At } from '../math/auroc.ts';
+import { AUPRO_FPR_LIMIT, RegionOverlapCurve } from '../math/aupro.ts';
 
 /** What a model scores on labelled images, at its calibrated thresholds (what a user gets without tuning). */
 export interface LabelledImageScores {
@@ -17,8 +21,17 @@ export interface LabelledImageScores {
   f1: number;
   precision: number;
   recall: number;
-  /** Mean over the masked defective images of |predicted ∩ truth| / |predicted ∪ truth|, predicted = map >= pixel threshold. */
+  /**
+   * Mean over the masked defective images of |predicted ∩ truth| / |predicted ∪ truth|, predicted = the regions'
+   * mask at the calibrated pixel threshold (grown to the model's grow level, as detection draws it).
+   */
   maskIou: number;
+  /** Mean over the same images of the mask's F1 (Dice: 2 |predicted ∩ truth| / (|predicted| + |truth|)). */
+  maskF1: number;
+  /** Area under the per-region overlap curve up to 30 % FPR, normalised (MVTec AD / anomalib's AUPRO). */
+  aupro: number;
+  /** Boxes returned on good images at the calibrated thresholds (each one a false box). */
+  falseBoxes: number;
   falseAlarms: { flagged: number; good: number; rate: number };
   recallByDefect: Record<string, number>;
   detectMsPerImage: StageTimings & { total: number };
@@ -51,16 +64,33 @@ function splitByMask(map: Float32Array, mask: Uint8Array, positives: ScoreBag, n
   negatives.add(Float32Array.from(neg));
 }
 
-/** Intersection over union of the thresholded map and the truth; 1 when both are empty. */
-export function maskIou(map: Float32Array, truth: Uint8Array, threshold: number): number {
+/** Intersection over union and F1 (Dice) of a predicted mask and the truth; 1 when both are empty. */
+export function maskOverlap(predicted: Uint8Array, truth: Uint8Array): { iou: number; f1: number } {
   let intersection = 0;
   let union = 0;
+  let sizes = 0;
   for (let p = 0; p < truth.length; p++) {
-    const predicted = map[p] >= threshold;
-    if (predicted && truth[p]) intersection++;
-    if (predicted || truth[p]) union++;
+    if (predicted[p] && truth[p]) intersection++;
+    if (predicted[p] || truth[p]) union++;
+    sizes += (predicted[p] ? 1 : 0) + (truth[p] ? 1 : 0);
   }
-  return union === 0 ? 1 : intersection / union;
+  return union === 0 ? { iou: 1, f1: 1 } : { iou: intersection / union, f1: (2 * intersection) / sizes };
+}
+
+/** The regions' mask that detection draws at the calibrated threshold, from a raw map at the image's map size. */
+export function predictedMask(artifact: ModelArtifact, raw: Float32Array, width: number, height: number): Uint8Array {
+  const { pixel } = artifact.manifest.thresholds;
+  const map = normaliseMap(raw.slice(), pixel);
+  return findRegions(
+    map,
+    width,
+    height,
+    width,
+    height,
+    CALIBRATED_THRESHOLD,
+    artifact.manifest.settings.regions,
+    growMask(raw, pixel, CALIBRATED_THRESHOLD),
+  ).mask;
 }
 
 /**
@@ -78,12 +108,14 @@ export async function scoreLabelledImages(
   const labels: number[] = [];
   const defects: string[] = [];
   const ious: number[] = [];
+  const maskF1s: number[] = [];
+  const overlap = new RegionOverlapCurve();
+  let falseBoxes = 0;
   const positives = new ScoreBag();
   const negatives = new ScoreBag();
   const inputPositives = new ScoreBag();
   const inputNegatives = new ScoreBag();
   const sums = Object.fromEntries(STAGES.map((s) => [s, 0])) as unknown as StageTimings;
-  const pixelThreshold = artifact.manifest.thresholds.pixel.threshold;
   let detected = 0;
   let skipped = 0;
   let withMask = 0;
@@ -111,11 +143,16 @@ export async function scoreLabelledImages(
       if (!truth.anomalous) {
         negatives.add(rawMap.data);
         inputNegatives.add(rawMap.input);
+        overlap.add(rawMap.data, new Uint8Array(rawMap.data.length), rawMap.width, rawMap.height);
+        falseBoxes += result.bounding_boxes.length;
       } else if (truth.mask) {
         withMask++;
         const maskBytes = await truth.mask.read();
         const full = await decodeMask(maskBytes, rawMap.width, rawMap.height);
-        ious.push(maskIou(rawMap.data, full, pixelThreshold));
+        const { iou, f1 } = maskOverlap(predictedMask(artifact, rawMap.data, rawMap.width, rawMap.height), full);
+        ious.push(iou);
+        maskF1s.push(f1);
+        overlap.add(rawMap.data, full, rawMap.width, rawMap.height);
         splitByMask(rawMap.data, full, positives, negatives);
         splitByMask(
           rawMap.input,
@@ -154,6 +191,9 @@ export async function scoreLabelledImages(
     precision: round(tp / Math.max(1, tp + fp)),
     recall: round(tp / Math.max(1, pos.length)),
     maskIou: ious.length ? round(ious.reduce((a, v) => a + v, 0) / ious.length) : Number.NaN,
+    maskF1: maskF1s.length ? round(maskF1s.reduce((a, v) => a + v, 0) / maskF1s.length) : Number.NaN,
+    aupro: round(overlap.area(AUPRO_FPR_LIMIT)),
+    falseBoxes,
     falseAlarms: { flagged: fp, good: neg.length, rate: round(fp / Math.max(1, neg.length)) },
     recallByDefect,
     detectMsPerImage,

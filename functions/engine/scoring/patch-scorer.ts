@@ -1,5 +1,13 @@
 import type { SessionOptions } from '../onnx/create-session.ts';
-import { NearestNeighbourSearch } from '../search/nearest-neighbour-search.ts';
+import { searchMethodSetting } from '../paths.ts';
+import { NearestNeighbourSearch, type NearestNeighbours } from '../search/nearest-neighbour-search.ts';
+import {
+  SEARCH_METHODS,
+  type SearchMethod,
+  TwoStageSearch,
+  type TwoStageOptions,
+  type TwoStageTrace,
+} from '../search/two-stage-search.ts';
 import { type ImageScore, reweightedImageScore } from './image-score.ts';
 
 /** What PatchCore knows about one image after the search: per-patch distances and nearest bank rows, and its score. */
@@ -17,10 +25,36 @@ export interface MemoryBank {
   dims: number;
 }
 
-/** Scores patch features against a memory bank: exact nearest-neighbour search, then anomalib's image score. */
+/** Which search a scorer runs: the method (default FAULTLINE_SEARCH, else exact) and the two-stage shares. */
+export interface SearchSettings {
+  method?: SearchMethod;
+  twoStage?: Partial<TwoStageOptions>;
+}
+
+/**
+ * The search method: the one asked for, else FAULTLINE_SEARCH ("exact" or "two-stage"), else exact. Two-stage keeps
+ * the image score exact but leaves upper bounds in the low part of the map, which the pixel threshold and the regions
+ * read; and it measured 0.7-1.8x, not a clear win: so it is a choice, not the default.
+ */
+export function searchMethodOf(settings: SearchSettings = {}): SearchMethod {
+  const method = settings.method ?? searchMethodSetting() ?? 'exact';
+  if (!SEARCH_METHODS.includes(method as SearchMethod))
+    throw new Error(`FAULTLINE_SEARCH: unknown search "${method}" (use ${SEARCH_METHODS.join(', ')})`);
+  return method as SearchMethod;
+}
+
+interface PatchSearch {
+  search(queries: Float32Array, trace?: TwoStageTrace): Promise<NearestNeighbours>;
+  release(): Promise<void>;
+}
+
+/**
+ * Scores patch features against a memory bank: nearest-neighbour search (two-stage by default, whose image score is
+ * the exact search's; exact on request), then anomalib's image score.
+ */
 export class PatchScorer {
   private constructor(
-    private readonly search: NearestNeighbourSearch,
+    private readonly search: PatchSearch,
     readonly bank: MemoryBank,
     readonly patchesPerImage: number,
     readonly neighbours: number,
@@ -30,10 +64,13 @@ export class PatchScorer {
     bank: MemoryBank,
     patchesPerImage: number,
     neighbours: number,
-    options?: SessionOptions,
+    options?: SessionOptions & { search?: SearchSettings },
   ): Promise<PatchScorer> {
+    const method = searchMethodOf(options?.search);
     return new PatchScorer(
-      await NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options),
+      method === 'exact'
+        ? await NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options)
+        : await TwoStageSearch.create(bank.data, bank.rows, bank.dims, options?.search?.twoStage, options),
       bank,
       patchesPerImage,
       neighbours,
@@ -43,8 +80,14 @@ export class PatchScorer {
   /**
    * @param features [count * patchesPerImage, dims], as the feature extractor returns them
    * @param onSearched called with the time spent in the search, for the stage timings
+   * @param trace filled by the two-stage search with what its exact stage did (benchmark)
    */
-  async score(features: Float32Array, count: number, onSearched?: (ms: number) => void): Promise<PatchScores[]> {
+  async score(
+    features: Float32Array,
+    count: number,
+    onSearched?: (ms: number) => void,
+    trace?: TwoStageTrace,
+  ): Promise<PatchScores[]> {
     const { dims } = this.bank;
     const perImage = this.patchesPerImage * dims;
     const results: PatchScores[] = [];
@@ -52,7 +95,7 @@ export class PatchScorer {
     for (let i = 0; i < count; i++) {
       const imageFeatures = features.subarray(i * perImage, (i + 1) * perImage);
       const started = performance.now();
-      const { distances, indices } = await this.search.search(imageFeatures);
+      const { distances, indices } = await this.search.search(imageFeatures, trace);
       onSearched?.(performance.now() - started);
       const image = reweightedImageScore(
         distances,

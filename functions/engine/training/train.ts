@@ -76,6 +76,8 @@ export interface TrainOptions {
   quantile?: number;
   /** Relative margin added above the threshold. */
   margin?: number;
+  /** Quantile of the normal pixel scores that regions grow down to (thresholds.ts PIXEL_GROW_QUANTILE). */
+  growQuantile?: number;
   settings?: Partial<DetectionSettings>;
   batchSize?: number;
   session?: SessionOptions;
@@ -116,7 +118,7 @@ export const TRAINING_DEFAULTS = {
 /** Fewest normal images to train on: one, calibrated on augmented views of it (the model says it is uncalibrated). */
 export const MIN_TRAINING_IMAGES = 1;
 
-function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number }): void {
+function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number; growQuantile?: number }): void {
   const fail = (message: string, details: Record<string, unknown>) => {
     throw new InvalidOptionError(message, details);
   };
@@ -130,6 +132,8 @@ function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number }): void
   if (!(o.sigmas >= 0 && o.sigmas <= 10)) fail(`sigmas must be in [0, 10], got ${o.sigmas}`, { sigmas: o.sigmas });
   if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile <= 1))
     fail(`quantile must be in (0, 1], got ${o.quantile}`, { quantile: o.quantile });
+  if (o.growQuantile !== undefined && !(o.growQuantile > 0 && o.growQuantile <= 1))
+    fail(`growQuantile must be in (0, 1], got ${o.growQuantile}`, { growQuantile: o.growQuantile });
   if (!(o.margin >= 0 && o.margin < 10)) fail(`margin must be in [0, 10), got ${o.margin}`, { margin: o.margin });
   if (!Number.isInteger(o.projectionDims) || o.projectionDims < 8)
     fail(`projectionDims must be an integer >= 8, got ${o.projectionDims}`, { projectionDims: o.projectionDims });
@@ -309,6 +313,7 @@ export async function train(
     const thresholds = calibrateThresholds(calibration, {
       rule: o.quantile !== undefined ? { quantile: o.quantile } : { sigmas: o.sigmas },
       margin: o.margin,
+      growQuantile: o.growQuantile,
     });
     const calibrationMs = performance.now() - t;
 
@@ -380,6 +385,14 @@ interface CalibrationContext {
 /** Pixels sampled per calibration image for the pixel F1 (every n-th), to keep the sort small. */
 const PIXEL_SAMPLE_STEP = 3;
 
+/** Every PIXEL_SAMPLE_STEP-th pixel of each map (the normal images' maps, for the region grow level). */
+function sampledPixels(maps: Float32Array[]): Float32Array {
+  const out = new Float32Array(maps.reduce((a, m) => a + Math.ceil(m.length / PIXEL_SAMPLE_STEP), 0));
+  let o = 0;
+  for (const m of maps) for (let i = 0; i < m.length; i += PIXEL_SAMPLE_STEP) out[o++] = m[i];
+  return out;
+}
+
 /** A normal image scored against a bank that does not hold it: its image score and input-sized anomaly map. */
 interface UnseenNormal {
   score: number;
@@ -441,6 +454,7 @@ async function scoreCalibration(
   return {
     normalImageScores: normalScores.map((s) => s.score),
     normalPixelMaxima: normalScores.map((s) => s.map.reduce((m, v) => (v > m ? v : m), -Infinity)),
+    normalPixels: sampledPixels(normalScores.map((s) => s.map)),
     anomalousImageScores: anomalyScores.map((s) => s.score),
     pixelSamples:
       pixelScores.length > 0
