@@ -5,6 +5,7 @@ import { routes } from '../functions/api/routes/index.ts';
 import { Api } from './api.ts';
 import { InferenceLayer } from './inference-layer.ts';
 import { Messaging } from './messaging.ts';
+import { acknowledgeControlTowerFindings, OperationsBaseline } from './control-tower.ts';
 import { Monitoring } from './monitoring.ts';
 import { PointConsumer } from './point-consumer.ts';
 import { Storage } from './storage.ts';
@@ -83,6 +84,9 @@ export class FaultlineStack extends Stack {
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
     const production = settings.profile === 'production';
+    // Log groups encrypted and kept a year, alarms that notify: for every one in the stack (lib/control-tower.ts).
+    const operations = new OperationsBaseline(this, 'Operations');
+    acknowledgeControlTowerFindings(this);
     this.storage = new Storage(this, 'Storage', {
       resultsRetentionDays: settings.resultsRetentionDays,
       retain: production,
@@ -108,9 +112,10 @@ export class FaultlineStack extends Stack {
       resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
       openAccess: settings.openAccess,
+      consoleUrl: this.webConsole.url,
       jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
     });
-    this.webConsole.deploy(this.api.httpApi.apiEndpoint);
+    this.webConsole.deploy(this.api.httpApi.apiEndpoint, this.api.consoleSignIn);
     this.workers = new Workers(this, 'Workers', {
       ...shared,
       instanceTypes: settings.workerInstanceTypes,
@@ -132,6 +137,7 @@ export class FaultlineStack extends Stack {
       points: { consumer: this.pointConsumer.function, failures: this.messaging.pointFailures },
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'AlarmTopicArn', { value: operations.alarmTopic.topicArn });
     new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });

@@ -51,10 +51,14 @@ describe('the CDK app', () => {
     const cfnRoutes = template.findResources('AWS::ApiGatewayV2::Route');
     const keys = Object.values(cfnRoutes).map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
-    for (const r of Object.values(cfnRoutes)) {
-      const open = ['GET /health', 'GET /openapi.json'].includes(r.Properties.RouteKey);
-      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'CUSTOM');
-    }
+    // Every route names its authorization (CT.APIGATEWAY.PR.5); the authorizer admits anyone on the public ones.
+    for (const r of Object.values(cfnRoutes))
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('CUSTOM');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ FAULTLINE_PUBLIC_ROUTES: 'GET /health,GET /openapi.json' }),
+      },
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       EnableSimpleResponses: true,
@@ -79,6 +83,28 @@ describe('the CDK app', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it("signs people in to the console with the user pool's hosted UI: code flow, no secret, the console's addresses", () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: Match.anyValue() });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/auth/callback'])] })],
+    });
+  });
+
+  it('encrypts every log group with its key and keeps it a year; every alarm notifies the alarm topic', () => {
+    for (const [id, g] of Object.entries(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(g.Properties.KmsKeyId, id).toBeDefined();
+      expect(g.Properties.RetentionInDays, id).toBeGreaterThanOrEqual(365);
+    }
+    for (const [id, a] of Object.entries(template.findResources('AWS::CloudWatch::Alarm')))
+      expect(a.Properties.AlarmActions, id).toHaveLength(1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('runs detection on its own function with more memory, both with the inference layer', () => {

@@ -1,8 +1,6 @@
-/** What the deployment tells the console: where the API is ('' = this origin) and whether it asks for a key. */
-export interface ConsoleConfig {
-  apiUrl: string;
-  authRequired: boolean;
-}
+import type { ConsoleConfig } from './console-config.ts';
+
+export type { ConsoleConfig, OidcConfig } from './console-config.ts';
 
 /** Reads /config.json (written by the local runtime, or at deploy time next to the console's files). */
 export async function loadConfig(): Promise<ConsoleConfig> {
@@ -10,5 +8,9 @@ export async function loadConfig(): Promise<ConsoleConfig> {
   if (!response.ok)
     throw new Error(`the console's configuration (/config.json) could not be read: HTTP ${response.status}`);
   const config = (await response.json()) as Partial<ConsoleConfig>;
-  return { apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''), authRequired: config.authRequired ?? true };
+  return {
+    apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''),
+    authRequired: config.authRequired ?? true,
+    oidc: config.oidc?.authority && config.oidc.clientId ? config.oidc : undefined,
+  };
 }
