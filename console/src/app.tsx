@@ -34,7 +34,7 @@ export function App({ config }: { config: ConsoleConfig }) {
       completeSignIn().then(
         () => setReturning(false),
         (error: unknown) => {
-          history.replaceState(null, '', '/');
+          navigate('/', { replace: true });
           setReturning(false);
           setAuth({ signedIn: false, message: `Signing in did not complete: ${errorMessage(error)}` });
         },

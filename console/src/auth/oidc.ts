@@ -1,6 +1,7 @@
 import { InMemoryWebStorage, type User, UserManager, WebStorageStateStore } from 'oidc-client-ts';
 import type { OidcConfig } from '../api/console-config.ts';
 
+import { navigate } from '../router.tsx';
 import { CALLBACK_PATH } from './callback-path.ts';
 
 export { CALLBACK_PATH };
@@ -47,7 +48,7 @@ export async function completeSignIn(): Promise<void> {
   const user = await manager.signinRedirectCallback();
   current = user;
   const back = typeof user.state === 'string' && user.state.startsWith('/') ? user.state : '/';
-  history.replaceState(null, '', back);
+  navigate(back, { replace: true });
 }
 
 export const signInWithIssuer = (): Promise<void> =>
