@@ -392,10 +392,15 @@ describe('the CDK app', () => {
     // config.json is written at deploy time with the API's address; the page is never cached, the hashed assets for a year
     const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment')).map((d) => d.Properties);
     const pages = deployments.find((d) => d.SourceMarkers)!;
+    // ... and people's sign-in: the user pool (issuer), the Web client, the hosted UI domain (sign-out).
+    const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as never);
     expect(pages.SourceMarkers[1]).toEqual({
-      '<<marker:0xbaba:0>>': {
-        'Fn::GetAtt': [stack.getLogicalId(stack.api.httpApi.node.defaultChild as never), 'ApiEndpoint'],
-      },
+      '<<marker:0xbaba:0>>': { 'Fn::GetAtt': [id(stack.api.httpApi), 'ApiEndpoint'] },
+      '<<marker:0xbaba:1>>': { Ref: 'AWS::Region' },
+      '<<marker:0xbaba:2>>': { Ref: id(stack.api.userPool!) },
+      '<<marker:0xbaba:3>>': { Ref: id(stack.api.userPool!.node.findChild('Web')) },
+      '<<marker:0xbaba:4>>': { Ref: id(stack.api.userPool!.node.findChild('SignIn')) },
+      '<<marker:0xbaba:5>>': { Ref: 'AWS::Region' },
     });
     expect(pages.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
     expect(deployments.find((d) => d.DestinationBucketKeyPrefix === 'assets/')!.SystemMetadata).toEqual({
