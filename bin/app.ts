@@ -1,5 +1,6 @@
 /** The CDK app: `npx cdk synth` / `npx cdk deploy` (settings in cdk.json's context, or -c key=value). */
 import { App, Validations } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildConsole } from '../lib/console-build.ts';
 import { FaultlineStack, settingsFromContext } from '../lib/faultline-stack.ts';
@@ -18,4 +19,5 @@ const stack = new FaultlineStack(
   },
 );
 acknowledgeNagFindings(stack);
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+// cdk-nag, and AWS Control Tower's proactive controls (cfn-guard, offline; lib/control-tower.ts has the exceptions).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());

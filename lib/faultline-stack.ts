@@ -6,6 +6,7 @@ import { Api } from './api.ts';
 import { InferenceLayer } from './inference-layer.ts';
 import { LiveFeed } from './live-feed.ts';
 import { Messaging } from './messaging.ts';
+import { acknowledgeControlTowerFindings, OperationsBaseline } from './control-tower.ts';
 import { Monitoring } from './monitoring.ts';
 import { PointConsumer } from './point-consumer.ts';
 import { Storage } from './storage.ts';
@@ -85,6 +86,9 @@ export class FaultlineStack extends Stack {
   constructor(scope: Construct, id: string, settings: FaultlineSettings, props: StackProps = {}) {
     super(scope, id, { description: 'Faultline: visual anomaly detection (PatchCore)', ...props });
     const production = settings.profile === 'production';
+    // Log groups encrypted and kept a year, alarms that notify: for every one in the stack (lib/control-tower.ts).
+    const operations = new OperationsBaseline(this, 'Operations');
+    acknowledgeControlTowerFindings(this);
     this.storage = new Storage(this, 'Storage', {
       resultsRetentionDays: settings.resultsRetentionDays,
       retain: production,
@@ -110,9 +114,10 @@ export class FaultlineStack extends Stack {
       resultsRetentionDays: settings.resultsRetentionDays,
       throttle: { rate: settings.throttleRate, burst: settings.throttleBurst },
       openAccess: settings.openAccess,
+      consoleUrl: this.webConsole.url,
       jwt: settings.jwtIssuer ? { issuer: settings.jwtIssuer, audience: settings.jwtAudience ?? [] } : undefined,
     });
-    this.webConsole.deploy(this.api.httpApi.apiEndpoint);
+    this.webConsole.deploy(this.api.httpApi.apiEndpoint, this.api.consoleSignIn);
     this.workers = new Workers(this, 'Workers', {
       ...shared,
       instanceTypes: settings.workerInstanceTypes,
@@ -147,6 +152,7 @@ export class FaultlineStack extends Stack {
       points: { consumer: this.pointConsumer.function, failures: this.messaging.pointFailures },
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'AlarmTopicArn', { value: operations.alarmTopic.topicArn });
     new CfnOutput(this, 'ConsoleUrl', { value: this.webConsole.url });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'LiveUrl', { value: this.liveFeed.url });

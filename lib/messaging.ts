@@ -5,6 +5,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { acknowledgeControl } from './control-tower.ts';
 import { Construct } from 'constructs';
 import { NOTIFIED_FOLDERS } from '../functions/service/object-keys.ts';
 
@@ -84,6 +85,12 @@ export class Messaging extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    for (const q of [this.deadLetterQueue, this.webhookDeadLetterQueue, this.pointFailures])
+      acknowledgeControl(
+        q,
+        'sqs_dlq_check',
+        'A dead-letter (or failure) queue is where failed messages end up: alarmed and redriven by a person, it has no dead-letter queue of its own.',
+      );
     Validations.of(this.pointFailures).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SQS3',
       reason:

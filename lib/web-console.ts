@@ -5,8 +5,10 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { acknowledgeControl } from './control-tower.ts';
 import { Construct } from 'constructs';
 import { consoleContentSecurityPolicy } from '../functions/local/console/security-headers.ts';
+import type { ConsoleConfig, OidcConfig } from '../console/src/api/console-config.ts';
 import { CONSOLE_DIST } from './console-build.ts';
 
 export interface WebConsoleProps {
@@ -39,9 +41,29 @@ export class WebConsole extends Construct {
       enforceSSL: true,
       serverAccessLogsBucket: props.logBucket,
       serverAccessLogsPrefix: 'console-bucket/',
+      // A deployment that went wrong can be rolled back file by file (CT.S3.PR.11); replaced files go after 30 days.
+      versioned: true,
+      lifecycleRules: [
+        { noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(2) },
+      ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
+    acknowledgeControl(
+      this.bucket,
+      's3_bucket_default_encryption_kms_check',
+      "The console's files are the same for everyone and served publicly through CloudFront; SSE-S3 suffices, and SSE-KMS would need CloudFront's OAC to be granted the key.",
+    );
+    acknowledgeControl(
+      this.bucket,
+      's3_event_notifications_enabled_check',
+      'Files change only by deployment (BucketDeployment); nothing acts on them.',
+    );
+    acknowledgeControl(
+      this.bucket,
+      's3_bucket_object_lock_enabled_check',
+      'Each deployment replaces the files, and a development stack removes the bucket; versioning keeps earlier files.',
+    );
     // Images and uploads go to the data bucket by presigned URL; API calls go to API Gateway (another origin).
     const s3Origin = `https://${props.dataBucket.bucketRegionalDomainName}`;
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
@@ -50,7 +72,13 @@ export class WebConsole extends Construct {
         contentSecurityPolicy: {
           contentSecurityPolicy: consoleContentSecurityPolicy({
             imageOrigins: [s3Origin],
-            connectOrigins: [s3Origin, `https://*.execute-api.${region}.amazonaws.com`],
+            // The API, and the user pool's discovery document and hosted UI token endpoint (people's sign-in).
+            connectOrigins: [
+              s3Origin,
+              `https://*.execute-api.${region}.amazonaws.com`,
+              `https://cognito-idp.${region}.amazonaws.com`,
+              `https://*.auth.${region}.amazoncognito.com`,
+            ],
           }),
           override: true,
         },
@@ -82,6 +110,26 @@ export class WebConsole extends Construct {
       logFilePrefix: 'console-cdn/',
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
+    // A custom domain needs the operator's own certificate (ACM, us-east-1) and DNS: with one, SNI and TLS 1.2 follow.
+    for (const [rule, reason] of [
+      [
+        'cloudfront_origin_failover_enabled_check',
+        "One origin: the console bucket in the stack's region. A second region's copy is a disaster-recovery choice; the API it talks to is single-region too.",
+      ],
+      [
+        'cloudfront_custom_ssl_certificate_check',
+        'The distribution uses the default *.cloudfront.net certificate; a custom domain with its own ACM certificate is a deployment choice.',
+      ],
+      [
+        'cloudfront_sni_enabled_check',
+        'SNI applies to a custom certificate; the default *.cloudfront.net certificate is served by CloudFront itself.',
+      ],
+      [
+        'cloudfront_security_policy_check',
+        'With the default *.cloudfront.net certificate CloudFront fixes the minimum protocol (TLSv1); a custom domain certificate allows TLSv1.2_2021.',
+      ],
+    ])
+      acknowledgeControl(this.distribution, rule, reason);
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-CFR1',
@@ -101,8 +149,8 @@ export class WebConsole extends Construct {
     );
   }
 
-  /** Uploads the built files, and /config.json with the API's address; the page and config are never cached. */
-  deploy(apiUrl: string): void {
+  /** Uploads the built files, and /config.json with the API's address and people's sign-in; the page and config are never cached. */
+  deploy(apiUrl: string, oidc?: OidcConfig): void {
     const common = { destinationBucket: this.bucket, distribution: this.distribution, prune: false, memoryLimit: 256 };
     const assets = new BucketDeployment(this, 'DeployAssets', {
       ...common,
@@ -114,7 +162,7 @@ export class WebConsole extends Construct {
       ...common,
       sources: [
         Source.asset(CONSOLE_DIST, { exclude: ['assets/**'] }),
-        Source.jsonData('config.json', { apiUrl, authRequired: true }),
+        Source.jsonData('config.json', { apiUrl, authRequired: true, oidc } satisfies ConsoleConfig),
       ],
       cacheControl: [CacheControl.noCache()],
       distributionPaths: ['/index.html', '/config.json'],

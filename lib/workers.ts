@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { acknowledgeControl } from './control-tower.ts';
 import { Construct } from 'constructs';
 import { allResources, type DataPlane, serviceEnvironment } from './data-plane.ts';
 import { projectRoot } from './inference-layer.ts';
@@ -46,7 +47,8 @@ export class Workers extends Construct {
       subnetConfiguration:
         props.natGateways > 0
           ? [
-              { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+              // Only the NAT gateway lives here, on its Elastic IP: no public addresses (CT.EC2.PR.11).
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
               { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
             ]
           : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
@@ -61,6 +63,12 @@ export class Workers extends Construct {
         },
       },
     });
+    if (props.natGateways === 0)
+      acknowledgeControl(
+        vpc,
+        'subnet_auto_assign_public_ip_disabled_check',
+        'The development profile has no NAT gateway: its workers run in the public subnets and reach AWS APIs through their public address (inbound closed by the security group). The production profile meets the control.',
+      );
     // Workers only call AWS APIs (S3, DynamoDB, SQS, EventBridge): nothing reaches them from outside.
     const securityGroup = new ec2.SecurityGroup(this, 'WorkerSg', {
       vpc,

@@ -2,6 +2,15 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { configureApi } from './api/client.ts';
 import type { ConsoleConfig } from './api/config.ts';
 import { configureLive } from './api/live-feed.ts';
+import { errorMessage } from './api/errors.ts';
+import {
+  bearerToken,
+  CALLBACK_PATH,
+  completeSignIn,
+  configureOidc,
+  signInWithIssuer,
+  signOutOfIssuer,
+} from './auth/oidc.ts';
 import { forgetApiKey, storedApiKey } from './auth/session.ts';
 import { Link, matchPath, navigate, usePath } from './router.tsx';
 import { ProjectScreen } from './screens/project.tsx';
@@ -10,9 +19,28 @@ import { SignInScreen } from './screens/sign-in.tsx';
 
 /** The console's frame: the top bar, sign-in when the API wants a key, and the screen the address names. */
 export function App({ config }: { config: ConsoleConfig }) {
-  const [auth, setAuth] = useState<{ signedIn: boolean; message?: string }>(() => ({
+  const [auth, setAuth] = useState<{ signedIn: boolean; message?: string; person?: string }>(() => ({
     signedIn: !config.authRequired || storedApiKey() !== undefined,
   }));
+  // People sign in with the issuer where the deployment has one; the page the issuer sends them back to finishes it.
+  const [returning, setReturning] = useState(() => !!config.oidc && location.pathname === CALLBACK_PATH);
+  useState(() => {
+    if (!config.oidc) return;
+    configureOidc(config.oidc, (user) => {
+      if (user) setAuth({ signedIn: true, person: personName(user.profile) });
+      else if (signedIn.current && !storedApiKey())
+        setAuth({ signedIn: false, message: 'Your session ended: please sign in again.' });
+    });
+    if (returning)
+      completeSignIn().then(
+        () => setReturning(false),
+        (error: unknown) => {
+          navigate('/', { replace: true });
+          setReturning(false);
+          setAuth({ signedIn: false, message: `Signing in did not complete: ${errorMessage(error)}` });
+        },
+      );
+  });
   // The sign-in screen answers its own refused key; only a session that was signed in is sent back to it.
   const signedIn = useRef(auth.signedIn);
   signedIn.current = auth.signedIn;
@@ -20,6 +48,7 @@ export function App({ config }: { config: ConsoleConfig }) {
     configureApi({
       baseUrl: config.apiUrl,
       apiKey: storedApiKey,
+      bearerToken,
       onUnauthorized: (message) => {
         if (!signedIn.current) return;
         forgetApiKey();
@@ -37,7 +66,20 @@ export function App({ config }: { config: ConsoleConfig }) {
     else main.current?.focus();
   }, [path]);
 
-  if (!auth.signedIn) return <SignInScreen message={auth.message} onSignedIn={() => setAuth({ signedIn: true })} />;
+  if (returning)
+    return (
+      <main id="main" class="sign-in">
+        <p role="status">Signing in…</p>
+      </main>
+    );
+  if (!auth.signedIn)
+    return (
+      <SignInScreen
+        message={auth.message}
+        onSignedIn={() => setAuth({ signedIn: true })}
+        signInWithIssuer={config.oidc ? signInWithIssuer : undefined}
+      />
+    );
 
   const project =
     matchPath('/projects/:projectId', path) ??
@@ -68,12 +110,19 @@ export function App({ config }: { config: ConsoleConfig }) {
           </Link>
           <a href="/docs">API docs</a>
         </nav>
+        {auth.person ? <span class="signed-in-as">{auth.person}</span> : null}
         {config.authRequired ? (
           <button
             type="button"
             class="button secondary small"
             onClick={() => {
               forgetApiKey();
+              // A person signed in with the issuer signs out there too (its session would sign them straight back in).
+              if (auth.person !== undefined) {
+                signedIn.current = false;
+                void signOutOfIssuer();
+                return;
+              }
               setAuth({ signedIn: false, message: 'Signed out.' });
               navigate('/');
             }}
@@ -99,3 +148,7 @@ export function App({ config }: { config: ConsoleConfig }) {
     </>
   );
 }
+
+/** How the top bar names a person: their e-mail, else their user name, else the subject. */
+const personName = (p: { email?: string; preferred_username?: string; 'cognito:username'?: unknown; sub: string }) =>
+  p.email ?? p.preferred_username ?? (typeof p['cognito:username'] === 'string' ? p['cognito:username'] : p.sub);

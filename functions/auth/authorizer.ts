@@ -8,6 +8,7 @@ import type {
 import { liveCredentials } from './live-sign-in.ts';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { z } from 'zod';
+import { issuerVerifier } from './issuer-verifier.ts';
 import { documentClient } from '../service/adapters/dynamodb-client.ts';
 import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { powertools } from '../service/adapters/powertools.ts';
@@ -77,6 +78,11 @@ const settingsSchema = z.object({
     .transform((t) => JSON.parse(t) as unknown)
     .pipe(z.record(z.string(), z.enum(COMPAT_GROUPS))),
   FAULTLINE_DEFAULT_PROJECT: z.string().optional(),
+  /** Route keys anyone may call (GET /health, GET /openapi.json): the authorizer guards every route (lib/api.ts). */
+  FAULTLINE_PUBLIC_ROUTES: z
+    .string()
+    .default('')
+    .transform((t) => new Set(t.split(',').filter(Boolean))),
 });
 let parsedSettings: z.infer<typeof settingsSchema> | undefined;
 /** Read once per container: the authorizer runs on every request. */
@@ -115,11 +121,7 @@ export function useKeyStore(store: Pick<Services, 'apiKeys'> | undefined): void 
 export function jwtVerifier(): ReturnType<typeof JwtVerifier.create> {
   if (!verifier) {
     const { FAULTLINE_JWT_ISSUER, FAULTLINE_JWT_AUDIENCE } = settings();
-    verifier = JwtVerifier.create({
-      issuer: FAULTLINE_JWT_ISSUER,
-      audience: FAULTLINE_JWT_AUDIENCE.split(','),
-      jwksUri: `${FAULTLINE_JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
-    });
+    verifier = issuerVerifier({ issuer: FAULTLINE_JWT_ISSUER, audience: FAULTLINE_JWT_AUDIENCE.split(',') });
   }
   return verifier;
 }
@@ -179,6 +181,9 @@ async function authorize(
   event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext> | APIGatewayAuthorizerResult> {
   if ('methodArn' in event) return liveAuthorizer(event);
+  // Public routes: their handlers need no caller (api/http/route-handler.ts), so none is looked up.
+  if (settings().FAULTLINE_PUBLIC_ROUTES.has(event.routeKey))
+    return { isAuthorized: true, context: { subject: '', kind: '', admin: 'false', projectIds: '' } };
   const headers = event.headers ?? {};
   // No credential at all, on a route of an open group, from a listed network: that group's caller, on one project.
   // The rate limit of these routes is API Gateway's route throttling (lib/api.ts).

@@ -47,6 +47,18 @@ export const localSettingsSchema = z
     /** Requests a second per client address, and the burst above it (as API Gateway's throttling); 0 = no limit. */
     FAULTLINE_RATE_LIMIT: z.coerce.number().min(0).default(100),
     FAULTLINE_RATE_BURST: z.coerce.number().int().min(1).default(200),
+    /** People sign in to the console with this OpenID Connect issuer (as with Cognito in AWS), beside API keys. */
+    FAULTLINE_OIDC_ISSUER: z.url().optional(),
+    /** The console's client id at the issuer: the `aud` of the ID tokens the API accepts. */
+    FAULTLINE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    /** Default ISSUER/.well-known/jwks.json. */
+    FAULTLINE_OIDC_JWKS_URI: z.url().optional(),
+    /** Members of this group (the `cognito:groups` claim) are administrators. */
+    FAULTLINE_ADMIN_GROUP: z.string().min(1).default('faultline-admins'),
+  })
+  .refine((e) => !e.FAULTLINE_OIDC_ISSUER === !e.FAULTLINE_OIDC_CLIENT_ID, {
+    message: 'FAULTLINE_OIDC_ISSUER and FAULTLINE_OIDC_CLIENT_ID go together',
+    path: ['FAULTLINE_OIDC_CLIENT_ID'],
   })
   .refine((e) => e.FAULTLINE_BODY_BUDGET_BYTES >= e.FAULTLINE_MAX_BODY_BYTES, {
     message: 'FAULTLINE_BODY_BUDGET_BYTES must be at least FAULTLINE_MAX_BODY_BYTES',
@@ -73,6 +85,14 @@ export const localSettingsSchema = z
     bodyBudgetBytes: e.FAULTLINE_BODY_BUDGET_BYTES,
     bodyIdleSeconds: e.FAULTLINE_BODY_IDLE_SECONDS,
     bodyTimeoutSeconds: e.FAULTLINE_BODY_TIMEOUT_SECONDS,
+    oidc: e.FAULTLINE_OIDC_ISSUER
+      ? {
+          issuer: e.FAULTLINE_OIDC_ISSUER,
+          clientId: e.FAULTLINE_OIDC_CLIENT_ID!,
+          jwksUri: e.FAULTLINE_OIDC_JWKS_URI,
+          adminGroup: e.FAULTLINE_ADMIN_GROUP,
+        }
+      : undefined,
   }));
 
 /** Settings of the service itself (service/config.ts), unparsed: its schema checks them when the runtime starts. */

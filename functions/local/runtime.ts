@@ -13,6 +13,8 @@ import { tableDefinition } from '../service/store/table-definition.ts';
 import { Worker } from '../worker/worker.ts';
 import { WebhookDeliveryLoop } from '../webhooks/delivery-loop.ts';
 import { openRoutes, signInAuthorizer } from './gateway/authorize.ts';
+import type { SignIn } from '../auth/authorizer.ts';
+import { issuerVerifier } from '../auth/issuer-verifier.ts';
 import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
 import { localApiKey } from './local-api-key.ts';
@@ -146,8 +148,13 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   await recoverUnfinishedWork(services, settings.bucket, log);
   const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
 
-  // The cloud's sign-in against this runtime's key table; no JWT issuer locally, so API keys only.
-  const signIn = { keys: services };
+  // The cloud's sign-in against this runtime's key table; people's JWTs too where an OIDC issuer is set.
+  const oidc = settings.oidc;
+  const verifier = oidc && issuerVerifier({ issuer: oidc.issuer, audience: [oidc.clientId], jwksUri: oidc.jwksUri });
+  const signIn: SignIn = {
+    keys: services,
+    jwt: verifier && (() => ({ verifier, adminGroup: oidc!.adminGroup })),
+  };
   const open = openRoutes(settings.openAccess);
   // The live feed (WebSockets on the API's port): the events the service publishes, and the points the consumer scores.
   const live = new LiveFeed(services);
@@ -178,6 +185,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     fallback: staticFiles({
       s3Origin: new URL(services.config.FAULTLINE_S3_PUBLIC_ENDPOINT ?? standIns.endpoints.s3).origin,
       authRequired: apiKey !== undefined,
+      oidc: apiKey && oidc ? { authority: oidc.issuer, clientId: oidc.clientId } : undefined,
     }),
     log: settings.accessLog ? log : undefined,
     upgrade: liveSockets.upgrade,

@@ -56,10 +56,14 @@ describe('the CDK app', () => {
     );
     const keys = Object.values(cfnRoutes).map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
-    for (const r of Object.values(cfnRoutes)) {
-      const open = ['GET /health', 'GET /openapi.json'].includes(r.Properties.RouteKey);
-      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(open ? 'NONE' : 'CUSTOM');
-    }
+    // Every route names its authorization (CT.APIGATEWAY.PR.5); the authorizer admits anyone on the public ones.
+    for (const r of Object.values(cfnRoutes))
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('CUSTOM');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ FAULTLINE_PUBLIC_ROUTES: 'GET /health,GET /openapi.json' }),
+      },
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       EnableSimpleResponses: true,
@@ -84,6 +88,28 @@ describe('the CDK app', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it("signs people in to the console with the user pool's hosted UI: code flow, no secret, the console's addresses", () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: Match.anyValue() });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/auth/callback'])] })],
+    });
+  });
+
+  it('encrypts every log group with its key and keeps it a year; every alarm notifies the alarm topic', () => {
+    for (const [id, g] of Object.entries(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(g.Properties.KmsKeyId, id).toBeDefined();
+      expect(g.Properties.RetentionInDays, id).toBeGreaterThanOrEqual(365);
+    }
+    for (const [id, a] of Object.entries(template.findResources('AWS::CloudWatch::Alarm')))
+      expect(a.Properties.AlarmActions, id).toHaveLength(1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('runs detection on its own function with more memory, both with the inference layer', () => {
@@ -460,10 +486,15 @@ describe('the CDK app', () => {
     // config.json is written at deploy time with the API's address; the page is never cached, the hashed assets for a year
     const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment')).map((d) => d.Properties);
     const pages = deployments.find((d) => d.SourceMarkers)!;
+    // ... and people's sign-in: the user pool (issuer), the Web client, the hosted UI domain (sign-out).
+    const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as never);
     expect(pages.SourceMarkers[1]).toEqual({
-      '<<marker:0xbaba:0>>': {
-        'Fn::GetAtt': [stack.getLogicalId(stack.api.httpApi.node.defaultChild as never), 'ApiEndpoint'],
-      },
+      '<<marker:0xbaba:0>>': { 'Fn::GetAtt': [id(stack.api.httpApi), 'ApiEndpoint'] },
+      '<<marker:0xbaba:1>>': { Ref: 'AWS::Region' },
+      '<<marker:0xbaba:2>>': { Ref: id(stack.api.userPool!) },
+      '<<marker:0xbaba:3>>': { Ref: id(stack.api.userPool!.node.findChild('Web')) },
+      '<<marker:0xbaba:4>>': { Ref: id(stack.api.userPool!.node.findChild('SignIn')) },
+      '<<marker:0xbaba:5>>': { Ref: 'AWS::Region' },
     });
     expect(pages.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
     expect(deployments.find((d) => d.DestinationBucketKeyPrefix === 'assets/')!.SystemMetadata).toEqual({

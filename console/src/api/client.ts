@@ -30,7 +30,9 @@ export type WebhookEventsListed = Exhaustive<Exclude<WebhookEvent, (typeof WEBHO
 export interface ApiOptions {
   baseUrl: string;
   apiKey: () => string | undefined;
-  /** Called on a 401: the key is missing, wrong or revoked. */
+  /** A person's token from the issuer (auth/oidc.ts), sent instead of a key when there is one. */
+  bearerToken?: () => string | undefined;
+  /** Called on a 401: the key or token is missing, wrong, revoked or expired. */
   onUnauthorized: (message: string) => void;
 }
 
@@ -41,8 +43,10 @@ export function configureApi(o: ApiOptions): void {
   client = createClient<paths>({ baseUrl: o.baseUrl });
   client.use({
     onRequest({ request }) {
-      const key = o.apiKey();
-      if (key) request.headers.set('x-api-key', key);
+      const token = o.bearerToken?.();
+      const key = token ? undefined : o.apiKey();
+      if (token) request.headers.set('authorization', `Bearer ${token}`);
+      else if (key) request.headers.set('x-api-key', key);
       return request;
     },
     async onResponse({ response }) {

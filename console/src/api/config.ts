@@ -1,10 +1,6 @@
-/** What the deployment tells the console: where the API is ('' = this origin) and whether it asks for a key. */
-export interface ConsoleConfig {
-  apiUrl: string;
-  authRequired: boolean;
-  /** Where the live feed (WebSocket) is when not at /ws on the API's origin, e.g. an API Gateway WebSocket API. */
-  liveUrl?: string;
-}
+import type { ConsoleConfig } from './console-config.ts';
+
+export type { ConsoleConfig, OidcConfig } from './console-config.ts';
 
 /** Reads /config.json (written by the local runtime, or at deploy time next to the console's files). */
 export async function loadConfig(): Promise<ConsoleConfig> {
@@ -16,5 +12,6 @@ export async function loadConfig(): Promise<ConsoleConfig> {
     apiUrl: (config.apiUrl ?? '').replace(/\/+$/, ''),
     authRequired: config.authRequired ?? true,
     liveUrl: config.liveUrl || undefined,
+    oidc: config.oidc?.authority && config.oidc.clientId ? config.oidc : undefined,
   };
 }

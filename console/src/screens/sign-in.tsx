@@ -7,7 +7,16 @@ import { ErrorNotice } from '../components/status.tsx';
  * The API key is the console's credential: `npm start` prints it (and a link that fills it in); in AWS, create one
  * with POST /api/v1/api-keys. It is kept for this tab only, and checked with one request before going on.
  */
-export function SignInScreen({ message, onSignedIn }: { message?: string; onSignedIn: () => void }) {
+export function SignInScreen({
+  message,
+  onSignedIn,
+  signInWithIssuer,
+}: {
+  message?: string;
+  onSignedIn: () => void;
+  /** Where the deployment has an OpenID Connect issuer (Cognito in AWS): people sign in there. */
+  signInWithIssuer?: () => Promise<void>;
+}) {
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -35,6 +44,25 @@ export function SignInScreen({ message, onSignedIn }: { message?: string; onSign
           <p class="notice" role="alert">
             {message}
           </p>
+        ) : null}
+        {signInWithIssuer ? (
+          <>
+            <button
+              type="button"
+              class="button"
+              disabled={busy}
+              onClick={() => {
+                setBusy(true);
+                signInWithIssuer().catch((err: unknown) => {
+                  setError(err);
+                  setBusy(false);
+                });
+              }}
+            >
+              Sign in with your account
+            </button>
+            <p>Or, as a machine would, with an API key:</p>
+          </>
         ) : null}
         <p>
           Enter an API key. Running locally, <code>npm start</code> prints one (it is also in{' '}

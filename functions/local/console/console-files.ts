@@ -10,6 +10,14 @@ export interface ConsoleFilesOptions {
   s3Origin?: string;
   /** Whether the API wants a key (FAULTLINE_AUTH=api-key): the console asks for one. */
   authRequired: boolean;
+  /** People sign in with this OpenID Connect issuer; the console's page may then talk to it. */
+  oidc?: OidcConsoleConfig;
+}
+
+/** What /config.json tells the console about sign-in with an issuer (console/src/api/config.ts reads it). */
+export interface OidcConsoleConfig {
+  authority: string;
+  clientId: string;
 }
 
 /** Paths that belong to the API or its documentation: never answered with the console's page. */
@@ -25,15 +33,21 @@ const NOT_BUILT = `<!doctype html>
  * console's own routes work on reload (never cached), and /config.json telling it the API is at this origin.
  */
 export function consoleFiles(o: ConsoleFilesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const security = consoleSecurityHeaders(o.s3Origin);
+  const security = consoleSecurityHeaders(o.s3Origin, o.oidc ? [new URL(o.oidc.authority).origin] : []);
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (NOT_CONSOLE.test(path)) return false;
     if (path === '/config.json')
-      return sendText(req, res, 'application/json', JSON.stringify({ apiUrl: '', authRequired: o.authRequired }), {
-        'cache-control': 'no-cache',
-      });
+      return sendText(
+        req,
+        res,
+        'application/json',
+        JSON.stringify({ apiUrl: '', authRequired: o.authRequired, oidc: o.oidc }),
+        {
+          'cache-control': 'no-cache',
+        },
+      );
     if (path.startsWith('/assets/')) {
       const asset = fileUnder(o.dir, path.slice(1));
       return asset ? sendFile(req, res, asset, { 'cache-control': 'public, max-age=31536000, immutable' }) : false;

@@ -3,10 +3,14 @@
  * images and presigned POST uploads, the S3 endpoint that presigned URLs point to; no framing, no MIME sniffing, no
  * referrer (presigned URLs carry signatures in their query).
  */
-export function consoleSecurityHeaders(s3Origin?: string): Record<string, string> {
+export function consoleSecurityHeaders(s3Origin?: string, issuerOrigins: string[] = []): Record<string, string> {
   const s3 = s3Origin ? [s3Origin] : [];
   return {
-    'content-security-policy': consoleContentSecurityPolicy({ imageOrigins: s3, connectOrigins: s3 }),
+    // The OIDC issuer's discovery document and token endpoint (sign-in, silent renew) are fetched from the page.
+    'content-security-policy': consoleContentSecurityPolicy({
+      imageOrigins: s3,
+      connectOrigins: [...s3, ...issuerOrigins],
+    }),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { projectRoot } from '../../engine/paths.ts';
-import { consoleFiles, defaultConsoleDir } from './console-files.ts';
+import { consoleFiles, defaultConsoleDir, type OidcConsoleConfig } from './console-files.ts';
 import { fileUnder, sendFile, sendText } from './send-file.ts';
 
 const DOCS_PAGE = `<!doctype html>
@@ -35,6 +35,8 @@ export interface StaticFilesOptions {
   s3Origin?: string;
   /** Whether the API wants a key; the console asks for one. Default true. */
   authRequired?: boolean;
+  /** People sign in with this OpenID Connect issuer (console/src/auth/oidc.ts). */
+  oidc?: OidcConsoleConfig;
 }
 
 /** Everything the local runtime serves besides the API: the API documentation and the web console. */
@@ -45,6 +47,7 @@ export function staticFiles(o: StaticFilesOptions = {}): (req: IncomingMessage, 
       dir: o.consoleDir ?? defaultConsoleDir(projectRoot()),
       s3Origin: o.s3Origin,
       authRequired: o.authRequired ?? true,
+      oidc: o.oidc,
     }),
   ];
   return (req, res) => handlers.some((handle) => handle(req, res));
