@@ -11,7 +11,7 @@ import { grantObjectAccess } from './permissions.ts';
 const RESULTS: Folder = 'results';
 
 export interface StorageProps {
-  /** Days results and visualisations are kept (results/). */
+  /** Days results and visualizations are kept (results/). */
   resultsRetentionDays: number;
   /** Keep the bucket and table when the stack is deleted. */
   retain: boolean;

@@ -3,7 +3,7 @@
  * model trained through the API, then autocannon at a fixed concurrency for a fixed time per scenario:
  *   - GET /health, the HTTP baseline of the same run;
  *   - the read routes (projects, one project, results, one job, models), one scenario each;
- *   - POST /detect with one cracked cookie JPEG, without and with the visualisations;
+ *   - POST /detect with one cracked cookie JPEG, without and with the visualizations;
  * and, as the detection baseline of the same run, the engine in this process (the same model artifact, fetched from
  * the service's bucket, the same image) driven at the same concurrency for the same time while the service idles.
  * Each scenario is preceded by a warm-up that is not counted. Every request must get a 2xx answer: any other answer
@@ -31,7 +31,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function engineLoad(
   detector: Detector,
   image: Buffer,
-  visualisations: boolean,
+  visualizations: boolean,
   connections: number,
   seconds: number,
 ) {
@@ -42,7 +42,7 @@ async function engineLoad(
     Array.from({ length: connections }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        await detector.detect(image, { visualisations });
+        await detector.detect(image, { visualizations });
         latencies.push(performance.now() - t);
       }
     }),
@@ -69,7 +69,7 @@ try {
   // The engine baseline: the artifact the service trained, loaded here, the service idle meanwhile.
   const s3 = await localS3(service.s3Endpoint, service.dataDir);
   const artifactDir = await mkdtemp(join(tmpdir(), 'faultline-bench-load-model-'));
-  const engine: Record<'plain' | 'withVisualisations', Awaited<ReturnType<typeof engineLoad>>> = {} as never;
+  const engine: Record<'plain' | 'withVisualizations', Awaited<ReturnType<typeof engineLoad>>> = {} as never;
   try {
     for (const file of ARTIFACT_FILES) {
       const object = await s3.send(
@@ -78,17 +78,17 @@ try {
       await writeFile(join(artifactDir, file), await object.Body!.transformToByteArray());
     }
     const detector = await Detector.load(artifactDir);
-    for (const visualisations of [false, true]) {
-      if (flags.warmup > 0) await engineLoad(detector, image, visualisations, flags.concurrency, flags.warmup);
-      engine[visualisations ? 'withVisualisations' : 'plain'] = await engineLoad(
+    for (const visualizations of [false, true]) {
+      if (flags.warmup > 0) await engineLoad(detector, image, visualizations, flags.concurrency, flags.warmup);
+      engine[visualizations ? 'withVisualizations' : 'plain'] = await engineLoad(
         detector,
         image,
-        visualisations,
+        visualizations,
         flags.concurrency,
         flags.seconds,
       );
       log(
-        `engine in process${visualisations ? ' with visualisations' : ''}: ${engine[visualisations ? 'withVisualisations' : 'plain'].detectionsPerSecond} detections/s`,
+        `engine in process${visualizations ? ' with visualizations' : ''}: ${engine[visualizations ? 'withVisualizations' : 'plain'].detectionsPerSecond} detections/s`,
       );
     }
     await detector.release();
@@ -104,7 +104,7 @@ try {
     { name: 'GET /api/v1/projects/{id}/results?limit=20', request: r.results },
     { name: 'GET /api/v1/jobs/{id}', request: r.job },
     { name: 'GET /api/v1/projects/{id}/models', request: r.models },
-    { name: 'POST /api/v1/projects/{id}/detect, no visualisations', request: r.detect },
+    { name: 'POST /api/v1/projects/{id}/detect, no visualizations', request: r.detect },
     { name: 'POST /api/v1/projects/{id}/detect with the five PNGs', request: r.detectWithPngs },
   ];
   const measured: Array<{ name: string; outcome: LoadOutcome; peakServiceRssMb: number; failures: string }> = [];
@@ -159,7 +159,7 @@ try {
     })),
     detectVsEngine: {
       plain: vsEngine(detectPlain, engine.plain),
-      withVisualisations: vsEngine(detectPngs, engine.withVisualisations),
+      withVisualizations: vsEngine(detectPngs, engine.withVisualizations),
     },
     failed,
   };
@@ -176,10 +176,10 @@ try {
     '',
     `| detection at ${flags.concurrency} in flight | detections/s | p50 ms | p95 ms | p99 ms | HTTP / engine: requests/s | p50 | p99 |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| engine in process, no visualisations (baseline) | ${engine.plain.detectionsPerSecond} | ${engine.plain.latencyMs.p50} | ${engine.plain.latencyMs.p95} | ${engine.plain.latencyMs.p99} | | | |`,
-    `| POST /detect, no visualisations | ${detectPlain.requestsPerSecond} | ${detectPlain.latencyMs.p50} | ${detectPlain.latencyMs.p95} | ${detectPlain.latencyMs.p99} | ${report.detectVsEngine.plain.requestsPerSecond} | x${report.detectVsEngine.plain.p50} | x${report.detectVsEngine.plain.p99} |`,
-    `| engine in process, five PNGs encoded (baseline) | ${engine.withVisualisations.detectionsPerSecond} | ${engine.withVisualisations.latencyMs.p50} | ${engine.withVisualisations.latencyMs.p95} | ${engine.withVisualisations.latencyMs.p99} | | | |`,
-    `| POST /detect, five PNGs stored and presigned | ${detectPngs.requestsPerSecond} | ${detectPngs.latencyMs.p50} | ${detectPngs.latencyMs.p95} | ${detectPngs.latencyMs.p99} | ${report.detectVsEngine.withVisualisations.requestsPerSecond} | x${report.detectVsEngine.withVisualisations.p50} | x${report.detectVsEngine.withVisualisations.p99} |`,
+    `| engine in process, no visualizations (baseline) | ${engine.plain.detectionsPerSecond} | ${engine.plain.latencyMs.p50} | ${engine.plain.latencyMs.p95} | ${engine.plain.latencyMs.p99} | | | |`,
+    `| POST /detect, no visualizations | ${detectPlain.requestsPerSecond} | ${detectPlain.latencyMs.p50} | ${detectPlain.latencyMs.p95} | ${detectPlain.latencyMs.p99} | ${report.detectVsEngine.plain.requestsPerSecond} | x${report.detectVsEngine.plain.p50} | x${report.detectVsEngine.plain.p99} |`,
+    `| engine in process, five PNGs encoded (baseline) | ${engine.withVisualizations.detectionsPerSecond} | ${engine.withVisualizations.latencyMs.p50} | ${engine.withVisualizations.latencyMs.p95} | ${engine.withVisualizations.latencyMs.p99} | | | |`,
+    `| POST /detect, five PNGs stored and presigned | ${detectPngs.requestsPerSecond} | ${detectPngs.latencyMs.p50} | ${detectPngs.latencyMs.p95} | ${detectPngs.latencyMs.p99} | ${report.detectVsEngine.withVisualizations.requestsPerSecond} | x${report.detectVsEngine.withVisualizations.p50} | x${report.detectVsEngine.withVisualizations.p99} |`,
     '',
     'The engine baseline is the same model artifact and image run by Detector.detect in the benchmark process at the same concurrency, while the service idled:',
     'what the CPU allows without HTTP, multipart parsing, the API-key check, the result stored in the table and the PNGs stored and presigned.',

@@ -37,7 +37,7 @@ async function flagged(artifact: ModelArtifact, set: typeof goods): Promise<numb
   try {
     let n = 0;
     for (const image of set)
-      if ((await detector.detect(await image.read(), { visualisations: false })).result.is_anomalous) n++;
+      if ((await detector.detect(await image.read(), { visualizations: false })).result.is_anomalous) n++;
     return n;
   } finally {
     await detector.release();

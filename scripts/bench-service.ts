@@ -51,12 +51,12 @@ try {
     await detector.detect(image);
     engine.push(performance.now() - t);
   }
-  const http = async (visualisations: boolean) => {
+  const http = async (visualizations: boolean) => {
     const times: number[] = [];
     for (let i = 0; i < REQUESTS + 5; i++) {
       const body = new FormData();
       body.append('file', new Blob([image], { type: 'image/jpeg' }), CRACKED_IMAGE.name);
-      body.append('return_visualizations', String(visualisations));
+      body.append('return_visualizations', String(visualizations));
       const t = performance.now();
       const response = await fetch(`${runtime.url}/api/v1/projects/${projectId}/detect`, {
         method: 'POST',
@@ -70,9 +70,9 @@ try {
     return times;
   };
   const httpPlain = await http(false);
-  process.stderr.write('HTTP without visualisations done\n');
+  process.stderr.write('HTTP without visualizations done\n');
   const httpVis = await http(true);
-  process.stderr.write('HTTP with visualisations done\n');
+  process.stderr.write('HTTP with visualizations done\n');
 
   // The drop folder: 200 images (the cookie test set, repeated) put at once.
   const s3 = await localS3(runtime.s3Endpoint, runtime.dataDir);
@@ -102,7 +102,7 @@ try {
     requests: REQUESTS,
     engineInProcessMs: stats(engine),
     httpDetectMs: stats(httpPlain),
-    httpDetectWithVisualisationsMs: stats(httpVis),
+    httpDetectWithVisualizationsMs: stats(httpVis),
     httpOverheadRatio: Number((quantile(httpPlain, 0.5) / quantile(engine, 0.5)).toFixed(2)),
     dropFolder: {
       images: DROPS,
@@ -117,8 +117,8 @@ try {
     '| one image, 100 requests in a row | p50 ms | p95 ms |',
     '|---|---:|---:|',
     `| engine in process (baseline) | ${report.engineInProcessMs.p50} | ${report.engineInProcessMs.p95} |`,
-    `| POST /detect, no visualisations | ${report.httpDetectMs.p50} | ${report.httpDetectMs.p95} |`,
-    `| POST /detect with the five PNGs (stored, presigned) | ${report.httpDetectWithVisualisationsMs.p50} | ${report.httpDetectWithVisualisationsMs.p95} |`,
+    `| POST /detect, no visualizations | ${report.httpDetectMs.p50} | ${report.httpDetectMs.p95} |`,
+    `| POST /detect with the five PNGs (stored, presigned) | ${report.httpDetectWithVisualizationsMs.p50} | ${report.httpDetectWithVisualizationsMs.p95} |`,
     '',
     `HTTP / engine at p50: x${report.httpOverheadRatio}. Drop folder: ${DROPS} images in ${report.dropFolder.totalSeconds} s = ${report.dropFolder.imagesPerSecond} images/s (puts took ${report.dropFolder.putSeconds} s).`,
     '',

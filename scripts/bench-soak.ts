@@ -1,6 +1,6 @@
 /**
  * Soak benchmark (npm run bench:soak): the local runtime in a child process, a cookie model trained through the API,
- * then autocannon at a fixed concurrency for 5 minutes, each connection cycling through: detect (no visualisations),
+ * then autocannon at a fixed concurrency for 5 minutes, each connection cycling through: detect (no visualizations),
  * the results list, detect with the five PNGs, the project, the training job. After a warm-up that is not counted,
  * the service's memory is sampled every few seconds: VmRSS and RssAnon from /proc/PID/status, and the V8 heap from
  * process.memoryUsage() in the child (scripts/bench/memory-probe.ts answers over IPC).
@@ -89,7 +89,7 @@ try {
     warmupSeconds: flags.warmup,
     sampleEverySeconds: flags.sample,
     requestCycle:
-      'per connection: POST detect (no visualisations), GET results?limit=20, POST detect (five PNGs), GET project, GET job',
+      'per connection: POST detect (no visualizations), GET results?limit=20, POST detect (five PNGs), GET project, GET job',
     load: outcome,
     memory: {
       startRssMb: first.rssMb,

@@ -1,6 +1,6 @@
 /**
  * The engine end to end on real images: trains PatchCore on a category's normal images, detects a few test images,
- * and writes the results and visualisations to out/demo/. Usage: npm run demo [-- CATEGORY_DIR]
+ * and writes the results and visualizations to out/demo/. Usage: npm run demo [-- CATEGORY_DIR]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { readMvtecCategory } from '../functions/engine/dataset/mvtec-category.ts
 import { Detector } from '../functions/engine/detection/detector.ts';
 import { sharedDir } from '../functions/engine/paths.ts';
 import { train } from '../functions/engine/training/train.ts';
-import { VISUALISATION_KINDS } from '../functions/engine/visualise/render-visualisations.ts';
+import { VISUALIZATION_KINDS } from '../functions/engine/visualize/render-visualizations.ts';
 import { StageProgress } from '../functions/cli/progress.ts';
 
 const root = resolve(process.argv[2] ?? join(sharedDir(), 'datasets', 'cookie'));
@@ -33,10 +33,10 @@ const good = category.test.filter((t) => !t.anomalous).slice(0, 2);
 const detector = await Detector.load(artifact);
 const rows: string[][] = [];
 for (const item of [...defective, ...good]) {
-  const { result, visualisations } = await detector.detect(await item.image.read(), { visualisations: true });
+  const { result, visualizations } = await detector.detect(await item.image.read(), { visualizations: true });
   const stem = item.image.name.replace(/[^\w.-]+/g, '_').replace(/\.\w+$/, '');
   await mkdir(out, { recursive: true });
-  for (const kind of VISUALISATION_KINDS) await writeFile(join(out, `${stem}_${kind}.png`), visualisations![kind]);
+  for (const kind of VISUALIZATION_KINDS) await writeFile(join(out, `${stem}_${kind}.png`), visualizations![kind]);
   await writeFile(join(out, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const box = result.bounding_boxes[0];
   rows.push([
@@ -54,4 +54,4 @@ await detector.release();
 const header = ['image', 'truth', 'score', 'band', 'boxes', 'strongest box', 'nearest normal patch from', 'time'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
-console.log(`\nResults and visualisations (heatmap, overlay, mask, filtered, bounded) are in ${out}`);
+console.log(`\nResults and visualizations (heatmap, overlay, mask, filtered, bounded) are in ${out}`);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
  *   datasets/{projectId}/...   normal images to train on (uploads, presigned POSTs, or any S3 client)
  *   inbox/{projectId}/...      the drop folder: each image put here is detected by the workers
  *   models/{projectId}/v{n}/   model artifacts
- *   results/{projectId}/...    detection results (JSON) and visualisations (PNG)
+ *   results/{projectId}/...    detection results (JSON) and visualizations (PNG)
  *   rejected/{projectId}/...   drop-folder objects set aside, each with the reason in its metadata
  *   metrics/{siteId}/...       the sensors drop folder: CSV files of points (metric,timestamp,value), streamed onto
  *                              the point stream and then removed (under the site, not a project: devices know sites)
@@ -126,8 +126,8 @@ export function inboxBatch(rest: string): string {
  * `c/photo.jpg` and `c/photo.png` never share a result. JSON keys end in `.json` and PNG keys in `/{kind}.png`, so no
  * two inbox objects can map to the same key.
  */
-export function inboxResultKeys(projectId: string, rest: string): { json: string; visualisationPrefix: string } {
-  return { json: `results/${projectId}/${rest}.json`, visualisationPrefix: `results/${projectId}/${rest}/` };
+export function inboxResultKeys(projectId: string, rest: string): { json: string; visualizationPrefix: string } {
+  return { json: `results/${projectId}/${rest}.json`, visualizationPrefix: `results/${projectId}/${rest}/` };
 }
 
 /** Where a model version's artifact files go. */

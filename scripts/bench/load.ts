@@ -31,7 +31,7 @@ export interface LoadOutcome {
 }
 
 /** The multipart body of one detection request, built once (fixed boundary) and sent as it is. */
-function detectRequest(path: string, image: Buffer, visualisations: boolean, apiKey: string): LoadRequest {
+function detectRequest(path: string, image: Buffer, visualizations: boolean, apiKey: string): LoadRequest {
   const boundary = 'faultline-bench-boundary-7f3a9c';
   const body = Buffer.concat([
     Buffer.from(
@@ -39,7 +39,7 @@ function detectRequest(path: string, image: Buffer, visualisations: boolean, api
     ),
     image,
     Buffer.from(
-      `\r\n--${boundary}\r\ncontent-disposition: form-data; name="return_visualizations"\r\n\r\n${visualisations}\r\n--${boundary}--\r\n`,
+      `\r\n--${boundary}\r\ncontent-disposition: form-data; name="return_visualizations"\r\n\r\n${visualizations}\r\n--${boundary}--\r\n`,
     ),
   ]);
   return {

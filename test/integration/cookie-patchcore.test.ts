@@ -8,7 +8,7 @@ import { Detector } from '../../functions/engine/detection/detector.ts';
 import { evaluateCategory, type EvaluationReport } from '../../functions/engine/evaluation/evaluate-category.ts';
 import { decodeMask } from '../../functions/engine/image/decode-mask.ts';
 import { sharedDir } from '../../functions/engine/paths.ts';
-import { VISUALISATION_KINDS } from '../../functions/engine/visualise/render-visualisations.ts';
+import { VISUALIZATION_KINDS } from '../../functions/engine/visualize/render-visualizations.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 
@@ -72,11 +72,11 @@ describe.skipIf(!existsSync(cookie))('PatchCore on the cookie data set', () => {
     expect(b.result.bounding_boxes).toEqual(a.result.bounding_boxes);
   });
 
-  it('renders the five visualisations as PNGs at the image size', async () => {
-    const { visualisations, result } = await detector.detect(await readFile(cracked), { visualisations: true });
-    expect(Object.keys(visualisations!).sort()).toEqual([...VISUALISATION_KINDS].sort());
-    for (const kind of VISUALISATION_KINDS) {
-      const meta = await sharp(visualisations![kind]).metadata();
+  it('renders the five visualizations as PNGs at the image size', async () => {
+    const { visualizations, result } = await detector.detect(await readFile(cracked), { visualizations: true });
+    expect(Object.keys(visualizations!).sort()).toEqual([...VISUALIZATION_KINDS].sort());
+    for (const kind of VISUALIZATION_KINDS) {
+      const meta = await sharp(visualizations![kind]).metadata();
       expect(meta.format).toBe('png');
       expect([meta.width, meta.height]).toEqual([288, 384]);
     }

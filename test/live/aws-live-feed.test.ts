@@ -280,7 +280,7 @@ describe('the live feed in AWS: the WebSocket API handlers on the table, posting
           bounding_boxes: [],
           model_version: 'v1',
         } as unknown as DetectionRecord['result'],
-        visualisationKeys: null,
+        visualizationKeys: null,
         resultKey: null,
       };
     };

@@ -129,7 +129,7 @@ describe.skipIf(!existsSync(cookie))('a stand-in stopped during a job', () => {
     expect(result!.result.is_anomalous).toBe(true);
     // the row is written last, so everything it names exists
     expect(JSON.parse(Buffer.from((await s.objects.get(result!.resultKey!))!).toString('utf8')).id).toBe(result!.id);
-    const pngs = Object.values(result!.visualisationKeys ?? {});
+    const pngs = Object.values(result!.visualizationKeys ?? {});
     expect(pngs).toHaveLength(5);
     for (const png of pngs) expect((await s.objects.head(png))?.size).toBeGreaterThan(100);
     await sleep(1000);

@@ -136,12 +136,12 @@ describe.skipIf(!existsSync(cookie))(
       const byName = Object.fromEntries(results.map((r) => [r.source.name, r]));
       expect(byName['c/photo.jpg']!.resultKey).toBe(`results/${trained.id}/c/photo.jpg.json`);
       expect(byName['c/photo.png']!.resultKey).toBe(`results/${trained.id}/c/photo.png.json`);
-      const pngKeys = results.flatMap((r) => Object.values(r.visualisationKeys ?? {}));
+      const pngKeys = results.flatMap((r) => Object.values(r.visualizationKeys ?? {}));
       expect(new Set(pngKeys).size).toBe(10);
       for (const r of results) {
         const json = JSON.parse(new TextDecoder().decode(await s.objects.get(r.resultKey!)));
         expect(json.source).toBe(r.source.key);
-        for (const key of Object.values(r.visualisationKeys ?? {})) expect(await s.objects.head(key)).toBeDefined();
+        for (const key of Object.values(r.visualizationKeys ?? {})) expect(await s.objects.head(key)).toBeDefined();
       }
     });
 

@@ -1915,7 +1915,7 @@ export interface components {
                     reason: string;
                 };
             };
-            visualisationKeys: {
+            visualizationKeys: {
                 [key: string]: string;
             } | null;
             /** @description Object key of the JSON result (drop folder) */

@@ -85,7 +85,7 @@ export function DetectionView({ name, detection: d, visualizations: v, bands, im
               ) : null}
             </div>
           ) : (
-            <p class="muted">No visualisations were made for this detection.</p>
+            <p class="muted">No visualizations were made for this detection.</p>
           )}
         </figure>
         <div class="detection-side">

@@ -85,8 +85,8 @@ export const flaskRoutes = [
     handle: async ({ files, principal }, s) => {
       const projectId = await defaultProjectId(s, principal);
       const file = files.image[0]!;
-      const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualisations: true });
-      const key = record.visualisationKeys?.overlay;
+      const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualizations: true });
+      const key = record.visualizationKeys?.overlay;
       const png = key ? await s.objects.get(key) : undefined;
       if (!png) throw new ServiceError('NOT_FOUND', 'the overlay was not kept');
       return {
@@ -127,7 +127,7 @@ export const flaskRoutes = [
     handle: async ({ files, principal }, s) => {
       const projectId = await defaultProjectId(s, principal);
       const file = files.image[0]!;
-      const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualisations: true });
+      const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualizations: true });
       const { visualizations } = await presentRecord(s, record);
       return {
         status: 200,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { colourMask } from '../../engine/visualise/colour-mask.ts';
+import { colourMask } from '../../engine/visualize/colour-mask.ts';
 import type { Principal } from '../../service/auth/principal.ts';
 import { anomalyTypes, BACKGROUND } from '../../service/detection/anomaly-types.ts';
 import { detectImage } from '../../service/detection/detection-service.ts';
@@ -116,11 +116,11 @@ export const lookoutRoutes = [
     handle: async ({ params, body, principal }, s) => {
       const { project, model } = await modelOf(s, params, principal);
       const record = await detectImage(s, project.id, body.bytes, 'lookout-image', {
-        visualisations: true,
+        visualizations: true,
         modelVersion: model.version,
       });
       const [type] = anomalyTypes(project);
-      const maskKey = record.visualisationKeys?.mask;
+      const maskKey = record.visualizationKeys?.mask;
       const maskPng = maskKey ? await s.objects.get(maskKey) : undefined;
       const mask = maskPng
         ? await colourMask(maskPng, { anomaly: type!.color, background: BACKGROUND.color })

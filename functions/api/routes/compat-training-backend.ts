@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../service/auth/principal.ts';
 import { uploadImages } from '../../service/datasets/datasets-service.ts';
-import { detectImage, visualisationUrls } from '../../service/detection/detection-service.ts';
+import { detectImage, visualizationUrls } from '../../service/detection/detection-service.ts';
 import type { Job } from '../../service/domain/job.ts';
 import { createProjectSchema } from '../../service/domain/project.ts';
 import { ServiceError } from '../../service/errors.ts';
@@ -249,13 +249,13 @@ export const trainingBackendRoutes = [
       const model = await modelOf(s, params.model_id, principal);
       const file = files.file![0]!;
       const record = await detectImage(s, model.projectId, file.content, file.filename || 'image', {
-        visualisations: true,
+        visualizations: true,
         modelVersion: model.version,
       });
       // Its clients fetch the input back by URL: kept beside the result's PNGs (and deleted with the project).
       const inputKey = apiResultInputKey(model.projectId, record.id);
       await s.objects.put(inputKey, file.content, file.mimetype || 'application/octet-stream');
-      const urls = (await visualisationUrls(s, record)) ?? {};
+      const urls = (await visualizationUrls(s, record)) ?? {};
       return {
         status: 200,
         body: {
@@ -326,7 +326,7 @@ export const trainingBackendRoutes = [
       const key =
         params.image === 'input'
           ? apiResultInputKey(model.projectId, record.id)
-          : record.visualisationKeys?.[params.image];
+          : record.visualizationKeys?.[params.image];
       if (!key || !(await s.objects.head(key)))
         throw new ServiceError('NOT_FOUND', `result ${params.result_id} has no ${params.image} image`);
       return {

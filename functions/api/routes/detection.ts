@@ -10,7 +10,7 @@ import { detectImage, presentRecord } from '../../service/detection/detection-se
 import {
   detectionRecordSchema,
   detectionResponseSchema,
-  visualisationUrlsSchema,
+  visualizationUrlsSchema,
 } from '../../service/domain/detection-record.ts';
 import { reviewStateSchema } from '../../service/domain/review.ts';
 import { thresholdValue } from '../../engine/detection/detection-settings.ts';
@@ -39,7 +39,7 @@ export async function detectPart(
 ) {
   const record = await detectImage(s, projectId, file.content, file.filename, {
     threshold: fields.threshold,
-    visualisations: fields.return_visualizations ?? true,
+    visualizations: fields.return_visualizations ?? true,
   });
   const { evidence, visualizations } = await presentRecord(s, record);
   return { result_id: record.id, ...record.result, evidence, visualizations };
@@ -64,7 +64,7 @@ export const batchSummarySchema = z
 
 const resultViewSchema = detectionRecordSchema
   .extend({
-    visualizations: visualisationUrlsSchema.nullable(),
+    visualizations: visualizationUrlsSchema.nullable(),
     image_url: z.string().optional().meta({
       description:
         'Presigned URL of the image itself: drop-folder results, and flagged API uploads of a project with keepFlaggedImages on',

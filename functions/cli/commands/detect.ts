@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { listImageFiles } from '../../engine/dataset/image-folder.ts';
 import { CALIBRATED_THRESHOLD } from '../../engine/detection/detection-settings.ts';
 import { Detector } from '../../engine/detection/detector.ts';
-import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
+import { VISUALIZATION_KINDS } from '../../engine/visualize/render-visualizations.ts';
 import { errorJson, EXIT_FAILURE, fraction, positiveInteger, printJson } from '../output.ts';
 import { StageProgress } from '../progress.ts';
 
@@ -13,7 +13,7 @@ interface DetectFlags {
   model: string;
   out?: string;
   threshold?: number;
-  visualisations: boolean;
+  visualizations: boolean;
   batchSize: number;
   progress: boolean;
 }
@@ -38,23 +38,23 @@ export function registerDetect(program: Command): void {
   program
     .command('detect')
     .description(
-      'detect anomalies: one JSON line per image on stdout; with --out, visualisations and results written there',
+      'detect anomalies: one JSON line per image on stdout; with --out, visualizations and results written there',
     )
     .argument('<images...>', 'image files or folders of images')
     .requiredOption('-m, --model <dir>', 'model artifact folder (from faultline train)')
-    .option('-o, --out <dir>', 'folder for the visualisations (PNG) and one JSON file per image')
+    .option('-o, --out <dir>', 'folder for the visualizations (PNG) and one JSON file per image')
     .option(
       '--threshold <t>',
       `decision threshold on the normalised score (default ${CALIBRATED_THRESHOLD}, the calibrated one)`,
       fraction('--threshold'),
     )
-    .option('--no-visualisations', 'do not render images even with --out')
+    .option('--no-visualizations', 'do not render images even with --out')
     .option('--batch-size <n>', 'images per backbone run', positiveInteger('--batch-size'), 8)
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (inputs: string[], flags: DetectFlags) => {
       const files = expandInputs(inputs);
       const detector = await Detector.load(flags.model, { batchSize: flags.batchSize });
-      const render = Boolean(flags.out) && flags.visualisations;
+      const render = Boolean(flags.out) && flags.visualizations;
       if (flags.out) await mkdir(flags.out, { recursive: true });
       const progress = new StageProgress(flags.progress && files.length > 1);
       const stems = new Set<string>();
@@ -68,7 +68,7 @@ export function registerDetect(program: Command): void {
           const readable = read.filter((r): r is { file: string; bytes: Uint8Array } => r.bytes instanceof Uint8Array);
           const items = await detector.detectBatch(
             readable.map((r) => ({ name: r.file, bytes: r.bytes })),
-            { threshold: flags.threshold, visualisations: render },
+            { threshold: flags.threshold, visualizations: render },
           );
           const byFile = new Map(items.map((item) => [item.name, item]));
           for (const { file, bytes } of read) {
@@ -86,17 +86,17 @@ export function registerDetect(program: Command): void {
               printJson({ file, error: errorJson(item.error) });
               continue;
             }
-            const { result, visualisations } = item.detection;
+            const { result, visualizations } = item.detection;
             const line: Record<string, unknown> = { file, ...result };
             if (flags.out) {
               const stem = stemFor(file, stems);
-              if (visualisations) {
+              if (visualizations) {
                 const written: Record<string, string> = {};
-                for (const kind of VISUALISATION_KINDS) {
+                for (const kind of VISUALIZATION_KINDS) {
                   written[kind] = resolve(flags.out, `${stem}_${kind}.png`);
-                  await writeFile(written[kind], visualisations[kind]);
+                  await writeFile(written[kind], visualizations[kind]);
                 }
-                line.visualisations = written;
+                line.visualizations = written;
               }
               await writeFile(join(flags.out, `${stem}.json`), `${JSON.stringify(line, null, 2)}\n`);
             }

@@ -18,8 +18,8 @@ export interface BenchmarkOptions extends TrainOptions {
   dataset: string;
   trainImages?: number;
   testImages?: number;
-  /** Images detected with visualisations on, for the encode stage. */
-  visualisedImages?: number;
+  /** Images detected with visualizations on, for the encode stage. */
+  visualizedImages?: number;
   onBenchmarkProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -46,10 +46,10 @@ export interface BenchmarkReport {
   training: TrainingReport['timingsMs'] & { imagesPerSecond: number };
   /** Loading the saved artifact and creating both sessions. */
   loadMs: number;
-  /** One image at a time, without visualisations, per stage and end to end. */
+  /** One image at a time, without visualizations, per stage and end to end. */
   latencyMs: Record<keyof StageTimings | 'total', Distribution>;
-  /** One image at a time with the five PNG visualisations. */
-  latencyWithVisualisationsMs: Distribution;
+  /** One image at a time with the five PNG visualizations. */
+  latencyWithVisualizationsMs: Distribution;
   throughput: { singleImagesPerSecond: number; batchedImagesPerSecond: number; batchSize: number };
   baselines: { backboneAloneMs: Distribution; searchAsOneMatmulMs: Distribution };
   ratios: { backboneVsBaseline: number; searchVsMatmul: number; batchedVsSingle: number };
@@ -75,7 +75,7 @@ const spread = <T>(items: T[], n: number): T[] =>
  * then times detection stage by stage, batched throughput, and the baselines, all in this one run.
  */
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkReport> {
-  const { dataset, trainImages = 200, testImages = 60, visualisedImages = 20 } = options;
+  const { dataset, trainImages = 200, testImages = 60, visualizedImages = 20 } = options;
   const batchSize = options.batchSize ?? 8;
   const progress = (stage: string, done: number, total: number) => options.onBenchmarkProgress?.(stage, done, total);
   const category = readMvtecCategory(dataset);
@@ -120,14 +120,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       }
       const singleSeconds = (performance.now() - singleStarted) / 1000;
 
-      const visualised = images.slice(0, visualisedImages);
+      const visualized = images.slice(0, visualizedImages);
       const withVis: number[] = [];
-      for (const [i, image] of visualised.entries()) {
+      for (const [i, image] of visualized.entries()) {
         const t = performance.now();
-        const { result } = await detector.detect(image.bytes, { visualisations: true });
+        const { result } = await detector.detect(image.bytes, { visualizations: true });
         withVis.push(performance.now() - t);
         stages.encode.push(result.timings_ms.encode);
-        progress('visualise', i + 1, visualised.length);
+        progress('visualize', i + 1, visualized.length);
       }
       stages.encode = stages.encode.filter((v) => v > 0);
 
@@ -187,7 +187,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         },
         loadMs: round(loadMs),
         latencyMs,
-        latencyWithVisualisationsMs: distribution(withVis.length ? withVis : [0]),
+        latencyWithVisualizationsMs: distribution(withVis.length ? withVis : [0]),
         throughput: { singleImagesPerSecond: round(single), batchedImagesPerSecond: round(batched), batchSize },
         baselines,
         ratios: {
@@ -215,7 +215,7 @@ export function benchmarkTable(r: BenchmarkReport): string {
     ...(Object.entries(r.latencyMs) as [string, Distribution][]).map(
       ([s, d]) => `| ${s} | ${d.p50} | ${d.p95} | ${d.mean} |`,
     ),
-    `| total with visualisations | ${r.latencyWithVisualisationsMs.p50} | ${r.latencyWithVisualisationsMs.p95} | ${r.latencyWithVisualisationsMs.mean} |`,
+    `| total with visualizations | ${r.latencyWithVisualizationsMs.p50} | ${r.latencyWithVisualizationsMs.p95} | ${r.latencyWithVisualizationsMs.mean} |`,
     '',
     '| baseline (same run) | p50 ms | engine stage p50 ms | ratio |',
     '|---|---:|---:|---:|',

@@ -36,7 +36,7 @@ export interface DetectionResult {
   /** The raw PatchCore image score (feature distance), for audits and re-calibration. */
   raw_score: number;
   image: { width: number; height: number; format: string };
-  /** Seconds spent on this image, all stages (its share of a batch's shared stages; visualisations included when asked for). */
+  /** Seconds spent on this image, all stages (its share of a batch's shared stages; visualizations included when asked for). */
   processing_time: number;
   timings_ms: StageTimings;
   model_version: string;

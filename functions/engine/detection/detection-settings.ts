@@ -84,7 +84,7 @@ export const detectionSettingsSchema = z
         maxRegions: z.number().int().positive().default(20),
       })
       .default({ minAreaFraction: 0.001, criticalAt: 0.8, maxRegions: 20 }),
-    /** Longest side of the anomaly map and the visualisations (the image is never enlarged). */
+    /** Longest side of the anomaly map and the visualizations (the image is never enlarged). */
     maxMapSide: z.number().int().min(32).max(8192).default(1024),
   })
   .superRefine((s, ctx) => {

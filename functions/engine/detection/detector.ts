@@ -9,7 +9,7 @@ import { DEFAULT_IMAGE_LIMITS, decodeForDisplay, type ImageLimits } from '../ima
 import type { SessionOptions } from '../onnx/create-session.ts';
 import { inputAnomalyMap, mapSize, toImageGeometry, upsampleBlurOperator } from '../scoring/anomaly-map.ts';
 import { type PatchScores, PatchScorer } from '../scoring/patch-scorer.ts';
-import { renderVisualisations, type Visualisations } from '../visualise/render-visualisations.ts';
+import { renderVisualizations, type Visualizations } from '../visualize/render-visualizations.ts';
 import type { DetectionResult, StageTimings } from './detection-result.ts';
 import {
   CALIBRATED_THRESHOLD,
@@ -32,7 +32,7 @@ export interface DetectorLoadOptions {
 export interface DetectorRunOptions {
   /** Decision threshold in normalised units (0..1); default 0.5, the calibrated threshold. */
   threshold?: number;
-  visualisations?: boolean;
+  visualizations?: boolean;
   /** Also return the raw (un-normalised) pixel map, for evaluation. */
   rawMap?: boolean;
   /** Settings to use instead of the model's (a project's severity bands, for example). */
@@ -41,7 +41,7 @@ export interface DetectorRunOptions {
 
 export interface Detection {
   result: DetectionResult;
-  visualisations?: Visualisations;
+  visualizations?: Visualizations;
   /** Raw anomaly map at the map size (the image, capped at settings.maxMapSide), and at the model input (size x size). */
   rawMap?: { data: Float32Array; width: number; height: number; input: Float32Array };
 }
@@ -152,8 +152,8 @@ export class Detector {
     options: DetectorRunOptions & { threshold: number; settings: DetectionSettings },
   ): Promise<BatchItem[]> {
     const started = performance.now();
-    // With visualisations, an image no larger than the map is shown at its own size: decoded once for both when exact.
-    const displayUpTo = options.visualisations ? options.settings.maxMapSide : undefined;
+    // With visualizations, an image no larger than the map is shown at its own size: decoded once for both when exact.
+    const displayUpTo = options.visualizations ? options.settings.maxMapSide : undefined;
     const decoded = await Promise.allSettled(images.map((image) => this.preparer.decode(image.bytes, displayUpTo)));
     const decodeMs = performance.now() - started;
     const good: { index: number; image: DecodedImage }[] = [];
@@ -192,7 +192,7 @@ export class Detector {
     return items as BatchItem[];
   }
 
-  /** Post-processing (map, regions, evidence) and the optional visualisations of one scored image. */
+  /** Post-processing (map, regions, evidence) and the optional visualizations of one scored image. */
   private async finish(
     bytes: Uint8Array,
     image: DecodedImage,
@@ -235,16 +235,16 @@ export class Detector {
       : null;
     const postprocessMs = performance.now() - t;
 
-    let visualisations: Visualisations | undefined;
+    let visualizations: Visualizations | undefined;
     let encodeMs = 0;
-    if (options.visualisations) {
+    if (options.visualizations) {
       const e = performance.now();
       const atFullSize = size.width === width && size.height === height;
       const rgb =
         atFullSize && image.display
           ? image.display
           : await decodeForDisplay(bytes, size.width, size.height, this.preparer.limits);
-      visualisations = await renderVisualisations({
+      visualizations = await renderVisualizations({
         rgb,
         width: size.width,
         height: size.height,
@@ -275,7 +275,7 @@ export class Detector {
       model_version: this.modelVersion,
       model_quality: this.modelQuality,
     };
-    return { result, visualisations, rawMap };
+    return { result, visualizations, rawMap };
   }
 
   async release(): Promise<void> {

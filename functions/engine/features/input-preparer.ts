@@ -6,7 +6,7 @@ import { ImageNormaliser } from '../image/normalise.ts';
 export interface DecodedImage {
   info: ImageInfo;
   rgb: Buffer;
-  /** The image at its own size for the visualisations, when it was asked for and came from the same decode. */
+  /** The image at its own size for the visualizations, when it was asked for and came from the same decode. */
   display?: Buffer;
 }
 
@@ -24,7 +24,7 @@ export class InputPreparer {
     this.batch = new Float32Array(batchSize * 3 * preprocessing.size * preprocessing.size);
   }
 
-  /** `displayUpTo`: the visualisations show an image up to this side at its own size; decoded once for both when exact. */
+  /** `displayUpTo`: the visualizations show an image up to this side at its own size; decoded once for both when exact. */
   async decode(bytes: Uint8Array, displayUpTo?: number): Promise<DecodedImage> {
     const { info, model, display } = await decodeImage(bytes, this.preprocessing, this.limits, displayUpTo);
     return { info, rgb: model, display };

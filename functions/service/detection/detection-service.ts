@@ -3,8 +3,8 @@ import { readInboxImage } from '../jobs/inbox-image.ts';
 import type { Detection } from '../../engine/detection/detector.ts';
 import { STAGES } from '../../engine/detection/detection-result.ts';
 import { traced } from '../adapters/powertools.ts';
-import { VISUALISATION_KINDS } from '../../engine/visualise/render-visualisations.ts';
-import { type DetectionRecord, VISUALISATION_FIELDS } from '../domain/detection-record.ts';
+import { VISUALIZATION_KINDS } from '../../engine/visualize/render-visualizations.ts';
+import { type DetectionRecord, VISUALIZATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
 import { detectionCompletedDetail } from './detection-event.ts';
@@ -27,7 +27,7 @@ import { nameDefectTypes } from '../classification/defect-types.ts';
 export interface DetectionRequestOptions {
   /** Default: the project's threshold. */
   threshold?: number;
-  visualisations: boolean;
+  visualizations: boolean;
   /** Default: the project's active model (an older contract may name a version). */
   modelVersion?: number;
 }
@@ -59,7 +59,7 @@ async function runModel(
     () =>
       detector.detect(bytes, {
         threshold: options.threshold ?? project.threshold,
-        visualisations: options.visualisations,
+        visualizations: options.visualizations,
         settings: { ...detector.manifest.settings, severityBands: project.severityBands },
       }),
     // The stages' own times, on the segment: the engine measures them (its timings_ms).
@@ -68,31 +68,31 @@ async function runModel(
 }
 
 /** Stores the PNGs under `prefix` and returns their keys by kind. */
-async function storeVisualisations(
+async function storeVisualizations(
   s: Services,
   prefix: string,
   detection: Detection,
 ): Promise<Record<string, string> | null> {
-  if (!detection.visualisations) return null;
+  if (!detection.visualizations) return null;
   const keys: Record<string, string> = {};
   await Promise.all(
-    VISUALISATION_KINDS.map(async (kind) => {
+    VISUALIZATION_KINDS.map(async (kind) => {
       keys[kind] = `${prefix}${kind}.png`;
-      await s.objects.put(keys[kind], detection.visualisations![kind], 'image/png');
+      await s.objects.put(keys[kind], detection.visualizations![kind], 'image/png');
     }),
   );
   return keys;
 }
 
 /** Presigned URLs of a record's PNGs, in the field names clients expect. */
-export async function visualisationUrls(
+export async function visualizationUrls(
   s: Services,
-  record: Pick<DetectionRecord, 'visualisationKeys'>,
+  record: Pick<DetectionRecord, 'visualizationKeys'>,
 ): Promise<Record<string, string> | null> {
-  if (!record.visualisationKeys) return null;
+  if (!record.visualizationKeys) return null;
   const urls: Record<string, string> = {};
-  for (const [kind, key] of Object.entries(record.visualisationKeys)) {
-    urls[VISUALISATION_FIELDS[kind as keyof typeof VISUALISATION_FIELDS]] = await s.objects.presignGet(
+  for (const [kind, key] of Object.entries(record.visualizationKeys)) {
+    urls[VISUALIZATION_FIELDS[kind as keyof typeof VISUALIZATION_FIELDS]] = await s.objects.presignGet(
       key,
       s.config.FAULTLINE_PRESIGN_SECONDS,
     );
@@ -115,7 +115,7 @@ export async function presentRecord(
   const seconds = s.config.FAULTLINE_PRESIGN_SECONDS;
   const evidence = record.result.evidence;
   return {
-    visualizations: await visualisationUrls(s, record),
+    visualizations: await visualizationUrls(s, record),
     evidence: evidence && {
       ...evidence,
       nearest_normal: {
@@ -172,7 +172,7 @@ export async function detectImage(
     source: { kind: 'api', name, key: kept },
     createdAt,
     result: named,
-    visualisationKeys: await storeVisualisations(s, apiResultPrefix(projectId, id), detection),
+    visualizationKeys: await storeVisualizations(s, apiResultPrefix(projectId, id), detection),
     resultKey: null,
   };
   await s.results.put(record);
@@ -192,7 +192,7 @@ export async function runInboxDetection(
   { key, rest }: InboxObject,
 ): Promise<Record<string, unknown>> {
   const bytes = await readInboxImage(s, key);
-  const detection = await runModel(s, project, bytes, { visualisations: true });
+  const detection = await runModel(s, project, bytes, { visualizations: true });
   const named = await nameDefectTypes(s, project, bytes, detection.result);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
   const keys = inboxResultKeys(project.id, rest);
@@ -203,7 +203,7 @@ export async function runInboxDetection(
     source: { kind: 'inbox', name: rest, key },
     createdAt: job.createdAt,
     result: named,
-    visualisationKeys: await storeVisualisations(s, keys.visualisationPrefix, detection),
+    visualizationKeys: await storeVisualizations(s, keys.visualizationPrefix, detection),
     resultKey: keys.json,
   };
   await s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...named }, null, 2)}\n`, 'application/json');

@@ -33,7 +33,7 @@ export const evidenceSchema = z
     description: 'For the strongest region: the most similar normal patch in the training images',
   });
 
-export const visualisationUrlsSchema = z
+export const visualizationUrlsSchema = z
   .object({
     mask_url: z.string(),
     overlay_url: z.string(),
@@ -82,11 +82,11 @@ export const detectionFieldsSchema = z.object({
 export const detectionResponseSchema = detectionFieldsSchema
   .extend({
     result_id: z.string(),
-    visualizations: visualisationUrlsSchema.nullable(),
+    visualizations: visualizationUrlsSchema.nullable(),
   })
   .meta({ id: 'Detection' });
 
-export const VISUALISATION_FIELDS = {
+export const VISUALIZATION_FIELDS = {
   mask: 'mask_url',
   overlay: 'overlay_url',
   filtered: 'filtered_url',
@@ -106,7 +106,7 @@ export const detectionRecordSchema = z
     createdAt: z.iso.datetime(),
     result: detectionFieldsSchema,
     /** Object keys of the PNGs (URLs are presigned when read). */
-    visualisationKeys: z.record(z.string(), z.string()).nullable(),
+    visualizationKeys: z.record(z.string(), z.string()).nullable(),
     resultKey: z.string().nullable().meta({ description: 'Object key of the JSON result (drop folder)' }),
     review: reviewSchema.optional().meta({ description: "A person's verdict, when reviewed" }),
   })

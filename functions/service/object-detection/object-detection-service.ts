@@ -119,7 +119,7 @@ export async function runInboxObjectDetection(
   const { fields, png } = await runDetector(s, project, bytes);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
   const keys = inboxResultKeys(project.id, rest);
-  const renderingKey = `${keys.visualisationPrefix}${OBJECTS_PNG}`;
+  const renderingKey = `${keys.visualizationPrefix}${OBJECTS_PNG}`;
   await s.objects.put(renderingKey, png, 'image/png');
   const record: ObjectDetectionRecord = {
     id,

@@ -170,7 +170,7 @@ export async function runRecalibration(
   for (const [i, r] of defects.entries()) {
     report('calibration', i, defects.length);
     const bytes = r.source.key ? await s.objects.get(r.source.key) : undefined;
-    if (bytes) scores.push((await detector.detect(bytes, { visualisations: false })).result.raw_score);
+    if (bytes) scores.push((await detector.detect(bytes, { visualizations: false })).result.raw_score);
     else if (r.result.model_version === label) scores.push(r.result.raw_score);
     else unplaced++;
   }

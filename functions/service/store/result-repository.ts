@@ -7,8 +7,19 @@ import { TableRepository } from './table-repository.ts';
 
 export type { ResultFilter } from '../ports/result-store.ts';
 
-export const toRecord = (item: Record<string, unknown>): DetectionRecord =>
-  stripKeys<DetectionRecord>(item, 'anomalous', 'expiresAt');
+export const toRecord = (item: Record<string, unknown>): DetectionRecord => {
+  const record = stripKeys<DetectionRecord & { visualisationKeys?: DetectionRecord['visualizationKeys'] }>(
+    item,
+    'anomalous',
+    'expiresAt',
+  );
+  // Records stored before the one spelling (2026-12-02) carry `visualisationKeys`: read as the API spells it.
+  if (record.visualisationKeys !== undefined) {
+    const { visualisationKeys, ...rest } = record;
+    return { ...rest, visualizationKeys: rest.visualizationKeys ?? visualisationKeys };
+  }
+  return record;
+};
 
 /** The query's filter: anomalous only, and the review state (none, any, or one verdict). */
 function filterExpression(filter: ResultFilter): string | undefined {

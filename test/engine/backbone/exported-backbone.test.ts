@@ -114,7 +114,7 @@ describe.skipIf(!existsSync(cookie))('a user-exported backbone, end to end', () 
       expect(artifact.manifest.backbone.grid).toBe(resolution / 8);
       const detector = await Detector.load(artifact);
       const score = async (path: string) =>
-        (await detector.detect(await readFile(join(cookie, 'test', path)), { visualisations: false })).result;
+        (await detector.detect(await readFile(join(cookie, 'test', path)), { visualizations: false })).result;
       const crack = await score('cracked/anomaly-1.jpg');
       const goods = await Promise.all(['good/test-normal-2.jpg', 'good/test-normal-3.jpg'].map(score));
       await detector.release();

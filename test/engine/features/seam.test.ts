@@ -44,14 +44,14 @@ describe.skipIf(!existsSync(backbone))('tiled inspection at 448 px', () => {
     expect(detector.manifest.preprocessing.size).toBe(SIDE);
     expect(detector.manifest.backbone.grid).toBe(SIDE / 8);
     const peak = async (at: { x: number; y: number }) => {
-      const { rawMap } = await detector.detect(await texture(9, at), { rawMap: true, visualisations: false });
+      const { rawMap } = await detector.detect(await texture(9, at), { rawMap: true, visualizations: false });
       // The map is at the image's own size here (448 <= maxMapSide): the peak within 16 px of the defect.
       let best = 0;
       for (let y = at.y - 16; y < at.y + 16; y++)
         for (let x = at.x - 16; x < at.x + 16; x++) best = Math.max(best, rawMap!.data[y * SIDE + x]);
       return best;
     };
-    const clean = (await detector.detect(await texture(9), { visualisations: false })).result.raw_score;
+    const clean = (await detector.detect(await texture(9), { visualizations: false })).result.raw_score;
     const middle = await peak({ x: 224 - 56, y: 168 }); // no tile has it at its border, none at its centre
     const centre = await peak({ x: 112, y: 112 }); // the centre of the first tile, the border of the second
     const border = await peak({ x: 224, y: 168 }); // the right border of the first tile, the left of the third

@@ -21,7 +21,7 @@ describe.skipIf(!existsSync(cookie))('extending a memory bank', () => {
   let base: ModelArtifact;
   const falseAlarm = fileImage('review:inbox/p/line-1/a.jpg', join(cookie, 'test', 'good', 'test-normal-1.jpg'));
   const detect = async (d: Detector, path: string) =>
-    (await d.detect(await readFile(join(cookie, 'test', path)), { visualisations: false })).result;
+    (await d.detect(await readFile(join(cookie, 'test', path)), { visualizations: false })).result;
 
   beforeAll(async () => {
     const names = readdirSync(join(cookie, 'train', 'good'))

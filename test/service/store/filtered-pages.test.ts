@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedRuntimeEnv, loadLocalSettings } from '../../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../functions/local/runtime.ts';
 import type { DetectionRecord } from '../../../functions/service/domain/detection-record.ts';
 import type { ResultFilter } from '../../../functions/service/ports/result-store.ts';
 import { silentLog } from '../../../functions/service/log.ts';
+import { keys } from '../../../functions/service/store/table-definition.ts';
+import { tableOf } from '../../helpers/table.ts';
 
 /** 300 results, one in 30 anomalous: the sparse filter a plant with a good line sees every day. */
 const TOTAL = 300;
@@ -88,5 +91,14 @@ describe('store: filtered listings fill their pages (DynamoDB filters after Limi
     expect(unreviewed.map((p) => p.length)).toEqual([100, 100, 99]);
     const all = await pages({}, 128);
     expect(all.map((p) => p.length)).toEqual([128, 128, 44]);
+  });
+
+  it('reads a result stored before the one spelling (visualisationKeys) as the API spells it', async () => {
+    const { db, table } = await tableOf(runtime);
+    const old = { ...record(projectId, 9_999), visualisationKeys: { overlay: 'results/p/r/overlay.png' } };
+    await db.send(new PutCommand({ TableName: table, Item: { ...keys.result(projectId, old.id), ...old } }));
+    const read = await runtime.services.results.get(projectId, old.id);
+    expect(read?.visualizationKeys).toEqual({ overlay: 'results/p/r/overlay.png' });
+    expect(read).not.toHaveProperty('visualisationKeys');
   });
 });

@@ -2,11 +2,11 @@ import sharp from 'sharp';
 import type { BoundingBox } from '../detection/regions.ts';
 import { colourise } from './jet-colormap.ts';
 
-export const VISUALISATION_KINDS = ['heatmap', 'overlay', 'mask', 'filtered', 'bounded'] as const;
-export type VisualisationKind = (typeof VISUALISATION_KINDS)[number];
-export type Visualisations = Record<VisualisationKind, Buffer>;
+export const VISUALIZATION_KINDS = ['heatmap', 'overlay', 'mask', 'filtered', 'bounded'] as const;
+export type VisualizationKind = (typeof VISUALIZATION_KINDS)[number];
+export type Visualizations = Record<VisualizationKind, Buffer>;
 
-export interface VisualisationInput {
+export interface VisualizationInput {
   /** The image at map size, HWC RGB. */
   rgb: Buffer;
   width: number;
@@ -27,7 +27,7 @@ const png = (data: Buffer, width: number, height: number, channels: 1 | 3) =>
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** An SVG layer with one labelled rectangle per box, drawn at the map's size. */
-function boxesSvg(input: VisualisationInput): Buffer {
+function boxesSvg(input: VisualizationInput): Buffer {
   const sx = input.width / input.imageWidth;
   const sy = input.height / input.imageHeight;
   const line = Math.max(2, Math.round(Math.min(input.width, input.height) / 200));
@@ -49,8 +49,8 @@ function boxesSvg(input: VisualisationInput): Buffer {
   );
 }
 
-/** Renders the five visualisations as PNG: JET heatmap, 50/50 overlay, binary mask, anomalous regions only, boxes. */
-export async function renderVisualisations(input: VisualisationInput): Promise<Visualisations> {
+/** Renders the five visualizations as PNG: JET heatmap, 50/50 overlay, binary mask, anomalous regions only, boxes. */
+export async function renderVisualizations(input: VisualizationInput): Promise<Visualizations> {
   const { rgb, width, height, map, mask } = input;
   const heat = colourise(map);
   const overlay = Buffer.alloc(rgb.length);
