@@ -12,6 +12,7 @@ import { serviceEnvironment } from './data-plane.ts';
 import type { Messaging } from './messaging.ts';
 import { NodeFunction } from './node-function.ts';
 import type { Storage } from './storage.ts';
+import { acknowledgeControl } from './control-tower.ts';
 
 /** The events the live feed posts to subscribers (service/live/live-routing.ts says what each receives). */
 export const LIVE_EVENT_TYPES = ['Metric Anomaly', 'Detection Completed'];
@@ -49,6 +50,16 @@ export class LiveFeed extends Construct {
       description: 'Faultline live feed: anomalies, points and detections as they happen',
       routeSelectionExpression: '$request.body.type',
     });
+    acknowledgeControl(
+      this.api,
+      'api_gw_v2_authorization_type_configured_check',
+      'A WebSocket API takes an authorizer on $connect only; later messages travel on the connection it admitted, and the handler finds the caller in its connection record.',
+    );
+    acknowledgeControl(
+      this.api,
+      'lambda_function_public_access_prohibited_check',
+      "API Gateway's invoke permissions name this WebSocket API's execute-api ARN as SourceArn, built with Fn::Join, which the rule cannot read.",
+    );
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: STAGE,

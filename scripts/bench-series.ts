@@ -1,5 +1,6 @@
 /**
- * npm run bench:series [-- --metrics N --points N] (--full: 1,000 metrics x 1,000 points, the issue's setting)
+ * npm run bench:series [-- --metrics N --points N --paths http,stream] (--full: 1,000 metrics x 1,000 points, the
+ * issue's setting; --paths: which paths to run after the engine, default both)
  *
  * Sensor points end to end on the local runtime, against the engine alone in the same run:
  *  1. the engine alone: each metric's points through the detector and the grouper, in one process;
@@ -28,8 +29,12 @@ const { values } = parseArgs({
     metrics: { type: 'string', default: '50' },
     points: { type: 'string', default: '2000' },
     full: { type: 'boolean', default: false },
+    paths: { type: 'string', default: 'http,stream' },
   },
 });
+const PATHS = new Set(values.paths.split(','));
+for (const p of PATHS)
+  if (p !== 'http' && p !== 'stream') throw new Error(`--paths: unknown path "${p}" (http, stream)`);
 const METRICS = values.full ? 1000 : Number(values.metrics);
 const POINTS = values.full ? 1000 : Number(values.points);
 const MINUTE = 60_000;
@@ -188,70 +193,76 @@ async function main() {
       }
     };
 
-    // 2. through HTTP
-    const a = await setUp('bench-http');
-    const watchA = await watch(a.projectId);
-    const acceptedA = new Map<string, number>();
-    const before = scoredSoFar();
-    t0 = performance.now();
-    let calls = 0;
-    await Promise.all(
-      groups.map(async (group, g) => {
-        for (let w = 0; w < windows; w++) {
-          const i = w * WINDOW;
-          await withRetries(() =>
-            api(
-              `/projects/${a.projectId}/points`,
-              group.flatMap((m) =>
-                data[m].t
-                  .slice(i, i + WINDOW)
-                  .map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: data[m].x[i + k] })),
+    if (PATHS.has('http')) {
+      // 2. through HTTP
+      const a = await setUp('bench-http');
+      const watchA = await watch(a.projectId);
+      const acceptedA = new Map<string, number>();
+      const before = scoredSoFar();
+      t0 = performance.now();
+      let calls = 0;
+      await Promise.all(
+        groups.map(async (group, g) => {
+          for (let w = 0; w < windows; w++) {
+            const i = w * WINDOW;
+            await withRetries(() =>
+              api(
+                `/projects/${a.projectId}/points`,
+                group.flatMap((m) =>
+                  data[m].t
+                    .slice(i, i + WINDOW)
+                    .map((t, k) => ({ metricId: a.ids[m], timestamp: t, value: data[m].x[i + k] })),
+                ),
               ),
-            ),
-          );
-          acceptedA.set(`${w}/${g}`, Date.now());
-          if (++calls % 20 === 0) progress(`HTTP: ${calls} of ${windows * IN_FLIGHT} calls answered`);
-        }
-      }),
-    );
-    const acceptedRate = total / ((performance.now() - t0) / 1000);
-    progress(`HTTP: every call answered, ${Math.round(acceptedRate)} points/s accepted`);
-    await waitScored(before + total, 60 * 60_000);
-    const httpRate = total / ((performance.now() - t0) / 1000);
-    await new Promise((r) => setTimeout(r, 2000));
-    console.log(`HTTP: accepted (202) ${Math.round(acceptedRate)} points/s; calls sent again after a 5xx: ${retries}`);
-    report('HTTP', httpRate, watchA, a.ids, acceptedA);
-    watchA.ws.close();
+            );
+            acceptedA.set(`${w}/${g}`, Date.now());
+            if (++calls % 20 === 0) progress(`HTTP: ${calls} of ${windows * IN_FLIGHT} calls answered`);
+          }
+        }),
+      );
+      const acceptedRate = total / ((performance.now() - t0) / 1000);
+      progress(`HTTP: every call answered, ${Math.round(acceptedRate)} points/s accepted`);
+      await waitScored(before + total, 60 * 60_000);
+      const httpRate = total / ((performance.now() - t0) / 1000);
+      await new Promise((r) => setTimeout(r, 2000));
+      console.log(
+        `HTTP: accepted (202) ${Math.round(acceptedRate)} points/s; calls sent again after a 5xx: ${retries}`,
+      );
+      report('HTTP', httpRate, watchA, a.ids, acceptedA);
+      watchA.ws.close();
+    }
 
-    // 3. through the stream directly: the same windows as records, without HTTP
-    const b = await setUp('bench-stream');
-    const watchB = await watch(b.projectId);
-    const acceptedB = new Map<string, number>();
-    const before2 = scoredSoFar();
-    t0 = performance.now();
-    await Promise.all(
-      groups.map(async (group, g) => {
-        for (let w = 0; w < windows; w++) {
-          const i = w * WINDOW;
-          await runtime.services.pointStream!.put(
-            group.map((m) => ({
-              v: 1 as const,
-              projectId: b.projectId,
-              metricId: b.ids[m],
-              t: data[m].t.slice(i, i + WINDOW),
-              x: data[m].x.slice(i, i + WINDOW),
-            })),
-          );
-          acceptedB.set(`${w}/${g}`, Date.now());
-        }
-      }),
-    );
-    progress('stream: every record put');
-    await waitScored(before2 + total, 60 * 60_000);
-    const streamRate = total / ((performance.now() - t0) / 1000);
-    await new Promise((r) => setTimeout(r, 2000));
-    report('stream directly', streamRate, watchB, b.ids, acceptedB);
-    watchB.ws.close();
+    if (PATHS.has('stream')) {
+      // 3. through the stream directly: the same windows as records, without HTTP
+      const b = await setUp('bench-stream');
+      const watchB = await watch(b.projectId);
+      const acceptedB = new Map<string, number>();
+      const before2 = scoredSoFar();
+      t0 = performance.now();
+      await Promise.all(
+        groups.map(async (group, g) => {
+          for (let w = 0; w < windows; w++) {
+            const i = w * WINDOW;
+            await runtime.services.pointStream!.put(
+              group.map((m) => ({
+                v: 1 as const,
+                projectId: b.projectId,
+                metricId: b.ids[m],
+                t: data[m].t.slice(i, i + WINDOW),
+                x: data[m].x.slice(i, i + WINDOW),
+              })),
+            );
+            acceptedB.set(`${w}/${g}`, Date.now());
+          }
+        }),
+      );
+      progress('stream: every record put');
+      await waitScored(before2 + total, 60 * 60_000);
+      const streamRate = total / ((performance.now() - t0) / 1000);
+      await new Promise((r) => setTimeout(r, 2000));
+      report('stream directly', streamRate, watchB, b.ids, acceptedB);
+      watchB.ws.close();
+    }
   } finally {
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -72,6 +72,7 @@ describe("AWS Control Tower's proactive controls (cfn-guard)", () => {
     expect(guard.conclusion).toBe('success');
     // The exceptions, as the README lists them: a new one is a decision to review, not a side effect.
     expect([...new Set(guard.suppressedViolations!.map((v) => v.ruleName))].sort()).toEqual([
+      'api_gw_v2_authorization_type_configured_check',
       'cloudfront_custom_ssl_certificate_check',
       'cloudfront_origin_failover_enabled_check',
       'cloudfront_security_policy_check',

@@ -118,7 +118,11 @@ describe.skipIf(!existsSync(cookie))('telemetry through the local runtime', () =
     );
     const created = await api('/api/v1/projects', {
       method: 'POST',
-      body: JSON.stringify({ name: 'telemetry', webhookUrl: hook.url }),
+      body: JSON.stringify({
+        name: 'telemetry',
+        webhookUrl: hook.url,
+        webhookEvents: ['Job Succeeded', 'Detection Completed'],
+      }),
     });
     projectId = JSON.parse(created.text).id;
     const train = join(cookie, 'train', 'good');

@@ -8,6 +8,7 @@ import { useResource } from '../../hooks/use-resource.ts';
 import { Link } from '../../router.tsx';
 import type { ProjectTabProps } from '../project.tsx';
 import { describeLocation, numberOrUndefined, SiteForm } from './sites.tsx';
+import { RowActions } from '../../components/row-actions.tsx';
 
 /** One site: its facts, its assets (name, kind, tags) and each asset's metrics (unit, limits, expected interval). */
 export function SiteScreen({ project, siteId }: ProjectTabProps & { siteId: string }) {
@@ -267,24 +268,11 @@ function AssetCard({
                     <td>{m.unit || <span class="muted">none</span>}</td>
                     <td>{describeLimits(m)}</td>
                     <td>{m.expectedIntervalSeconds} s</td>
-                    <td class="row-actions">
-                      <button
-                        type="button"
-                        class="button secondary small"
-                        aria-label={`Edit ${m.name}`}
-                        onClick={() => setEditingMetric(m.id)}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        class="button danger-outline small"
-                        aria-label={`Delete ${m.name}`}
-                        onClick={() => onDeleteMetric(m)}
-                      >
-                        Delete
-                      </button>
-                    </td>
+                    <RowActions
+                      name={m.name}
+                      onEdit={() => setEditingMetric(m.id)}
+                      onDelete={() => onDeleteMetric(m)}
+                    />
                   </tr>
                 ),
               )}

@@ -6,6 +6,7 @@ import { EmptyState, ErrorNotice, Skeleton } from '../../components/status.tsx';
 import { useResource } from '../../hooks/use-resource.ts';
 import { Link } from '../../router.tsx';
 import type { ProjectTabProps } from '../project.tsx';
+import { RowActions } from '../../components/row-actions.tsx';
 
 /** Time zones the browser knows, offered as suggestions (the API checks the name). */
 const TIME_ZONES: string[] = (() => {
@@ -97,24 +98,11 @@ export function SitesScreen({ project }: ProjectTabProps) {
                       </td>
                       <td>{describeLocation(site) || <span class="muted">Not given</span>}</td>
                       <td>{site.timeZone}</td>
-                      <td class="row-actions">
-                        <button
-                          type="button"
-                          class="button secondary small"
-                          aria-label={`Edit ${site.name}`}
-                          onClick={() => setEditing(site.id)}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          class="button danger-outline small"
-                          aria-label={`Delete ${site.name}`}
-                          onClick={() => setDeleting(site)}
-                        >
-                          Delete
-                        </button>
-                      </td>
+                      <RowActions
+                        name={site.name}
+                        onEdit={() => setEditing(site.id)}
+                        onDelete={() => setDeleting(site)}
+                      />
                     </tr>
                   ),
                 )}
