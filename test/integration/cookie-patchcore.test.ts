@@ -72,6 +72,22 @@ describe.skipIf(!existsSync(cookie))('PatchCore on the cookie data set', () => {
     expect(b.result.bounding_boxes).toEqual(a.result.bounding_boxes);
   });
 
+  it('scores images detected at once on one detector as it scores them one by one (no shared input batch)', async () => {
+    const files = [
+      'cracked/anomaly-1.jpg',
+      'good/test-normal-1.jpg',
+      'cracked/anomaly-2.jpg',
+      'good/test-normal-2.jpg',
+    ];
+    const images = await Promise.all(files.map((f) => readFile(join(cookie, 'test', f))));
+    const alone: number[] = [];
+    for (const bytes of images) alone.push((await detector.detect(bytes)).result.raw_score);
+    for (let round = 0; round < 3; round++) {
+      const together = await Promise.all(images.map((bytes) => detector.detect(bytes)));
+      expect(together.map((d) => d.result.raw_score)).toEqual(alone);
+    }
+  });
+
   it('renders the five visualizations as PNGs at the image size', async () => {
     const { visualizations, result } = await detector.detect(await readFile(cracked), { visualizations: true });
     expect(Object.keys(visualizations!).sort()).toEqual([...VISUALIZATION_KINDS].sort());

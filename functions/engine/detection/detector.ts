@@ -63,10 +63,15 @@ const modelVersionOf = (manifest: ArtifactManifest): string =>
  * A loaded model, ready to detect: the backbone session, the search session with the memory bank, and the
  * calibration. Load once, detect many times; sessions are released with release().
  */
+/** Input batches a detector keeps for reuse; runs beyond these at once allocate their own. */
+const MAX_FREE_BATCHES = 8;
+
 export class Detector {
   readonly modelVersion: string;
   readonly modelQuality: DetectionResult['model_quality'];
   private readonly preparer: InputPreparer;
+  /** Input batches no run holds now, kept for the next runs (a few: as many as run at once). */
+  private readonly freeBatches: Float32Array[] = [];
 
   private constructor(
     readonly artifact: ModelArtifact,
@@ -167,11 +172,19 @@ export class Detector {
     });
     if (good.length === 0) return items as BatchItem[];
 
+    // Each run writes its own input batch: detections on one detector run at once (the worker's pipeline, parallel
+    // requests), and the backbone may still be reading one batch while the next image is written.
+    const batch = this.freeBatches.pop() ?? new Float32Array(this.preparer.batch.length);
     let t = performance.now();
-    good.forEach((g, slot) => this.preparer.write(g.image, slot));
+    good.forEach((g, slot) => this.preparer.write(g.image, slot, batch));
     const preprocessMs = performance.now() - t;
     t = performance.now();
-    const features = await this.extractor.extract(this.preparer.batch, good.length);
+    let features: Float32Array;
+    try {
+      features = await this.extractor.extract(batch, good.length);
+    } finally {
+      if (this.freeBatches.length < MAX_FREE_BATCHES) this.freeBatches.push(batch);
+    }
     const backboneMs = performance.now() - t;
     let searchMs = 0;
     const scores = await this.scorer.score(features, good.length, (ms) => (searchMs += ms));

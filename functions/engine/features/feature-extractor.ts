@@ -44,7 +44,6 @@ export class FeatureExtractor {
   readonly channels: number;
   readonly view: InspectionView;
   private readonly layout?: TileLayout;
-  private tileBatch = new Float32Array(0);
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -108,7 +107,8 @@ export class FeatureExtractor {
     const jobs: { image: number; tile: number }[] = [];
     for (let image = 0; image < count; image++)
       for (let tile = 0; tile < tiles + coarse; tile++) jobs.push({ image, tile });
-    if (this.tileBatch.length < TILES_PER_RUN * perTile) this.tileBatch = new Float32Array(TILES_PER_RUN * perTile);
+    // Per call, not kept on the extractor: extractions run at once on one extractor (parallel detections).
+    const tileBatch = new Float32Array(TILES_PER_RUN * perTile);
 
     const fine = this.backbone.channels;
     const cells = this.patchesPerImage;
@@ -120,10 +120,10 @@ export class FeatureExtractor {
       const run = jobs.slice(start, start + TILES_PER_RUN);
       run.forEach((j, k) =>
         j.tile < tiles
-          ? copyTile(layout, batch, j.image, j.tile, this.tileBatch, k)
-          : downscalePlanes(batch, j.image, layout.resolution, this.tileBatch, k, t),
+          ? copyTile(layout, batch, j.image, j.tile, tileBatch, k)
+          : downscalePlanes(batch, j.image, layout.resolution, tileBatch, k, t),
       );
-      const features = await this.runBackbone(this.tileBatch, run.length);
+      const features = await this.runBackbone(tileBatch, run.length);
       run.forEach((j, k) => {
         const own = features.subarray(k * tileCells * fine, (k + 1) * tileCells * fine);
         if (j.tile < tiles) {

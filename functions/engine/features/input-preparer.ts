@@ -30,7 +30,8 @@ export class InputPreparer {
     return { info, rgb: model, display };
   }
 
-  write(image: DecodedImage, slot: number): void {
-    this.normaliser.writeInto(image.rgb, this.batch, slot, this.preprocessing.size);
+  /** Writes the image into slot `slot` of `into` (a batch of this preparer's shape; default its own). */
+  write(image: DecodedImage, slot: number, into: Float32Array = this.batch): void {
+    this.normaliser.writeInto(image.rgb, into, slot, this.preprocessing.size);
   }
 }
