@@ -3,11 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
 import { modelPrefix } from '../../functions/service/object-keys.ts';
+import { FAILED_LOAD_REMEMBERED_MS } from '../../functions/service/models/loaded-models.ts';
 import { animatedGif, pngHeaderOnly } from '../helpers/images.ts';
 import { testSettings } from '../helpers/local-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -262,7 +263,14 @@ describe.skipIf(!existsSync(cookie))('bad input', () => {
     await expectError(foreign, 409, 'MODEL_UNUSABLE');
     expect(foreign.body.error.message).toContain('another version');
     await runtime.services.objects.put(manifestKey, manifest, 'application/json');
-    expect((await detect(cracked)).status).toBe(200);
+    // The failure is remembered for a while (not fetched again on every call), then the repaired model loads.
+    await expectError(await detect(cracked), 409, 'MODEL_UNUSABLE');
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + FAILED_LOAD_REMEMBERED_MS });
+    try {
+      expect((await detect(cracked)).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an S3 event for an object that no longer exists: the job fails with the reason, nothing else happens', async () => {

@@ -8,44 +8,29 @@ import { ServiceError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { modelPrefix } from '../object-keys.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { LoadedModels } from './loaded-models.ts';
 
 export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32'];
 
-/** How long an evicted model stays usable by requests already holding it (a detection takes well under a second). */
-const RELEASE_DELAY_MS = 60_000;
-
 /**
  * Loaded models, most recently used kept: the artifact is copied from the object store to a local folder once (in
- * Lambda, /tmp survives between invocations of a warm container) and loaded into memory, sessions and all.
+ * Lambda, /tmp survives between invocations of a warm container) and loaded into memory, sessions and all. A model
+ * that fails to load is answered with its failure for a while (LoadedModels) rather than fetched on every call.
  */
 export class ModelCache {
-  private readonly loaded = new Map<string, Promise<Detector>>();
+  private readonly loaded: LoadedModels<Detector>;
 
   constructor(
     private readonly objects: ObjectStore,
     private readonly dir: string,
-    private readonly capacity: number,
+    capacity: number,
     private readonly log: Log,
-  ) {}
+  ) {
+    this.loaded = new LoadedModels(() => capacity);
+  }
 
-  async detector(projectId: string, version: number): Promise<Detector> {
-    const id = `${projectId}/v${version}`;
-    let entry = this.loaded.get(id);
-    if (entry) {
-      this.loaded.delete(id); // re-insert: most recently used last
-      this.loaded.set(id, entry);
-      return entry;
-    }
-    entry = this.load(projectId, version);
-    this.loaded.set(id, entry);
-    entry.catch(() => this.loaded.delete(id));
-    while (this.loaded.size > this.capacity) {
-      const [oldest, detector] = this.loaded.entries().next().value!;
-      this.loaded.delete(oldest);
-      // Released later, not now: a request that took this detector a moment ago may still be using its sessions.
-      setTimeout(() => detector.then((d) => d.release()).catch(() => {}), RELEASE_DELAY_MS).unref();
-    }
-    return entry;
+  detector(projectId: string, version: number): Promise<Detector> {
+    return this.loaded.get(`${projectId}/v${version}`, () => this.load(projectId, version));
   }
 
   /** Is this model in memory now (for /health)? */
@@ -54,11 +39,7 @@ export class ModelCache {
   }
 
   async evictProject(projectId: string): Promise<void> {
-    for (const [id, detector] of [...this.loaded]) {
-      if (!id.startsWith(`${projectId}/`)) continue;
-      this.loaded.delete(id);
-      await detector.then((d) => d.release()).catch(() => {});
-    }
+    await this.loaded.forget((id) => id.startsWith(`${projectId}/`));
     await rm(join(this.dir, projectId), { recursive: true, force: true });
   }
 
@@ -81,7 +62,8 @@ export class ModelCache {
       detector = await Detector.load(folder);
     } catch (error) {
       if (!(error instanceof FaultlineError) || !error.code.startsWith('ARTIFACT_')) throw error;
-      // Not kept: the next request fetches it again, so a repaired artifact (or a bad copy here) heals by itself.
+      // Not kept: a request after the failure window fetches it again, so a repaired artifact (or a bad copy here)
+      // heals by itself.
       await rm(folder, { recursive: true, force: true });
       this.log({ level: 'error', msg: 'model artifact unusable', projectId, version, code: error.code, reason: error.message });
       throw unusable(projectId, version, error.code === 'ARTIFACT_INCOMPATIBLE' ? 'it was made by another version or backbone' : 'its files fail their integrity checks');

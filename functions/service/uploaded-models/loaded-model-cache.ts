@@ -4,13 +4,7 @@ import type { StoredUploadedModel } from '../domain/uploaded-model.ts';
 import { ServiceError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { UPLOADED_MODEL_FILES } from './uploaded-models-service.ts';
-
-/** How long an evicted model stays usable by requests already holding it. */
-const RELEASE_DELAY_MS = 60_000;
-
-interface Releasable {
-  release(): Promise<void>;
-}
+import { LoadedModels, type Releasable } from '../models/loaded-models.ts';
 
 /** Loads a model from its checked bytes and its stored spec (the kind's engine: a classifier, a detector). */
 export type ModelLoader<M> = (bytes: Uint8Array, model: StoredUploadedModel) => Promise<M>;
@@ -19,38 +13,22 @@ export type ModelLoader<M> = (bytes: Uint8Array, model: StoredUploadedModel) => 
  * Loaded uploaded models, most recently used kept (FAULTLINE_MODELS_IN_MEMORY of them), one cache per `Services` and
  * loader (so the API, each worker and each test runtime have their own). The ONNX file is read from the object store
  * and its digest checked against the version's record before it is loaded: a damaged or replaced file is an error,
- * never served.
+ * never served. A failed load is remembered for a while (LoadedModels), not retried on every call.
  */
 export class LoadedModelCache<M extends Releasable> {
-  private readonly loaded = new Map<string, Promise<M>>();
+  private readonly loaded: LoadedModels<M>;
 
   constructor(
     private readonly s: Services,
     private readonly what: string,
     private readonly loader: ModelLoader<M>,
-  ) {}
-
-  private static id(model: StoredUploadedModel): string {
-    return `${model.projectId}/v${model.version}/${model.file.sha256}`;
+  ) {
+    this.loaded = new LoadedModels(() => s.config.FAULTLINE_MODELS_IN_MEMORY);
   }
 
   get(model: StoredUploadedModel): Promise<M> {
-    const id = LoadedModelCache.id(model);
-    let entry = this.loaded.get(id);
-    if (entry) {
-      this.loaded.delete(id);
-      this.loaded.set(id, entry);
-      return entry;
-    }
-    entry = this.load(model);
-    this.loaded.set(id, entry);
-    entry.catch(() => this.loaded.delete(id));
-    while (this.loaded.size > this.s.config.FAULTLINE_MODELS_IN_MEMORY) {
-      const [oldest, evicted] = this.loaded.entries().next().value!;
-      this.loaded.delete(oldest);
-      setTimeout(() => evicted.then((m) => m.release()).catch(() => {}), RELEASE_DELAY_MS).unref();
-    }
-    return entry;
+    // The digest is part of the id: a replaced file under the same version is another model.
+    return this.loaded.get(`${model.projectId}/v${model.version}/${model.file.sha256}`, () => this.load(model));
   }
 
   private async load(model: StoredUploadedModel): Promise<M> {
