@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { POINTS_INTERVAL_MS } from '../functions/service/live/live-limits.ts';
 import { serviceEnvironment } from './data-plane.ts';
 import type { Messaging } from './messaging.ts';
 import { NodeFunction } from './node-function.ts';
@@ -56,7 +57,8 @@ export class PointConsumer extends Construct {
       new KinesisEventSource(messaging.pointStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: POINT_BATCH_SIZE,
-        maxBatchingWindow: Duration.seconds(1),
+        // Points of a metric reach a live client once per batch: the window is the live feed's points interval.
+        maxBatchingWindow: Duration.millis(POINTS_INTERVAL_MS),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 10,

@@ -10,6 +10,11 @@ import { handler as liveEvents } from '../../functions/live/events-lambda.ts';
 import { handler as socket, type LiveSocketEvent } from '../../functions/live/lambda.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { handler as consumer } from '../../functions/stream/lambda.ts';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayLivePoster } from '../../functions/service/adapters/api-gateway-live-poster.ts';
+import { fanOut, POSTS_AT_ONCE } from '../../functions/service/live/live-fan-out.ts';
+import { LOSSY_BUFFER_BYTES, MAX_BUFFER_BYTES, MAX_FAILED_POSTS } from '../../functions/service/live/live-limits.ts';
+import { deliveryOfEvent, pointsDelivery } from '../../functions/service/live/live-routing.ts';
 import { useServices } from '../../functions/service/adapters/aws-services.ts';
 import { busDetail, EVENT_SOURCE } from '../../functions/service/adapters/event-publishers.ts';
 import { toAuthorizerContext } from '../../functions/service/auth/principal.ts';
@@ -28,16 +33,32 @@ import { engineAnomalies, MINUTE, series } from '../helpers/sensor-series.ts';
 async function managementApi() {
   const posts: { connectionId: string; message: any }[] = [];
   const gone = new Set<string>();
+  /** Connections whose posts fail (API Gateway's 500), and every post tried to them. */
+  const failing = new Set<string>();
+  const failed: string[] = [];
+  /** DeleteConnection calls. */
+  const closed: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const match = req.url?.match(/^\/live\/@connections\/([^/?]+)$/);
-      if (req.method !== 'POST' || !match) {
+      if ((req.method !== 'POST' && req.method !== 'DELETE') || !match) {
         res.writeHead(404).end();
         return;
       }
       const connectionId = decodeURIComponent(match[1]);
+      if (req.method === 'DELETE') {
+        closed.push(connectionId);
+        res.writeHead(204).end();
+        return;
+      }
+      if (failing.has(connectionId)) {
+        failed.push(connectionId);
+        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerErrorException' });
+        res.end(JSON.stringify({ message: 'internal error' }));
+        return;
+      }
       if (gone.has(connectionId)) {
         res.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
         res.end(JSON.stringify({ message: 'connection gone' }));
@@ -49,7 +70,7 @@ async function managementApi() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/live`;
-  return { url, posts, gone, close: () => new Promise((r) => server.close(r)) };
+  return { url, posts, gone, failing, failed, closed, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** The events API Gateway's WebSocket API hands the authorizer and the route integration. */
@@ -342,4 +363,72 @@ describe('the live feed in AWS: the WebSocket API handlers on the table, posting
     );
     expect(await s.liveConnections.subscribe('C-nobody', 'p0/*/*', { projectId: 'p0' }, 5)).toBe('gone');
   });
+
+  it('holds each connection to the local feed’s limits: points past the lossy bound dropped, a slow or failing client cut off', async () => {
+    const admin = toAuthorizerContext({ kind: 'api-key', subject: 'key:admin', admin: true, projectIds: null });
+    // A site and metric of their own: the other tests' subscribers receive nothing of these.
+    const siteId = (await post(`/projects/${projectId}/sites`, { name: 'Kiel' })).id;
+    const assetId = (await post(`/projects/${projectId}/assets`, { siteId, name: 'Press' })).id;
+    const metricId = (await post(`/projects/${projectId}/metrics`, { assetId, name: 'force' })).id;
+    for (const id of ['L1', 'L2', 'L3']) {
+      await connect(id, admin);
+      await message(id, { type: 'subscribe', projectId, metricId });
+    }
+    api.failing.add('L2');
+    // One client of the Management API without retries, so that each failed post is one request.
+    const poster = new ApiGatewayLivePoster(
+      new ApiGatewayManagementApiClient({ endpoint: api.url, region: 'eu-west-1', maxAttempts: 1 }),
+    );
+    const t0 = Date.now();
+    const batch = Array.from({ length: 60 }, (_, b) =>
+      pointsDelivery({
+        projectId,
+        siteId,
+        metricId,
+        time: Array.from({ length: 1000 }, (_, i) => t0 + (b * 1000 + i) * 1000),
+        value: Array.from({ length: 1000 }, (_, i) => i / 7),
+      }),
+    );
+    const bytes = JSON.stringify(batch[0].message).length;
+    const fits = Math.floor(LOSSY_BUFFER_BYTES / bytes);
+    expect(fits).toBeLessThan(batch.length);
+    const anomaly = deliveryOfEvent({
+      type: 'Metric Anomaly',
+      projectId,
+      detail: { projectId, siteId, metricId, id: 'a_limits', start: t0, type: 'spike' },
+    })!;
+    const outcome = await fanOut(s, poster, [...batch, anomaly]);
+    const toL1 = postsTo('L1').filter((m) => m.type !== 'subscribed');
+    // Points up to the bound (the first ones of the batch); the anomaly after them still goes (never dropped).
+    const firstTimes = (m: { time: number[] }[]) => m.map((x) => x.time[0]).sort((a, b) => a - b);
+    expect(firstTimes(toL1.filter((m) => m.type === 'points'))).toEqual(
+      firstTimes(batch.slice(0, fits).map((d) => d.message as { time: number[] })),
+    );
+    expect(toL1.filter((m) => m.type === 'anomaly')).toHaveLength(1);
+    // The failing client: closed and forgotten after MAX_FAILED_POSTS failures (and the posts then in flight).
+    const tried = api.failed.filter((c) => c === 'L2').length;
+    expect(tried).toBeGreaterThanOrEqual(MAX_FAILED_POSTS);
+    expect(tried).toBeLessThan(MAX_FAILED_POSTS + POSTS_AT_ONCE);
+    expect(api.closed).toContain('L2');
+    expect(await s.liveConnections.getConnection('L2')).toBeUndefined();
+    expect(outcome).toMatchObject({ cutOff: 1, failed: tried, dropped: 2 * (batch.length - fits) });
+
+    // Messages that are never dropped, over MAX_BUFFER_BYTES to one client at once: cut off there.
+    const pad = 'x'.repeat(256 * 1024);
+    const big = Array.from({ length: Math.ceil(MAX_BUFFER_BYTES / pad.length) + 2 }, (_, i) =>
+      deliveryOfEvent({
+        type: 'Metric Anomaly',
+        projectId,
+        detail: { projectId, siteId, metricId, id: `a_${i}`, start: t0, type: 'spike', pad },
+      })!,
+    );
+    await message('L1', { type: 'unsubscribe', projectId, metricId });
+    const before = postsTo('L3').length;
+    const heavy = await fanOut(s, poster, big);
+    expect(postsTo('L3').length - before).toBeLessThan(big.length);
+    expect(postsTo('L3').length - before).toBeGreaterThan(big.length - 8);
+    expect(heavy.cutOff).toBe(1);
+    expect(api.closed).toContain('L3');
+    expect(await s.liveConnections.getConnection('L3')).toBeUndefined();
+  }, 60_000);
 });

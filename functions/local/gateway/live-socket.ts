@@ -5,13 +5,11 @@ import { authenticate, type SignIn } from '../../auth/authorizer.ts';
 import { liveCredentials } from '../../auth/live-sign-in.ts';
 import { LOCAL_ADMIN, type Principal } from '../../service/auth/principal.ts';
 import type { LiveFeed } from '../../service/live/live-feed.ts';
+import { LOSSY_BUFFER_BYTES, MAX_BUFFER_BYTES } from '../../service/live/live-limits.ts';
 import type { LiveServerMessage } from '../../service/live/live-messages.ts';
 
 /** Where the live feed is reached on the local HTTP API's port: ws://HOST:PORT/ws. */
 export const LIVE_PATH = '/ws';
-/** Above this much unsent data, throttled points are dropped for the client; above the second, it is disconnected. */
-const LOSSY_BUFFER_BYTES = 1024 * 1024;
-const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Frames larger than this close the connection (1009); the feed refuses messages over 16 KB itself. */
 const MAX_FRAME_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 30_000;

@@ -1,4 +1,8 @@
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LivePoster } from '../ports/live-poster.ts';
 import type { ServiceConfig } from '../config.ts';
 
@@ -18,6 +22,14 @@ export class ApiGatewayLivePoster implements LivePoster {
       // 410: the client left (API Gateway has not told us through $disconnect yet, or never will).
       if ((error as { name?: string }).name === 'GoneException') return false;
       throw error;
+    }
+  }
+
+  async close(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'GoneException') throw error;
     }
   }
 }

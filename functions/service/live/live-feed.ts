@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { FaultlineEvent } from '../ports/event-publisher.ts';
 import type { ScoredSeries } from '../sensors/scoring.ts';
 import type { Services } from '../services.ts';
+import { POINTS_INTERVAL_MS } from './live-limits.ts';
 import { covers, type LiveServerMessage, type Subscription } from './live-messages.ts';
 import {
   deliveryOfEvent,
@@ -96,7 +97,7 @@ export class LiveFeed {
 
   constructor(
     private readonly s: Services,
-    pointsIntervalMs = 1000,
+    pointsIntervalMs = POINTS_INTERVAL_MS,
   ) {
     this.timer = setInterval(() => {
       for (const c of this.connections) c.flushPoints();
