@@ -75,6 +75,36 @@ describe('presigned model upload and registration', () => {
     expect([classified.status, classified.body.model_version]).toEqual([200, 'v1']);
   });
 
+  it('registers one staged upload once when it is registered several times at once: one version, the others 409', async () => {
+    const model = buildTestClassifier();
+    const url = await uploadUrl(model.byteLength);
+    expect(await putStaged(url.body, model)).toBeLessThan(300);
+    const before = (await runtime.services.uploadedModels.list(projectId)).length;
+    const answers = await Promise.all(Array.from({ length: 4 }, () => register(url.body.key)));
+    const won = answers.filter((a) => a.status === 201);
+    expect(won).toHaveLength(1);
+    for (const lost of answers.filter((a) => a.status !== 201)) {
+      // A loser either met the claim (409) or came after the winner had consumed the key (404).
+      expect([409, 404]).toContain(lost.status);
+      if (lost.status === 409) {
+        expect(lost.body.error.code).toBe('CONFLICT');
+        expect(lost.body.error.message).toContain('being registered');
+      }
+    }
+    expect(answers.some((a) => a.status === 409)).toBe(true);
+    expect((await runtime.services.uploadedModels.list(projectId)).length).toBe(before + 1);
+    // The claim is freed with the key: registering it later is the spent key's 404.
+    const later = await register(url.body.key);
+    expect([later.status, later.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    // A claim left by a registration that died is taken again once past its time.
+    const store = runtime.services.uploadedModels;
+    const key = newStagedModelKey(projectId);
+    expect(await store.claimStaged(projectId, key, new Date(Date.now() - 10_000))).toBe(true);
+    expect(await store.claimStaged(projectId, key, new Date(Date.now() + 60_000))).toBe(true);
+    expect(await store.claimStaged(projectId, key, new Date(Date.now() + 60_000))).toBe(false);
+    await store.releaseStaged(projectId, key);
+  });
+
   it('refuses a size above the limit, and S3 refuses a file above the declared size', async () => {
     const tooBig = await uploadUrl(MAX_MODEL_BYTES + 1);
     expect([tooBig.status, tooBig.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
@@ -92,6 +122,7 @@ describe('presigned model upload and registration', () => {
   });
 
   it('refuses a file that is not ONNX, or a model unlike its spec, with the reason, and deletes the staged object', async () => {
+    const versions = (await api(`/api/v1/projects/${projectId}/uploaded-models`)).body.items.length;
     const text = new TextEncoder().encode('not a model at all');
     const notOnnx = await uploadUrl(text.byteLength);
     expect(await putStaged(notOnnx.body, text)).toBeLessThan(300);
@@ -113,7 +144,7 @@ describe('presigned model upload and registration', () => {
     const s = await register(badSpec.body.key, { heads: [] });
     expect([s.status, s.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(await runtime.services.objects.head(badSpec.body.key)).toBeUndefined();
-    expect((await api(`/api/v1/projects/${projectId}/uploaded-models`)).body.items).toHaveLength(1);
+    expect((await api(`/api/v1/projects/${projectId}/uploaded-models`)).body.items).toHaveLength(versions);
   });
 
   it('refuses a key outside the project’s staging prefix and leaves that object alone', async () => {

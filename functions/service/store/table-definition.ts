@@ -9,6 +9,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   PROJECT#{id}               PROJECT                         PROJECTS                     {createdAt}#{id}
  *   PROJECT#{id}               IMAGE#{objectKey}
  *   PROJECT#{id}               MODEL#{version, 6 digits}
+ *   PROJECT#{id}               STAGED#{objectKey}              (a staged model's registration under way; TTL)
  *   PROJECT#{id}               RESULT#{resultId}               BATCH#{projectId}#{batchId}  {resultId}
  *   (result ids start with their creation time, so they sort by it)
  *   PROJECT#{id}               WEBHOOK#{attemptedAt}#{eventId}#{attempt, 3 digits}   (the delivery log; TTL)
@@ -62,6 +63,7 @@ export const keys = {
     pk: `PROJECT#${projectId}`,
     sk: `ONNXMODEL#${String(version).padStart(6, '0')}`,
   }),
+  stagedModel: (projectId: string, objectKey: string) => ({ pk: `PROJECT#${projectId}`, sk: `STAGED#${objectKey}` }),
   classification: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `CLASSIFICATION#${id}` }),
   objectDetection: (projectId: string, id: string) => ({ pk: `PROJECT#${projectId}`, sk: `OBJECTS#${id}` }),
   webhookDelivery: (projectId: string, attemptedAt: string, eventId: string, attempt: number) => ({

@@ -9,6 +9,9 @@ import type { UploadedModelSupport } from './uploaded-model-support.ts';
 /** The content type a staged model is uploaded with (the presigned POST's condition). */
 export const STAGED_MODEL_CONTENT_TYPE = 'application/octet-stream';
 
+/** Longest a registration may hold its staging key (a Lambda runs at most 15 minutes): a crashed one frees it then. */
+const REGISTRATION_CLAIM_MS = 15 * 60_000;
+
 export interface StagedModelUpload {
   key: string;
   url: string;
@@ -55,6 +58,13 @@ export async function registerStagedModel(
       `${key} is not a staging key of project ${projectId} (keys under ${modelStagingPrefix(projectId)} that POST /api/v1/projects/${projectId}/models/upload-url gave)`,
       { key },
     );
+  // Two registrations of one key at once would make two versions of one upload: exactly one takes the key.
+  if (!(await s.uploadedModels.claimStaged(projectId, key, new Date(Date.now() + REGISTRATION_CLAIM_MS))))
+    throw new ServiceError(
+      'CONFLICT',
+      `${key} is being registered by another request; its version is listed by GET /api/v1/projects/${projectId}/uploaded-models once that ends`,
+      { key },
+    );
   try {
     const spec = parseSpecJson(project.kind, specJson);
     const max = s.config.FAULTLINE_MAX_MODEL_BYTES;
@@ -83,5 +93,6 @@ export async function registerStagedModel(
     });
   } finally {
     await s.objects.delete(key);
+    await s.uploadedModels.releaseStaged(projectId, key);
   }
 }
