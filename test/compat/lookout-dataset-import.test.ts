@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZip, declareUncompressedSize } from '../engine/object-detection/zips.ts';
 import { COOKIE, startCompatRuntime } from './compat-runtime.ts';
 import type { LocalRuntime } from '../../functions/local/runtime.ts';
+import { MAX_MANIFEST_LINES } from '../../functions/service/evaluation/lookout-manifest-import.ts';
 
 type Json = Record<string, any>;
 
@@ -189,6 +190,14 @@ describe('importing a Lookout for Vision dataset', () => {
     // A ZIP that says it inflates past what an upload may hold is refused from its directory, before inflating.
     const bomb = await uploadZip(declareUncompressedSize(files, 300 * 1024 * 1024));
     expect([bomb.status, bomb.body.error.code]).toEqual([413, 'ARCHIVE_TOO_LARGE']);
+    // More lines than one import (within the request's time) takes: refused from the manifest, before any file is read.
+    const long = await uploadZip(
+      await buildZip({
+        'm.jsonl': jsonl(Array.from({ length: MAX_MANIFEST_LINES + 1 }, (_, i) => line(`s3://old/n${i}.jpg`, false))),
+      }),
+    );
+    expect([long.status, long.body.error.code]).toEqual([413, 'TOO_MANY_FILES']);
+    expect(long.body.error.message).toContain(`more than ${MAX_MANIFEST_LINES}`);
     expect(await state()).toEqual(before);
   }, 60_000);
 

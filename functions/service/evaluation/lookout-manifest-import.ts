@@ -24,6 +24,15 @@ import {
 /** Largest manifest read (a line is a few hundred bytes: far more than MAX_MANIFEST_LINES lines). */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 /**
+ * Most lines one import takes. The import runs inside the request, which API Gateway ends at 29 s: each line is an
+ * image (and a mask) read, checked and written, IMPORT_LINES_AT_ONCE at a time. More normal images go into the
+ * dataset folder (datasets/{projectId}/, the usual upload routes); a larger evaluation set than MAX_EVALUATION_IMAGES
+ * is refused anyway.
+ */
+export const MAX_MANIFEST_LINES = 2000;
+/** Lines checked (and training images stored) at once: object store round trips overlap. */
+const IMPORT_LINES_AT_ONCE = 8;
+/**
  * Most an uploaded ZIP may inflate to, all entries together: the images it names are held while they are checked, so
  * this bounds the request's memory (a ZIP upload is at most FAULTLINE_MAX_IMAGE_BYTES; larger datasets come through
  * the bucket, read an object at a time).
@@ -53,6 +62,26 @@ const badLines = (errors: ManifestLineError[], what: string) =>
     `${what}: ${errors.length} bad line(s), nothing imported; first: line ${errors[0]!.line}: ${errors[0]!.reason}`,
     { badLines: errors.length, lines: errors.slice(0, MAX_NAMED_LINES) },
   );
+
+/** Runs `fn` on every item, `n` at a time; the first failure stops the taking of more and is thrown once all settle. */
+async function eachAtOnce<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (!failed && next < items.length) {
+        try {
+          await fn(items[next++]!);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    }),
+  );
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}
 
 /** A reference (s3://bucket/key, or a path relative to the manifest) as a relative path, or why it cannot be one. */
 function relativePathOf(ref: string, base: string): string | { reason: string } {
@@ -186,6 +215,12 @@ export async function importLookoutManifest(
   const parsed = parseGroundTruthManifest(text);
   if (!parsed.ok) throw badLines(parsed.errors, what);
   const entries = parsed.entries;
+  if (entries.length > MAX_MANIFEST_LINES)
+    throw new ServiceError(
+      'TOO_MANY_FILES',
+      `${what} has ${entries.length} lines, more than ${MAX_MANIFEST_LINES} one import takes (it runs within the request); put further normal images in the dataset (POST /api/v1/projects/${projectId}/images, or the bucket's datasets/${projectId}/) and import the labelled ones`,
+      { lines: entries.length, limit: MAX_MANIFEST_LINES },
+    );
   const toTraining = (e: ManifestEntry) => datasetType === 'train' && !e.anomalous;
   const fetch = await fetchFor(entries);
 
@@ -213,21 +248,21 @@ export async function importLookoutManifest(
     return undefined;
   };
   try {
-    for (const entry of entries) {
+    await eachAtOnce(entries, IMPORT_LINES_AT_ONCE, async (entry) => {
       const bytes = await read(entry, entry.sourceRef);
-      if (!bytes) continue;
+      if (!bytes) return;
       const name = safeFileName(entry.sourceRef);
       try {
         const info = await inspectImage(bytes);
         if (toTraining(entry)) {
           training.push({ entry, name });
-          continue;
+          return;
         }
         let maskKey: string | undefined;
         let defect = entry.anomalous ? 'anomaly' : 'good';
         if (entry.mask) {
           const maskBytes = await read(entry, entry.mask.ref);
-          if (!maskBytes) continue;
+          if (!maskBytes) return;
           const mask = await binaryMaskFromColourMap(maskBytes, entry.mask.anomalyColours, info).catch(
             (error: unknown) => {
               if (error instanceof FaultlineError)
@@ -236,7 +271,7 @@ export async function importLookoutManifest(
               return undefined;
             },
           );
-          if (!mask) continue;
+          if (!mask) return;
           defect = Object.keys(mask.pixelsByClass)
             .filter((c) => mask.pixelsByClass[c]! > 0)
             .sort()
@@ -260,7 +295,11 @@ export async function importLookoutManifest(
         if (!(error instanceof FaultlineError)) throw error;
         errors.push({ line: entry.line, reason: `${entry.sourceRef}: ${error.message}` });
       }
-    }
+    });
+    // In line order, as they were checked one by one before.
+    errors.sort((a, b) => a.line - b.line);
+    items.sort((a, b) => a.line - b.line);
+    training.sort((a, b) => a.entry.line - b.entry.line);
     if (errors.length) throw badLines(errors, what);
   } catch (error) {
     await s.objects.deletePrefix(prefix);
@@ -268,10 +307,10 @@ export async function importLookoutManifest(
   }
 
   // Every line passed: the normal images become training images, then the evaluation set points to the new import.
-  for (const { entry, name } of training) {
+  await eachAtOnce(training, IMPORT_LINES_AT_ONCE, async ({ entry, name }) => {
     const bytes = (await fetch(entry.sourceRef)) as Uint8Array;
     await storeTrainingImage(s, projectId, { name, bytes });
-  }
+  });
   await writeEvaluationSet(s, projectId, { updatedAt: new Date().toISOString(), items: [...kept, ...items] });
   const replaced = new Set(set.items.filter((i) => i.dataset === datasetType).map((i) => i.importId));
   for (const id of replaced) await s.objects.deletePrefix(evaluationImportPrefix(projectId, id));
