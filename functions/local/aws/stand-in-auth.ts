@@ -89,6 +89,17 @@ function handOn(listener: RequestListener, req: IncomingMessage, res: ServerResp
   }
 }
 
+/**
+ * For a refusal answered from the headers alone: the connection closes once the answer is sent, so the body is never
+ * read (Node would otherwise read, and throw away, all of it to use the connection again: an unsigned caller could
+ * make the stand-in take in any amount).
+ */
+function unread(req: IncomingMessage, res: ServerResponse): ServerResponse {
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.destroy());
+  return res;
+}
+
 // ---- S3 --------------------------------------------------------------------------------------------------------
 
 const xmlEscape = (text: string): string =>
@@ -305,18 +316,18 @@ export function signedS3Requests(listener: RequestListener, o: GuardOptions): Re
       const form = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
       if (claim.kind === 'missing' && req.method === 'POST' && bucketOnly && form)
         return checkFormUpload(req, res, decodeURIComponent(bucketOnly[1]!), o, pass);
-      return answerS3Refusal(res, claim, raw.query.includes('X-Amz-Algorithm='));
+      return answerS3Refusal(unread(req, res), claim, raw.query.includes('X-Amz-Algorithm='));
     }
     const payloadHash = claim.presigned ? UNSIGNED_PAYLOAD : req.headers['x-amz-content-sha256'];
     if (typeof payloadHash !== 'string')
       return answerS3Error(
-        res,
+        unread(req, res),
         400,
         'InvalidRequest',
         'Missing required header for this request: x-amz-content-sha256',
       );
     checkSignature(raw, claim, o.credentials, payloadHash, false).then(
-      (refusal) => (refusal ? answerS3Refusal(res, refusal, claim.presigned) : pass(req)),
+      (refusal) => (refusal ? answerS3Refusal(unread(req, res), refusal, claim.presigned) : pass(req)),
       (error: unknown) => answerS3Error(res, 500, 'InternalError', String(error)),
     );
   };
@@ -351,8 +362,8 @@ function answerJsonRefusal(res: ServerResponse, refusal: Refusal, service: 'dyna
 }
 
 /**
- * dynalite's or fauxqs's listener behind the service's checks. The header is read first (a request without our key
- * is refused unread); then the body, up to `maxBodyBytes`, is read and hashed, as these services sign it, and handed
+ * dynalite's or fauxqs's listener behind the service's checks. The header is read first (a request without our key,
+ * or dated outside the window, is refused unread and its connection closed); then the body, up to `maxBodyBytes`, is read and hashed, as these services sign it, and handed
  * on whole to the stand-in.
  */
 export function signedJsonRequests(
@@ -363,7 +374,7 @@ export function signedJsonRequests(
   return (req, res) => {
     const raw = rawRequest(req);
     const claim: Claim | Refusal = readClaim(raw, o.credentials, o.service);
-    if ('kind' in claim) return answerJsonRefusal(res, claim, o.service);
+    if ('kind' in claim) return answerJsonRefusal(unread(req, res), claim, o.service);
     const chunks: Buffer[] = [];
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -511,6 +511,61 @@ describe('the stand-ins answer only requests signed with their credentials', () 
         'com.amazon.coral.service#MissingAuthenticationTokenException',
       );
     }
+  });
+
+  it('refuses an unsigned or wrongly keyed large body from its headers, without reading the body', async () => {
+    const DECLARED = 256 * 1024 * 1024;
+    const SENT = 64 * 1024;
+    /** Headers declaring a large body, then a little of it: the answer and the connection's end must come unasked. */
+    const send = (endpoint: string, head: string) =>
+      new Promise<{ status: number; ms: number; closed: boolean }>((resolvePromise, reject) => {
+        const url = new URL(endpoint);
+        const started = performance.now();
+        const socket = tcpConnect(Number(url.port), url.hostname);
+        let answer = '';
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolvePromise({ status: Number(answer.split(' ')[1]), ms: performance.now() - started, closed: false });
+        }, 3000);
+        socket.on('data', (d) => (answer += d.toString('latin1')));
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolvePromise({ status: Number(answer.split(' ')[1]), ms: performance.now() - started, closed: true });
+        });
+        socket.on('error', (error: NodeJS.ErrnoException) => {
+          // The server may close while we still write: that is the point.
+          if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+        });
+        socket.write(`${head}host: ${url.host}\r\ncontent-length: ${DECLARED}\r\n\r\n`);
+        socket.write(Buffer.alloc(SENT, 0x61));
+      });
+    const wrongKey =
+      'authorization: AWS4-HMAC-SHA256 Credential=AKIA0000000000000000/20261202/us-east-1/SERVICE/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n' +
+      `x-amz-date: ${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}\r\n`;
+    const cases = [
+      { endpoint: standIns.endpoints.s3, head: `PUT /${BUCKET}/large-unsigned.bin HTTP/1.1\r\n`, status: 403 },
+      {
+        endpoint: standIns.endpoints.s3,
+        head: `PUT /${BUCKET}/large-wrong-key.bin HTTP/1.1\r\n${wrongKey.replace('SERVICE', 's3')}x-amz-content-sha256: UNSIGNED-PAYLOAD\r\n`,
+        status: 403,
+      },
+      {
+        endpoint: standIns.endpoints.dynamodb,
+        head: 'POST / HTTP/1.1\r\nx-amz-target: DynamoDB_20120810.ListTables\r\ncontent-type: application/x-amz-json-1.0\r\n',
+        status: 400,
+      },
+      {
+        endpoint: standIns.endpoints.sqs,
+        head: `POST / HTTP/1.1\r\n${wrongKey.replace('SERVICE', 'sqs')}x-amz-target: AmazonSQS.ListQueues\r\ncontent-type: application/x-amz-json-1.0\r\n`,
+        status: 400,
+      },
+    ];
+    for (const c of cases) {
+      const answer = await send(c.endpoint, c.head);
+      expect(answer, c.head).toMatchObject({ status: c.status, closed: true });
+      expect(answer.ms).toBeLessThan(2000);
+    }
+    await expect(readObject('large-unsigned.bin')).rejects.toThrow();
   });
 
   it("refuses a wrong access key and a wrong secret on each stand-in, with the service's error", async () => {
