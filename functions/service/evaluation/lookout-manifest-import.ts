@@ -29,7 +29,7 @@ export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
  * dataset folder (datasets/{projectId}/, the usual upload routes); a larger evaluation set than MAX_EVALUATION_IMAGES
  * is refused anyway.
  */
-export const MAX_MANIFEST_LINES = 2000;
+export const MAX_MANIFEST_LINES = 500;
 /** Lines checked (and training images stored) at once: object store round trips overlap. */
 const IMPORT_LINES_AT_ONCE = 8;
 /**
