@@ -7,6 +7,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runt
 import { silentLog } from '../../functions/service/log.ts';
 import { FAILED_LOAD_REMEMBERED_MS, LoadedModels } from '../../functions/service/models/loaded-models.ts';
 import { modelPrefix } from '../../functions/service/object-keys.ts';
+import { ServiceError } from '../../functions/service/errors.ts';
 import { buildTestClassifier, testClassifierSpec } from '../helpers/classifier-models.ts';
 
 const CALLS = 8;
@@ -126,7 +127,7 @@ describe('a model that fails to load', () => {
     let failing = 0;
     const fail = () => {
       failing++;
-      return Promise.reject(new Error('no such model'));
+      return Promise.reject(new ServiceError('MODEL_UNUSABLE', 'no such model'));
     };
     await expect(models.get('b', fail)).rejects.toThrow('no such model');
     await expect(models.get('b', fail)).rejects.toThrow('no such model');
@@ -136,5 +137,14 @@ describe('a model that fails to load', () => {
     await models.forget((id) => id === 'b');
     await expect(models.get('b', fail)).rejects.toThrow();
     expect(failing).toBe(2);
+    // A passing fault of the store (not the model's) is not remembered: the next call tries again.
+    let flaky = 0;
+    const blip = () => {
+      flaky++;
+      return Promise.reject(new Error('socket hang up'));
+    };
+    await expect(models.get('d', blip)).rejects.toThrow('socket hang up');
+    await expect(models.get('d', blip)).rejects.toThrow('socket hang up');
+    expect(flaky).toBe(2);
   });
 });

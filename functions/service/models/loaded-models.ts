@@ -1,3 +1,5 @@
+import { ServiceError } from '../errors.ts';
+
 /**
  * How long a model that failed to load is answered with that failure before its files are fetched again. Public
  * routes (/health, /api/v1/analyze/health) load the default model on demand: without this memory every anonymous
@@ -14,8 +16,10 @@ export interface Releasable {
 
 /**
  * Models in memory by id, most recently used kept (`capacity` of them). Parallel requests for one id share one
- * load; a load that fails is remembered for FAILED_LOAD_REMEMBERED_MS (per id, so another model version, e.g. one
- * activated to replace it, loads at once).
+ * load; a load that fails because the model itself is unusable (a ServiceError) is remembered for
+ * FAILED_LOAD_REMEMBERED_MS (per id, so another model version, e.g. one activated to replace it, loads at once). A
+ * passing fault of the store (a network error, throttling) is not remembered: the next request tries again rather
+ * than every detection of the project failing for the window.
  */
 export class LoadedModels<M extends Releasable> {
   private readonly loaded = new Map<string, Promise<M>>();
@@ -41,7 +45,7 @@ export class LoadedModels<M extends Releasable> {
     current.catch((error: unknown) => {
       if (this.loaded.get(id) !== current) return; // forgotten meanwhile (project deleted): nothing to remember
       this.loaded.delete(id);
-      this.rememberFailure(id, error);
+      if (error instanceof ServiceError) this.rememberFailure(id, error);
     });
     while (this.loaded.size > this.capacity()) {
       const [oldest, evicted] = this.loaded.entries().next().value!;
