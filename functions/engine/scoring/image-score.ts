@@ -46,6 +46,7 @@ function nearestBankRows(bank: Float32Array, rows: number, dims: number, row: nu
  * @param distances patch distances of one image (patches)
  * @param nearest nearest bank row of each patch
  * @param features the image's patch features [patches, dims]
+ * @param maxPatch the patch with the largest distance, where the search knows it (else the first largest)
  */
 export function reweightedImageScore(
   distances: Float32Array,
@@ -55,9 +56,11 @@ export function reweightedImageScore(
   rows: number,
   dims: number,
   neighbours: number,
+  maxPatch?: number,
 ): ImageScore {
   let patch = 0;
-  for (let i = 1; i < distances.length; i++) if (distances[i] > distances[patch]) patch = i;
+  if (maxPatch !== undefined) patch = maxPatch;
+  else for (let i = 1; i < distances.length; i++) if (distances[i] > distances[patch]) patch = i;
   const maxDistance = distances[patch];
   if (neighbours <= 1 || rows <= 1) return { score: maxDistance, maxDistance, patch };
   const support = nearestBankRows(bank, rows, dims, nearest[patch], neighbours);

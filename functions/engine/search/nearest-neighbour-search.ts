@@ -8,6 +8,8 @@ export interface NearestNeighbours {
   distances: Float32Array;
   /** Index of that bank row. */
   indices: Int32Array;
+  /** The patch with the largest distance, when the search reports it (an approximate search may tie it). */
+  maxPatch?: number;
 }
 
 /**
