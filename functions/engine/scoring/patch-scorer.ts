@@ -1,9 +1,9 @@
 import type { SessionOptions } from '../onnx/create-session.ts';
 import { searchMethodSetting } from '../paths.ts';
-import { NearestNeighbourSearch, type NearestNeighbours } from '../search/nearest-neighbour-search.ts';
+import { NearestBankRows, NearestNeighbourSearch, type NearestNeighbours } from '../search/nearest-neighbour-search.ts';
 import { CellProbeSearch, type CellProbeOptions, type CellProbeTrace } from '../search/cell-probe-search.ts';
 import { DEFAULT_SEARCH_METHOD, parseSearchMethod, type SearchMethod } from '../search/search-method.ts';
-import { type ImageScore, reweightedImageScore } from './image-score.ts';
+import { type ImageScore, maxPatchOf, reweightedImageScore } from './image-score.ts';
 
 /** What PatchCore knows about one image after the search: per-patch distances and nearest bank rows, and its score. */
 export interface PatchScores {
@@ -47,6 +47,8 @@ interface PatchSearch {
 export class PatchScorer {
   private constructor(
     private readonly search: PatchSearch,
+    /** The re-weighting's support rows, found on onnxruntime; none when the score is not re-weighted. */
+    private readonly support: NearestBankRows | undefined,
     readonly bank: MemoryBank,
     readonly patchesPerImage: number,
     readonly neighbours: number,
@@ -59,14 +61,15 @@ export class PatchScorer {
     options?: SessionOptions & { search?: SearchSettings },
   ): Promise<PatchScorer> {
     const method = searchMethodOf(options?.search);
-    return new PatchScorer(
+    const [search, support] = await Promise.all([
       method === 'exact'
-        ? await NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options)
-        : await CellProbeSearch.create(bank.data, bank.rows, bank.dims, options?.search?.cellProbe, options),
-      bank,
-      patchesPerImage,
-      neighbours,
-    );
+        ? NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options)
+        : CellProbeSearch.create(bank.data, bank.rows, bank.dims, options?.search?.cellProbe, options),
+      neighbours > 1 && bank.rows > 1
+        ? NearestBankRows.create(bank.data, bank.rows, bank.dims, neighbours, options)
+        : undefined,
+    ]);
+    return new PatchScorer(search, support, bank, patchesPerImage, neighbours);
   }
 
   /**
@@ -89,6 +92,9 @@ export class PatchScorer {
       const started = performance.now();
       const { distances, indices, maxPatch } = await this.search.search(imageFeatures, trace);
       onSearched?.(performance.now() - started);
+      const patch = maxPatch ?? maxPatchOf(distances);
+      const row = indices[patch];
+      const support = await this.support?.of(this.bank.data.subarray(row * dims, (row + 1) * dims));
       const image = reweightedImageScore(
         distances,
         indices,
@@ -97,7 +103,7 @@ export class PatchScorer {
         this.bank.rows,
         dims,
         this.neighbours,
-        maxPatch,
+        { maxPatch: patch, support },
       );
       results.push({ distances, nearest: indices, image });
     }
@@ -105,6 +111,6 @@ export class PatchScorer {
   }
 
   async release(): Promise<void> {
-    await this.search.release();
+    await Promise.all([this.search.release(), this.support?.release()]);
   }
 }

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { DataType, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
 import { onnx, type TensorProto } from '../onnx/onnx-proto.ts';
 import { createSession, type SessionOptions } from '../onnx/create-session.ts';
-import type { NearestNeighbours } from './nearest-neighbour-search.ts';
+import { NearestBankRows, type NearestNeighbours, squaredNorms } from './nearest-neighbour-search.ts';
 
 export interface CellProbeOptions {
   /** Share of the bank's rows that are cell centres (its first rows: the bank is in greedy-coreset order). */
@@ -44,48 +44,6 @@ function int32Matrix(name: string, rows: number, cols: number, data: Int32Array)
     dataType: DataType.INT32,
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
-}
-
-function squaredNorms(data: Float32Array, rows: number, dims: number): Float32Array {
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let d = r * dims, end = d + dims; d < end; d++) s += data[d] * data[d];
-    out[r] = s;
-  }
-  return out;
-}
-
-/** A graph giving the k nearest of `bank`'s rows to each query (indices, nearest first): the cells' table. */
-function buildNearestRowsModel(dims: number, bank: Float32Array, rows: number, k: number): Uint8Array {
-  const graph = {
-    name: 'faultline_nearest_rows',
-    input: [valueInfo('queries', DataType.FLOAT, ['n', dims])],
-    output: [valueInfo('indices', DataType.INT64, ['n', k])],
-    initializer: [
-      floatTensor('bank', [rows, dims], bank),
-      floatTensor('bank_sq', [rows], squaredNorms(bank, rows, dims)),
-      int64Tensor('k', [k]),
-    ],
-    node: [
-      node('Gemm', ['queries', 'bank', 'bank_sq'], ['partial'], {
-        alpha: { float: -2 },
-        beta: { float: 1 },
-        transB: { int: 1 },
-      }),
-      node('TopK', ['partial', 'k'], ['best', 'indices'], {
-        axis: { int: 1 },
-        largest: { int: 0 },
-        sorted: { int: 1 },
-      }),
-    ],
-  };
-  return onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'faultline',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph,
-  }).finish();
 }
 
 /**
@@ -235,19 +193,11 @@ export class CellProbeSearch {
     const centres = Math.max(1, Math.min(rows, Math.round(rows * o.coarseShare)));
     const width = Math.min(o.cellWidth, rows);
     const probes = Math.min(o.probes, centres);
-    // The cell table: each centre's nearest bank rows, found in chunks that keep the distance matrix small.
-    const table = await createSession(buildNearestRowsModel(dims, bank, rows, width), session);
-    const cells = new Int32Array(centres * width);
-    const chunk = Math.max(1, Math.floor(4_000_000 / rows));
+    // The cell table: each centre's nearest bank rows (the centres are the bank's first rows).
+    const table = await NearestBankRows.create(bank, rows, dims, width, session);
+    let cells: Int32Array;
     try {
-      for (let start = 0; start < centres; start += chunk) {
-        const end = Math.min(centres, start + chunk);
-        const out = await table.run({
-          queries: new ort.Tensor('float32', bank.subarray(start * dims, end * dims), [end - start, dims]),
-        });
-        const found = out.indices.data as BigInt64Array;
-        for (let i = 0; i < found.length; i++) cells[start * width + i] = Number(found[i]);
-      }
+      cells = await table.of(bank.subarray(0, centres * dims));
     } finally {
       await table.release();
     }

@@ -72,7 +72,7 @@ describe('CellProbeSearch against the exact search (the oracle)', () => {
       }
       for (let p = 0; p < patches; p++) if (got.indices[p] === want.indices[p]) sameRow++;
       const score = (r: NearestNeighbours) =>
-        reweightedImageScore(r.distances, r.indices, queries, bank, rows, dims, 9, r.maxPatch);
+        reweightedImageScore(r.distances, r.indices, queries, bank, rows, dims, 9, { maxPatch: r.maxPatch });
       const wanted = score(want);
       // The certificate promises the exact maximum; the exact maximum among the re-ranked patches gives it too.
       if (trace.certified) expect(trace.reranked).toContain(wanted.patch);
