@@ -167,9 +167,9 @@ function buildCellProbeModel(
  * Nearest-neighbour search by probing cells, then re-ranking the farthest patches exactly: the image score is the
  * exact search's whenever the image's farthest patch is among the re-ranked ones (90-100 % of the images in the
  * shared sets, image AUROC within 0.002 of exact: README "Search"), and the other patches then keep an upper bound
- * (an exact distance to a near bank row). Cells: the bank's
- * first rows are centres (a greedy coreset of the bank, since the bank is stored in selection order), each with its
- * `cellWidth` nearest bank rows, so the table has a fixed width and the whole search is one onnxruntime graph.
+ * (an exact distance to a near bank row). Cells: the bank's first rows are centres (a greedy coreset of the bank,
+ * since the bank is stored in selection order), each with its `cellWidth` nearest bank rows, so the table has a
+ * fixed width and the whole search is one onnxruntime graph.
  */
 export class CellProbeSearch {
   private constructor(
