@@ -79,8 +79,12 @@ describe('CellProbeSearch against the exact search (the oracle)', () => {
       if (trace.reranked.includes(wanted.patch)) {
         maxReranked++;
         expect(score(got)).toEqual(wanted);
-        // Then the cap is the exact maximum, and no distance is below the exact one (float rounding aside).
-        for (let p = 0; p < patches; p++) expect(got.distances[p]).toBeGreaterThanOrEqual(want.distances[p] - 1e-4);
+        // Then the cap is the exact maximum: no distance is below the exact one (float rounding aside) nor above the
+        // image's maximum, so the map's peak is the scored patch.
+        for (let p = 0; p < patches; p++) {
+          expect(got.distances[p]).toBeGreaterThanOrEqual(want.distances[p] - 1e-4);
+          expect(got.distances[p]).toBeLessThanOrEqual(got.distances[got.maxPatch!]);
+        }
       }
       if (trace.certified) certified++;
     }
