@@ -34,5 +34,5 @@ export const modelsDir = (): string | undefined => setting('FAULTLINE_MODELS_DIR
 /** The execution providers asked for (FAULTLINE_EXECUTION_PROVIDERS, e.g. "cuda,cpu"), unparsed; unset: undefined. */
 export const executionProvidersSetting = (): string | undefined => setting('FAULTLINE_EXECUTION_PROVIDERS');
 
-/** The patch search asked for (FAULTLINE_SEARCH: "exact" or "two-stage"), unparsed; unset: undefined. */
+/** The patch search asked for (FAULTLINE_SEARCH: "exact" or "cell-probe"), unparsed; unset: undefined. */
 export const searchMethodSetting = (): string | undefined => setting('FAULTLINE_SEARCH');

@@ -42,10 +42,20 @@ function nearestBankRows(bank: Float32Array, rows: number, dims: number, row: nu
   return bestIndex;
 }
 
+/** The first patch with the largest distance. */
+export function maxPatchOf(distances: Float32Array): number {
+  let patch = 0;
+  for (let i = 1; i < distances.length; i++) if (distances[i] > distances[patch]) patch = i;
+  return patch;
+}
+
 /**
  * @param distances patch distances of one image (patches)
  * @param nearest nearest bank row of each patch
  * @param features the image's patch features [patches, dims]
+ * @param found what the caller knows already: the patch with the largest distance (an approximate search reports it:
+ *   it may tie), and the `neighbours` nearest bank rows of that patch's nearest row, nearest first (NearestBankRows
+ *   finds them on onnxruntime; else a scan here)
  */
 export function reweightedImageScore(
   distances: Float32Array,
@@ -55,12 +65,12 @@ export function reweightedImageScore(
   rows: number,
   dims: number,
   neighbours: number,
+  found: { maxPatch?: number; support?: Int32Array } = {},
 ): ImageScore {
-  let patch = 0;
-  for (let i = 1; i < distances.length; i++) if (distances[i] > distances[patch]) patch = i;
+  const patch = found.maxPatch ?? maxPatchOf(distances);
   const maxDistance = distances[patch];
   if (neighbours <= 1 || rows <= 1) return { score: maxDistance, maxDistance, patch };
-  const support = nearestBankRows(bank, rows, dims, nearest[patch], neighbours);
+  const support = found.support ?? nearestBankRows(bank, rows, dims, nearest[patch], neighbours);
   // weight = 1 - softmax(d)[0], d = distances from the test patch to the support rows (the first is its nearest).
   const d = Array.from(support, (r) => Math.sqrt(squaredDistance(features, patch, bank, r, dims)));
   const top = Math.max(...d);
