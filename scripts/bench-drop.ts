@@ -15,6 +15,7 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_QUEUE, WORK_QUEUE } from '../functions/local/runtime.ts';
+import { inboxResultKeys } from '../functions/service/object-keys.ts';
 import {
   cookieTestImages,
   describeMachine,
@@ -162,7 +163,8 @@ try {
     token = page.NextContinuationToken;
   }
   const bucket = compare(
-    names.map((n) => `${prefix}${n}.json`),
+    // The service's own layout (object-keys.ts): the JSON beside the image's name, its extension kept.
+    names.map((n) => inboxResultKeys(projectId, `${BATCH}/${n}.jpg`).json),
     jsonKeys,
   );
   const [workQueue, deadLetterQueue] = await queueDepths();
