@@ -123,12 +123,16 @@ async function parse(store: DynaliteStore, input: unknown): Promise<Operation[]>
 /** Runs one TransactWriteItems request: all of it or, when a condition fails, none (TransactionCanceledException). */
 export async function transactWrite(store: DynaliteStore, input: unknown): Promise<Item> {
   const ops = await parse(store, input);
-  // One lock per table over all its items, tables in name order, so two transactions never wait on each other.
+  // The items' locks, table by table in name order, so that two transactions never hold what the other waits for.
   const tables = [...new Set(ops.map((op) => op.tableName))].sort();
   const releases: Array<() => void> = [];
   try {
     for (const name of tables) {
-      const keys = ops.filter((op) => op.tableName === name).map((op) => op.key);
+      // In key order too: two transactions over the same items take their locks in the same order.
+      const keys = ops
+        .filter((op) => op.tableName === name)
+        .map((op) => op.key)
+        .sort();
       releases.push(
         await new Promise<() => void>((resolve) =>
           store.getItemDb(name).lock(keys, (releaser) => resolve(releaser(() => {}))),
