@@ -6,12 +6,16 @@
  * (read through the results API, every page), exactly one JSON file per image under results/{projectId}/load/ in
  * the bucket, and nothing in the dead-letter queue. Past --deadline seconds from the first put it stops and says
  * what is missing. Any loss, double or dead letter makes the exit status 1.
- * Flags (or FAULTLINE_BENCH_*): --images 1000, --puts 4 (in flight), --deadline 900.
+ * The baseline of the same run, before the puts: the engine in this process (the service's model artifact, the same
+ * images in turn) with the five PNGs encoded, as many detections in flight as the service's worker takes at once
+ * (workerConcurrency), for --engine-seconds after a warm-up; the drop folder's images/s is given as a ratio of it.
+ * Flags (or FAULTLINE_BENCH_*): --images 1000, --puts 4 (in flight), --deadline 900, --engine-seconds 20.
  * Figures go to bench-results/drop.{json,md}.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_QUEUE, WORK_QUEUE } from '../functions/local/runtime.ts';
+import { inboxResultKeys } from '../functions/service/object-keys.ts';
 import {
   cookieTestImages,
   describeMachine,
@@ -21,8 +25,10 @@ import {
   writeReport,
 } from './bench/common.ts';
 import { serviceWithCookieModel } from './bench/service-process.ts';
+import { engineLoad, serviceDetector } from './bench/engine-baseline.ts';
+import { workerConcurrency } from '../functions/worker/worker.ts';
 
-const flags = numericFlags({ images: 1000, puts: 4, deadline: 900 });
+const flags = numericFlags({ images: 1000, puts: 4, deadline: 900, 'engine-seconds': 20 });
 if (flags.images < 1 || flags.puts < 1 || flags.deadline < 1)
   throw new Error('--images, --puts and --deadline must be at least 1');
 const BATCH = 'load';
@@ -80,6 +86,20 @@ try {
         );
       }),
     );
+
+  // The engine's throughput with the PNGs encoded, the service idle meanwhile (the worker's concurrency, as it runs).
+  const inFlight = workerConcurrency(
+    service.settings.FAULTLINE_WORKER_CONCURRENCY ? Number(service.settings.FAULTLINE_WORKER_CONCURRENCY) : undefined,
+  );
+  const detector = await serviceDetector(service, projectId);
+  let engine: Awaited<ReturnType<typeof engineLoad>>;
+  try {
+    await engineLoad(detector, bytes, true, inFlight, 3);
+    engine = await engineLoad(detector, bytes, true, inFlight, flags['engine-seconds']);
+  } finally {
+    await detector.release();
+  }
+  log(`engine in process with the PNGs encoded, ${inFlight} in flight: ${engine.detectionsPerSecond} images/s`);
 
   const started = performance.now();
   const deadline = started + flags.deadline * 1000;
@@ -143,7 +163,8 @@ try {
     token = page.NextContinuationToken;
   }
   const bucket = compare(
-    names.map((n) => `${prefix}${n}.json`),
+    // The service's own layout (object-keys.ts): the JSON beside the image's name, its extension kept.
+    names.map((n) => inboxResultKeys(projectId, `${BATCH}/${n}.jpg`).json),
     jsonKeys,
   );
   const [workQueue, deadLetterQueue] = await queueDepths();
@@ -179,6 +200,11 @@ try {
     allResultsSeconds: Number.isNaN(doneSeconds) ? null : round(doneSeconds),
     drainedSeconds: timedOut ? null : round(drainedSeconds),
     imagesPerSecond: Number.isNaN(doneSeconds) ? null : round(flags.images / doneSeconds),
+    engineWithPngs: engine,
+    /** The drop folder's images/s over the engine's with the PNGs encoded, measured in this run. */
+    vsEngineWithPngs: Number.isNaN(doneSeconds)
+      ? null
+      : round(flags.images / doneSeconds / engine.detectionsPerSecond, 2),
     table: { results: table.count, missing: table.missing, doubled: table.doubled },
     bucket: { jsonResults: bucket.count, missing: bucket.missing, doubled: bucket.doubled },
     queues: { work: workQueue, deadLetter: deadLetterQueue },
@@ -193,6 +219,8 @@ try {
     `| puts done | ${report.putSeconds} s |`,
     `| every result stored (from the first put; polled every second) | ${report.allResultsSeconds === null ? 'not by the deadline' : `${report.allResultsSeconds} s`} |`,
     `| images/s | ${report.imagesPerSecond ?? '-'} |`,
+    `| engine in process, five PNGs encoded, ${engine.connections} in flight (baseline) | ${engine.detectionsPerSecond} images/s |`,
+    `| drop folder / engine with PNGs | ${report.vsEngineWithPngs === null ? '-' : `x${report.vsEngineWithPngs}`} |`,
     `| work queue drained | ${report.drainedSeconds === null ? 'not by the deadline' : `${report.drainedSeconds} s`} |`,
     `| results in the table for the batch, each key once | ${table.count} (${table.missing.length} missing, ${table.doubled.length} doubled) |`,
     `| JSON results in the bucket | ${bucket.count} (${bucket.missing.length} missing, ${bucket.doubled.length} unexpected) |`,

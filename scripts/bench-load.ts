@@ -11,14 +11,9 @@
  * Flags (or FAULTLINE_BENCH_*): --concurrency 8, --seconds 20, --warmup 3.
  * Figures go to bench-results/load.{json,md}.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Detector } from '../functions/engine/detection/detector.ts';
-import { ARTIFACT_FILES } from '../functions/service/models/model-cache.ts';
-import { modelPrefix } from '../functions/service/object-keys.ts';
-import { CRACKED_IMAGE, describeMachine, localS3, numericFlags, stats, writeReport } from './bench/common.ts';
+import { readFile } from 'node:fs/promises';
+import { CRACKED_IMAGE, describeMachine, numericFlags, writeReport } from './bench/common.ts';
+import { engineLoad, serviceDetector } from './bench/engine-baseline.ts';
 import { failures, type LoadOutcome, type LoadRequest, runLoad, sampleEvery, serviceRequests } from './bench/load.ts';
 import { serviceWithCookieModel } from './bench/service-process.ts';
 
@@ -26,36 +21,6 @@ const flags = numericFlags({ concurrency: 8, seconds: 20, warmup: 3 });
 if (flags.concurrency < 1 || flags.seconds < 1) throw new Error('--concurrency and --seconds must be at least 1');
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** The engine alone: `connections` detections in flight, each loop starting the next when its last ends. */
-async function engineLoad(
-  detector: Detector,
-  image: Buffer,
-  visualizations: boolean,
-  connections: number,
-  seconds: number,
-) {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await detector.detect(image, { visualizations });
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  return {
-    connections,
-    seconds: round(elapsed, 1),
-    detections: latencies.length,
-    detectionsPerSecond: round(latencies.length / elapsed, 1),
-    latencyMs: stats(latencies),
-  };
-}
 
 const { service, api, projectId, jobId, environment } = await serviceWithCookieModel('load');
 let failed = false;
@@ -67,22 +32,14 @@ try {
     await api(r.detect.path, { method: 'POST', body: r.detect.body, headers: r.detect.headers });
 
   // The engine baseline: the artifact the service trained, loaded here, the service idle meanwhile.
-  const s3 = await localS3(service.s3Endpoint, service.dataDir);
-  const artifactDir = await mkdtemp(join(tmpdir(), 'faultline-bench-load-model-'));
   const engine: Record<'plain' | 'withVisualizations', Awaited<ReturnType<typeof engineLoad>>> = {} as never;
+  const detector = await serviceDetector(service, projectId);
   try {
-    for (const file of ARTIFACT_FILES) {
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: 'faultline', Key: `${modelPrefix(projectId, 1)}${file}` }),
-      );
-      await writeFile(join(artifactDir, file), await object.Body!.transformToByteArray());
-    }
-    const detector = await Detector.load(artifactDir);
     for (const visualizations of [false, true]) {
-      if (flags.warmup > 0) await engineLoad(detector, image, visualizations, flags.concurrency, flags.warmup);
+      if (flags.warmup > 0) await engineLoad(detector, [image], visualizations, flags.concurrency, flags.warmup);
       engine[visualizations ? 'withVisualizations' : 'plain'] = await engineLoad(
         detector,
-        image,
+        [image],
         visualizations,
         flags.concurrency,
         flags.seconds,
@@ -91,10 +48,8 @@ try {
         `engine in process${visualizations ? ' with visualizations' : ''}: ${engine[visualizations ? 'withVisualizations' : 'plain'].detectionsPerSecond} detections/s`,
       );
     }
-    await detector.release();
   } finally {
-    s3.destroy();
-    await rm(artifactDir, { recursive: true, force: true });
+    await detector.release();
   }
 
   const scenarios: Array<{ name: string; request: LoadRequest }> = [

@@ -2,14 +2,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
-import { runInboxDetection } from '../../functions/service/detection/detection-service.ts';
+import { detectImage, runInboxDetection } from '../../functions/service/detection/detection-service.ts';
 import { inboxObjectOf } from '../../functions/service/domain/job.ts';
 import { createJob } from '../../functions/service/jobs/jobs-service.ts';
 import { recoverUnfinishedWork } from '../../functions/service/jobs/recovery.ts';
@@ -253,23 +253,145 @@ describe.skipIf(!existsSync(cookie))(
         enqueue: false,
       });
       const started = (await s.jobs.start(job.id, 'test-worker'))!;
-      const put = s.results.put;
+      const put = s.results.putIfProjectLive;
       // the deletion runs to its end just before the result's row is written: that row comes after its sweep
-      s.results.put = async (record) => {
+      s.results.putIfProjectLive = async (record) => {
         await deleteProject(s, p.id, project.name);
-        await put.call(s.results, record);
+        return put.call(s.results, record);
       };
       try {
         await expect(runInboxDetection(s, started, project, inboxObjectOf(started))).rejects.toMatchObject({
           code: 'PROJECT_NOT_FOUND',
         });
       } finally {
-        s.results.put = put;
+        s.results.putIfProjectLive = put;
       }
       expect(await leftovers(p.id)).toEqual(nothingLeft);
       expect(await s.jobs.findByIdempotencyKey(`s3:test/${key}#again`)).toBeUndefined();
       expect(eventsOf(p.id).filter((t) => t === 'Detection Completed')).toHaveLength(1); // the first detection's only
     }, 180_000);
+
+    it('a deletion marked during an API detection wins: PROJECT_NOT_FOUND, no result row or PNGs written', async () => {
+      const p = await newProject('marked while detecting');
+      const { job: training } = await requestTraining(s, p.id);
+      await waitFor(
+        'its model',
+        async () => ((await s.jobs.get(training.id))?.status === 'SUCCEEDED' ? true : undefined),
+        120_000,
+      );
+      const put = s.results.putIfProjectLive;
+      // the deletion's mark lands after the PNGs are stored and before the result's row: the row is refused
+      s.results.putIfProjectLive = async (record) => {
+        expect(await s.projects.markDeleting(p.id)).toBe(true);
+        return put.call(s.results, record);
+      };
+      try {
+        await expect(
+          detectImage(s, p.id, await readFile(cracked), 'x.jpg', { visualizations: true }),
+        ).rejects.toMatchObject({ code: 'PROJECT_NOT_FOUND' });
+      } finally {
+        s.results.putIfProjectLive = put;
+      }
+      // before the deletion finishes: the detection swept what it wrote, and no row was written
+      const left = await leftovers(p.id);
+      expect(left.objects.filter((k) => k.startsWith('results/'))).toEqual([]);
+      expect(left.items.filter((sk) => String(sk).startsWith('RESULT#'))).toEqual([]);
+      await recoverUnfinishedWork(s, s.objects.bucket, () => {});
+      expect(await leftovers(p.id)).toEqual(nothingLeft);
+      expect(eventsOf(p.id).filter((t) => t === 'Detection Completed')).toEqual([]);
+    }, 180_000);
+
+    it('POST /detect reads its project once and writes its result in one table request (the check of the project inside it)', async () => {
+      const db = (s.results as unknown as { db: DynamoDBDocumentClient }).db;
+      const sent: Array<{ command: string; input: Record<string, any> }> = [];
+      db.middlewareStack.add(
+        (next, context) => async (args) => {
+          sent.push({ command: context.commandName as string, input: args.input as Record<string, any> });
+          return next(args);
+        },
+        { step: 'initialize', name: 'countForTest' },
+      );
+      try {
+        const body = new FormData();
+        body.append('file', new Blob([await readFile(cracked)], { type: 'image/jpeg' }), 'x.jpg');
+        body.append('return_visualizations', 'false');
+        const r = await fetch(`${runtime.url}/api/v1/projects/${trained.id}/detect`, {
+          method: 'POST',
+          body,
+          headers: { 'x-api-key': runtime.apiKey! },
+        });
+        expect(r.status).toBe(200);
+      } finally {
+        db.middlewareStack.remove('countForTest');
+      }
+      const mine = sent.filter((c) => JSON.stringify(c.input).includes(trained.id));
+      const writes = mine.filter((c) => !/^(Get|Query|Scan|BatchGet)/.test(c.command));
+      expect(writes.map((c) => c.command)).toEqual(['TransactWriteItemsCommand']);
+      expect(writes[0]!.input.TransactItems.map((i: object) => Object.keys(i)[0])).toEqual(['ConditionCheck', 'Put']);
+      // the client's own command names (the document client's commands send these)
+      const projectReads = mine.filter((c) => {
+        const key = JSON.stringify(c.input.Key ?? {});
+        return c.command === 'GetItemCommand' && key.includes(`PROJECT#${trained.id}`) && key.includes('"PROJECT"');
+      });
+      expect(projectReads).toHaveLength(1);
+    });
+
+    it('POST /detect presigns only the links it returns: no URL for a kept image, PNG URLs only when asked for', async () => {
+      await s.projects.update(trained.id, { keepFlaggedImages: true });
+      const presign = s.objects.presignGet;
+      const signed: string[] = [];
+      s.objects.presignGet = (key, seconds) => {
+        signed.push(key);
+        return presign.call(s.objects, key, seconds);
+      };
+      const detect = async (visualizations: boolean) => {
+        signed.length = 0;
+        const body = new FormData();
+        body.append('file', new Blob([await readFile(cracked)], { type: 'image/jpeg' }), 'x.jpg');
+        body.append('return_visualizations', String(visualizations));
+        const r = await fetch(`${runtime.url}/api/v1/projects/${trained.id}/detect`, {
+          method: 'POST',
+          body,
+          headers: { 'x-api-key': runtime.apiKey! },
+        });
+        const answer = (await r.json()) as any;
+        expect(r.status).toBe(200);
+        expect(answer.is_anomalous).toBe(true);
+        return { answer, signed: [...signed] };
+      };
+      try {
+        const plain = await detect(false);
+        expect(plain.answer.visualizations).toBeNull();
+        expect(plain.signed).toEqual([expect.stringMatching(/^(datasets|reviewed)\//)]); // the nearest normal patch's image
+        expect(plain.answer.evidence.nearest_normal.url).toEqual(expect.any(String));
+        // the flagged image was kept, but this answer has no link to it: not signed
+        expect(await s.objects.get(`results/${trained.id}/api/${plain.answer.result_id}/image`)).toBeDefined();
+        const withPngs = await detect(true);
+        expect(withPngs.signed.filter((k) => k.endsWith('.png'))).toHaveLength(5);
+        expect(withPngs.signed).toHaveLength(6);
+        expect(Object.keys(withPngs.answer.visualizations)).toHaveLength(5);
+      } finally {
+        s.objects.presignGet = presign;
+        await s.projects.update(trained.id, { keepFlaggedImages: false });
+      }
+    });
+
+    it('the API and the drop folder store the same PNGs of one image (one owner of the PNG options)', async () => {
+      const jpeg = await readFile(cracked);
+      const api = await detectImage(s, trained.id, jpeg, 'same.jpg', { visualizations: true });
+      await s.objects.put(`inbox/${trained.id}/same-pngs/x.jpg`, jpeg, 'image/jpeg');
+      const [dropped] = await waitFor('the drop-folder result', async () => {
+        const batch = await s.results.batch(trained.id, 'same-pngs');
+        return batch.length === 1 ? batch : undefined;
+      });
+      expect(Object.keys(dropped!.visualizationKeys!).sort()).toEqual(Object.keys(api.visualizationKeys!).sort());
+      for (const kind of Object.keys(api.visualizationKeys!) as Array<keyof typeof api.visualizationKeys>) {
+        const fromApi = Buffer.from((await s.objects.get(api.visualizationKeys![kind]))!);
+        const fromDrop = Buffer.from((await s.objects.get(dropped!.visualizationKeys![kind]))!);
+        expect(fromDrop.equals(fromApi), kind).toBe(true);
+        expect(fromApi.equals(Buffer.from(api.pngs![kind]))).toBe(true); // what the API's routes answer with
+      }
+    });
 
     it('a deletion cut short after marking the project is finished at the next start', async () => {
       const p = await newProject('deletion interrupted');

@@ -209,7 +209,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
     const params = validate(route.params, event.pathParameters ?? {}, 'path');
     // Every route on a project checks the caller here, once, so that no route can forget it.
     const projectId = (params as { projectId?: unknown } | undefined)?.projectId;
-    if (typeof projectId === 'string') await authorizeProject(s, projectId, principal);
+    const project = typeof projectId === 'string' ? await authorizeProject(s, projectId, principal) : undefined;
     requireWellFormed(event.queryStringParameters, 'query');
     const query = validate(route.query, event.queryStringParameters ?? {}, 'query');
     let body: unknown;
@@ -254,7 +254,7 @@ function buildHandler(route: RouteDefinition, services: () => Services): ApiHand
       files = split.files;
     }
     const result = await route.handle(
-      { params, query, body, files, headers: event.headers ?? {}, requestId, principal } as never,
+      { params, query, body, files, headers: event.headers ?? {}, requestId, principal, project } as never,
       s,
     );
     if (result.body === undefined)

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CompatGroup } from '../../auth/open-access.ts';
 import type { Principal } from '../../service/auth/principal.ts';
+import type { ProjectItem } from '../../service/store/project-repository.ts';
 import type { Services } from '../../service/services.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -48,6 +49,8 @@ export interface RouteInput<P, Q, B> {
   requestId: string;
   /** Who is calling (from the authorizer); a route with a projectId has already been checked against it. */
   principal: Principal;
+  /** The project of a route with a projectId, when the check read it (not for an administrator): no need to read it again. */
+  project?: ProjectItem;
 }
 
 export interface RouteResult {

@@ -86,8 +86,8 @@ export const flaskRoutes = [
       const projectId = await defaultProjectId(s, principal);
       const file = files.image[0]!;
       const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualizations: true });
-      const key = record.visualizationKeys?.overlay;
-      const png = key ? await s.objects.get(key) : undefined;
+      // The overlay as encoded for this detection (stored too): not read back from the bucket.
+      const png = record.pngs?.overlay;
       if (!png) throw new ServiceError('NOT_FOUND', 'the overlay was not kept');
       return {
         status: 200,
@@ -128,7 +128,7 @@ export const flaskRoutes = [
       const projectId = await defaultProjectId(s, principal);
       const file = files.image[0]!;
       const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualizations: true });
-      const { visualizations } = await presentRecord(s, record);
+      const { visualizations } = await presentRecord(s, record, { visualizations: true });
       return {
         status: 200,
         body: {

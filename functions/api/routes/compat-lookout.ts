@@ -120,8 +120,7 @@ export const lookoutRoutes = [
         modelVersion: model.version,
       });
       const [type] = anomalyTypes(project);
-      const maskKey = record.visualizationKeys?.mask;
-      const maskPng = maskKey ? await s.objects.get(maskKey) : undefined;
+      const maskPng = record.pngs?.mask; // as encoded for this detection, not read back from the bucket
       const mask = maskPng
         ? await colourMask(maskPng, { anomaly: type!.color, background: BACKGROUND.color })
         : undefined;

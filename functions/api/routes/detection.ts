@@ -17,6 +17,7 @@ import { thresholdValue } from '../../engine/detection/detection-settings.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { Services } from '../../service/services.ts';
 import type { Principal } from '../../service/auth/principal.ts';
+import type { ProjectItem } from '../../service/store/project-repository.ts';
 import { authorizeProject } from '../../service/projects/projects-service.ts';
 import { defineRoute, type UploadedPart, type MultipartBody } from '../http/route.ts';
 import { booleanFlag, page, pageQuery, projectParams } from './common.ts';
@@ -36,12 +37,15 @@ export async function detectPart(
   projectId: string,
   file: UploadedPart,
   fields: z.infer<typeof detectFields>,
+  project?: ProjectItem,
 ) {
   const record = await detectImage(s, projectId, file.content, file.filename, {
     threshold: fields.threshold,
     visualizations: fields.return_visualizations ?? true,
+    project,
   });
-  const { evidence, visualizations } = await presentRecord(s, record);
+  // Only the links this answer returns are signed (no image_url here).
+  const { evidence, visualizations } = await presentRecord(s, record, { visualizations: true, evidence: true });
   return { result_id: record.id, ...record.result, evidence, visualizations };
 }
 
@@ -91,9 +95,9 @@ export const detectionRoutes = [
     body: oneImageBody,
     success: { status: 200, description: 'The detection', schema: detectionResponseSchema },
     errors: [404, 409, 413, 415, 422],
-    handle: async ({ params, files, body }, s) => ({
+    handle: async ({ params, files, body, project }, s) => ({
       status: 200,
-      body: await detectPart(s, params.projectId, files.file[0], body),
+      body: await detectPart(s, params.projectId, files.file[0], body, project),
     }),
   }),
   defineRoute({

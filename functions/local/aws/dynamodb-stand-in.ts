@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators.ts';
+import { withDynaliteStore, withTransactWrites } from './dynalite-transactions.ts';
 import { closeServer, listen, reservePort } from '../listen.ts';
 import { type RequestListener, signedJsonRequests } from './stand-in-auth.ts';
 import type { AwsCredentials } from './stand-in-credentials.ts';
@@ -36,13 +37,15 @@ export async function startDynamoDbStandIn(o: {
   const port = await reservePort(o.port, o.host, what);
   await mkdir(o.path, { recursive: true });
   // Tables are ACTIVE at once: there is no provisioning to wait for on one machine.
-  const server = dynalite({ path: o.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const { made: server, store } = withDynaliteStore(() =>
+    dynalite({ path: o.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }),
+  );
   // dynalite takes any signature: its listener goes behind DynamoDB's check of ours.
   const [answer] = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on(
     'request',
-    signedJsonRequests(answer!, {
+    signedJsonRequests(withTransactWrites(answer!, store), {
       credentials: o.credentials,
       log: o.log,
       service: 'dynamodb',

@@ -3,7 +3,7 @@ import { readInboxImage } from '../jobs/inbox-image.ts';
 import type { Detection } from '../../engine/detection/detector.ts';
 import { STAGES } from '../../engine/detection/detection-result.ts';
 import { traced } from '../adapters/powertools.ts';
-import { VISUALIZATION_KINDS } from '../../engine/visualize/render-visualizations.ts';
+import { VISUALIZATION_KINDS, type Visualizations } from '../../engine/visualize/render-visualizations.ts';
 import { type DetectionRecord, VISUALIZATION_FIELDS } from '../domain/detection-record.ts';
 import type { InboxObject, Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
@@ -17,7 +17,7 @@ import {
   inboxResultKeys,
   reviewedImageKey,
 } from '../object-keys.ts';
-import { commitToProject, requireProject } from '../projects/projects-service.ts';
+import { abandonForGoneProject, requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
 import { resultId } from '../store/table-definition.ts';
@@ -84,29 +84,40 @@ async function storeVisualizations(
   return keys;
 }
 
-/** Presigned URLs of a record's PNGs, in the field names clients expect. */
+/** Presigned URLs of a record's PNGs, in the field names clients expect (signed in parallel: signing is local work). */
 export async function visualizationUrls(
   s: Services,
   record: Pick<DetectionRecord, 'visualizationKeys'>,
 ): Promise<Record<string, string> | null> {
   if (!record.visualizationKeys) return null;
-  const urls: Record<string, string> = {};
-  for (const [kind, key] of Object.entries(record.visualizationKeys)) {
-    urls[VISUALIZATION_FIELDS[kind as keyof typeof VISUALIZATION_FIELDS]] = await s.objects.presignGet(
-      key,
-      s.config.FAULTLINE_PRESIGN_SECONDS,
-    );
-  }
-  return urls;
+  const entries = await Promise.all(
+    Object.entries(record.visualizationKeys).map(async ([kind, key]) => [
+      VISUALIZATION_FIELDS[kind as keyof typeof VISUALIZATION_FIELDS],
+      await s.objects.presignGet(key, s.config.FAULTLINE_PRESIGN_SECONDS),
+    ]),
+  );
+  return Object.fromEntries(entries);
 }
+
+/** Which of a record's links an answer returns: only those are presigned. */
+export interface RecordLinks {
+  visualizations?: boolean;
+  /** The nearest normal patch's training image. */
+  evidence?: boolean;
+  /** The image itself, where it was kept. */
+  image?: boolean;
+}
+const ALL_LINKS: Required<RecordLinks> = { visualizations: true, evidence: true, image: true };
 
 /**
  * What a client reads beside a stored record: presigned URLs of its PNGs, of the image it was made from (drop-folder
- * images are kept; API uploads are not) and of the training image holding the nearest normal patch.
+ * images are kept; API uploads are not) and of the training image holding the nearest normal patch. Only the links
+ * asked for are signed (a detection's answer has no image_url); the others are left out (evidence keeps no url).
  */
 export async function presentRecord(
   s: Services,
   record: DetectionRecord,
+  links: RecordLinks = ALL_LINKS,
 ): Promise<{
   visualizations: Record<string, string> | null;
   evidence: DetectionRecord['result']['evidence'];
@@ -114,21 +125,24 @@ export async function presentRecord(
 }> {
   const seconds = s.config.FAULTLINE_PRESIGN_SECONDS;
   const evidence = record.result.evidence;
-  return {
-    visualizations: await visualizationUrls(s, record),
-    evidence: evidence && {
-      ...evidence,
-      nearest_normal: {
-        ...evidence.nearest_normal,
-        url: await s.objects.presignGet(
+  const [visualizations, nearestUrl, imageUrl] = await Promise.all([
+    links.visualizations ? visualizationUrls(s, record) : null,
+    links.evidence && evidence
+      ? s.objects.presignGet(
           // A reviewed false alarm added to the bank is linked where it is kept; a training image in datasets/.
           reviewedImageKey(record.projectId, evidence.nearest_normal.image) ??
             datasetKey(record.projectId, evidence.nearest_normal.image),
           seconds,
-        ),
-      },
-    },
-    ...(record.source.key ? { image_url: await s.objects.presignGet(record.source.key, seconds) } : {}),
+        )
+      : undefined,
+    links.image && record.source.key ? s.objects.presignGet(record.source.key, seconds) : undefined,
+  ]);
+  return {
+    visualizations,
+    evidence:
+      evidence &&
+      (nearestUrl ? { ...evidence, nearest_normal: { ...evidence.nearest_normal, url: nearestUrl } } : evidence),
+    ...(imageUrl ? { image_url: imageUrl } : {}),
   };
 }
 
@@ -146,25 +160,41 @@ async function announce(s: Services, project: ProjectItem, record: DetectionReco
   );
 }
 
-/** Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. */
+/**
+ * Keeps a detection's record: one table request that also checks the project is live (ResultStore.putIfProjectLive).
+ * Everything else the detection wrote (objects) was written before, so a deletion either comes after and its sweep
+ * finds all of it, or came before and the write is refused: then what was written is swept here (PROJECT_NOT_FOUND).
+ */
+async function commitRecord(s: Services, record: DetectionRecord): Promise<void> {
+  if (!(await s.results.putIfProjectLive(record))) await abandonForGoneProject(s, record.projectId);
+}
+
+/** A detection, as the API keeps it: the record, and the PNGs it stored (for a route that answers with their bytes). */
+export type ApiDetection = DetectionRecord & { pngs?: Visualizations };
+
+/**
+ * Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. The project
+ * is read once (or given by a caller that has read it), the image decoded once (by the engine, for the model and the
+ * PNGs), the PNGs and a kept image stored at once, and the record committed in one table request.
+ */
 export async function detectImage(
   s: Services,
   projectId: string,
   bytes: Uint8Array,
   name: string,
-  options: DetectionRequestOptions,
-): Promise<DetectionRecord> {
-  const project = await requireProject(s, projectId);
+  options: DetectionRequestOptions & { project?: ProjectItem },
+): Promise<ApiDetection> {
+  const project = options.project?.id === projectId ? options.project : await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
   const named = await nameDefectTypes(s, project, bytes, detection.result);
   const createdAt = new Date().toISOString();
   const id = resultId(createdAt, randomBytes(4).toString('hex'));
   // Kept only when the project asks for it, and only for flagged parts: what a reviewer may call a false alarm.
-  let kept: string | null = null;
-  if (project.keepFlaggedImages && detection.result.is_anomalous) {
-    kept = apiImageKey(projectId, id);
-    await s.objects.put(kept, bytes, `image/${detection.result.image.format}`);
-  }
+  const kept = project.keepFlaggedImages && detection.result.is_anomalous ? apiImageKey(projectId, id) : null;
+  const [visualizationKeys] = await Promise.all([
+    storeVisualizations(s, apiResultPrefix(projectId, id), detection),
+    kept ? s.objects.put(kept, bytes, `image/${detection.result.image.format}`) : undefined,
+  ]);
   const record: DetectionRecord = {
     id,
     projectId,
@@ -172,18 +202,19 @@ export async function detectImage(
     source: { kind: 'api', name, key: kept },
     createdAt,
     result: named,
-    visualizationKeys: await storeVisualizations(s, apiResultPrefix(projectId, id), detection),
+    visualizationKeys,
     resultKey: null,
   };
-  await s.results.put(record);
-  await announce(s, await commitToProject(s, projectId), record);
-  return record;
+  await commitRecord(s, record);
+  await announce(s, project, record);
+  return Object.defineProperty(record, 'pngs', { value: detection.visualizations, enumerable: false });
 }
 
 /**
  * The worker's half of the drop folder: detects the object a job names, in the project the caller has read, and
  * writes the result as JSON and PNGs under results/{projectId}/ (mirroring the inbox path) and into the table. The
- * result id comes from the job, so a retry rewrites the same result rather than adding one.
+ * result id comes from the job, so a retry rewrites the same result rather than adding one. The same path as the
+ * API's: the same PNGs (the engine's options), stored at once with the JSON, and one table request.
  */
 export async function runInboxDetection(
   s: Services,
@@ -196,6 +227,10 @@ export async function runInboxDetection(
   const named = await nameDefectTypes(s, project, bytes, detection.result);
   const id = resultId(job.createdAt, job.id.slice(0, 8));
   const keys = inboxResultKeys(project.id, rest);
+  const [visualizationKeys] = await Promise.all([
+    storeVisualizations(s, keys.visualizationPrefix, detection),
+    s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...named }, null, 2)}\n`, 'application/json'),
+  ]);
   const record: DetectionRecord = {
     id,
     projectId: project.id,
@@ -203,12 +238,11 @@ export async function runInboxDetection(
     source: { kind: 'inbox', name: rest, key },
     createdAt: job.createdAt,
     result: named,
-    visualizationKeys: await storeVisualizations(s, keys.visualizationPrefix, detection),
+    visualizationKeys,
     resultKey: keys.json,
   };
-  await s.objects.put(keys.json, `${JSON.stringify({ id, source: key, ...named }, null, 2)}\n`, 'application/json');
-  await s.results.put(record);
-  await announce(s, await commitToProject(s, project.id), record);
+  await commitRecord(s, record);
+  await announce(s, project, record);
   return {
     resultId: id,
     resultKey: keys.json,

@@ -73,10 +73,10 @@ export async function requireProject(s: Services, id: string, by?: Principal): P
 /**
  * Refuses a caller who may not use this project (404, as if it did not exist). For anyone but an administrator this
  * reads the project; an administrator may use any project, so for them nothing is read here and whether the project
- * exists is left to the service that uses it (which reads it again for everyone else).
+ * exists is left to the service that uses it. The project read is returned, for a service that may use it as read.
  */
-export async function authorizeProject(s: Services, id: string, by: Principal): Promise<void> {
-  if (!by.admin) await requireProject(s, id, by);
+export async function authorizeProject(s: Services, id: string, by: Principal): Promise<ProjectItem | undefined> {
+  return by.admin ? undefined : requireProject(s, id, by);
 }
 
 /** The projects the caller may see, newest first. */
@@ -165,6 +165,14 @@ async function sweepProject(s: Services, id: string): Promise<{ objects: number;
 export async function commitToProject(s: Services, id: string): Promise<ProjectItem> {
   const project = await s.projects.get(id);
   if (project) return project;
+  return abandonForGoneProject(s, id);
+}
+
+/**
+ * For work whose commit found its project gone (a conditional write refused, as a detection's result is): sweeps
+ * what it wrote, as commitToProject does, and ends with PROJECT_NOT_FOUND.
+ */
+export async function abandonForGoneProject(s: Services, id: string): Promise<never> {
   await sweepProject(s, id);
   throw projectNotFound(id);
 }

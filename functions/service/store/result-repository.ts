@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DetectionRecord } from '../domain/detection-record.ts';
 import { REVIEW_VERDICTS } from '../domain/review.ts';
 import type { ResultFilter, ResultStore } from '../ports/result-store.ts';
@@ -31,9 +31,25 @@ function filterExpression(filter: ResultFilter): string | undefined {
   return parts.length > 0 ? parts.join(' AND ') : undefined;
 }
 
+const NOT_REVIEWED = 'attribute_not_exists(#review)';
+
 export class ResultRepository extends TableRepository implements ResultStore {
   /** Days before the table's TTL removes a result; 0 keeps results. */
   retentionDays = 0;
+
+  /** The table item of a record: its keys, its batch index and its TTL beside the record's fields. */
+  private item(record: DetectionRecord): Record<string, unknown> {
+    return {
+      ...keys.result(record.projectId, record.id),
+      gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
+      gsi1sk: record.id,
+      anomalous: record.result.is_anomalous,
+      ...(this.retentionDays > 0
+        ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 }
+        : {}),
+      ...record,
+    };
+  }
 
   /** Idempotent: a retried job repeats the record's id (made from the job), so it overwrites, never duplicates. */
   async put(record: DetectionRecord): Promise<void> {
@@ -43,23 +59,52 @@ export class ResultRepository extends TableRepository implements ResultStore {
       .send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            ...keys.result(record.projectId, record.id),
-            gsi1pk: `BATCH#${record.projectId}#${record.batchId}`,
-            gsi1sk: record.id,
-            anomalous: record.result.is_anomalous,
-            ...(this.retentionDays > 0
-              ? { expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + this.retentionDays * 86_400 }
-              : {}),
-            ...record,
-          },
-          ConditionExpression: 'attribute_not_exists(#review)',
+          Item: this.item(record),
+          ConditionExpression: NOT_REVIEWED,
           ExpressionAttributeNames: { '#review': 'review' },
         }),
       )
       .catch((error) => {
         if (!isConditionFailure(error)) throw error;
       });
+  }
+
+  /**
+   * put(), in one request (TransactWriteItems) with a check that the project exists and is not being deleted: a
+   * deletion's mark (an update of the project item) lands either before it, and nothing is written, or after it, and
+   * the deletion's sweep finds the result. False when the project is gone; a reviewed result is kept as put() keeps it.
+   */
+  async putIfProjectLive(record: DetectionRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: keys.project(record.projectId),
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletingAt)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: this.item(record),
+                ConditionExpression: NOT_REVIEWED,
+                ExpressionAttributeNames: { '#review': 'review' },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const reasons = (error as { name?: string; CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if ((error as { name?: string }).name !== 'TransactionCanceledException' || !reasons) throw error;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') return true; // reviewed meanwhile: kept, the project is live
+      throw error;
+    }
   }
 
   /** Newest first; a filtered page is filled (see TableRepository.queryPage). */
