@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BACKBONE_ID } from '../engine/backbone/backbone-manifest.ts';
+import { AGGREGATIONS } from '../engine/backbone/feature-model.ts';
 import { type Augmentation, AUGMENTATIONS } from '../engine/training/augment.ts';
 import { TRAINING_DEFAULTS, type TrainOptions } from '../engine/training/train.ts';
 import { fraction, numberOption, positiveInteger } from './output.ts';
@@ -26,6 +27,16 @@ export function addTrainingOptions(command: Command): Command {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+    )
+    .option(
+      '--aggregation <k>',
+      `side of the neighbourhood each patch's features are averaged over: ${AGGREGATIONS.join(', ')}`,
+      numberOption(
+        '--aggregation',
+        (v) => (AGGREGATIONS as readonly number[]).includes(v),
+        `one of ${AGGREGATIONS.join(', ')}`,
+      ),
+      d.aggregation,
     )
     .addOption(
       new Option('--resize <mode>', 'direct: squash to the input size; crop: resize to --resize-to, then centre-crop')
@@ -112,6 +123,7 @@ export function addTrainingOptions(command: Command): Command {
 export interface TrainingFlags {
   backbone: string;
   layers?: string[];
+  aggregation: number;
   resize: 'direct' | 'crop';
   resizeTo?: number;
   resolution?: number;
@@ -134,6 +146,7 @@ export interface TrainingFlags {
 const TRAINING_FLAGS = [
   'backbone',
   'layers',
+  'aggregation',
   'resize',
   'resizeTo',
   'resolution',

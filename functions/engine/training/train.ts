@@ -1,6 +1,7 @@
 import type { ArtifactManifest, Preprocessing } from '../artifact/artifact-manifest.ts';
 import { type ModelArtifact, sealManifest } from '../artifact/model-artifact.ts';
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
+import { AGGREGATIONS, type Aggregation, DEFAULT_AGGREGATION } from '../backbone/feature-model.ts';
 import { type CalibrationScores, calibrateThresholds } from '../calibration/thresholds.ts';
 import type { ImageSource } from '../dataset/image-source.ts';
 import {
@@ -41,6 +42,8 @@ export interface LabelledCalibrationImage {
 export interface TrainOptions {
   backbone?: string;
   layers?: string[];
+  /** Side of the neighbourhood patch features are averaged over (1, 3, 5 or 7; feature-model.ts). */
+  aggregation?: number;
   resize?: ResizeMode;
   /** Side of the square resized to before the centre crop (resize 'crop' only); default scales with the resolution. */
   resizeTo?: number;
@@ -99,6 +102,7 @@ export const TRAINING_DEFAULTS = {
   // Measured best on cookie, tire and magnetic_tile (README): a slight crop keeps almost all of the image in view.
   resize: 'crop' as ResizeMode,
   resizeTo: 240,
+  aggregation: DEFAULT_AGGREGATION as number,
   coresetRatio: 0.1,
   projectionDims: 128,
   seed: 0,
@@ -122,6 +126,10 @@ function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number; growQua
   const fail = (message: string, details: Record<string, unknown>) => {
     throw new InvalidOptionError(message, details);
   };
+  if (!(AGGREGATIONS as readonly number[]).includes(o.aggregation))
+    fail(`aggregation must be one of ${AGGREGATIONS.join(', ')} (neighbourhood side), got ${o.aggregation}`, {
+      aggregation: o.aggregation,
+    });
   if (!(o.coresetRatio > 0 && o.coresetRatio <= 1))
     fail(`coresetRatio must be in (0, 1], got ${o.coresetRatio}`, { coresetRatio: o.coresetRatio });
   const unknown = o.augment.filter((a) => !(AUGMENTATIONS as readonly string[]).includes(a));
@@ -172,7 +180,7 @@ export async function train(
       { augment: o.augment },
     );
 
-  const backbone = await prepareBackbone({ backbone: o.backbone, layers: o.layers });
+  const backbone = await prepareBackbone({ backbone: o.backbone, layers: o.layers, aggregation: o.aggregation });
   const inputSize = backbone.manifest.input.size;
   const resolution = options.resolution ?? inputSize;
   const extractor = await FeatureExtractor.create(backbone, o.session, { resolution, multiScale: o.multiScale });
@@ -330,6 +338,7 @@ export async function train(
           id: backbone.manifest.id,
           sha256: backbone.manifest.sha256,
           layers: backbone.layers.map((l) => l.tensor),
+          ...(backbone.aggregation !== DEFAULT_AGGREGATION ? { aggregation: backbone.aggregation as Aggregation } : {}),
           grid: extractor.grid,
           channels: extractor.channels,
           ...(extractor.view.multiScale ? { multiScale: true } : {}),
