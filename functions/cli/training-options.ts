@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BACKBONE_ID } from '../engine/backbone/backbone-manifest.ts';
 import { AGGREGATIONS } from '../engine/backbone/feature-model.ts';
+import { INPUT_NORMALISATIONS, type InputNormalisation } from '../engine/features/input-statistics.ts';
 import { type Augmentation, AUGMENTATIONS } from '../engine/training/augment.ts';
 import { TRAINING_DEFAULTS, type TrainOptions } from '../engine/training/train.ts';
 import { fraction, numberOption, positiveInteger } from './output.ts';
@@ -37,6 +38,14 @@ export function addTrainingOptions(command: Command): Command {
         `one of ${AGGREGATIONS.join(', ')}`,
       ),
       d.aggregation,
+    )
+    .addOption(
+      new Option(
+        '--normalise <stats>',
+        "input pixel statistics: the backbone's (ImageNet) mean and sd, or the normal training images' own",
+      )
+        .choices(INPUT_NORMALISATIONS)
+        .default(d.normalise),
     )
     .addOption(
       new Option('--resize <mode>', 'direct: squash to the input size; crop: resize to --resize-to, then centre-crop')
@@ -124,6 +133,7 @@ export interface TrainingFlags {
   backbone: string;
   layers?: string[];
   aggregation: number;
+  normalise: InputNormalisation;
   resize: 'direct' | 'crop';
   resizeTo?: number;
   resolution?: number;
@@ -147,6 +157,7 @@ const TRAINING_FLAGS = [
   'backbone',
   'layers',
   'aggregation',
+  'normalise',
   'resize',
   'resizeTo',
   'resolution',

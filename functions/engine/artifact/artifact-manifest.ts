@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGGREGATIONS } from '../backbone/feature-model.ts';
+import { APPLIED_NORMALISATIONS } from '../features/input-statistics.ts';
 import { detectionSettingsSchema } from '../detection/detection-settings.ts';
 import { judgeModelQuality, type ModelQuality, modelQualitySchema } from '../training/model-quality.ts';
 
@@ -20,6 +21,8 @@ const preprocessingSchema = z.object({
   resizeTo: z.number().int().positive(),
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number(), z.number(), z.number()]),
+  /** Where mean and std came from: absent or 'backbone', its ImageNet statistics; 'images', the training images'. */
+  normalise: z.enum(APPLIED_NORMALISATIONS).optional(),
 });
 
 const evaluationMetricsSchema = z.object({

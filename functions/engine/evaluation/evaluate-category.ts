@@ -101,6 +101,8 @@ export interface EvaluationReport {
     layers: string[];
     /** Side of the feature averaging neighbourhood. */
     aggregation: number;
+    /** Input statistics: the backbone's or the training images' own. */
+    normalise: string;
     resize: string;
     resizeTo: number;
     coresetRatio: number;
@@ -172,6 +174,7 @@ export async function evaluateCategory(
         backbone: m.backbone.id,
         layers: m.backbone.layers,
         aggregation: m.backbone.aggregation ?? DEFAULT_AGGREGATION,
+        normalise: m.preprocessing.normalise ?? 'backbone',
         resize: m.preprocessing.resize,
         resizeTo: m.preprocessing.resizeTo,
         coresetRatio: m.memoryBank.coresetRatio,

@@ -2,6 +2,12 @@ import type { ArtifactManifest, Preprocessing } from '../artifact/artifact-manif
 import { type ModelArtifact, sealManifest } from '../artifact/model-artifact.ts';
 import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import { AGGREGATIONS, type Aggregation, DEFAULT_AGGREGATION } from '../backbone/feature-model.ts';
+import {
+  chooseNormalisation,
+  INPUT_NORMALISATIONS,
+  type InputNormalisation,
+  measureInputStatistics,
+} from '../features/input-statistics.ts';
 import { type CalibrationScores, calibrateThresholds } from '../calibration/thresholds.ts';
 import type { ImageSource } from '../dataset/image-source.ts';
 import {
@@ -44,6 +50,11 @@ export interface TrainOptions {
   layers?: string[];
   /** Side of the neighbourhood patch features are averaged over (1, 3, 5 or 7; feature-model.ts). */
   aggregation?: number;
+  /**
+   * Input pixel statistics: the backbone's (ImageNet), the normal training images' own per-channel mean and
+   * standard deviation, or auto: the images' own where their contrast is low (features/input-statistics.ts).
+   */
+  normalise?: InputNormalisation;
   resize?: ResizeMode;
   /** Side of the square resized to before the centre crop (resize 'crop' only); default scales with the resolution. */
   resizeTo?: number;
@@ -103,6 +114,7 @@ export const TRAINING_DEFAULTS = {
   resize: 'crop' as ResizeMode,
   resizeTo: 240,
   aggregation: DEFAULT_AGGREGATION as number,
+  normalise: 'backbone' as InputNormalisation,
   coresetRatio: 0.1,
   projectionDims: 128,
   seed: 0,
@@ -130,6 +142,8 @@ function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number; growQua
     fail(`aggregation must be one of ${AGGREGATIONS.join(', ')} (neighbourhood side), got ${o.aggregation}`, {
       aggregation: o.aggregation,
     });
+  if (!(INPUT_NORMALISATIONS as readonly string[]).includes(o.normalise))
+    fail(`normalise must be one of ${INPUT_NORMALISATIONS.join(', ')}, got ${o.normalise}`, { normalise: o.normalise });
   if (!(o.coresetRatio > 0 && o.coresetRatio <= 1))
     fail(`coresetRatio must be in (0, 1], got ${o.coresetRatio}`, { coresetRatio: o.coresetRatio });
   const unknown = o.augment.filter((a) => !(AUGMENTATIONS as readonly string[]).includes(a));
@@ -202,6 +216,12 @@ export async function train(
       `resizeTo (${preprocessing.resizeTo}) must be at least the input size ${preprocessing.size}`,
       {},
     );
+  }
+  if (o.normalise !== 'backbone') {
+    // None readable: the backbone's statistics, and the feature pass below reports every image as skipped.
+    const own = await measureInputStatistics(trainSources, preprocessing);
+    const { applied, statistics } = chooseNormalisation(o.normalise, own, preprocessing);
+    Object.assign(preprocessing, { mean: statistics.mean, std: statistics.std, normalise: applied });
   }
   const preparer = new InputPreparer(preprocessing, o.batchSize);
   let scorer: PatchScorer | undefined;

@@ -6,13 +6,16 @@ import type { ModelArtifact } from '../../../functions/engine/artifact/model-art
 import { fileImage } from '../../../functions/engine/dataset/image-source.ts';
 import { Detector } from '../../../functions/engine/detection/detector.ts';
 import { InvalidOptionError } from '../../../functions/engine/errors.ts';
+import { measureInputStatistics } from '../../../functions/engine/features/input-statistics.ts';
 import { sharedDir } from '../../../functions/engine/paths.ts';
 import { train } from '../../../functions/engine/training/train.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 
-/** The feature aggregation neighbourhood travels from training into the model and back into detection. */
-describe.skipIf(!existsSync(cookie))('feature aggregation setting', () => {
+const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+
+/** Feature settings travel from training into the model and back into detection. */
+describe.skipIf(!existsSync(cookie))('feature aggregation and input normalisation settings', () => {
   let wide: ModelArtifact;
   const images = () =>
     readdirSync(join(cookie, 'train', 'good'))
@@ -42,8 +45,24 @@ describe.skipIf(!existsSync(cookie))('feature aggregation setting', () => {
     expect(Math.abs(own - misread)).toBeGreaterThan(1e-3 * Math.abs(own));
   });
 
+  it("with normalise images the model keeps the training images' own statistics; auto keeps cookie's ImageNet ones", async () => {
+    const { artifact } = await train(images(), { normalise: 'images' });
+    const own = await measureInputStatistics(images(), artifact.manifest.preprocessing);
+    expect(artifact.manifest.preprocessing).toMatchObject({ normalise: 'images', mean: own!.mean, std: own!.std });
+    // The detector reads them from the model: the same bank scored with ImageNet statistics gives another score.
+    const misread = await scoreWith({
+      ...artifact,
+      manifest: { ...artifact.manifest, preprocessing: { ...artifact.manifest.preprocessing, mean: IMAGENET_MEAN } },
+    });
+    expect(Math.abs((await scoreWith(artifact)) - misread)).toBeGreaterThan(1e-3);
+
+    const { artifact: auto } = await train(images(), { normalise: 'auto' });
+    expect(auto.manifest.preprocessing).toMatchObject({ normalise: 'backbone', mean: IMAGENET_MEAN });
+  }, 60_000);
+
   it('refuses an aggregation that is not 1, 3, 5 or 7 before any work', async () => {
     await expect(train(images(), { aggregation: 4 })).rejects.toThrow(InvalidOptionError);
     await expect(train(images(), { aggregation: 4 })).rejects.toThrow(/aggregation must be one of 1, 3, 5, 7/);
+    await expect(train(images(), { normalise: 'imagenet' as 'images' })).rejects.toThrow(InvalidOptionError);
   });
 });
