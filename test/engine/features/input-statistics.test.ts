@@ -36,6 +36,15 @@ describe('measureInputStatistics', () => {
     expect(stats!.std[2]).toBeCloseTo(1 / 255, 9);
   });
 
+  it('measures on at most maxImages images spread evenly over the set', async () => {
+    const black = memoryImage('black.png', await halves([0, 0, 0], [0, 0, 0]));
+    const white = memoryImage('white.png', await halves([255, 255, 255], [255, 255, 255]));
+    // Of [black, white, black, white], two spread evenly are the 1st and the 3rd.
+    const stats = await measureInputStatistics([black, white, black, white], GEOMETRY, undefined, 2);
+    expect(stats!.mean).toEqual([0, 0, 0]);
+    expect((await measureInputStatistics([black, white, black, white], GEOMETRY))!.mean).toEqual([0.5, 0.5, 0.5]);
+  });
+
   it('leaves out images that cannot be decoded, and gives undefined when none can', async () => {
     const good = memoryImage('a.png', await halves([0, 0, 0], [255, 255, 255]));
     const broken = memoryImage('broken.png', new TextEncoder().encode('not an image'));
