@@ -114,7 +114,9 @@ export const TRAINING_DEFAULTS = {
   resize: 'crop' as ResizeMode,
   resizeTo: 240,
   aggregation: DEFAULT_AGGREGATION as number,
-  normalise: 'backbone' as InputNormalisation,
+  // Measured on the three shared sets (README, "Better features"): a dark tire gains 0.12 to 0.20 image AUROC with
+  // its own statistics; cookie and magnetic_tile, of ordinary contrast, keep ImageNet's (theirs lost there).
+  normalise: 'auto' as InputNormalisation,
   coresetRatio: 0.1,
   projectionDims: 128,
   seed: 0,
