@@ -73,6 +73,9 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const aggregation = faultline('train', cookie, '--out', join(work, 'x'), '--aggregation', '4');
     expect(aggregation.status).toBe(2);
     expect(aggregation.stderr).toContain('--aggregation must be one of 1, 3, 5, 7');
+    const normalise = faultline('eval', cookie, '--normalise', 'imagenet');
+    expect(normalise.status).toBe(2);
+    expect(normalise.stderr).toContain('Allowed choices are backbone, images, auto');
   });
 
   it('reports a missing model as a typed JSON error', () => {
