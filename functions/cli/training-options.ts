@@ -42,7 +42,7 @@ export function addTrainingOptions(command: Command): Command {
     .addOption(
       new Option(
         '--normalise <stats>',
-        "input pixel statistics: the backbone's (ImageNet) mean and sd, or the normal training images' own",
+        "input pixel statistics: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's)",
       )
         .choices(INPUT_NORMALISATIONS)
         .default(d.normalise),
