@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BACKBONE_ID } from '../engine/backbone/backbone-manifest.ts';
+import { AGGREGATIONS } from '../engine/backbone/feature-model.ts';
+import { INPUT_NORMALISATIONS, type InputNormalisation } from '../engine/features/input-statistics.ts';
 import { type Augmentation, AUGMENTATIONS } from '../engine/training/augment.ts';
 import { TRAINING_DEFAULTS, type TrainOptions } from '../engine/training/train.ts';
 import { fraction, numberOption, positiveInteger } from './output.ts';
@@ -26,6 +28,24 @@ export function addTrainingOptions(command: Command): Command {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+    )
+    .option(
+      '--aggregation <k>',
+      `side of the neighbourhood each patch's features are averaged over: ${AGGREGATIONS.join(', ')}`,
+      numberOption(
+        '--aggregation',
+        (v) => (AGGREGATIONS as readonly number[]).includes(v),
+        `one of ${AGGREGATIONS.join(', ')}`,
+      ),
+      d.aggregation,
+    )
+    .addOption(
+      new Option(
+        '--normalise <stats>',
+        "input pixel statistics: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's)",
+      )
+        .choices(INPUT_NORMALISATIONS)
+        .default(d.normalise),
     )
     .addOption(
       new Option('--resize <mode>', 'direct: squash to the input size; crop: resize to --resize-to, then centre-crop')
@@ -112,6 +132,8 @@ export function addTrainingOptions(command: Command): Command {
 export interface TrainingFlags {
   backbone: string;
   layers?: string[];
+  aggregation: number;
+  normalise: InputNormalisation;
   resize: 'direct' | 'crop';
   resizeTo?: number;
   resolution?: number;
@@ -134,6 +156,8 @@ export interface TrainingFlags {
 const TRAINING_FLAGS = [
   'backbone',
   'layers',
+  'aggregation',
+  'normalise',
   'resize',
   'resizeTo',
   'resolution',

@@ -70,6 +70,12 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const run = faultline('detect', '--model', join(work, 'model'), '--threshold', '1.5', 'x.jpg');
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--threshold must be a number between 0 and 1');
+    const aggregation = faultline('train', cookie, '--out', join(work, 'x'), '--aggregation', '4');
+    expect(aggregation.status).toBe(2);
+    expect(aggregation.stderr).toContain('--aggregation must be one of 1, 3, 5, 7');
+    const normalise = faultline('eval', cookie, '--normalise', 'imagenet');
+    expect(normalise.status).toBe(2);
+    expect(normalise.stderr).toContain('Allowed choices are backbone, images, auto');
   });
 
   it('reports a missing model as a typed JSON error', () => {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AGGREGATIONS } from '../backbone/feature-model.ts';
+import { APPLIED_NORMALISATIONS } from '../features/input-statistics.ts';
 import { detectionSettingsSchema } from '../detection/detection-settings.ts';
 import { judgeModelQuality, type ModelQuality, modelQualitySchema } from '../training/model-quality.ts';
 
@@ -19,6 +21,8 @@ const preprocessingSchema = z.object({
   resizeTo: z.number().int().positive(),
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number(), z.number(), z.number()]),
+  /** Where mean and std came from: absent or 'backbone', its ImageNet statistics; 'images', the training images'. */
+  normalise: z.enum(APPLIED_NORMALISATIONS).optional(),
 });
 
 const evaluationMetricsSchema = z.object({
@@ -40,6 +44,8 @@ export const artifactManifestSchema = z.object({
     id: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     layers: z.array(z.string()).min(1),
+    /** Side of the neighbourhood patch features are averaged over; absent: 3 (models from before the option). */
+    aggregation: z.literal(AGGREGATIONS).optional(),
     /** Patches per side of an image's feature grid (more than the backbone's own when the image is tiled). */
     grid: z.number().int().positive(),
     /** Values per patch (twice the layers' channels with multiScale). */

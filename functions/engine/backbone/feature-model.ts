@@ -5,10 +5,17 @@ import type { BackboneManifest, FeatureTensor } from './backbone-manifest.ts';
 
 export const FEATURES_OUTPUT = 'faultline_features';
 
+/** Side of the neighbourhood each patch's features are averaged over: PatchCore's 3 x 3 unless a model says other. */
+export const DEFAULT_AGGREGATION = 3;
+/** Neighbourhood sides a model may use: odd, so the window is centred on its patch; 1 = no averaging. */
+export const AGGREGATIONS = [1, 3, 5, 7] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
 /**
  * Derives the feature-extraction model from a backbone by editing its ONNX graph:
  * each named tensor is dequantised when it is int8 (DequantizeLinear on the producer's output scale and zero point),
- * averaged over 3x3 neighbourhoods (stride 1, pad 1, padding counted, as torch's AvgPool2d(3, 1, 1)), resized
+ * averaged over k x k neighbourhoods (`aggregation`, 3 by default; stride 1, pad (k - 1) / 2, padding counted, as
+ * torch's AvgPool2d(k, 1, (k - 1) / 2); 1 = no averaging), resized
  * bilinearly (half-pixel, as torch's align_corners=False) to the finest layer's grid, concatenated on channels and
  * transposed to [batch, height, width, channels] so each patch's vector is contiguous. Nodes the features do not need
  * (the classifier head) are pruned. Doing this in the graph lets onnxruntime fuse and run it in native code.
@@ -18,7 +25,14 @@ export function deriveFeatureModel(
   manifest: BackboneManifest,
   layers: readonly FeatureTensor[],
   fileName: string,
+  aggregation: number = DEFAULT_AGGREGATION,
 ): Uint8Array {
+  if (!(AGGREGATIONS as readonly number[]).includes(aggregation))
+    throw new BackboneError(
+      'BACKBONE_MANIFEST_INVALID',
+      `feature aggregation must be one of ${AGGREGATIONS.join(', ')} (neighbourhood side); got ${aggregation}`,
+      { aggregation },
+    );
   let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(modelBytes);
@@ -80,13 +94,16 @@ export function deriveFeatureModel(
       );
     }
     const pooled = `faultline_${id}_pooled`;
+    const pad = (aggregation - 1) / 2;
     added.push(
-      node('AveragePool', [source], [pooled], {
-        kernel_shape: { ints: [3, 3] },
-        strides: { ints: [1, 1] },
-        pads: { ints: [1, 1, 1, 1] },
-        count_include_pad: { int: 1 },
-      }),
+      aggregation === 1
+        ? node('Identity', [source], [pooled])
+        : node('AveragePool', [source], [pooled], {
+            kernel_shape: { ints: [aggregation, aggregation] },
+            strides: { ints: [1, 1] },
+            pads: { ints: [pad, pad, pad, pad] },
+            count_include_pad: { int: 1 },
+          }),
     );
     if (layer.stride !== finest) {
       const factor = layer.stride / finest;

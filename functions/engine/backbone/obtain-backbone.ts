@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { BackboneError } from '../errors.ts';
 import { cacheDir, modelsDir, sharedDir } from '../paths.ts';
 import { type BackboneManifest, type FeatureTensor, loadBackboneManifest, resolveLayers } from './backbone-manifest.ts';
-import { deriveFeatureModel } from './feature-model.ts';
+import { DEFAULT_AGGREGATION, deriveFeatureModel } from './feature-model.ts';
 
 export interface PreparedBackbone {
   manifest: BackboneManifest;
@@ -17,6 +17,8 @@ export interface PreparedBackbone {
   featureModelPath: string;
   /** The verified original backbone file. */
   backbonePath: string;
+  /** Side of the neighbourhood each patch's features are averaged over (feature-model.ts). */
+  aggregation: number;
   /** Patches per side of the feature grid (input size / finest stride). */
   grid: number;
   /** Length of one patch's feature vector. */
@@ -26,6 +28,8 @@ export interface PreparedBackbone {
 export interface PrepareOptions {
   backbone?: string;
   layers?: readonly string[];
+  /** Neighbourhood side of the feature averaging (default 3). */
+  aggregation?: number;
   /** Called with downloaded and total bytes while a download runs. */
   onDownload?: (received: number, total: number | undefined) => void;
   /** Network fetch, replaceable in tests. */
@@ -55,8 +59,10 @@ export async function prepareBackbone(options: PrepareOptions = {}): Promise<Pre
   const layers = resolveLayers(manifest, options.layers ?? manifest.defaultLayers);
   const backbonePath = await obtainBackboneFile(manifest, options);
   const finest = Math.min(...layers.map((l) => l.stride));
+  const aggregation = options.aggregation ?? DEFAULT_AGGREGATION;
+  // The default keeps its old key, so feature models cached before the option existed stay valid.
   const layerKey = createHash('sha256')
-    .update(layers.map((l) => l.tensor).join('|'))
+    .update(layers.map((l) => l.tensor).join('|') + (aggregation === DEFAULT_AGGREGATION ? '' : `|k${aggregation}`))
     .digest('hex')
     .slice(0, 10);
   const featureModelPath = join(
@@ -65,7 +71,7 @@ export async function prepareBackbone(options: PrepareOptions = {}): Promise<Pre
     `${manifest.id}-${manifest.sha256.slice(0, 12)}-${layerKey}.onnx`,
   );
   if (!existsSync(featureModelPath)) {
-    const derived = deriveFeatureModel(await readFile(backbonePath), manifest, layers, backbonePath);
+    const derived = deriveFeatureModel(await readFile(backbonePath), manifest, layers, backbonePath, aggregation);
     await writeAtomically(featureModelPath, derived);
   }
   return {
@@ -73,6 +79,7 @@ export async function prepareBackbone(options: PrepareOptions = {}): Promise<Pre
     layers,
     featureModelPath,
     backbonePath,
+    aggregation,
     grid: manifest.input.size / finest,
     channels: layers.reduce((s, l) => s + l.channels, 0),
   };

@@ -141,6 +141,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       const backbone = await prepareBackbone({
         backbone: artifact.manifest.backbone.id,
         layers: artifact.manifest.backbone.layers,
+        aggregation: artifact.manifest.backbone.aggregation,
       });
       const runs = Math.max(20, images.length);
       progress('baselines', 0, 2);

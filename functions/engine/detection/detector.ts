@@ -96,7 +96,11 @@ export class Detector {
   static async load(model: string | ModelArtifact, options: DetectorLoadOptions = {}): Promise<Detector> {
     const artifact = typeof model === 'string' ? await loadModelArtifact(model) : model;
     const { manifest } = artifact;
-    const backbone = await prepareBackbone({ backbone: manifest.backbone.id, layers: manifest.backbone.layers });
+    const backbone = await prepareBackbone({
+      backbone: manifest.backbone.id,
+      layers: manifest.backbone.layers,
+      aggregation: manifest.backbone.aggregation,
+    });
     if (backbone.manifest.sha256 !== manifest.backbone.sha256) {
       throw new ModelArtifactError(
         'ARTIFACT_INCOMPATIBLE',

@@ -1,3 +1,4 @@
+import { DEFAULT_AGGREGATION } from '../backbone/feature-model.ts';
 import type { ModelArtifact } from '../artifact/model-artifact.ts';
 import { readMvtecCategory } from '../dataset/mvtec-category.ts';
 import type { StageTimings } from '../detection/detection-result.ts';
@@ -98,6 +99,10 @@ export interface EvaluationReport {
   settings: {
     backbone: string;
     layers: string[];
+    /** Side of the feature averaging neighbourhood. */
+    aggregation: number;
+    /** Input statistics: the backbone's or the training images' own. */
+    normalise: string;
     resize: string;
     resizeTo: number;
     coresetRatio: number;
@@ -168,6 +173,8 @@ export async function evaluateCategory(
       settings: {
         backbone: m.backbone.id,
         layers: m.backbone.layers,
+        aggregation: m.backbone.aggregation ?? DEFAULT_AGGREGATION,
+        normalise: m.preprocessing.normalise ?? 'backbone',
         resize: m.preprocessing.resize,
         resizeTo: m.preprocessing.resizeTo,
         coresetRatio: m.memoryBank.coresetRatio,

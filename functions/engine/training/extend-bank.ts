@@ -73,7 +73,11 @@ export async function extendMemoryBank(
   const started = performance.now();
   if (images.length === 0) throw new DatasetError('DATASET_INVALID', 'no images were given to add to the bank', {});
   const m = base.manifest;
-  const backbone = await prepareBackbone({ backbone: m.backbone.id, layers: m.backbone.layers });
+  const backbone = await prepareBackbone({
+    backbone: m.backbone.id,
+    layers: m.backbone.layers,
+    aggregation: m.backbone.aggregation,
+  });
   if (backbone.manifest.sha256 !== m.backbone.sha256)
     throw new ModelArtifactError(
       'ARTIFACT_INCOMPATIBLE',

@@ -35,30 +35,31 @@ function makeBatch(seed: number): Float32Array {
   return Float32Array.from({ length: BATCH * 3 * PLANE }, () => random() * 4 - 2);
 }
 
-/** 3x3 mean, stride 1, zero padding 1, always divided by 9 (count_include_pad). */
-function referenceAvgPool(plane: Float32Array, side: number): Float32Array {
+/** k x k mean, stride 1, zero padding (k - 1) / 2, always divided by k^2 (count_include_pad). */
+function referenceAvgPool(plane: Float32Array, side: number, k = 3): Float32Array {
   const out = new Float32Array(side * side);
+  const r = (k - 1) / 2;
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       let sum = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
+      for (let dy = -r; dy <= r; dy++) {
+        for (let dx = -r; dx <= r; dx++) {
           const yy = y + dy;
           const xx = x + dx;
           if (yy >= 0 && yy < side && xx >= 0 && xx < side) sum += plane[yy * side + xx];
         }
       }
-      out[y * side + x] = sum / 9;
+      out[y * side + x] = sum / (k * k);
     }
   }
   return out;
 }
 
 /** Pools each channel plane of a CHW tensor and resizes it to `grid`; returns the list of planes. */
-function pooledPlanes(chw: Float32Array, channels: number, side: number, grid: number): Float32Array[] {
+function pooledPlanes(chw: Float32Array, channels: number, side: number, grid: number, k = 3): Float32Array[] {
   const planes: Float32Array[] = [];
   for (let c = 0; c < channels; c++) {
-    const pooled = referenceAvgPool(chw.subarray(c * side * side, (c + 1) * side * side), side);
+    const pooled = referenceAvgPool(chw.subarray(c * side * side, (c + 1) * side * side), side, k);
     planes.push(side === grid ? pooled : resizeBilinear(pooled, side, side, grid, grid));
   }
   return planes;
@@ -135,6 +136,49 @@ describe('deriveFeatureModel on a tiny in-code backbone', () => {
     const a0 = refs[0].a;
     const corner = (a0[0] + a0[1] + a0[16] + a0[17]) / 9;
     expect((out.data as Float32Array)[0]).toBeCloseTo(corner, 5);
+  });
+
+  it.each([5, 7])(
+    'with aggregation %i averages k x k neighbourhoods (padding counted) like the brute-force reference',
+    async (k) => {
+      const layers = [tensorOf(MANIFEST, 'a'), tensorOf(MANIFEST, 'b')];
+      const out = await runFeatures(deriveFeatureModel(MODEL, MANIFEST, layers, 'tiny.onnx', k), batch);
+      expect(out.dims).toEqual([BATCH, 16, 16, TINY_A_CHANNELS + TINY_B_CHANNELS]);
+      const expected = assembleHwc(
+        refs.map((r) => [
+          ...pooledPlanes(r.a, TINY_A_CHANNELS, 16, 16, k),
+          ...pooledPlanes(r.b, TINY_B_CHANNELS, 8, 16, k),
+        ]),
+        16,
+      );
+      expectAllClose(out.data as Float32Array, expected, 1e-4);
+      // Not the 3 x 3 result: the wider window changes every cell.
+      const narrow = assembleHwc(
+        refs.map((r) => [...pooledPlanes(r.a, TINY_A_CHANNELS, 16, 16), ...pooledPlanes(r.b, TINY_B_CHANNELS, 8, 16)]),
+        16,
+      );
+      expect(Math.abs((out.data as Float32Array)[0] - narrow[0])).toBeGreaterThan(1e-3);
+    },
+  );
+
+  it('with aggregation 1 keeps each cell as it is (no averaging)', async () => {
+    const out = await runFeatures(
+      deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'a')], 'tiny.onnx', 1),
+      batch,
+    );
+    const expected = assembleHwc(
+      refs.map((r) => pooledPlanes(r.a, TINY_A_CHANNELS, 16, 16, 1)),
+      16,
+    );
+    expectAllClose(out.data as Float32Array, expected, 1e-5);
+  });
+
+  it('refuses an aggregation that is not an odd side from 1 to 7', () => {
+    for (const k of [0, 2, 4, 9, 3.5]) {
+      expect(() => deriveFeatureModel(MODEL, MANIFEST, [tensorOf(MANIFEST, 'a')], 'tiny.onnx', k)).toThrow(
+        BackboneError,
+      );
+    }
   });
 
   it('concatenates in the order the layers are given, on the finest grid', async () => {

@@ -109,6 +109,19 @@ describe('prepareBackbone with a local file', () => {
     expect(existsSync(coarse.featureModelPath)).toBe(true);
   });
 
+  it('caches a feature model per aggregation, keeping the default 3 at its old key', async () => {
+    await writeFile(join(models, MANIFEST.file), MODEL);
+    const path = await writeManifest(MANIFEST);
+    const byDefault = await prepareBackbone({ backbone: path });
+    const three = await prepareBackbone({ backbone: path, aggregation: 3 });
+    const five = await prepareBackbone({ backbone: path, aggregation: 5 });
+    expect(byDefault.aggregation).toBe(3);
+    expect(three.featureModelPath).toBe(byDefault.featureModelPath);
+    expect(five.aggregation).toBe(5);
+    expect(five.featureModelPath).not.toBe(byDefault.featureModelPath);
+    expect(existsSync(five.featureModelPath)).toBe(true);
+  });
+
   it('refuses a layer the manifest does not list', async () => {
     await writeFile(join(models, MANIFEST.file), MODEL);
     const error = await expectBackboneError(

@@ -105,6 +105,7 @@ async function blockMeanBackbone(dir: string): Promise<PreparedBackbone> {
     layers: [],
     featureModelPath: path,
     backbonePath: path,
+    aggregation: 3,
     grid: 28,
     channels: 3,
   };

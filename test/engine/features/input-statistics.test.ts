@@ -1,0 +1,71 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { memoryImage } from '../../../functions/engine/dataset/image-source.ts';
+import {
+  chooseNormalisation,
+  type InputStatistics,
+  measureInputStatistics,
+} from '../../../functions/engine/features/input-statistics.ts';
+
+const GEOMETRY = { size: 32, resize: 'direct' as const, resizeTo: 32 };
+const IMAGENET: InputStatistics = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/** A lossless 32 x 32 PNG: left half one colour, right half another (so the resize keeps every value). */
+async function halves(left: [number, number, number], right: [number, number, number]): Promise<Uint8Array> {
+  const raw = Buffer.alloc(32 * 32 * 3);
+  for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) raw.set(x < 16 ? left : right, (y * 32 + x) * 3);
+  return sharp(raw, { raw: { width: 32, height: 32, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+describe('measureInputStatistics', () => {
+  it("gives each channel's mean and standard deviation over every pixel of every image, in [0, 1] units", async () => {
+    const images = [
+      memoryImage('a.png', await halves([0, 51, 255], [102, 51, 255])),
+      memoryImage('b.png', await halves([204, 51, 255], [102, 51, 255])),
+    ];
+    const stats = await measureInputStatistics(images, GEOMETRY);
+    // Red: a quarter of the pixels 0, half 0.4, a quarter 0.8 -> mean 0.4, sd sqrt(0.08).
+    expect(stats!.mean[0]).toBeCloseTo(0.4, 6);
+    expect(stats!.std[0]).toBeCloseTo(Math.sqrt(0.08), 6);
+    expect(stats!.mean[1]).toBeCloseTo(0.2, 6);
+    expect(stats!.mean[2]).toBeCloseTo(1, 6);
+    // A flat channel gets one grey level of spread, not zero (which would divide by zero).
+    expect(stats!.std[1]).toBeCloseTo(1 / 255, 9);
+    expect(stats!.std[2]).toBeCloseTo(1 / 255, 9);
+  });
+
+  it('measures on at most maxImages images spread evenly over the set', async () => {
+    const black = memoryImage('black.png', await halves([0, 0, 0], [0, 0, 0]));
+    const white = memoryImage('white.png', await halves([255, 255, 255], [255, 255, 255]));
+    // Of [black, white, black, white], two spread evenly are the 1st and the 3rd.
+    const stats = await measureInputStatistics([black, white, black, white], GEOMETRY, undefined, 2);
+    expect(stats!.mean).toEqual([0, 0, 0]);
+    expect((await measureInputStatistics([black, white, black, white], GEOMETRY))!.mean).toEqual([0.5, 0.5, 0.5]);
+  });
+
+  it('leaves out images that cannot be decoded, and gives undefined when none can', async () => {
+    const good = memoryImage('a.png', await halves([0, 0, 0], [255, 255, 255]));
+    const broken = memoryImage('broken.png', new TextEncoder().encode('not an image'));
+    const stats = await measureInputStatistics([broken, good], GEOMETRY);
+    expect(stats!.mean).toEqual([0.5, 0.5, 0.5]);
+    expect(await measureInputStatistics([broken], GEOMETRY)).toBeUndefined();
+  });
+});
+
+describe('chooseNormalisation', () => {
+  const dark: InputStatistics = { mean: [0.07, 0.08, 0.08], std: [0.056, 0.052, 0.048] };
+  const ordinary: InputStatistics = { mean: [0.51, 0.44, 0.34], std: [0.27, 0.19, 0.12] };
+
+  it("auto takes the images' own statistics only where their contrast is under half the backbone's", () => {
+    expect(chooseNormalisation('auto', dark, IMAGENET)).toEqual({ applied: 'images', statistics: dark });
+    expect(chooseNormalisation('auto', ordinary, IMAGENET)).toEqual({ applied: 'backbone', statistics: IMAGENET });
+  });
+
+  it('backbone and images are taken as asked; without readable images the backbone statistics stay', () => {
+    expect(chooseNormalisation('backbone', dark, IMAGENET).applied).toBe('backbone');
+    expect(chooseNormalisation('images', ordinary, IMAGENET)).toEqual({ applied: 'images', statistics: ordinary });
+    expect(chooseNormalisation('images', undefined, IMAGENET)).toEqual({ applied: 'backbone', statistics: IMAGENET });
+  });
+});
