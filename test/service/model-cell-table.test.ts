@@ -16,16 +16,19 @@ import { NearestBankRows } from '../../functions/engine/search/nearest-neighbour
 import { train } from '../../functions/engine/training/train.ts';
 import { ServiceError } from '../../functions/service/errors.ts';
 import { silentLog } from '../../functions/service/log.ts';
-import { ARTIFACT_FILES, ModelCache } from '../../functions/service/models/model-cache.ts';
+import { ARTIFACT_FILES, ModelCache, storedArtifactFiles } from '../../functions/service/models/model-cache.ts';
 import { modelPrefix } from '../../functions/service/object-keys.ts';
 import type { ObjectStore } from '../../functions/service/ports/object-store.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 
-/** The model cache reads artifacts with `get` only: a map of stored objects stands in for the bucket. */
+/** The model cache reads artifacts with `get` (and the download lists them with `head`) only: a map of stored objects stands in for the bucket. */
 function bucket(): { objects: ObjectStore; stored: Map<string, Uint8Array> } {
   const stored = new Map<string, Uint8Array>();
-  const objects = { get: async (key: string) => stored.get(key) } as unknown as ObjectStore;
+  const objects = {
+    get: async (key: string) => stored.get(key),
+    head: async (key: string) => (stored.has(key) ? { size: stored.get(key)!.byteLength } : undefined),
+  } as unknown as ObjectStore;
   return { objects, stored };
 }
 
@@ -101,6 +104,14 @@ describe.skipIf(!existsSync(cookie))('the cell table stored with a trained model
     const { builds } = await tablesBuilt(() => cache.detector(projectId, 2));
     expect(builds).toBe(1);
     expect(await scores(2)).toEqual(await scores(1));
+  });
+
+  it('the download lists the table where the model has it, and not for an older model', async () => {
+    expect(await storedArtifactFiles(objects, modelPrefix(projectId, 1))).toEqual(ARTIFACT_FILES);
+    expect(ARTIFACT_FILES).toContain(CELL_TABLE_FILE);
+    expect(await storedArtifactFiles(objects, modelPrefix(projectId, 2))).toEqual(
+      ARTIFACT_FILES.filter((f) => f !== CELL_TABLE_FILE),
+    );
   });
 
   it('a damaged table makes the model unusable, as a damaged bank does', async () => {

@@ -16,6 +16,16 @@ export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32', CE
 /** Files that models stored before them lack: a missing one is skipped (the manifest says whether it is needed). */
 export const OPTIONAL_ARTIFACT_FILES: ReadonlySet<string> = new Set([CELL_TABLE_FILE]);
 
+/** The artifact files a stored model has: an older model lacks the optional ones (no download link to nothing). */
+export async function storedArtifactFiles(objects: ObjectStore, prefix: string): Promise<string[]> {
+  const present = await Promise.all(
+    ARTIFACT_FILES.map(
+      async (name) => !OPTIONAL_ARTIFACT_FILES.has(name) || (await objects.head(`${prefix}${name}`)) !== undefined,
+    ),
+  );
+  return ARTIFACT_FILES.filter((_, i) => present[i]);
+}
+
 /**
  * Loaded models, most recently used kept: the artifact is copied from the object store to a local folder once (in
  * Lambda, /tmp survives between invocations of a warm container) and loaded into memory, sessions and all. A model

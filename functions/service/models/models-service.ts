@@ -5,7 +5,7 @@ import type { ModelVersion } from '../domain/model-version.ts';
 import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
-import { ARTIFACT_FILES, OPTIONAL_ARTIFACT_FILES } from './model-cache.ts';
+import { storedArtifactFiles } from './model-cache.ts';
 
 /** A version as the API shows it: active or not, and its quality verdict (judged from its counts when stored before). */
 function present(model: Omit<ModelVersion, 'active'>, activeVersion: number | null): ModelVersion {
@@ -89,20 +89,12 @@ export async function modelInfo(s: Services, projectId: string): Promise<Record<
   };
 }
 
-/** The artifact's files this model has: an older model lacks the optional ones (no link to a missing object). */
-async function storedArtifactFiles(s: Services, prefix: string): Promise<string[]> {
-  const present = await Promise.all(
-    ARTIFACT_FILES.map(async (name) => !OPTIONAL_ARTIFACT_FILES.has(name) || (await s.objects.head(`${prefix}${name}`)) !== undefined),
-  );
-  return ARTIFACT_FILES.filter((_, i) => present[i]);
-}
-
 export async function modelDownload(s: Services, projectId: string, version: number): Promise<{ version: number; expiresIn: number; files: { name: string; url: string }[] }> {
   const model = await getModel(s, projectId, version);
   const expiresIn = s.config.FAULTLINE_PRESIGN_SECONDS;
   return {
     version,
     expiresIn,
-    files: await Promise.all((await storedArtifactFiles(s, model.artifactPrefix)).map(async (name) => ({ name, url: await s.objects.presignGet(`${model.artifactPrefix}${name}`, expiresIn) }))),
+    files: await Promise.all((await storedArtifactFiles(s.objects, model.artifactPrefix)).map(async (name) => ({ name, url: await s.objects.presignGet(`${model.artifactPrefix}${name}`, expiresIn) }))),
   };
 }
