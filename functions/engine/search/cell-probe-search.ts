@@ -62,11 +62,29 @@ export async function buildCellTable(
   }
 }
 
-/** Is a stored table the one these options need for this bank's size (any other is rebuilt, never used)? */
-export function fitsCellTable(table: CellTable, rows: number, options: Partial<CellProbeOptions> = {}): boolean {
+/**
+ * Is a stored table the one these options need for this bank (any other is rebuilt, never used)? Its shape must be
+ * the options' for the bank's size, its rows in the bank, and every centre among its own cell's rows (a table of
+ * another bank of the same size fails this).
+ */
+export function fitsCellTable(
+  table: CellTable,
+  bank: Float32Array,
+  rows: number,
+  dims: number,
+  options: Partial<CellProbeOptions> = {},
+): boolean {
   const { centres, width } = cellTableShape(rows, options);
   if (table.centres !== centres || table.width !== width || table.rows.length !== centres * width) return false;
-  for (const row of table.rows) if (!(row >= 0 && row < rows)) return false;
+  for (const row of table.rows) if (!(Number.isInteger(row) && row >= 0 && row < rows)) return false;
+  const sameRow = (a: number, b: number) => {
+    for (let d = 0; d < dims; d++) if (bank[a * dims + d] !== bank[b * dims + d]) return false;
+    return true;
+  };
+  for (let c = 0; c < centres; c++) {
+    const cell = table.rows.subarray(c * width, (c + 1) * width);
+    if (!cell.includes(c) && !cell.some((row) => sameRow(row, c))) return false;
+  }
   return true;
 }
 
@@ -238,7 +256,9 @@ export class CellProbeSearch {
     for (const key of ['probes', 'cellWidth', 'minRerank'] as const)
       if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${key} must be a positive integer`);
     const table =
-      stored && fitsCellTable(stored, rows, o) ? stored : await buildCellTable(bank, rows, dims, o, session);
+      stored && fitsCellTable(stored, bank, rows, dims, o)
+        ? stored
+        : await buildCellTable(bank, rows, dims, o, session);
     const { centres, width } = table;
     const probes = Math.min(o.probes, centres);
     const model = buildCellProbeModel(dims, bank, rows, centres, table.rows, width, probes);

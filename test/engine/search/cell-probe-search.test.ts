@@ -166,6 +166,8 @@ describe('CellProbeSearch against the exact search (the oracle)', () => {
       ['other options (more centres)', { coarseShare: 1 / 8 }, 8, (t: CellTable) => t],
       ['a row outside the bank', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.map((r, i) => (i === 5 ? rows : r)) })],
       ['a short table', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.subarray(1) })],
+      // Another bank's table of the same shape: its rows are in range, but the centres are not in their own cells.
+      ['a table of another bank', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.map((r) => (r + 1) % rows) })],
     ])('is not used but rebuilt for %s', async (_, options, width, damage) => {
       const table = damage(await buildCellTable(bank, rows, dims, {}, { providers: ['cpu'] }));
       const create = vi.spyOn(NearestBankRows, 'create');
