@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CELL_TABLE_FILE } from '../../functions/engine/artifact/artifact-manifest.ts';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { silentLog } from '../../functions/service/log.ts';
@@ -250,6 +251,18 @@ describe.skipIf(!existsSync(cookie))('bad input', () => {
     const corrupt = await detect(cracked);
     await expectError(corrupt, 409, 'MODEL_UNUSABLE');
     expect(corrupt.body.error.message).toContain('integrity');
+    await runtime.services.objects.put(bank, good, 'application/octet-stream');
+    // The cell table stored with the bank is checked as the bank is.
+    const cells = `${modelPrefix(projectId, 1)}${CELL_TABLE_FILE}`;
+    const goodCells = (await runtime.services.objects.get(cells))!;
+    const flippedCells = Buffer.from(goodCells);
+    flippedCells[40] ^= 0x01;
+    await runtime.services.objects.put(cells, flippedCells, 'application/octet-stream');
+    await runtime.services.modelCache.evictProject(projectId);
+    const corruptCells = await detect(cracked);
+    await expectError(corruptCells, 409, 'MODEL_UNUSABLE');
+    expect(corruptCells.body.error.message).toContain('integrity');
+    await runtime.services.objects.put(cells, goodCells, 'application/octet-stream');
     const manifestKey = `${modelPrefix(projectId, 1)}manifest.json`;
     const manifest = Buffer.from((await runtime.services.objects.get(manifestKey))!);
     await runtime.services.objects.put(bank, good, 'application/octet-stream');

@@ -197,7 +197,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Presigned URLs of the model artifact’s files (manifest.json, bank.f32, bank-sources.u32) */
+        /** Presigned URLs of the model artifact’s files (manifest.json, bank.f32, bank-sources.u32, bank-cells.i32 when saved with it) */
         get: operations["downloadModel"];
         put?: never;
         post?: never;

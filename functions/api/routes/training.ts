@@ -97,7 +97,8 @@ export const trainingRoutes = [
     method: 'GET',
     path: '/api/v1/projects/{projectId}/models/{version}/download',
     operationId: 'downloadModel',
-    summary: 'Presigned URLs of the model artifact’s files (manifest.json, bank.f32, bank-sources.u32)',
+    summary:
+      'Presigned URLs of the model artifact’s files (manifest.json, bank.f32, bank-sources.u32, bank-cells.i32 when saved with it)',
     tags: ['Models'],
     params: versionParams,
     success: {

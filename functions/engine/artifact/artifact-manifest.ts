@@ -33,6 +33,17 @@ const evaluationMetricsSchema = z.object({
   source: z.string().optional(),
 });
 
+/** The file of the memory bank's cell table (search/cell-probe-search.ts), int32 little-endian, centres x width. */
+export const CELL_TABLE_FILE = 'bank-cells.i32';
+
+/** The cell table saved with the bank, so that a load need not build it; absent in models saved before it was kept. */
+const cellTableSchema = z.object({
+  file: z.literal(CELL_TABLE_FILE),
+  centres: z.number().int().positive(),
+  width: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
 export const artifactManifestSchema = z.object({
   format: z.literal('faultline-patchcore'),
   formatVersion: z.number().int().positive(),
@@ -64,6 +75,7 @@ export const artifactManifestSchema = z.object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     sourcesFile: z.literal('bank-sources.u32'),
     sourcesSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    cells: cellTableSchema.optional(),
   }),
   scoring: z.object({ neighbours: z.number().int().positive(), blurSigma: z.number().min(0) }),
   thresholds: z.object({

@@ -118,7 +118,7 @@ export class Detector {
       );
     }
     const scorer = await PatchScorer.create(
-      { data: artifact.bank, rows: manifest.memoryBank.rows, dims: manifest.memoryBank.dims },
+      { data: artifact.bank, rows: manifest.memoryBank.rows, dims: manifest.memoryBank.dims, cells: artifact.cells },
       extractor.patchesPerImage,
       manifest.scoring.neighbours,
       options.session,

@@ -1,7 +1,12 @@
 import type { SessionOptions } from '../onnx/create-session.ts';
 import { searchMethodSetting } from '../paths.ts';
 import { NearestBankRows, NearestNeighbourSearch, type NearestNeighbours } from '../search/nearest-neighbour-search.ts';
-import { CellProbeSearch, type CellProbeOptions, type CellProbeTrace } from '../search/cell-probe-search.ts';
+import {
+  CellProbeSearch,
+  type CellProbeOptions,
+  type CellProbeTrace,
+  type CellTable,
+} from '../search/cell-probe-search.ts';
 import { DEFAULT_SEARCH_METHOD, parseSearchMethod, type SearchMethod } from '../search/search-method.ts';
 import { type ImageScore, maxPatchOf, reweightedImageScore } from './image-score.ts';
 
@@ -18,6 +23,8 @@ export interface MemoryBank {
   data: Float32Array;
   rows: number;
   dims: number;
+  /** The cell table saved with the model, if any (the cell-probe search builds one when it does not fit). */
+  cells?: CellTable;
 }
 
 /** Which search a scorer runs: the method (default FAULTLINE_SEARCH, else cell-probe) and the cell-probe options. */
@@ -64,7 +71,7 @@ export class PatchScorer {
     const [search, support] = await Promise.all([
       method === 'exact'
         ? NearestNeighbourSearch.create(bank.data, bank.rows, bank.dims, options)
-        : CellProbeSearch.create(bank.data, bank.rows, bank.dims, options?.search?.cellProbe, options),
+        : CellProbeSearch.create(bank.data, bank.rows, bank.dims, options?.search?.cellProbe, options, bank.cells),
       neighbours > 1 && bank.rows > 1
         ? NearestBankRows.create(bank.data, bank.rows, bank.dims, neighbours, options)
         : undefined,

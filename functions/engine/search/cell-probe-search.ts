@@ -26,6 +26,68 @@ export const DEFAULT_CELL_PROBE: CellProbeOptions = {
   minRerank: 8,
 };
 
+/**
+ * Each cell centre's nearest bank rows (the centre first), `width` per centre, row-major. Built from the bank when a
+ * model is saved (artifact/model-artifact.ts keeps it beside the bank) so that a load need not build it again.
+ */
+export interface CellTable {
+  centres: number;
+  width: number;
+  rows: Int32Array;
+}
+
+/** How many centres and rows per cell a bank of `rows` rows has under these options: the one rule for both. */
+export function cellTableShape(
+  rows: number,
+  options: Partial<CellProbeOptions> = {},
+): { centres: number; width: number } {
+  const o = { ...DEFAULT_CELL_PROBE, ...options };
+  return { centres: Math.max(1, Math.min(rows, Math.round(rows * o.coarseShare))), width: Math.min(o.cellWidth, rows) };
+}
+
+/** Builds the cell table: the centres (the bank's first rows) against the whole bank, their `width` nearest. */
+export async function buildCellTable(
+  bank: Float32Array,
+  rows: number,
+  dims: number,
+  options: Partial<CellProbeOptions> = {},
+  session?: SessionOptions,
+): Promise<CellTable> {
+  const { centres, width } = cellTableShape(rows, options);
+  const nearest = await NearestBankRows.create(bank, rows, dims, width, session);
+  try {
+    return { centres, width, rows: await nearest.of(bank.subarray(0, centres * dims)) };
+  } finally {
+    await nearest.release();
+  }
+}
+
+/**
+ * Is a stored table the one these options need for this bank (any other is rebuilt, never used)? Its shape must be
+ * the options' for the bank's size, its rows in the bank, and every centre among its own cell's rows (a table of
+ * another bank of the same size fails this).
+ */
+export function fitsCellTable(
+  table: CellTable,
+  bank: Float32Array,
+  rows: number,
+  dims: number,
+  options: Partial<CellProbeOptions> = {},
+): boolean {
+  const { centres, width } = cellTableShape(rows, options);
+  if (table.centres !== centres || table.width !== width || table.rows.length !== centres * width) return false;
+  for (const row of table.rows) if (!(Number.isInteger(row) && row >= 0 && row < rows)) return false;
+  const sameRow = (a: number, b: number) => {
+    for (let d = 0; d < dims; d++) if (bank[a * dims + d] !== bank[b * dims + d]) return false;
+    return true;
+  };
+  for (let c = 0; c < centres; c++) {
+    const cell = table.rows.subarray(c * width, (c + 1) * width);
+    if (!cell.includes(c) && !cell.some((row) => sameRow(row, c))) return false;
+  }
+  return true;
+}
+
 /** What one search did, for the benchmark and the tests. */
 export interface CellProbeTrace {
   /** Patches searched against the whole bank (their distance and row are the exact search's). */
@@ -185,24 +247,21 @@ export class CellProbeSearch {
     dims: number,
     options: Partial<CellProbeOptions> = {},
     session?: SessionOptions,
+    /** The table stored with the model: used when it fits the bank and the options, else built as for older models. */
+    stored?: CellTable,
   ): Promise<CellProbeSearch> {
     const o = { ...DEFAULT_CELL_PROBE, ...options };
     if (!(o.coarseShare > 0 && o.coarseShare <= 1)) throw new RangeError('coarseShare must be in (0, 1]');
     if (!(o.rerankShare >= 0 && o.rerankShare <= 1)) throw new RangeError('rerankShare must be in [0, 1]');
     for (const key of ['probes', 'cellWidth', 'minRerank'] as const)
       if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${key} must be a positive integer`);
-    const centres = Math.max(1, Math.min(rows, Math.round(rows * o.coarseShare)));
-    const width = Math.min(o.cellWidth, rows);
+    const table =
+      stored && fitsCellTable(stored, bank, rows, dims, o)
+        ? stored
+        : await buildCellTable(bank, rows, dims, o, session);
+    const { centres, width } = table;
     const probes = Math.min(o.probes, centres);
-    // The cell table: each centre's nearest bank rows (the centres are the bank's first rows).
-    const table = await NearestBankRows.create(bank, rows, dims, width, session);
-    let cells: Int32Array;
-    try {
-      cells = await table.of(bank.subarray(0, centres * dims));
-    } finally {
-      await table.release();
-    }
-    const model = buildCellProbeModel(dims, bank, rows, centres, cells, width, probes);
+    const model = buildCellProbeModel(dims, bank, rows, centres, table.rows, width, probes);
     return new CellProbeSearch(await createSession(model, session), dims, centres, o);
   }
 

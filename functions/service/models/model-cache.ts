@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CELL_TABLE_FILE } from '../../engine/artifact/artifact-manifest.ts';
 import { MANIFEST_FILE } from '../../engine/artifact/model-artifact.ts';
 import { Detector } from '../../engine/detection/detector.ts';
 import { FaultlineError } from '../../engine/errors.ts';
@@ -10,7 +11,20 @@ import { modelPrefix } from '../object-keys.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { LoadedModels } from './loaded-models.ts';
 
-export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32'];
+export const ARTIFACT_FILES = [MANIFEST_FILE, 'bank.f32', 'bank-sources.u32', CELL_TABLE_FILE];
+
+/** Files that models stored before them lack: a missing one is skipped (the manifest says whether it is needed). */
+export const OPTIONAL_ARTIFACT_FILES: ReadonlySet<string> = new Set([CELL_TABLE_FILE]);
+
+/** The artifact files a stored model has: an older model lacks the optional ones (no download link to nothing). */
+export async function storedArtifactFiles(objects: ObjectStore, prefix: string): Promise<string[]> {
+  const present = await Promise.all(
+    ARTIFACT_FILES.map(
+      async (name) => !OPTIONAL_ARTIFACT_FILES.has(name) || (await objects.head(`${prefix}${name}`)) !== undefined,
+    ),
+  );
+  return ARTIFACT_FILES.filter((_, i) => present[i]);
+}
 
 /**
  * Loaded models, most recently used kept: the artifact is copied from the object store to a local folder once (in
@@ -51,6 +65,7 @@ export class ModelCache {
       await mkdir(staging, { recursive: true });
       for (const file of ARTIFACT_FILES) {
         const bytes = await this.objects.get(`${modelPrefix(projectId, version)}${file}`);
+        if (!bytes && OPTIONAL_ARTIFACT_FILES.has(file)) continue;
         if (!bytes) throw unusable(projectId, version, `${file} is missing from the object store`);
         await writeFile(join(staging, file), bytes);
       }

@@ -5,7 +5,7 @@ import type { ModelVersion } from '../domain/model-version.ts';
 import { ServiceError } from '../errors.ts';
 import { requireProject } from '../projects/projects-service.ts';
 import type { Services } from '../services.ts';
-import { ARTIFACT_FILES } from './model-cache.ts';
+import { storedArtifactFiles } from './model-cache.ts';
 
 /** A version as the API shows it: active or not, and its quality verdict (judged from its counts when stored before). */
 function present(model: Omit<ModelVersion, 'active'>, activeVersion: number | null): ModelVersion {
@@ -95,6 +95,6 @@ export async function modelDownload(s: Services, projectId: string, version: num
   return {
     version,
     expiresIn,
-    files: await Promise.all(ARTIFACT_FILES.map(async (name) => ({ name, url: await s.objects.presignGet(`${model.artifactPrefix}${name}`, expiresIn) }))),
+    files: await Promise.all((await storedArtifactFiles(s.objects, model.artifactPrefix)).map(async (name) => ({ name, url: await s.objects.presignGet(`${model.artifactPrefix}${name}`, expiresIn) }))),
   };
 }

@@ -8,7 +8,7 @@ import { extendMemoryBank } from '../../engine/training/extend-bank.ts';
 import type { DetectionRecord } from '../domain/detection-record.ts';
 import type { Job } from '../domain/job.ts';
 import { ServiceError } from '../errors.ts';
-import { ARTIFACT_FILES } from '../models/model-cache.ts';
+import { ARTIFACT_FILES, OPTIONAL_ARTIFACT_FILES } from '../models/model-cache.ts';
 import { modelPrefix, REVIEWED_IMAGE_PREFIX } from '../object-keys.ts';
 import type { Services } from '../services.ts';
 import type { ProjectItem } from '../store/project-repository.ts';
@@ -45,6 +45,7 @@ async function loadStoredArtifact(s: Services, projectId: string, version: numbe
   try {
     for (const file of ARTIFACT_FILES) {
       const bytes = await s.objects.get(`${modelPrefix(projectId, version)}${file}`);
+      if (!bytes && OPTIONAL_ARTIFACT_FILES.has(file)) continue;
       if (!bytes)
         throw new ServiceError('MODEL_UNUSABLE', `model v${version} of project ${projectId} is missing ${file}`, {
           version,

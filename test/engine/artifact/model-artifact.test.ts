@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ArtifactManifest,
   artifactManifestSchema,
+  CELL_TABLE_FILE,
   modelQuality,
 } from '../../../functions/engine/artifact/artifact-manifest.ts';
 import {
@@ -16,6 +17,7 @@ import {
   saveModelArtifact,
   sealManifest,
 } from '../../../functions/engine/artifact/model-artifact.ts';
+import { buildCellTable } from '../../../functions/engine/search/cell-probe-search.ts';
 import { defaultDetectionSettings } from '../../../functions/engine/detection/detection-settings.ts';
 import { ModelArtifactError } from '../../../functions/engine/errors.ts';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
@@ -135,8 +137,8 @@ describe('sealManifest', () => {
 describe('saveModelArtifact / loadModelArtifact', () => {
   it('round-trips exactly: bank bits, sources and manifest', async () => {
     const artifact = makeArtifact(3, 'v7');
-    await saveModelArtifact(dir, artifact);
-    expect((await readdir(dir)).sort()).toEqual(['bank-sources.u32', 'bank.f32', 'manifest.json']);
+    const saved = await saveModelArtifact(dir, artifact);
+    expect((await readdir(dir)).sort()).toEqual(['bank-cells.i32', 'bank-sources.u32', 'bank.f32', 'manifest.json']);
     expect((await readFile(join(dir, 'bank.f32'))).byteLength).toBe(ROWS * DIMS * 4);
     expect(await readdir(root)).toEqual(['model']); // no temporary folder left beside it
 
@@ -150,7 +152,11 @@ describe('saveModelArtifact / loadModelArtifact', () => {
     expect(loaded.bank[4]).toBe(artifact.bank[4]);
     expect(Array.from(loaded.sources)).toEqual(Array.from(artifact.sources));
     expect(loaded.sources[ROWS - 1]).toBe(0xffffffff);
-    expect(loaded.manifest).toEqual(artifact.manifest);
+    expect(loaded.manifest).toEqual(saved.manifest);
+    expect({ ...loaded.manifest, memoryBank: { ...loaded.manifest.memoryBank, cells: undefined } }).toEqual({
+      ...artifact.manifest,
+      memoryBank: { ...artifact.manifest.memoryBank, cells: undefined },
+    });
     expect(loaded.manifest.version).toBe('v7');
   });
 
@@ -169,9 +175,9 @@ describe('saveModelArtifact / loadModelArtifact', () => {
 
   it('writes the manifest as the schema-parsed JSON', async () => {
     const artifact = makeArtifact();
-    await saveModelArtifact(dir, artifact);
+    const saved = await saveModelArtifact(dir, artifact);
     const json = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
-    expect(json).toEqual(JSON.parse(JSON.stringify(artifactManifestSchema.parse(artifact.manifest))));
+    expect(json).toEqual(JSON.parse(JSON.stringify(artifactManifestSchema.parse(saved.manifest))));
     expect(json.format).toBe('faultline-patchcore');
     expect(json.formatVersion).toBe(1);
   });
@@ -216,6 +222,76 @@ describe('saveModelArtifact / loadModelArtifact', () => {
     } finally {
       now.mockRestore();
     }
+  });
+});
+
+describe('the cell table saved with the bank', () => {
+  it('is the table the search would build, recorded in the manifest and loaded with the bank', async () => {
+    const artifact = makeArtifact(4);
+    const saved = await saveModelArtifact(dir, artifact);
+    const fresh = await buildCellTable(artifact.bank, ROWS, DIMS);
+    expect(saved.cells).toEqual(fresh);
+    const bytes = await readFile(join(dir, CELL_TABLE_FILE));
+    expect(saved.manifest.memoryBank.cells).toEqual({
+      file: CELL_TABLE_FILE,
+      centres: fresh.centres,
+      width: fresh.width,
+      sha256: sha256(bytes),
+    });
+    const loaded = await loadModelArtifact(dir);
+    expect(loaded.cells).toEqual(fresh);
+    expect(loaded.cells?.rows).toBeInstanceOf(Int32Array);
+  });
+
+  it('is built from the bank being saved, never carried over from the artifact or its manifest', async () => {
+    const first = await saveModelArtifact(dir, makeArtifact(1));
+    const other = makeArtifact(2);
+    // The first bank's table and manifest entry, handed in with another bank (as a bank update starts from a loaded model).
+    const saved = await saveModelArtifact(dir, {
+      ...other,
+      cells: first.cells,
+      manifest: {
+        ...other.manifest,
+        memoryBank: { ...other.manifest.memoryBank, cells: first.manifest.memoryBank.cells },
+      },
+    });
+    expect(saved.cells).toEqual(await buildCellTable(other.bank, ROWS, DIMS));
+    expect((await loadModelArtifact(dir)).cells).toEqual(saved.cells);
+  });
+
+  it('sealManifest drops the entry of the bank it replaces', async () => {
+    const saved = await saveModelArtifact(dir, makeArtifact(1));
+    expect(saved.manifest.memoryBank.cells).toBeDefined();
+    const resealed = sealManifest(saved.manifest, saved.bank, saved.sources);
+    expect(resealed.memoryBank.cells).toBeUndefined();
+  });
+
+  it('a model saved before the table was kept (no entry, no file) loads without one', async () => {
+    await saveModelArtifact(dir, makeArtifact(5));
+    await rm(join(dir, CELL_TABLE_FILE));
+    await editManifest((m) => delete m.memoryBank.cells);
+    const loaded = await loadModelArtifact(dir);
+    expect(loaded.cells).toBeUndefined();
+    expect(Array.from(loaded.bank)).toEqual(Array.from(makeArtifact(5).bank));
+  });
+
+  it('one flipped byte in the table is ARTIFACT_CORRUPT', async () => {
+    await saveModelArtifact(dir, makeArtifact());
+    const path = join(dir, CELL_TABLE_FILE);
+    const bytes = await readFile(path);
+    bytes[4] ^= 0x01;
+    await writeFile(path, bytes);
+    const error = await expectArtifactError(loadModelArtifact(dir), 'ARTIFACT_CORRUPT');
+    expect(error.details).toMatchObject({ file: CELL_TABLE_FILE });
+  });
+
+  it('a truncated or missing table named by the manifest is ARTIFACT_CORRUPT', async () => {
+    await saveModelArtifact(dir, makeArtifact());
+    await truncate(join(dir, CELL_TABLE_FILE), 4);
+    const error = await expectArtifactError(loadModelArtifact(dir, { verifyDigests: false }), 'ARTIFACT_CORRUPT');
+    expect(error.message).toContain(CELL_TABLE_FILE);
+    await rm(join(dir, CELL_TABLE_FILE));
+    await expectArtifactError(loadModelArtifact(dir), 'ARTIFACT_CORRUPT');
   });
 });
 

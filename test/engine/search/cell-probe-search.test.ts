@@ -1,9 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../../../functions/engine/math/random.ts';
 import { greedyCoreset } from '../../../functions/engine/memory-bank/greedy-coreset.ts';
 import { reweightedImageScore } from '../../../functions/engine/scoring/image-score.ts';
-import { CellProbeSearch, type CellProbeTrace } from '../../../functions/engine/search/cell-probe-search.ts';
 import {
+  buildCellTable,
+  CellProbeSearch,
+  type CellProbeTrace,
+  type CellTable,
+} from '../../../functions/engine/search/cell-probe-search.ts';
+import {
+  NearestBankRows,
   NearestNeighbourSearch,
   type NearestNeighbours,
 } from '../../../functions/engine/search/nearest-neighbour-search.ts';
@@ -126,6 +132,53 @@ describe('CellProbeSearch against the exact search (the oracle)', () => {
     } finally {
       await tiny.release();
     }
+  });
+
+  describe('a stored cell table', () => {
+    const tableBuilds = (spy: { mock: { calls: unknown[][] } }, width: number) =>
+      spy.mock.calls.filter((call) => call[3] === width).length;
+
+    it('is used when it fits the bank and the options: nothing is built, and the search is the same', async () => {
+      const table = await buildCellTable(bank, rows, dims, {}, { providers: ['cpu'] });
+      expect(table.centres).toBe(Math.round(rows / 16));
+      expect(table.width).toBe(8);
+      const create = vi.spyOn(NearestBankRows, 'create');
+      try {
+        const stored = await CellProbeSearch.create(bank, rows, dims, {}, { providers: ['cpu'] }, table);
+        expect(tableBuilds(create, 8)).toBe(0);
+        try {
+          for (let i = 0; i < 4; i++) {
+            const queries = image(i);
+            const [a, b] = await Promise.all([stored.search(queries), fast.search(queries)]);
+            expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+            expect(Array.from(a.distances)).toEqual(Array.from(b.distances));
+          }
+        } finally {
+          await stored.release();
+        }
+      } finally {
+        create.mockRestore();
+      }
+    });
+
+    it.each([
+      ['other options (a wider cell)', { cellWidth: 12 }, 12, (t: CellTable) => t],
+      ['other options (more centres)', { coarseShare: 1 / 8 }, 8, (t: CellTable) => t],
+      ['a row outside the bank', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.map((r, i) => (i === 5 ? rows : r)) })],
+      ['a short table', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.subarray(1) })],
+      // Another bank's table of the same shape: its rows are in range, but the centres are not in their own cells.
+      ['a table of another bank', {}, 8, (t: CellTable) => ({ ...t, rows: t.rows.map((r) => (r + 1) % rows) })],
+    ])('is not used but rebuilt for %s', async (_, options, width, damage) => {
+      const table = damage(await buildCellTable(bank, rows, dims, {}, { providers: ['cpu'] }));
+      const create = vi.spyOn(NearestBankRows, 'create');
+      try {
+        const search = await CellProbeSearch.create(bank, rows, dims, options, { providers: ['cpu'] }, table);
+        expect(tableBuilds(create, width)).toBe(1);
+        await search.release();
+      } finally {
+        create.mockRestore();
+      }
+    });
   });
 
   it('refuses options out of range', async () => {
