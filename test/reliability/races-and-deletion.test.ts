@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedDir } from '../../functions/engine/paths.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
 import { LOCAL_ADMIN } from '../../functions/service/auth/principal.ts';
 import { uploadImages } from '../../functions/service/datasets/datasets-service.ts';
 import { detectImage, runInboxDetection } from '../../functions/service/detection/detection-service.ts';
 import { inboxObjectOf } from '../../functions/service/domain/job.ts';
+import { readInboxImage } from '../../functions/service/jobs/inbox-image.ts';
 import { createJob } from '../../functions/service/jobs/jobs-service.ts';
 import { recoverUnfinishedWork } from '../../functions/service/jobs/recovery.ts';
 import { createProject, deleteProject } from '../../functions/service/projects/projects-service.ts';
@@ -156,6 +157,30 @@ describe.skipIf(!existsSync(cookie))(
       });
       expect(job.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
       expect(await s.results.batch(trained.id, 'big')).toEqual([]);
+    });
+
+    it('reads a drop-folder image in one request: its length checked from the answer, a longer body unread', async () => {
+      // Outside inbox/, so that no job takes them: the reads below are the test's own.
+      const small = `test-only/${trained.id}/small.jpg`;
+      const big = `test-only/${trained.id}/big.jpg`;
+      const jpeg = await readFile(cracked);
+      await s.objects.put(small, jpeg, 'image/jpeg');
+      await s.objects.put(big, Buffer.alloc(s.config.FAULTLINE_MAX_IMAGE_BYTES + 1, 1), 'image/jpeg');
+      const head = vi.spyOn(s.objects, 'head');
+      try {
+        expect(Buffer.from(await readInboxImage(s, small))).toEqual(jpeg);
+        await expect(readInboxImage(s, big)).rejects.toMatchObject({
+          code: 'PAYLOAD_TOO_LARGE',
+          details: { size: s.config.FAULTLINE_MAX_IMAGE_BYTES + 1 },
+        });
+        await expect(readInboxImage(s, `test-only/${trained.id}/none.jpg`)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+        expect(head).not.toHaveBeenCalled();
+      } finally {
+        head.mockRestore();
+        await s.objects.deletePrefix(`test-only/${trained.id}/`);
+      }
     });
 
     it('sets aside, with the reason, inbox objects of an unknown project and in the reserved folder api/; a restart queues neither again', async () => {

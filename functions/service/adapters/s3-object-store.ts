@@ -38,6 +38,22 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getAtMost(key: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const size = out.ContentLength ?? 0;
+      if (size > maxBytes) {
+        // Dropped unread: the connection is closed rather than the body drained.
+        (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        return { tooLarge: size };
+      }
+      return await out.Body!.transformToByteArray();
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

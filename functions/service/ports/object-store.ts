@@ -17,6 +17,11 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** The object's bytes; undefined when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The object's bytes in one request when it is at most maxBytes long: its length is read from the answer's headers
+   * before the body, and a longer object's body is not read ({ tooLarge: size }); undefined when it does not exist.
+   */
+  getAtMost(key: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number } | undefined>;
   /** The object's bytes as they arrive (large files, never held whole); undefined when it is not there. */
   getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   head(key: string): Promise<StoredObject | undefined>;

@@ -58,7 +58,8 @@ describe.skipIf(!existsSync(backbonePath) || !existsSync(tile))('defect types on
     expect(r.no_region + r.region_off_defect + r.detected_regions.images).toBe(12);
     expect(sum(r.detected_regions.confusion_matrix)).toBe(r.detected_regions.images);
     expect(r.detected_regions.images).toBeGreaterThan(0);
-    expect(r.found_and_typed).toBeLessThanOrEqual(r.detected_regions.images / 12);
+    // the report rounds to 4 places: 2 / 12 reads 0.1667
+    expect(r.found_and_typed).toBeLessThanOrEqual(r.detected_regions.images / 12 + 5e-5);
     expect(r.found_and_typed).toBeCloseTo(
       r.detected_regions.confusion_matrix.reduce((a, row, i) => a + row[i], 0) / 12,
       3,
