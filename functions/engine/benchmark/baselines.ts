@@ -1,7 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { createSession, type SessionOptions } from '../onnx/create-session.ts';
-import { DataType, floatTensor, node, valueInfo } from '../onnx/graph-builder.ts';
-import { onnx } from '../onnx/onnx-proto.ts';
+import { DataType, encodeGraph, floatTensor, node, valueInfo } from '../onnx/graph-builder.ts';
 
 /**
  * Reference points measured in the same run as the engine, so that figures are ratios that hold on other machines:
@@ -54,12 +53,7 @@ export async function matmulBaseline(
     initializer: [floatTensor('bank_t', [dims, rows], transposed)],
     node: [node('MatMul', ['queries', 'bank_t'], ['products'])],
   };
-  const model = onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'faultline',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph,
-  }).finish();
+  const model = encodeGraph(graph);
   const session = await createSession(model, options);
   try {
     const data = new Float32Array(patches * dims);

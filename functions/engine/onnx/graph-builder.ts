@@ -58,3 +58,13 @@ export function valueInfo(name: string, elemType: number, dims: ReadonlyArray<nu
     },
   };
 }
+
+/** A graph of our own as a model file: IR 8, opset 13 (what every graph built in code here uses). */
+export function encodeGraph(graph: NonNullable<Parameters<typeof onnx.ModelProto.encode>[0]['graph']>): Uint8Array {
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    producerName: 'faultline',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph,
+  }).finish();
+}

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { DataType, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
-import { onnx, type TensorProto } from '../onnx/onnx-proto.ts';
+import { DataType, encodeGraph, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
+import type { TensorProto } from '../onnx/onnx-proto.ts';
 import { createSession, type SessionOptions } from '../onnx/create-session.ts';
 import { NearestBankRows, type NearestNeighbours, squaredNorms } from './nearest-neighbour-search.ts';
 
@@ -217,12 +217,7 @@ function buildCellProbeModel(
       node('ScatterElements', ['cell_index', 'reranked', 'rerank_index'], ['indices'], { axis: { int: 0 } }),
     ],
   };
-  return onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'faultline',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph,
-  }).finish();
+  return encodeGraph(graph);
 }
 
 /**

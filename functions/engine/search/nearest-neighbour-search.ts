@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { DataType, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
-import { onnx } from '../onnx/onnx-proto.ts';
+import { DataType, encodeGraph, floatTensor, int64Tensor, node, valueInfo } from '../onnx/graph-builder.ts';
 import { createSession, type SessionOptions } from '../onnx/create-session.ts';
 
 export interface NearestNeighbours {
@@ -50,12 +49,7 @@ function buildSearchModel(dims: number, bank?: { data: Float32Array; rows: numbe
   const output = [valueInfo('distances', DataType.FLOAT, ['n', 1])];
   if (bank) output.push(valueInfo('indices', DataType.INT64, ['n', 1]));
   const graph = { name: 'faultline_nearest_neighbour', input, output, initializer, node: nodes };
-  return onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'faultline',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph,
-  }).finish();
+  return encodeGraph(graph);
 }
 
 export function squaredNorms(data: Float32Array, rows: number, dims: number): Float32Array {
@@ -92,12 +86,7 @@ function buildNearestRowsModel(dims: number, bank: Float32Array, rows: number, k
       }),
     ],
   };
-  return onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'faultline',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph,
-  }).finish();
+  return encodeGraph(graph);
 }
 
 /**
