@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZip, declareUncompressedSize } from '../engine/object-detection/zips.ts';
 import { COOKIE, startCompatRuntime } from './compat-runtime.ts';
 import type { LocalRuntime } from '../../functions/local/runtime.ts';
-import { MAX_MANIFEST_LINES } from '../../functions/service/evaluation/lookout-manifest-import.ts';
+import { MAX_IMPORT_LINES } from '../../functions/service/evaluation/lookout-manifest-import.ts';
 
 type Json = Record<string, any>;
 
@@ -193,11 +193,11 @@ describe('importing a Lookout for Vision dataset', () => {
     // More lines than one import (within the request's time) takes: refused from the manifest, before any file is read.
     const long = await uploadZip(
       await buildZip({
-        'm.jsonl': jsonl(Array.from({ length: MAX_MANIFEST_LINES + 1 }, (_, i) => line(`s3://old/n${i}.jpg`, false))),
+        'm.jsonl': jsonl(Array.from({ length: MAX_IMPORT_LINES + 1 }, (_, i) => line(`s3://old/n${i}.jpg`, false))),
       }),
     );
     expect([long.status, long.body.error.code]).toEqual([413, 'TOO_MANY_FILES']);
-    expect(long.body.error.message).toContain(`more than ${MAX_MANIFEST_LINES}`);
+    expect(long.body.error.message).toContain(`more than ${MAX_IMPORT_LINES}`);
     expect(await state()).toEqual(before);
   }, 60_000);
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATASET_TYPES, MAX_EVALUATION_IMAGES, readEvaluationSet } from '../../service/evaluation/evaluation-set.ts';
-import { importLookoutManifest, MAX_MANIFEST_LINES } from '../../service/evaluation/lookout-manifest-import.ts';
+import { importLookoutManifest, MAX_IMPORT_LINES } from '../../service/evaluation/lookout-manifest-import.ts';
 import { ServiceError } from '../../service/errors.ts';
 import { requireProject } from '../../service/projects/projects-service.ts';
 import { defineRoute } from '../http/route.ts';
@@ -28,7 +28,7 @@ const outcomeSchema = z
   })
   .meta({ id: 'LookoutImport' });
 
-const description = `A SageMaker Ground Truth JSON Lines manifest as Lookout for Vision wrote it: source-ref, anomaly-label (0 normal, 1 anomaly) with anomaly-label-metadata.class-name, and optionally anomaly-mask-ref with anomaly-mask-ref-metadata.internal-color-map. Every line is checked first (JSON, labels, references, images, masks against their colour map, each mask the size of its image); any bad line refuses the whole import with a 400 naming every bad line (details.lines: line number and reason) and nothing is stored. An import replaces the evaluation images of earlier imports of the same dataset type; the evaluation set holds at most ${MAX_EVALUATION_IMAGES} images. The import runs within the request: a manifest of more than ${MAX_MANIFEST_LINES} lines is refused (413 TOO_MANY_FILES) before any file is read. The next training scores it: the model reports image AUROC, F1, precision, recall, pixel AUROC and mask IoU.`;
+const description = `A SageMaker Ground Truth JSON Lines manifest as Lookout for Vision wrote it: source-ref, anomaly-label (0 normal, 1 anomaly) with anomaly-label-metadata.class-name, and optionally anomaly-mask-ref with anomaly-mask-ref-metadata.internal-color-map. Every line is checked first (JSON, labels, references, images, masks against their colour map, each mask the size of its image); any bad line refuses the whole import with a 400 naming every bad line (details.lines: line number and reason) and nothing is stored. An import replaces the evaluation images of earlier imports of the same dataset type; the evaluation set holds at most ${MAX_EVALUATION_IMAGES} images. The import runs within the request: a manifest of more than ${MAX_IMPORT_LINES} lines is refused (413 TOO_MANY_FILES) before any file is read. The next training scores it: the model reports image AUROC, F1, precision, recall, pixel AUROC and mask IoU.`;
 
 export const lookoutDatasetRoutes = [
   defineRoute({

@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { MAX_MANIFEST_LINES, parseGroundTruthManifest } from '../../engine/dataset/ground-truth-manifest.ts';
+import {
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_LINES,
+  parseGroundTruthManifest,
+} from '../../engine/dataset/ground-truth-manifest.ts';
 import { EXIT_FAILURE, printJson } from '../output.ts';
-
-/** Largest manifest read: the service's limit for the same files (MAX_MANIFEST_LINES lines fit well within it). */
-const MAX_BYTES = 16 * 1024 * 1024;
 
 export function registerLookoutManifest(program: Command): void {
   program
@@ -15,8 +16,12 @@ export function registerLookoutManifest(program: Command): void {
     .argument('<manifest>', 'the manifest file')
     .action(async (file: string) => {
       const size = (await stat(file)).size;
-      if (size > MAX_BYTES) {
-        printJson({ ok: false, badLines: 1, lines: [{ line: 1, reason: `the manifest is over ${MAX_BYTES} bytes` }] });
+      if (size > MAX_MANIFEST_BYTES) {
+        printJson({
+          ok: false,
+          badLines: 1,
+          lines: [{ line: 1, reason: `the manifest is over ${MAX_MANIFEST_BYTES} bytes` }],
+        });
         process.exitCode = EXIT_FAILURE;
         return;
       }

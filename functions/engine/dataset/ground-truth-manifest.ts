@@ -25,6 +25,9 @@ export interface ManifestLineError {
 /** Most lines a manifest may have: a training job evaluates at most what is imported, and a manifest is read whole. */
 export const MAX_MANIFEST_LINES = 20_000;
 
+/** Largest manifest read, by the service and the CLI (a line is a few hundred bytes: far more than the lines allowed). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const CLASS_OF = { 0: 'normal', 1: 'anomaly' } as const;
 

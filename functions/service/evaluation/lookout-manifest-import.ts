@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readZip, type ZipLimits, DEFAULT_ZIP_LIMITS } from '../../engine/archive/safe-zip.ts';
 import {
+  MAX_MANIFEST_BYTES,
   type ManifestEntry,
   type ManifestLineError,
   parseGroundTruthManifest,
@@ -21,15 +22,13 @@ import {
   writeEvaluationSet,
 } from './evaluation-set.ts';
 
-/** Largest manifest read (a line is a few hundred bytes: far more than MAX_MANIFEST_LINES lines). */
-export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 /**
  * Most lines one import takes. The import runs inside the request, which API Gateway ends at 29 s: each line is an
  * image (and a mask) read, checked and written, IMPORT_LINES_AT_ONCE at a time. More normal images go into the
  * dataset folder (datasets/{projectId}/, the usual upload routes); a larger evaluation set than MAX_EVALUATION_IMAGES
  * is refused anyway.
  */
-export const MAX_MANIFEST_LINES = 500;
+export const MAX_IMPORT_LINES = 500;
 /** Lines checked (and training images stored) at once: object store round trips overlap. */
 const IMPORT_LINES_AT_ONCE = 8;
 /**
@@ -215,11 +214,11 @@ export async function importLookoutManifest(
   const parsed = parseGroundTruthManifest(text);
   if (!parsed.ok) throw badLines(parsed.errors, what);
   const entries = parsed.entries;
-  if (entries.length > MAX_MANIFEST_LINES)
+  if (entries.length > MAX_IMPORT_LINES)
     throw new ServiceError(
       'TOO_MANY_FILES',
-      `${what} has ${entries.length} lines, more than ${MAX_MANIFEST_LINES} one import takes (it runs within the request); put further normal images in the dataset (POST /api/v1/projects/${projectId}/images, or the bucket's datasets/${projectId}/) and import the labelled ones`,
-      { lines: entries.length, limit: MAX_MANIFEST_LINES },
+      `${what} has ${entries.length} lines, more than ${MAX_IMPORT_LINES} one import takes (it runs within the request); put further normal images in the dataset (POST /api/v1/projects/${projectId}/images, or the bucket's datasets/${projectId}/) and import the labelled ones`,
+      { lines: entries.length, limit: MAX_IMPORT_LINES },
     );
   const toTraining = (e: ManifestEntry) => datasetType === 'train' && !e.anomalous;
   const fetch = await fetchFor(entries);
