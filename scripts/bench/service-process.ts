@@ -72,9 +72,19 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     ...env,
   };
   const probe = join(projectRoot(), 'scripts', 'bench', 'memory-probe.ts');
+  // FAULTLINE_BENCH_CPU_PROF=DIR: the service writes a V8 CPU profile there when it stops (Node refuses --cpu-prof
+  // in NODE_OPTIONS, so it goes on the command line).
+  const profileDir = process.env.FAULTLINE_BENCH_CPU_PROF;
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', probe, join(projectRoot(), 'functions', 'local', 'start.ts')],
+    [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      '--import',
+      'tsx',
+      '--import',
+      probe,
+      join(projectRoot(), 'functions', 'local', 'start.ts'),
+    ],
     {
       cwd: projectRoot(),
       env: { ...process.env, ...settings },

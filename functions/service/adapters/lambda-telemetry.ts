@@ -13,9 +13,8 @@ export function withLambdaTelemetry<E, R>(
   handler: (event: E, context: Context) => Promise<R>,
 ): (event: E, context?: Context) => Promise<R> {
   const { logger, tracer } = powertools();
-  const wrapped = middy(handler)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }));
+  const wrapped = middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+  if (tracer.powertools) wrapped.use(captureLambdaHandler(tracer.powertools, { captureResponse: false }));
   // Tests and scripts call handlers without a context; the Logger reads its fields, so it gets an empty one.
   return (event, context) => wrapped(event, context ?? ({} as Context));
 }

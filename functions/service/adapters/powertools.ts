@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Log } from '../log.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import { currentTelemetry } from '../telemetry/context.ts';
@@ -44,17 +44,53 @@ export function powertoolsLog(logger: Logger): Log {
   };
 }
 
-let shared: { logger: Logger; metrics: Metrics; tracer: Tracer } | undefined;
+/**
+ * Where Powertools' Tracer would record (its own rule: in an AWS execution environment, not SAM local or Amplify's
+ * mock, POWERTOOLS_TRACE_ENABLED not false). Only there is the X-Ray SDK loaded: importing it installs an async_hooks
+ * destroy hook (cls-hooked) that every promise in the process then pays for, about 1.6x the cost of an awaited promise
+ * (300,000 in 1.0 s without it, 1.6 s with it), whether or not anything is traced; the local runtime, the CLI and the
+ * tests never trace.
+ */
+const tracingWanted = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  Boolean(env.AWS_EXECUTION_ENV) &&
+  env.AWS_EXECUTION_ENV !== 'AWS_Lambda_amplify-mock' &&
+  !env.AWS_SAM_LOCAL &&
+  env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false';
+
+const TracerClass = tracingWanted() ? (await import('@aws-lambda-powertools/tracer')).Tracer : undefined;
+
+/** What the service uses of the Tracer; where nothing is traced, a stand-in that passes everything through. */
+export type Tracing = Pick<Tracer, 'captureAWSv3Client' | 'isTracingEnabled' | 'getSegment' | 'setSegment'> & {
+  /** The Powertools Tracer itself, for its middy middleware; undefined where nothing is traced. */
+  readonly powertools?: Tracer;
+};
+
+const untraced: Tracing = {
+  captureAWSv3Client: (client) => client,
+  isTracingEnabled: () => false,
+  getSegment: () => undefined,
+  setSegment: () => undefined,
+};
+
+const xray = (tracer: Tracer): Tracing => ({
+  captureAWSv3Client: (client) => tracer.captureAWSv3Client(client),
+  isTracingEnabled: () => tracer.isTracingEnabled(),
+  getSegment: () => tracer.getSegment(),
+  setSegment: (segment) => tracer.setSegment(segment),
+  powertools: tracer,
+});
+
+let shared: { logger: Logger; metrics: Metrics; tracer: Tracing } | undefined;
 
 /** The process's Powertools instances, made on first use (after the settings are in the environment). */
-export function powertools(): { logger: Logger; metrics: Metrics; tracer: Tracer } {
+export function powertools(): { logger: Logger; metrics: Metrics; tracer: Tracing } {
   shared ??= {
     logger: createLogger(),
     metrics: new Metrics({
       namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRIC_NAMESPACE,
       serviceName: serviceName(),
     }),
-    tracer: new Tracer({ serviceName: serviceName() }),
+    tracer: TracerClass ? xray(new TracerClass({ serviceName: serviceName() })) : untraced,
   };
   return shared;
 }
