@@ -32,7 +32,7 @@ import { metricsRoute } from './metrics-route.ts';
 import { fanOutMetrics } from '../service/ports/metrics.ts';
 import { emfMetrics } from '../service/adapters/powertools.ts';
 import { ArchiveLoop } from './archive-loop.ts';
-import { cachedApiKeys } from './cached-api-keys.ts';
+import { rememberedApiKeys, rememberedProjects } from './read-caches.ts';
 
 export const WORK_QUEUE = 'faultline-work';
 export const DEAD_LETTER_QUEUE = 'faultline-work-dlq';
@@ -138,7 +138,8 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   // A runtime whose log is silent (most tests) writes no metric lines either.
   const metrics = log === silentLog ? prometheus.sink : fanOutMetrics(emfMetrics(), prometheus.sink);
   const services = createServices(config, log, standIns.credentials, metrics);
-  services.apiKeys = cachedApiKeys(services.apiKeys);
+  services.apiKeys = rememberedApiKeys(services.apiKeys);
+  services.projects = rememberedProjects(services.projects);
   useServices(services);
 
   // As the bucket's notification configuration in AWS (lib/messaging.ts) would, from the same fact.
