@@ -329,6 +329,9 @@ describe.skipIf(!existsSync(cookie))(
     it('POST /detect reads its project once and writes its result in one table request (the check of the project inside it)', async () => {
       const db = (s.results as unknown as { db: DynamoDBDocumentClient }).db;
       const sent: Array<{ command: string; input: Record<string, any> }> = [];
+      const get = s.projects.get;
+      let projectGets = 0;
+      s.projects.get = (id) => (projectGets++, get(id));
       db.middlewareStack.add(
         (next, context) => async (args) => {
           sent.push({ command: context.commandName as string, input: args.input as Record<string, any> });
@@ -348,6 +351,7 @@ describe.skipIf(!existsSync(cookie))(
         expect(r.status).toBe(200);
       } finally {
         db.middlewareStack.remove('countForTest');
+        s.projects.get = get;
       }
       const mine = sent.filter((c) => JSON.stringify(c.input).includes(trained.id));
       const writes = mine.filter((c) => !/^(Get|Query|Scan|BatchGet)/.test(c.command));
@@ -358,7 +362,10 @@ describe.skipIf(!existsSync(cookie))(
         const key = JSON.stringify(c.input.Key ?? {});
         return c.command === 'GetItemCommand' && key.includes(`PROJECT#${trained.id}`) && key.includes('"PROJECT"');
       });
-      expect(projectReads).toHaveLength(1);
+      // The use case asks for the project once; the local runtime remembers projects (read-caches.ts), so the table
+      // sees that read only when the project was not read lately.
+      expect(projectGets).toBe(1);
+      expect(projectReads.length).toBeLessThanOrEqual(1);
     });
 
     it('POST /detect presigns only the links it returns: no URL for a kept image, PNG URLs only when asked for', async () => {
