@@ -88,9 +88,9 @@ try {
     );
 
   // The engine's throughput with the PNGs encoded, the service idle meanwhile (the worker's concurrency, as it runs).
-  const inFlight = workerConcurrency(
-    service.settings.FAULTLINE_WORKER_CONCURRENCY ? Number(service.settings.FAULTLINE_WORKER_CONCURRENCY) : undefined,
-  );
+  // (The service's setting, or this environment's, which the service process inherits.)
+  const concurrency = service.settings.FAULTLINE_WORKER_CONCURRENCY ?? process.env.FAULTLINE_WORKER_CONCURRENCY;
+  const inFlight = workerConcurrency(concurrency ? Number(concurrency) : undefined);
   const detector = await serviceDetector(service, projectId);
   let engine: Awaited<ReturnType<typeof engineLoad>>;
   try {

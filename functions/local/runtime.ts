@@ -1,11 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { S3Event } from 'aws-lambda';
 import { routeHandler } from '../api/http/route-handler.ts';
 import { routes } from '../api/routes/index.ts';
 import { loadServiceConfig } from '../service/config.ts';
 import { type Log, silentLog } from '../service/log.ts';
-import { decodeS3Key, isNotified } from '../service/object-keys.ts';
 import { recoverUnfinishedWork } from '../service/jobs/recovery.ts';
 import { createServices, useServices } from '../service/adapters/aws-services.ts';
 import type { Services } from '../service/services.ts';
@@ -19,11 +17,10 @@ import { startHttpServer } from './gateway/http-server.ts';
 import { localCursorSecret } from './cursor-secret.ts';
 import { localApiKey } from './local-api-key.ts';
 import type { LocalSettings, ServiceSettings } from './local-settings.ts';
-import { startStandIns } from './aws/stand-ins.ts';
+import { startStandInsThread } from './aws/stand-ins-thread.ts';
 import { staticFiles } from './console/static-files.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../service/adapters/kinesis-client.ts';
-import { startKinesisStandIn } from './aws/kinesis-stand-in.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { LiveFeed } from '../service/live/live-feed.ts';
 import { liveSocketServer } from './gateway/live-socket.ts';
@@ -67,8 +64,10 @@ export interface LocalRuntime {
 export async function startLocalRuntime(settings: LocalSettings, log: Log): Promise<LocalRuntime> {
   const dataDir = resolve(settings.dataDir);
   await mkdir(dataDir, { recursive: true });
-  let deliver: (event: S3Event) => Promise<void> = async () => {};
-  const standIns = await startStandIns({
+  // On a thread of their own (stand-ins-thread.ts), with the bucket's notifications for datasets/ and inbox/ delivered
+  // to the work queue there, as S3 delivers them to SQS. Sensor points: kinesalite beside them, its records in the
+  // data folder.
+  const standIns = await startStandInsThread({
     dataDir,
     host: settings.host,
     allowPublic: settings.standInsPublic,
@@ -90,24 +89,12 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
         deadLetterQueueName: WEBHOOK_DEAD_LETTER_QUEUE,
       },
     ],
-    onS3Event: (event) => deliver(event),
+    notifyQueue: WORK_QUEUE,
+    kinesis: { path: join(dataDir, 'kinesis'), streams: [{ name: POINT_STREAM, shards: 2 }] },
     corsAllowedOrigins: ['*'],
     log,
   });
-  // Sensor points: kinesalite beside the other stand-ins, its records in the data folder, on loopback like them,
-  // signed with their key.
-  const kinesis = await startKinesisStandIn({
-    host: settings.host,
-    port: 0,
-    path: join(dataDir, 'kinesis'),
-    region: standIns.region,
-    credentials: standIns.credentials,
-    streams: [{ name: POINT_STREAM, shards: 2 }],
-    log,
-  }).catch(async (error: unknown) => {
-    await standIns.stop();
-    throw error;
-  });
+  const kinesisEndpoint = standIns.kinesisEndpoint!;
   // The settings the handlers and workers read from the environment in AWS, pointed at the stand-ins: handed to the
   // services directly, so that nothing goes through process.env (two runtimes in one process share nothing).
   const config = loadServiceConfig({
@@ -131,7 +118,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
     FAULTLINE_WEBHOOK_PRIVATE_TARGETS: 'allow',
     FAULTLINE_DEFAULT_PROJECT: settings.defaultProject,
     FAULTLINE_POINT_STREAM: POINT_STREAM,
-    FAULTLINE_KINESIS_ENDPOINT: kinesis.endpoint,
+    FAULTLINE_KINESIS_ENDPOINT: kinesisEndpoint,
   } satisfies ServiceSettings);
   // The same metrics as in AWS (EMF lines on stdout), and for a Prometheus scraper on GET /metrics.
   const prometheus = prometheusMetrics();
@@ -141,12 +128,6 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   services.apiKeys = rememberedApiKeys(services.apiKeys);
   services.projects = rememberedProjects(services.projects);
   useServices(services);
-
-  // As the bucket's notification configuration in AWS (lib/messaging.ts) would, from the same fact.
-  deliver = async (event) => {
-    const ours = event.Records.filter((r) => isNotified(r.eventName, decodeS3Key(r.s3.object.key)));
-    if (ours.length > 0) await services.queue.send({ Records: ours });
-  };
 
   await recoverUnfinishedWork(services, settings.bucket, log);
   const apiKey = settings.auth === 'api-key' ? await localApiKey(services, dataDir) : undefined;
@@ -205,7 +186,7 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
   // The same consumer code as the stream's Lambda in AWS, polling kinesalite.
   const pointsClient = kinesisClient({
     region: standIns.region,
-    endpoint: kinesis.endpoint,
+    endpoint: kinesisEndpoint,
     credentials: { ...standIns.credentials },
   });
   const poller = new StreamPoller(services, pointsClient, POINT_STREAM, {
@@ -234,7 +215,6 @@ export async function startLocalRuntime(settings: LocalSettings, log: Log): Prom
       await http.close();
       await Promise.all([...workers.map((w) => w.stop()), webhooks.stop(), poller.stop(), archive.stop()]);
       pointsClient.destroy();
-      await kinesis.stop();
       await standIns.stop();
       useServices(undefined);
     },
