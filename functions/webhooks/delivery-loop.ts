@@ -32,7 +32,7 @@ export class WebhookDeliveryLoop {
     this.lanes = Array.from({ length: this.options.concurrency ?? 8 }, () => this.lane());
   }
 
-  /** Stops receiving and aborts posts in flight (their messages are not deleted). */
+  /** Stops receiving (a long poll under way is cut short) and aborts posts in flight (their messages are not deleted). */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();
@@ -47,6 +47,7 @@ export class WebhookDeliveryLoop {
           max: 1,
           waitSeconds: this.options.waitSeconds ?? 2,
           visibilitySeconds: this.options.visibilitySeconds ?? 60,
+          signal: this.abort.signal,
         });
         if (!message) continue;
         await handleWebhookMessage(this.s, message.body, this.abort.signal);

@@ -40,6 +40,7 @@ export class Worker {
   readonly id: string;
   private running = false;
   private loop: Promise<void> | undefined;
+  private stopping = new AbortController();
   private lastSweep = 0;
   private readonly sweptMessages = new Set<string>();
 
@@ -53,12 +54,15 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
   }
 
   /** Stops taking messages and waits for those in hand. */
   async stop(): Promise<void> {
     this.running = false;
+    // A long poll under way ends now rather than after its wait (2-5 s of every stop).
+    this.stopping.abort();
     await this.loop;
   }
 
@@ -98,6 +102,7 @@ export class Worker {
             // Work in hand: only a short poll, so a finished slot is refilled at once.
             waitSeconds: inFlight.size > 0 ? 0 : wait,
             visibilitySeconds: this.s.config.FAULTLINE_VISIBILITY_SECONDS,
+            signal: this.stopping.signal,
           });
           for (const message of messages) {
             const work = this.handle(message).finally(() => inFlight.delete(work));
@@ -109,6 +114,7 @@ export class Worker {
           // Every slot busy or a short poll that found nothing: wait for one to finish rather than spin.
           if (messages.length === 0 && inFlight.size > 0) await Promise.race(inFlight);
         } catch (error) {
+          if (!this.running) break; // the poll cut short by stop()
           // The queue or table unreachable: back off, keep the process alive.
           this.s.log({ level: 'error', msg: 'worker loop error', workerId: this.id, error: (error as Error).message });
           await new Promise((r) => setTimeout(r, 2000));

@@ -228,6 +228,15 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     expect(most).toBe(3);
   });
 
+  it('a worker stopping during a long poll on an empty queue stops at once, not after its wait', async () => {
+    const worker = new Worker(s, { workerId: 'idle', waitSeconds: 20 });
+    worker.start();
+    await sleep(300); // its receive is waiting
+    const t = performance.now();
+    await worker.stop();
+    expect(performance.now() - t).toBeLessThan(2_000);
+  });
+
   it('refuses a second training while one is unfinished', async () => {
     const { job } = await requestTraining(s, projectId);
     await expect(requestTraining(s, projectId)).rejects.toMatchObject({ code: 'TRAINING_IN_PROGRESS' });

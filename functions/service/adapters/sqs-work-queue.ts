@@ -33,7 +33,7 @@ export class SqsWorkQueue implements WorkQueue {
     );
   }
 
-  async receive(o: { max: number; waitSeconds: number; visibilitySeconds?: number }): Promise<QueueMessage[]> {
+  async receive(o: Parameters<WorkQueue['receive']>[0]): Promise<QueueMessage[]> {
     const out = await this.client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.url,
@@ -43,6 +43,7 @@ export class SqsWorkQueue implements WorkQueue {
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         MessageAttributeNames: [...CARRIED],
       }),
+      { abortSignal: o.signal },
     );
     return (out.Messages ?? []).map((m) => ({
       id: m.MessageId!,

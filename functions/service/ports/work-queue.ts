@@ -14,7 +14,16 @@ export interface QueueMessage {
 export interface WorkQueue {
   /** delaySeconds (up to 900) holds the message back before anyone can receive it: retries with backoff. */
   send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
-  receive(options: { max: number; waitSeconds: number; visibilitySeconds?: number }): Promise<QueueMessage[]>;
+  /**
+   * `signal` cuts a long poll short (a stopping worker): the call then rejects. A message the queue handed out just
+   * then is not lost: it comes back after its visibility timeout.
+   */
+  receive(options: {
+    max: number;
+    waitSeconds: number;
+    visibilitySeconds?: number;
+    signal?: AbortSignal;
+  }): Promise<QueueMessage[]>;
   delete(message: QueueMessage): Promise<void>;
   /** Keeps a message hidden from other workers while it is being worked on. */
   extendVisibility(message: QueueMessage, seconds: number): Promise<void>;
