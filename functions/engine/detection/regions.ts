@@ -39,9 +39,9 @@ const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
  * Where regions may grow, from the raw map (before normalisation, which clamps low scores to 0 and high ones to 1).
  * Each region seeded at the decision threshold grows over its connected pixels down to its own level: the floor
  * (the model's grow level, thresholds.pixel.grow, from normal pixels) plus `growFraction` of its peak's height above
- * the floor, never below the floor and never above the threshold. A bright defect grows far, a faint one stays near
- * its seed, with no per-set tuning (a fixed share of each region's own peak, as a half-maximum width is); fraction 0
- * is plain hysteresis down to the floor. The floor and the seed level move with the decision threshold by the raw
+ * the floor, never below the floor and never above the threshold: a region whose peak is barely over the threshold
+ * grows towards the floor, one far above it keeps the threshold's outline, with no per-set tuning (a fixed share of
+ * each region's own peak, as a half-maximum width is); fraction 0 is plain hysteresis down to the floor. The floor and the seed level move with the decision threshold by the raw
  * amount the threshold moves. Undefined for models calibrated before the grow level existed (no growing).
  */
 export function growMask(
