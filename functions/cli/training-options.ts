@@ -115,6 +115,11 @@ export function addTrainingOptions(command: Command): Command {
       numberOption('--grow-quantile', (v) => v > 0 && v <= 1, 'in (0, 1]'),
     )
     .option(
+      '--grow-fraction <f>',
+      "each region grows down to this share of its peak's height above the grow-quantile floor (0: to the floor)",
+      numberOption('--grow-fraction', (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    )
+    .option(
       '--margin <m>',
       'threshold x (1 + margin)',
       numberOption('--margin', (v) => v >= 0 && v < 10, 'in [0, 10)'),
@@ -147,6 +152,7 @@ export interface TrainingFlags {
   sigmas: number;
   quantile?: number;
   growQuantile?: number;
+  growFraction?: number;
   margin: number;
   seed: number;
   batchSize: number;
@@ -171,6 +177,7 @@ const TRAINING_FLAGS = [
   'sigmas',
   'quantile',
   'growQuantile',
+  'growFraction',
   'margin',
   'seed',
   'batchSize',

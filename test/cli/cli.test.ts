@@ -76,6 +76,9 @@ describe.skipIf(!existsSync(cookie))('faultline CLI', () => {
     const normalise = faultline('eval', cookie, '--normalise', 'imagenet');
     expect(normalise.status).toBe(2);
     expect(normalise.stderr).toContain('Allowed choices are backbone, images, auto');
+    const growFraction = faultline('eval', cookie, '--grow-fraction', '1');
+    expect(growFraction.status).toBe(2);
+    expect(growFraction.stderr).toContain('--grow-fraction must be in [0, 1), got "1"');
   });
 
   it('reports a missing model as a typed JSON error', () => {

@@ -81,8 +81,11 @@ export const artifactManifestSchema = z.object({
   thresholds: z.object({
     method: z.enum(['normal-sigma', 'normal-quantile', 'f1-optimal']),
     image: scaleSchema,
-    /** With `grow`: the raw level regions grow down to from the threshold (regions.ts), from normal pixels. */
-    pixel: scaleSchema.extend({ grow: z.number().optional() }),
+    /**
+     * With `grow`: the raw floor regions grow down to from the threshold (regions.ts), from normal pixels; with
+     * `growFraction`, each region stops at that share of its peak's height above the floor (absent: at the floor).
+     */
+    pixel: scaleSchema.extend({ grow: z.number().optional(), growFraction: z.number().min(0).lt(1).optional() }),
     calibrationImages: z.number().int().nonnegative(),
     /**
      * Where the calibration images' normalised image scores fall: counts in equal bins over 0..1 (score-scale.ts's

@@ -33,6 +33,8 @@ export interface NormalCalibrationOptions {
   margin: number;
   /** Quantile of the normal pixels that regions grow down to (default PIXEL_GROW_QUANTILE). */
   growQuantile?: number;
+  /** Share of each region's peak height above that floor that it stops at (default PIXEL_GROW_FRACTION). */
+  growFraction?: number;
 }
 
 /**
@@ -42,14 +44,28 @@ export interface NormalCalibrationOptions {
  */
 export const PIXEL_GROW_QUANTILE = 1;
 
-/** The pixel scale with its grow level (raw, never above the threshold), when normal pixels were sampled. */
+/**
+ * Each region grows down to the floor plus this share of its peak's height above the floor (regions.ts growMask; 0:
+ * down to the floor itself, plain hysteresis).
+ */
+export const PIXEL_GROW_FRACTION = 0;
+
+/**
+ * The pixel scale with its grow level (raw, never above the threshold) and the regions' share of their peak, when
+ * normal pixels were sampled.
+ */
 function withGrowLevel(
   pixel: ScoreScale,
   normalPixels: Float32Array | undefined,
   q: number,
-): ScoreScale & { grow?: number } {
+  fraction: number,
+): ScoreScale & { grow?: number; growFraction?: number } {
   if (!normalPixels || normalPixels.length === 0 || q >= 1) return pixel;
-  return { ...pixel, grow: Math.min(pixel.threshold, quantile(normalPixels, q)) };
+  return {
+    ...pixel,
+    grow: Math.min(pixel.threshold, quantile(normalPixels, q)),
+    ...(fraction > 0 ? { growFraction: fraction } : {}),
+  };
 }
 
 /**
@@ -91,7 +107,12 @@ export function calibrateThresholds(scores: CalibrationScores, options: NormalCa
   // region. (Not their largest: with every training image calibrating, that is an extreme of dozens and hid cracks.)
   const maxima = scores.normalPixelMaxima;
   const grow = (pixel: ScoreScale) =>
-    withGrowLevel(pixel, scores.normalPixels, options.growQuantile ?? PIXEL_GROW_QUANTILE);
+    withGrowLevel(
+      pixel,
+      scores.normalPixels,
+      options.growQuantile ?? PIXEL_GROW_QUANTILE,
+      options.growFraction ?? PIXEL_GROW_FRACTION,
+    );
   const pixelFromNormals = scaleAt(normalThreshold(maxima, options.rule) * (1 + options.margin), maxima);
   if (anomalies.length === 0 || normals.length === 0) {
     const method = 'quantile' in options.rule ? 'normal-quantile' : 'normal-sigma';

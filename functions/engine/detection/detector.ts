@@ -232,7 +232,7 @@ export class Detector {
     const rawMap = options.rawMap
       ? { data: map.slice(), width: size.width, height: size.height, input: inputMap }
       : undefined;
-    const grow = growMask(map, manifest.thresholds.pixel, threshold); // before normalising: it clamps low scores
+    const grow = growMask(map, size.width, size.height, manifest.thresholds.pixel, threshold); // before normalising: it clamps low scores
     normaliseMap(map, manifest.thresholds.pixel);
     const score = normaliseScore(scores.image.score, manifest.thresholds.image);
     const isAnomalous = score >= threshold;

@@ -36,19 +36,70 @@ export interface RegionSummary {
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 
 /**
- * Where regions may grow, from the raw map (before normalisation, which clamps low scores to 0): the pixels at or
- * above the model's grow level (thresholds.pixel.grow), moved with the decision threshold by the raw amount the
- * threshold moves. Undefined for models calibrated before the grow level existed (no growing).
+ * Where regions may grow, from the raw map (before normalisation, which clamps low scores to 0 and high ones to 1).
+ * Each region seeded at the decision threshold grows over its connected pixels down to its own level: the floor
+ * (the model's grow level, thresholds.pixel.grow, from normal pixels) plus `growFraction` of its peak's height above
+ * the floor, never below the floor and never above the threshold: a region whose peak is barely over the threshold
+ * grows towards the floor, one far above it keeps the threshold's outline, with no per-set tuning (a fixed share of
+ * each region's own peak, as a half-maximum width is); fraction 0 is plain hysteresis down to the floor. The floor and the seed level move with the decision threshold by the raw
+ * amount the threshold moves. Undefined for models calibrated before the grow level existed (no growing).
  */
 export function growMask(
   rawMap: Float32Array,
-  pixel: ScoreScale & { grow?: number },
+  mapWidth: number,
+  mapHeight: number,
+  pixel: ScoreScale & { grow?: number; growFraction?: number },
   threshold: number,
 ): Uint8Array | undefined {
   if (pixel.grow === undefined) return undefined;
-  const level = pixel.grow + (threshold - CALIBRATED_THRESHOLD) * (pixel.max - pixel.min);
+  const shift = (threshold - CALIBRATED_THRESHOLD) * (pixel.max - pixel.min);
+  const floor = pixel.grow + shift;
+  const fraction = pixel.growFraction ?? 0;
   const mask = new Uint8Array(rawMap.length);
-  for (let i = 0; i < rawMap.length; i++) if (rawMap[i] >= level) mask[i] = 1;
+  if (fraction === 0) {
+    for (let i = 0; i < rawMap.length; i++) if (rawMap[i] >= floor) mask[i] = 1;
+    return mask;
+  }
+  const seedLevel = pixel.threshold + shift;
+  const seeds = new Uint8Array(rawMap.length);
+  for (let i = 0; i < rawMap.length; i++) if (rawMap[i] >= seedLevel) seeds[i] = 1;
+  const { labels, components } = connectedComponents(seeds, mapWidth, mapHeight, rawMap);
+  // Strongest first: where two regions' growth meets, the pixels go to the stronger (they merge in findRegions).
+  const levelOf = new Float64Array(components.length + 1);
+  for (const c of components) levelOf[c.label] = Math.min(seedLevel, floor + fraction * Math.max(0, c.peak - floor));
+  const order = [...components].sort((a, b) => b.peak - a.peak);
+  const queue = new Int32Array(rawMap.length);
+  const bySeed: number[][] = components.map(() => []);
+  const index = new Map(components.map((c, i) => [c.label, i]));
+  for (let i = 0; i < labels.length; i++) if (labels[i]) bySeed[index.get(labels[i])!].push(i);
+  for (const c of order) {
+    const level = levelOf[c.label];
+    let head = 0;
+    let tail = 0;
+    for (const i of bySeed[index.get(c.label)!]) {
+      if (mask[i]) continue;
+      mask[i] = 1;
+      queue[tail++] = i;
+    }
+    while (head < tail) {
+      const i = queue[head++];
+      const x = i % mapWidth;
+      const y = (i - x) / mapWidth;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= mapHeight) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= mapWidth) continue;
+          const j = yy * mapWidth + xx;
+          if (!mask[j] && rawMap[j] >= level) {
+            mask[j] = 1;
+            queue[tail++] = j;
+          }
+        }
+      }
+    }
+  }
   return mask;
 }
 

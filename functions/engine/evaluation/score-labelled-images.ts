@@ -89,7 +89,7 @@ export function predictedMask(artifact: ModelArtifact, raw: Float32Array, width:
     height,
     CALIBRATED_THRESHOLD,
     artifact.manifest.settings.regions,
-    growMask(raw, pixel, CALIBRATED_THRESHOLD),
+    growMask(raw, width, height, pixel, CALIBRATED_THRESHOLD),
   ).mask;
 }
 

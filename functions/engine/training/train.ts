@@ -92,6 +92,8 @@ export interface TrainOptions {
   margin?: number;
   /** Quantile of the normal pixel scores that regions grow down to (thresholds.ts PIXEL_GROW_QUANTILE). */
   growQuantile?: number;
+  /** Share of each region's peak height above that floor where it stops growing (thresholds.ts PIXEL_GROW_FRACTION). */
+  growFraction?: number;
   settings?: Partial<DetectionSettings>;
   batchSize?: number;
   session?: SessionOptions;
@@ -136,7 +138,9 @@ export const TRAINING_DEFAULTS = {
 /** Fewest normal images to train on: one, calibrated on augmented views of it (the model says it is uncalibrated). */
 export const MIN_TRAINING_IMAGES = 1;
 
-function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number; growQuantile?: number }): void {
+function checkOptions(
+  o: typeof TRAINING_DEFAULTS & { quantile?: number; growQuantile?: number; growFraction?: number },
+): void {
   const fail = (message: string, details: Record<string, unknown>) => {
     throw new InvalidOptionError(message, details);
   };
@@ -158,6 +162,8 @@ function checkOptions(o: typeof TRAINING_DEFAULTS & { quantile?: number; growQua
     fail(`quantile must be in (0, 1], got ${o.quantile}`, { quantile: o.quantile });
   if (o.growQuantile !== undefined && !(o.growQuantile > 0 && o.growQuantile <= 1))
     fail(`growQuantile must be in (0, 1], got ${o.growQuantile}`, { growQuantile: o.growQuantile });
+  if (o.growFraction !== undefined && !(o.growFraction >= 0 && o.growFraction < 1))
+    fail(`growFraction must be in [0, 1), got ${o.growFraction}`, { growFraction: o.growFraction });
   if (!(o.margin >= 0 && o.margin < 10)) fail(`margin must be in [0, 10), got ${o.margin}`, { margin: o.margin });
   if (!Number.isInteger(o.projectionDims) || o.projectionDims < 8)
     fail(`projectionDims must be an integer >= 8, got ${o.projectionDims}`, { projectionDims: o.projectionDims });
@@ -344,6 +350,7 @@ export async function train(
       rule: o.quantile !== undefined ? { quantile: o.quantile } : { sigmas: o.sigmas },
       margin: o.margin,
       growQuantile: o.growQuantile,
+      growFraction: o.growFraction,
     });
     const calibrationMs = performance.now() - t;
 
