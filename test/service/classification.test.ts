@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { runtimeApi } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
 import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
@@ -21,13 +22,7 @@ describe('classification projects', () => {
   let dataDir: string;
   let projectId: string;
   let tilesClassifier: string | undefined;
-  const api = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${runtime.url}${path}`, {
-      ...init,
-      headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) },
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const { api, createProject } = runtimeApi(() => runtime);
   const form = (files: Record<string, [Uint8Array | string, string]>) => {
     const f = new FormData();
     for (const [field, [content, name]] of Object.entries(files)) f.append(field, new Blob([content]), name);
@@ -41,14 +36,6 @@ describe('classification projects', () => {
         spec: [typeof spec === 'string' ? spec : JSON.stringify(spec), 'spec.json'],
       }),
     });
-  const createProject = async (name: string, kind: string) =>
-    (
-      await api('/api/v1/projects', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, kind }),
-      })
-    ).body.id as string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faultline-classify-'));

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runtimeApi } from '../helpers/local-runtime.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadLocalSettings, isolatedRuntimeEnv } from '../../functions/local/local-settings.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../functions/local/runtime.ts';
@@ -16,21 +17,7 @@ const CALLS = 8;
 describe('a model that fails to load', () => {
   let runtime: LocalRuntime;
   let dataDir: string;
-  const api = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${runtime.url}${path}`, {
-      ...init,
-      headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) },
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
-  const createProject = async (name: string, kind: string) =>
-    (
-      await api('/api/v1/projects', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, kind }),
-      })
-    ).body.id as string;
+  const { api, createProject } = runtimeApi(() => runtime);
   /** Counts the object store reads under a prefix from now on. */
   const countReads = (prefix: string) => {
     const objects = runtime.services.objects;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { runtimeApi } from '../helpers/local-runtime.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectDetectorSpecInput } from '../../functions/engine/object-detection/detector-spec.ts';
 import { readStandInCredentials } from '../../functions/local/aws/stand-in-credentials.ts';
@@ -27,13 +28,7 @@ describe('object-detection projects', () => {
   let dataDir: string;
   let projectId: string;
   const events: FaultlineEvent[] = [];
-  const api = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${runtime.url}${path}`, {
-      ...init,
-      headers: { 'x-api-key': runtime.apiKey!, ...(init?.headers as Record<string, string>) },
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const { api, createProject } = runtimeApi(() => runtime);
   const form = (files: Record<string, [Uint8Array | string, string]>, fields: Record<string, string> = {}) => {
     const f = new FormData();
     for (const [name, value] of Object.entries(fields)) f.append(name, value);
@@ -48,14 +43,6 @@ describe('object-detection projects', () => {
         spec: [typeof spec === 'string' ? spec : JSON.stringify(spec), 'spec.json'],
       }),
     });
-  const createProject = async (name: string, kind: string) =>
-    (
-      await api('/api/v1/projects', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, kind }),
-      })
-    ).body.id as string;
   // A wide image: the detector letterboxes it and answers in its own pixels.
   const wide = () => rectangleImage(320, 160, { x: 60, y: 30, width: 60, height: 60 });
 

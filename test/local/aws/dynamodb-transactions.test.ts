@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig, type StandIns, startStandIns } from '../../../functions/local/aws/stand-ins.ts';
+import { tableDefinition } from '../../../functions/service/store/table-definition.ts';
 
 /** TransactWriteItems on the DynamoDB stand-in (functions/local/aws/dynalite-transactions.ts): dynalite has none. */
 const TABLE = 'items';
@@ -24,32 +25,8 @@ beforeAll(async () => {
   standIns = await startStandIns({
     dataDir,
     bucket: 'faultline-test',
-    tables: [
-      {
-        TableName: TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-          { AttributeName: 'gsi1pk', AttributeType: 'S' },
-          { AttributeName: 'gsi1sk', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'gsi1',
-            KeySchema: [
-              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      },
-    ],
+    // The service's own table (keys and index), so the index upkeep under a transaction is the real one.
+    tables: [tableDefinition(TABLE)],
     queues: [],
     corsAllowedOrigins: [],
     onS3Event: () => {},

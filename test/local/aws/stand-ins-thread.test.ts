@@ -28,7 +28,7 @@ describe('the stand-ins thread', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('refuses to start with the stand-in own message, and leaves the data folder free', async () => {
+  it("refuses to start with the stand-in's own message, and leaves the data folder free", async () => {
     await expect(
       startStandInsThread({ ...options(), tables: [tableDefinition('t')] }), // too short a table name
     ).rejects.toThrow(/cannot read table t: TableName must be at least 3 characters/);
