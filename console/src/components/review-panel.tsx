@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, call, type Result, type Review } from '../api/client.ts';
 import { ApiError } from '../api/errors.ts';
 import { formatTime } from '../format.ts';
@@ -36,7 +36,12 @@ export function ReviewPanel({
   const [note, setNote] = useState(current?.note ?? '');
   const [state, setState] = useState<{ busy?: Verdict; error?: unknown }>({});
 
+  // Set at once, not on the next render, so that a key pressed twice quickly saves one review.
+  const saving = useRef(false);
+
   const submit = async (verdict: Verdict) => {
+    if (saving.current) return;
+    saving.current = true;
     setState({ busy: verdict });
     try {
       const review = await call(
@@ -55,21 +60,27 @@ export function ReviewPanel({
     } catch (error) {
       setState({ error });
       if (error instanceof ApiError && error.status === 409) onStale();
+    } finally {
+      saving.current = false;
     }
   };
+  const latestSubmit = useRef(submit);
+  latestSubmit.current = submit;
 
-  useEffect(() => {
+  // A layout effect, attached before the panel is painted: with a plain effect a key pressed as soon as the panel
+  // shows could come before the listener and be lost.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
       const choice = VERDICTS.find((v) => v.key === e.key.toLowerCase());
-      if (choice && !state.busy) {
+      if (choice && !saving.current) {
         e.preventDefault();
-        void submit(choice.verdict);
+        void latestSubmit.current(choice.verdict);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   return (
     <section class="card review" aria-labelledby="review-title">
