@@ -3,10 +3,10 @@
  * then autocannon at a fixed concurrency for 5 minutes, each connection cycling through: detect (no visualizations),
  * the results list, detect with the five PNGs, the project, the training job. After a warm-up that is not counted,
  * the service's memory is sampled every few seconds: VmRSS and RssAnon from /proc/PID/status, and the V8 heap from
- * process.memoryUsage() in the child (scripts/bench/memory-probe.ts answers over IPC).
+ * process.memoryUsage() in the child, summed over its threads (scripts/bench/memory-probe.ts answers over IPC).
  *
  * Verdict: "flat" when, over the second half of the run, the least-squares slopes of the native memory (RSS less the
- * heap V8 has reserved) and of the V8 heap in use are both under --max-slope MB per minute (default 2: under 5 MB over
+ * heap V8 has reserved on every thread) and of the V8 heap in use are both under --max-slope MB per minute (default 2: under 5 MB over
  * the second half of a 5-minute soak, about 1% of the service's RSS). RSS itself is reported but not judged: it
  * carries V8's reservation, which swings by tens of MB with each collection and says nothing of a leak. The first
  * half is left out of the fit: caches (the model, dynalite's LevelDB, V8's code) fill there.

@@ -17,7 +17,7 @@ export interface MemorySample {
   rssMb: number;
   /** /proc/PID/status RssAnon (heap, stacks, native allocations; not mapped files), MB. */
   rssAnonMb: number;
-  /** process.memoryUsage() in the child, MB. */
+  /** process.memoryUsage() in the child, its heap figures summed over the child's threads (RSS holds them all), MB. */
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;

@@ -3,6 +3,7 @@ import type { S3Event } from 'aws-lambda';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqsWorkQueue } from '../../service/adapters/sqs-work-queue.ts';
 import { decodeS3Key, isNotified } from '../../service/object-keys.ts';
+import { answerHeapProbes } from '../thread-heap.ts';
 import { startKinesisStandIn, type KinesisStandIn } from './kinesis-stand-in.ts';
 import { awsClientConfig, type StandIns, startStandIns } from './stand-ins.ts';
 import type { FromThread, StandInsThreadOptions } from './stand-ins-thread.ts';
@@ -17,6 +18,7 @@ let deliver: (event: S3Event) => Promise<void> = async () => {};
 let standIns: StandIns | undefined;
 let kinesis: KinesisStandIn | undefined;
 let sqs: SQSClient | undefined;
+const stopAnswering = answerHeapProbes();
 
 try {
   standIns = await startStandIns({ ...options, onS3Event: (event) => deliver(event), log });
@@ -58,6 +60,7 @@ port.on('message', (m: { type: string }) => {
     for (const stop of [() => kinesis?.stop(), () => standIns?.stop()])
       await Promise.resolve(stop()).catch((e: unknown) => (error ??= String(e)));
     sqs?.destroy();
+    stopAnswering();
     post({ type: 'stopped', error });
   })();
 });

@@ -7,6 +7,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../../functions/local/aws/stand-ins.ts';
 import { startStandInsThread, type StandInsThreadOptions } from '../../../functions/local/aws/stand-ins-thread.ts';
+import { otherThreadHeaps } from '../../../functions/local/thread-heap.ts';
 import { tableDefinition } from '../../../functions/service/store/table-definition.ts';
 
 /** The stand-ins on their own thread, as the local runtime runs them. */
@@ -69,5 +70,20 @@ describe('the stand-ins thread', () => {
     // Stopped: the data folder is free again.
     const again = await startStandInsThread(options());
     await again.stop();
+  }, 60_000);
+
+  it("answers the memory probe with the thread's own heap, and stops answering when stopped", async () => {
+    expect(await otherThreadHeaps()).toEqual([]);
+    const standIns = await startStandInsThread(options());
+    try {
+      const heaps = await otherThreadHeaps();
+      expect(heaps).toHaveLength(1);
+      // The stand-ins' modules (SDK, dynalite, s3rver) alone hold several MB; the main thread's heap is another.
+      expect(heaps[0]!.heapUsed).toBeGreaterThan(5 * 1024 * 1024);
+      expect(heaps[0]!.heapTotal).toBeGreaterThanOrEqual(heaps[0]!.heapUsed);
+    } finally {
+      await standIns.stop();
+    }
+    expect(await otherThreadHeaps()).toEqual([]);
   }, 60_000);
 });
