@@ -137,6 +137,44 @@ describe.skipIf(!existsSync(cookie))('jobs: nothing lost, nothing done twice', (
     expect(jobs[0].status).toBe('SUCCEEDED');
   });
 
+  it('a drop-folder image makes its job RUNNING with its key in one table write; the same notification again runs nothing', async () => {
+    const key = `inbox/${projectId}/one-write/good.jpg`;
+    await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-2.jpg')), 'image/jpeg');
+    const head = await s.objects.head(key);
+    await sleep(300);
+    await drainQueue(s);
+    const calls: string[] = [];
+    const jobs = s.jobs as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const originals = Object.fromEntries(
+      ['createRunning', 'claimIdempotencyKey', 'create', 'start'].map((name) => [name, jobs[name]!]),
+    );
+    for (const [name, original] of Object.entries(originals))
+      jobs[name] = (...a: unknown[]) => {
+        calls.push(name);
+        return original.apply(s.jobs, a);
+      };
+    try {
+      await s.queue.send(notification(key, head!.etag!));
+      await new Worker(s, { workerId: 'one-write' }).handle(await receiveOne(s));
+      expect(calls).toEqual(['createRunning']);
+      const jobId = await s.jobs.findByIdempotencyKey(inboxJobKey('faultline', key, head!.etag!));
+      const job = await s.jobs.get(jobId!);
+      expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1, workerId: 'one-write', error: null });
+      expect(job!.startedAt! >= job!.createdAt).toBe(true);
+      expect(job!.finishedAt! >= job!.startedAt!).toBe(true);
+
+      // Delivered again (S3 delivers at least once): the key is found, the finished job is not run again.
+      calls.length = 0;
+      await s.queue.send(notification(key, head!.etag!));
+      await new Worker(s, { workerId: 'again' }).handle(await receiveOne(s));
+      expect(calls).toEqual(['createRunning', 'claimIdempotencyKey', 'start']);
+      expect(await s.jobs.get(jobId!)).toMatchObject({ status: 'SUCCEEDED', attempts: 1, workerId: 'one-write' });
+      expect((await s.results.batch(projectId, 'one-write')).filter((r) => r.source.key === key)).toHaveLength(1);
+    } finally {
+      Object.assign(jobs, originals);
+    }
+  });
+
   it('a message that keeps failing is retried up to the limit, then its job is FAILED with the reason and it waits in the dead-letter queue', async () => {
     const key = `inbox/${projectId}/flaky/good.jpg`;
     await s.objects.put(key, await readFile(join(cookie, 'test', 'good', 'test-normal-4.jpg')), 'image/jpeg');

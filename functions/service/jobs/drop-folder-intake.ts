@@ -34,14 +34,16 @@ export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobA
       parsed.rest,
       `the drop-folder folder "${API_BATCH}" is reserved for the API's own detections; use another folder name`,
     );
-  const { job } = await createJob(s, {
+  // Made RUNNING by this worker in the request that claims its key: this message is its queue.
+  const { job, started } = await createJob(s, {
     projectId: parsed.projectId,
     type: 'detect',
     input: { key },
     idempotencyKey: inboxJobKey(r.bucket, key, r.version),
     enqueue: false,
+    startBy: attempt.workerId,
   });
-  await runJob(s, job.id, attempt, { project, inbox: { key, rest: parsed.rest } });
+  await runJob(s, job.id, attempt, { started: started ? job : undefined, project, inbox: { key, rest: parsed.rest } });
 }
 
 /** A CSV of sensor points under metrics/{siteId}/: onto the point stream, or set aside with the reason. */

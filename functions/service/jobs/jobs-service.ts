@@ -7,7 +7,9 @@ import type { StoredJob } from '../store/job-repository.ts';
 
 /**
  * Creates a job once per idempotency key and queues it. A retry (same key) returns the first job; a creation cut
- * short after claiming the key is completed by the retry, so a key never points to nothing for long.
+ * short after claiming the key is completed by the retry, so a key never points to nothing for long. With `startBy`
+ * (a worker that runs the job at once, so nothing is queued), a new job is stored RUNNING by that worker together
+ * with its key, in one table request, and comes back with `started`; a key claimed already takes the ordinary way.
  */
 export async function createJob(
   s: Services,
@@ -18,9 +20,33 @@ export async function createJob(
     input: Record<string, unknown>;
     idempotencyKey?: string;
     enqueue?: boolean;
+    startBy?: string;
   },
-): Promise<{ job: Job; created: boolean }> {
+): Promise<{ job: Job; created: boolean; started?: boolean }> {
   let id: string = o.id ?? randomUUID();
+  const createdAt = new Date().toISOString();
+  const fields = {
+    projectId: o.projectId,
+    type: o.type,
+    progress: null,
+    error: null,
+    input: o.input,
+    output: null,
+    createdAt,
+    finishedAt: null,
+  };
+  if (o.startBy && o.idempotencyKey) {
+    const running = {
+      id,
+      ...fields,
+      status: 'RUNNING' as const,
+      attempts: 1,
+      startedAt: createdAt,
+      workerId: o.startBy,
+      idempotencyKey: o.idempotencyKey,
+    };
+    if (await s.jobs.createRunning(running)) return { job: publicJob(running), created: true, started: true };
+  }
   if (o.idempotencyKey) {
     const existing = await s.jobs.claimIdempotencyKey(o.idempotencyKey, id);
     if (existing) {
@@ -31,18 +57,11 @@ export async function createJob(
   }
   const job = await s.jobs.create({
     id,
-    projectId: o.projectId,
-    type: o.type,
+    ...fields,
     status: 'QUEUED',
     attempts: 0,
-    progress: null,
-    error: null,
-    input: o.input,
-    output: null,
     ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
-    createdAt: new Date().toISOString(),
     startedAt: null,
-    finishedAt: null,
   });
   if (o.enqueue !== false) await s.queue.send({ kind: 'job', jobId: job.id } satisfies JobMessage);
   s.log({ msg: 'job queued', jobId: job.id, type: job.type, projectId: job.projectId });

@@ -14,8 +14,12 @@ export interface JobAttempt {
   receiveCount: number;
 }
 
-/** What the caller has read already, so that it is not read again: the project, and a detect job's inbox object. */
+/**
+ * What the caller has done or read already, so that it is not done again: the job, when it was stored RUNNING by
+ * this worker as it was made (createJob's startBy); the project; a detect job's inbox object.
+ */
 export interface KnownForJob {
+  started?: Job;
   project?: ProjectItem;
   inbox?: InboxObject;
 }
@@ -48,7 +52,7 @@ export async function announceJobEnd(
  */
 export async function runJob(s: Services, jobId: string, attempt: JobAttempt, known: KnownForJob = {}): Promise<void> {
   const { workerId } = attempt;
-  const job = await s.jobs.start(jobId, workerId);
+  const job = known.started?.id === jobId ? known.started : await s.jobs.start(jobId, workerId);
   if (!job) return; // finished already (a repeated message), or unknown
   const started = performance.now();
   s.log({ msg: 'job started', jobId, type: job.type, attempt: job.attempts, workerId });

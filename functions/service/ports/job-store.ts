@@ -12,6 +12,12 @@ export interface JobStore {
   /** Records the idempotency key for a job; returns the job id already recorded under the key, if any. */
   claimIdempotencyKey(key: string, jobId: string): Promise<string | undefined>;
   findByIdempotencyKey(key: string): Promise<string | undefined>;
+  /**
+   * Claims the idempotency key and stores the job RUNNING by its worker, in one request: a job its taker starts at once
+   * (a drop-folder image) costs one write instead of claim, create and start. False, with nothing written, when the
+   * key is claimed already (or was being claimed at that moment): the caller then takes the ordinary way.
+   */
+  createRunning(job: StoredJob & { workerId: string; idempotencyKey: string }): Promise<boolean>;
   /** Stores the job unless it exists (a retried creation); returns the stored one. */
   create(job: StoredJob): Promise<StoredJob>;
   get(id: string): Promise<StoredJob | undefined>;

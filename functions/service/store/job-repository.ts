@@ -1,4 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
 import type { JobStore, StoredJob } from '../ports/job-store.ts';
 import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
@@ -42,21 +49,42 @@ export class JobRepository extends TableRepository implements JobStore {
     return out.Item?.jobId as string | undefined;
   }
 
+  /** The key and the job in one transaction, both only where absent (see JobStore.createRunning). */
+  async createRunning(job: StoredJob & { workerId: string; idempotencyKey: string }): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.idempotency(job.idempotencyKey), jobId: job.id, createdAt: job.createdAt },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.table, Item: this.item(job), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if ((error as { name?: string }).name !== 'TransactionCanceledException' || !reasons) throw error;
+      // The key claimed already, or another transaction on it at the same moment (DynamoDB cancels one of two):
+      // the caller takes the ordinary way, which finds the job made under the key.
+      if (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict'))
+        return false;
+      throw error;
+    }
+  }
+
   /** Puts the job unless it exists (a retried creation); returns the stored one. */
   async create(job: StoredJob): Promise<StoredJob> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          // startedAt and finishedAt stay absent until set: if_not_exists() would see a stored null as a value.
-          Item: {
-            ...keys.job(job.id),
-            gsi1pk: `JOBS#${job.projectId}`,
-            gsi1sk: `${job.createdAt}#${job.id}`,
-            ...job,
-            startedAt: undefined,
-            finishedAt: undefined,
-          },
+          Item: this.item(job),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -221,6 +249,18 @@ export class JobRepository extends TableRepository implements JobStore {
     ]);
     await deleteItems(this.db, this.table, itemKeys);
     return itemKeys.length;
+  }
+
+  /** A job as an item: with its index keys, and without the times not set yet (if_not_exists() would see a stored null as a value). */
+  private item(job: StoredJob): Record<string, unknown> {
+    return {
+      ...keys.job(job.id),
+      gsi1pk: `JOBS#${job.projectId}`,
+      gsi1sk: `${job.createdAt}#${job.id}`,
+      ...job,
+      startedAt: job.startedAt ?? undefined,
+      finishedAt: job.finishedAt ?? undefined,
+    };
   }
 
   private async conditionalSet(id: string, workerId: string, fields: Record<string, unknown>): Promise<boolean> {
