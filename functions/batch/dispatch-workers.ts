@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { withLambdaTelemetry } from '../service/adapters/lambda-telemetry.ts';
 import { powertools } from '../service/adapters/powertools.ts';
+import { SDK_CLIENT_DEFAULTS } from '../service/adapters/sdk-client-defaults.ts';
 import { jsonLog } from '../service/log.ts';
 
 const env = z
@@ -15,8 +16,8 @@ const env = z
   })
   .parse(process.env);
 
-const sqs = powertools().tracer.captureAWSv3Client(new SQSClient({}));
-const batch = powertools().tracer.captureAWSv3Client(new BatchClient({}));
+const sqs = powertools().tracer.captureAWSv3Client(new SQSClient({ ...SDK_CLIENT_DEFAULTS }));
+const batch = powertools().tracer.captureAWSv3Client(new BatchClient({ ...SDK_CLIENT_DEFAULTS }));
 
 /**
  * Runs every minute (EventBridge schedule): starts GPU workers on AWS Batch when the work queue has messages, one per

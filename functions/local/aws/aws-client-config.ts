@@ -1,6 +1,7 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
+import { SDK_CLIENT_DEFAULTS } from '../../service/adapters/sdk-client-defaults.ts';
 
 /** Where the local stand-ins answer and which credentials they take: all an AWS SDK client needs to use them. */
 export interface StandInAccess {
@@ -19,6 +20,7 @@ export function awsClientConfig(access: StandInAccess): {
   return {
     s3: {
       ...common,
+      ...SDK_CLIENT_DEFAULTS,
       endpoint: access.endpoints.s3,
       // s3rver serves path-style URLs only (no <bucket>.host DNS on one machine).
       forcePathStyle: true,
@@ -27,6 +29,6 @@ export function awsClientConfig(access: StandInAccess): {
       responseChecksumValidation: 'WHEN_REQUIRED',
     },
     dynamodb: { ...common, endpoint: access.endpoints.dynamodb },
-    sqs: { ...common, endpoint: access.endpoints.sqs },
+    sqs: { ...common, ...SDK_CLIENT_DEFAULTS, endpoint: access.endpoints.sqs },
   };
 }

@@ -5,13 +5,14 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LivePoster } from '../ports/live-poster.ts';
 import type { ServiceConfig } from '../config.ts';
+import { SDK_CLIENT_DEFAULTS } from './sdk-client-defaults.ts';
 
 /** Posts through API Gateway's Management API (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
 export class ApiGatewayLivePoster implements LivePoster {
   constructor(private readonly client: ApiGatewayManagementApiClient) {}
 
   static at(endpoint: string, region: string): ApiGatewayLivePoster {
-    return new ApiGatewayLivePoster(new ApiGatewayManagementApiClient({ endpoint, region }));
+    return new ApiGatewayLivePoster(new ApiGatewayManagementApiClient({ ...SDK_CLIENT_DEFAULTS, endpoint, region }));
   }
 
   async post(connectionId: string, data: string): Promise<boolean> {

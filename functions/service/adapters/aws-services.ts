@@ -28,6 +28,7 @@ import { S3ObjectStore } from './s3-object-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import { emfMetrics, powertools } from './powertools.ts';
+import { SDK_CLIENT_DEFAULTS } from './sdk-client-defaults.ts';
 
 /** The services on AWS's SDK clients (S3, DynamoDB, SQS, EventBridge), or their local stand-ins when the settings name endpoints. */
 export type { AwsCredentials };
@@ -49,7 +50,7 @@ export function createServices(
         responseChecksumValidation: 'WHEN_REQUIRED' as const,
       }
     : {};
-  const aws = { region, ...(credentials ? { credentials } : {}) };
+  const aws = { ...SDK_CLIENT_DEFAULTS, region, ...(credentials ? { credentials } : {}) };
   const s3 = tracer.captureAWSv3Client(new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_ENDPOINT, ...s3Options }));
   const presignS3 = config.FAULTLINE_S3_PUBLIC_ENDPOINT
     ? new S3Client({ ...aws, endpoint: config.FAULTLINE_S3_PUBLIC_ENDPOINT, ...s3Options })
@@ -68,7 +69,7 @@ export function createServices(
     : undefined;
   const events = config.FAULTLINE_EVENT_BUS
     ? new EventBridgePublisher(
-        tracer.captureAWSv3Client(new EventBridgeClient({ region })),
+        tracer.captureAWSv3Client(new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS, region })),
         config.FAULTLINE_EVENT_BUS,
         log,
         webhookQueue,
