@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { detectImage, presentRecord } from '../../service/detection/detection-service.ts';
+import { detectImage } from '../../service/detection/detection-service.ts';
 import { ServiceError } from '../../service/errors.ts';
 import { addTrainingImage, trainNow } from '../../service/training/train-now.ts';
 import { defineRoute, type ErrorShape, type MultipartBody } from '../http/route.ts';
@@ -127,8 +127,11 @@ export const flaskRoutes = [
     handle: async ({ files, principal }, s) => {
       const projectId = await defaultProjectId(s, principal);
       const file = files.image[0]!;
-      const record = await detectImage(s, projectId, file.content, file.filename || 'image', { visualizations: true });
-      const { visualizations } = await presentRecord(s, record, { visualizations: true });
+      const record = await detectImage(s, projectId, file.content, file.filename || 'image', {
+        visualizations: true,
+        present: { visualizations: true },
+      });
+      const { visualizations } = record.presented!;
       return {
         status: 200,
         body: {

@@ -6,7 +6,7 @@ import {
   listResults,
   summarise,
 } from '../../service/detection/results-service.ts';
-import { detectImage, presentRecord } from '../../service/detection/detection-service.ts';
+import { detectImage } from '../../service/detection/detection-service.ts';
 import {
   detectionRecordSchema,
   detectionResponseSchema,
@@ -43,9 +43,10 @@ export async function detectPart(
     threshold: fields.threshold,
     visualizations: fields.return_visualizations ?? true,
     project,
+    // Only the links this answer returns are signed (no image_url here).
+    present: { visualizations: true, evidence: true },
   });
-  // Only the links this answer returns are signed (no image_url here).
-  const { evidence, visualizations } = await presentRecord(s, record, { visualizations: true, evidence: true });
+  const { evidence, visualizations } = record.presented!;
   return { result_id: record.id, ...record.result, evidence, visualizations };
 }
 

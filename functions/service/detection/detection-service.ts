@@ -169,8 +169,14 @@ async function commitRecord(s: Services, record: DetectionRecord): Promise<void>
   if (!(await s.results.putIfProjectLive(record))) await abandonForGoneProject(s, record.projectId);
 }
 
-/** A detection, as the API keeps it: the record, and the PNGs it stored (for a route that answers with their bytes). */
-export type ApiDetection = DetectionRecord & { pngs?: Visualizations };
+/**
+ * A detection, as the API keeps it: the record, the PNGs it stored (for a route that answers with their bytes) and,
+ * when asked for, its links as presentRecord gives them.
+ */
+export type ApiDetection = DetectionRecord & { pngs?: Visualizations; presented?: PresentedRecord };
+
+/** The links beside a record (presentRecord). */
+export type PresentedRecord = Awaited<ReturnType<typeof presentRecord>>;
 
 /**
  * Synchronous detection (the API): detect, keep the result and its images, answer with presigned URLs. The project
@@ -182,7 +188,11 @@ export async function detectImage(
   projectId: string,
   bytes: Uint8Array,
   name: string,
-  options: DetectionRequestOptions & { project?: ProjectItem },
+  options: DetectionRequestOptions & {
+    project?: ProjectItem;
+    /** The links to presign for the answer: signed while the record is committed (signing needs no request). */
+    present?: RecordLinks;
+  },
 ): Promise<ApiDetection> {
   const project = options.project?.id === projectId ? options.project : await requireProject(s, projectId);
   const detection = await runModel(s, project, bytes, options);
@@ -205,9 +215,15 @@ export async function detectImage(
     visualizationKeys,
     resultKey: null,
   };
-  await commitRecord(s, record);
+  const [, presented] = await Promise.all([
+    commitRecord(s, record),
+    options.present ? presentRecord(s, record, options.present) : undefined,
+  ]);
   await announce(s, project, record);
-  return Object.defineProperty(record, 'pngs', { value: detection.visualizations, enumerable: false });
+  return Object.defineProperties(record, {
+    pngs: { value: detection.visualizations, enumerable: false },
+    presented: { value: presented, enumerable: false },
+  });
 }
 
 /**
