@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus } from '../domain/job.ts';
 import type { JobStore, StoredJob } from '../ports/job-store.ts';
-import { deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
+import { cancellationReasons, deleteItems, isConditionFailure, keys, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 export type { StoredJob } from '../ports/job-store.ts';
@@ -68,12 +68,10 @@ export class JobRepository extends TableRepository implements JobStore {
       );
       return true;
     } catch (error) {
-      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-      if ((error as { name?: string }).name !== 'TransactionCanceledException' || !reasons) throw error;
+      const reasons = cancellationReasons(error);
       // The key claimed already, or another transaction on it at the same moment (DynamoDB cancels one of two):
       // the caller takes the ordinary way, which finds the job made under the key.
-      if (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict'))
-        return false;
+      if (reasons?.[0] === 'ConditionalCheckFailed' || reasons?.includes('TransactionConflict')) return false;
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import type { DetectionRecord } from '../domain/detection-record.ts';
 import { REVIEW_VERDICTS } from '../domain/review.ts';
 import type { ResultFilter, ResultStore } from '../ports/result-store.ts';
-import { isConditionFailure, keys, resultId, stripKeys } from './table-definition.ts';
+import { cancellationReasons, isConditionFailure, keys, resultId, stripKeys } from './table-definition.ts';
 import { TableRepository } from './table-repository.ts';
 
 export type { ResultFilter } from '../ports/result-store.ts';
@@ -99,10 +99,9 @@ export class ResultRepository extends TableRepository implements ResultStore {
       );
       return true;
     } catch (error) {
-      const reasons = (error as { name?: string; CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-      if ((error as { name?: string }).name !== 'TransactionCanceledException' || !reasons) throw error;
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
-      if (reasons[1]?.Code === 'ConditionalCheckFailed') return true; // reviewed meanwhile: kept, the project is live
+      const reasons = cancellationReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+      if (reasons?.[1] === 'ConditionalCheckFailed') return true; // reviewed meanwhile: kept, the project is live
       throw error;
     }
   }

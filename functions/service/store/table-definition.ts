@@ -90,6 +90,14 @@ export const keys = {
 export const isConditionFailure = (error: unknown): boolean =>
   (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
+/** Why a TransactWriteItems was cancelled, one code per item in order ('None', 'ConditionalCheckFailed', ...); undefined for any other error. */
+export const cancellationReasons = (error: unknown): (string | undefined)[] | undefined => {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+  return e?.name === 'TransactionCanceledException' && e.CancellationReasons
+    ? e.CancellationReasons.map((r) => r.Code)
+    : undefined;
+};
+
 /** A result id that sorts by time: r_YYYYMMDDHHMMSSmmm_SUFFIX. */
 export const resultId = (createdAt: string, suffix: string): string =>
   `r_${createdAt.replace(/[-:.TZ]/g, '')}_${suffix}`;
