@@ -14,7 +14,7 @@ process.on('message', (message) => {
       memory.heapUsed += t.heapUsed;
       memory.heapTotal += t.heapTotal;
     }
-    process.send?.({ memory, threads: threads.length, sharpCacheMb: sharp.cache().memory.current });
+    process.send?.({ memory, sharpCacheMb: sharp.cache().memory.current });
   });
 });
 // The service's own handles keep it running; this channel alone must not.

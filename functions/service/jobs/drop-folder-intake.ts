@@ -40,7 +40,6 @@ export async function takeObjectEvent(s: Services, r: ObjectEvent, attempt: JobA
     type: 'detect',
     input: { key },
     idempotencyKey: inboxJobKey(r.bucket, key, r.version),
-    enqueue: false,
     startBy: attempt.workerId,
   });
   await runJob(s, job.id, attempt, { started: started ? job : undefined, project, inbox: { key, rest: parsed.rest } });

@@ -8,8 +8,9 @@ import type { StoredJob } from '../store/job-repository.ts';
 /**
  * Creates a job once per idempotency key and queues it. A retry (same key) returns the first job; a creation cut
  * short after claiming the key is completed by the retry, so a key never points to nothing for long. With `startBy`
- * (a worker that runs the job at once, so nothing is queued), a new job is stored RUNNING by that worker together
- * with its key, in one table request, and comes back with `started`; a key claimed already takes the ordinary way.
+ * and an idempotency key (a worker that runs the job at once, so nothing is queued), a new job is stored RUNNING by
+ * that worker together with its key, in one table request, and comes back with `started`; a key claimed already
+ * takes the ordinary way.
  */
 export async function createJob(
   s: Services,
@@ -63,7 +64,8 @@ export async function createJob(
     ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
     startedAt: null,
   });
-  if (o.enqueue !== false) await s.queue.send({ kind: 'job', jobId: job.id } satisfies JobMessage);
+  // A job its caller starts itself (startBy) is never queued: the caller's own message carries it.
+  if (o.enqueue !== false && !o.startBy) await s.queue.send({ kind: 'job', jobId: job.id } satisfies JobMessage);
   s.log({ msg: 'job queued', jobId: job.id, type: job.type, projectId: job.projectId });
   return { job, created: true };
 }
