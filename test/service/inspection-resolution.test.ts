@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 const cookie = join(sharedDir(), 'datasets', 'cookie');
 
-/** A project's inspection setting (resolution, multi-scale) through the API: validated, kept, and honoured by training and detection. */
+/** A project's inspection setting (resolution, multi-scale, input normalisation) through the API: validated, kept, and honoured by training and detection. */
 describe.skipIf(!existsSync(cookie))('a project inspecting at 448 px', () => {
   let runtime: LocalRuntime;
   let dataDir: string;
@@ -47,6 +47,7 @@ describe.skipIf(!existsSync(cookie))('a project inspecting at 448 px', () => {
       { resolution: 4096 },
       { resolution: '448' },
       { resolution: 448, tiles: 4 },
+      { resolution: 224, normalise: 'imagenet' },
       {},
     ]) {
       const created = await api('/api/v1/projects', { method: 'POST', json: { name: 'bad', inspection } });
@@ -62,12 +63,13 @@ describe.skipIf(!existsSync(cookie))('a project inspecting at 448 px', () => {
     expect(project.inspection).toEqual({ resolution: 448, multiScale: false });
     const patched = await api(`/api/v1/projects/${project.id}`, {
       method: 'PATCH',
-      json: { inspection: { resolution: 448, multiScale: true } },
+      json: { inspection: { resolution: 448, multiScale: true, normalise: 'each-image' } },
     });
     expect(patched.status).toBe(200);
     expect((await api(`/api/v1/projects/${project.id}`)).body.inspection).toEqual({
       resolution: 448,
       multiScale: true,
+      normalise: 'each-image',
     });
 
     const form = new FormData();
@@ -87,7 +89,7 @@ describe.skipIf(!existsSync(cookie))('a project inspecting at 448 px', () => {
     );
     expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
     const model = (await api(`/api/v1/projects/${project.id}/models/${job.output.modelVersion}`)).body;
-    expect(model.preprocessing.size).toBe(448);
+    expect(model.preprocessing).toMatchObject({ size: 448, normalise: 'each-image' });
 
     const detect = new FormData();
     detect.append('file', new Blob([await readFile(join(cookie, 'test', 'cracked', 'anomaly-1.jpg'))]), 'a.jpg');

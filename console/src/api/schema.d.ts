@@ -1586,6 +1586,11 @@ export interface components {
              * @default false
              */
             multiScale?: boolean;
+            /**
+             * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+             * @enum {string}
+             */
+            normalise?: "backbone" | "images" | "auto" | "each-image";
         };
         ProjectPage: {
             items: components["schemas"]["Project"][];
@@ -1615,6 +1620,11 @@ export interface components {
                  * @default false
                  */
                 multiScale?: boolean;
+                /**
+                 * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+                 * @enum {string}
+                 */
+                normalise?: "backbone" | "images" | "auto" | "each-image";
             };
             imageCount: number;
             activeModelVersion: number | null;
@@ -1710,6 +1720,11 @@ export interface components {
                 resize: string;
                 resizeTo: number;
                 size: number;
+                /**
+                 * @description The input's normalisation: backbone (ImageNet's statistics), images (the training images'), each-image (every image's own); absent on versions stored before it was kept
+                 * @enum {string}
+                 */
+                normalise?: "backbone" | "images" | "each-image";
             };
             bankRows: number;
             trainImages: number;
@@ -2961,6 +2976,11 @@ export interface operations {
                              * @default false
                              */
                             multiScale?: boolean;
+                            /**
+                             * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+                             * @enum {string}
+                             */
+                            normalise?: "backbone" | "images" | "auto" | "each-image";
                         };
                         imageCount: number;
                         activeModelVersion: number | null;

@@ -21,7 +21,10 @@ const preprocessingSchema = z.object({
   resizeTo: z.number().int().positive(),
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number(), z.number(), z.number()]),
-  /** Where mean and std came from: absent or 'backbone', its ImageNet statistics; 'images', the training images'. */
+  /**
+   * Where mean and std came from: absent or 'backbone', its ImageNet statistics; 'images', the training images';
+   * 'each-image': every image is normalised by its own instead (mean and std record the backbone's, unused).
+   */
   normalise: z.enum(APPLIED_NORMALISATIONS).optional(),
 });
 

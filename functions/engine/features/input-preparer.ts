@@ -20,7 +20,11 @@ export class InputPreparer {
     readonly batchSize: number,
     readonly limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
   ) {
-    this.normaliser = new ImageNormaliser(preprocessing.mean, preprocessing.std);
+    this.normaliser = new ImageNormaliser(
+      preprocessing.mean,
+      preprocessing.std,
+      preprocessing.normalise === 'each-image',
+    );
     this.batch = new Float32Array(batchSize * 3 * preprocessing.size * preprocessing.size);
   }
 

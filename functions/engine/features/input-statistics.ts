@@ -4,12 +4,14 @@ import { DEFAULT_IMAGE_LIMITS, decodeImage, type ImageLimits } from '../image/de
 
 /**
  * How a model normalises its input pixels before the backbone: with the backbone's (ImageNet) statistics, with the
- * normal training images' own, or `auto`: the images' own where their contrast is far below what the backbone was
- * trained on (LOW_CONTRAST_RATIO), else the backbone's. A model records the one it used.
+ * normal training images' own, `auto`: the images' own where their contrast is far below what the backbone was
+ * trained on (LOW_CONTRAST_RATIO), else the backbone's; or `each-image`: every image, in training and detection, by
+ * its own mean and spread (image/normalise.ts), for lighting that drifts from photo to photo. A model records the one
+ * it used.
  */
-export const INPUT_NORMALISATIONS = ['backbone', 'images', 'auto'] as const;
+export const INPUT_NORMALISATIONS = ['backbone', 'images', 'auto', 'each-image'] as const;
 export type InputNormalisation = (typeof INPUT_NORMALISATIONS)[number];
-export const APPLIED_NORMALISATIONS = ['backbone', 'images'] as const;
+export const APPLIED_NORMALISATIONS = ['backbone', 'images', 'each-image'] as const;
 export type AppliedNormalisation = (typeof APPLIED_NORMALISATIONS)[number];
 
 /**
@@ -87,12 +89,20 @@ export async function measureInputStatistics(
   return { mean: [mean[0], mean[1], mean[2]], std: [std[0], std[1], std[2]] };
 }
 
-/** The statistics `normalisation` chooses, given the images' own and the backbone's. */
+/** Whether `normalisation` reads the training images' statistics (measureInputStatistics) before choosing. */
+export const needsImageStatistics = (normalisation: InputNormalisation): boolean =>
+  normalisation === 'images' || normalisation === 'auto';
+
+/**
+ * The statistics `normalisation` chooses, given the images' own and the backbone's. With `each-image` the model keeps
+ * the backbone's in its record, but every image replaces them by its own (ImageNormaliser).
+ */
 export function chooseNormalisation(
   normalisation: InputNormalisation,
   own: InputStatistics | undefined,
   backbone: InputStatistics,
 ): { applied: AppliedNormalisation; statistics: InputStatistics } {
+  if (normalisation === 'each-image') return { applied: 'each-image', statistics: backbone };
   if (!own || normalisation === 'backbone') return { applied: 'backbone', statistics: backbone };
   if (normalisation === 'images') return { applied: 'images', statistics: own };
   const spread = (s: InputStatistics) => (s.std[0] + s.std[1] + s.std[2]) / 3;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_RESOLUTION } from './tiling.ts';
+import { INPUT_NORMALISATIONS } from './input-statistics.ts';
 
 /** Pixels per feature cell of the default backbone's finest layer: resolutions are multiples of it. */
 export const RESOLUTION_STEP = 8;
@@ -8,7 +9,8 @@ export const MIN_RESOLUTION = 224;
 
 /**
  * A project's choice of what the model inspects (features/feature-extractor.ts's InspectionView), validated where it
- * enters: the side the image is resized to, and whether a coarse whole-image view joins the tiles.
+ * enters: the side the image is resized to, whether a coarse whole-image view joins the tiles, and the input's
+ * normalisation.
  */
 export const inspectionSettingsSchema = z
   .object({
@@ -25,6 +27,10 @@ export const inspectionSettingsSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'With tiles: also a coarse whole-image view in every patch (layout and large defects)' }),
+    normalise: z.enum(INPUT_NORMALISATIONS).optional().meta({
+      description:
+        "Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)",
+    }),
   })
   .strict()
   .meta({ id: 'Inspection', description: 'What the next training inspects; detection follows the model it made' });

@@ -4,6 +4,7 @@ import { prepareBackbone } from '../backbone/obtain-backbone.ts';
 import { AGGREGATIONS, type Aggregation, DEFAULT_AGGREGATION } from '../backbone/feature-model.ts';
 import {
   chooseNormalisation,
+  needsImageStatistics,
   INPUT_NORMALISATIONS,
   type InputNormalisation,
   measureInputStatistics,
@@ -227,7 +228,9 @@ export async function train(
   }
   if (o.normalise !== 'backbone') {
     // None readable: the backbone's statistics, and the feature pass below reports every image as skipped.
-    const own = await measureInputStatistics(trainSources, preprocessing);
+    const own = needsImageStatistics(o.normalise)
+      ? await measureInputStatistics(trainSources, preprocessing)
+      : undefined;
     const { applied, statistics } = chooseNormalisation(o.normalise, own, preprocessing);
     Object.assign(preprocessing, { mean: statistics.mean, std: statistics.std, normalise: applied });
   }

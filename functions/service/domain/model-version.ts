@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APPLIED_NORMALISATIONS } from '../../engine/features/input-statistics.ts';
 import { CALIBRATION_SOURCES, MODEL_QUALITY_VERDICTS } from '../../engine/training/model-quality.ts';
 
 export const modelQualitySummarySchema = z
@@ -20,7 +21,15 @@ export const modelVersionSchema = z
     type: z.literal('PatchCore'),
     backbone: z.string(),
     layers: z.array(z.string()),
-    preprocessing: z.object({ resize: z.string(), resizeTo: z.number(), size: z.number() }),
+    preprocessing: z.object({
+      resize: z.string(),
+      resizeTo: z.number(),
+      size: z.number(),
+      normalise: z.enum(APPLIED_NORMALISATIONS).optional().meta({
+        description:
+          "The input's normalisation: backbone (ImageNet's statistics), images (the training images'), each-image (every image's own); absent on versions stored before it was kept",
+      }),
+    }),
     bankRows: z.number().int(),
     trainImages: z.number().int(),
     calibrationImages: z.number().int(),

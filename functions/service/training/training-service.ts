@@ -145,6 +145,7 @@ export async function runTraining(
     settings: { severityBands: project.severityBands },
     resolution: project.inspection?.resolution,
     multiScale: project.inspection?.multiScale,
+    normalise: project.inspection?.normalise,
     onProgress: (p) => report(p.stage, p.done, p.total),
   });
   // Scored on the project's labelled evaluation set (an imported Lookout for Vision dataset) when it has one.
@@ -234,7 +235,12 @@ export async function publishModelVersion(
     type: 'PatchCore',
     backbone: m.backbone.id,
     layers: m.backbone.layers,
-    preprocessing: { resize: m.preprocessing.resize, resizeTo: m.preprocessing.resizeTo, size: m.preprocessing.size },
+    preprocessing: {
+      resize: m.preprocessing.resize,
+      resizeTo: m.preprocessing.resizeTo,
+      size: m.preprocessing.size,
+      normalise: m.preprocessing.normalise ?? 'backbone',
+    },
     bankRows: m.memoryBank.rows,
     ...facts,
     thresholds: {

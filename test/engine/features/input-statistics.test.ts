@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryImage } from '../../../functions/engine/dataset/image-source.ts';
 import {
   chooseNormalisation,
+  needsImageStatistics,
   type InputStatistics,
   measureInputStatistics,
 } from '../../../functions/engine/features/input-statistics.ts';
@@ -67,5 +68,14 @@ describe('chooseNormalisation', () => {
     expect(chooseNormalisation('backbone', dark, IMAGENET).applied).toBe('backbone');
     expect(chooseNormalisation('images', ordinary, IMAGENET)).toEqual({ applied: 'images', statistics: ordinary });
     expect(chooseNormalisation('images', undefined, IMAGENET)).toEqual({ applied: 'backbone', statistics: IMAGENET });
+  });
+
+  it("each-image records the backbone's statistics (every image brings its own) and reads none of the images'", () => {
+    expect(chooseNormalisation('each-image', dark, IMAGENET)).toEqual({ applied: 'each-image', statistics: IMAGENET });
+    expect(chooseNormalisation('each-image', undefined, IMAGENET).applied).toBe('each-image');
+    expect(needsImageStatistics('each-image')).toBe(false);
+    expect(needsImageStatistics('backbone')).toBe(false);
+    expect(needsImageStatistics('auto')).toBe(true);
+    expect(needsImageStatistics('images')).toBe(true);
   });
 });

@@ -63,4 +63,50 @@ describe('ImageNormaliser', () => {
     expect(() => n.writeInto(new Uint8Array(16 * 4), batch, 0, 4)).toThrow(RangeError); // RGBA is not RGB
     expect(() => n.writeInto(new Uint8Array(48), batch, 0, 4)).not.toThrow();
   });
+
+  describe('each image by its own statistics', () => {
+    const side = 4;
+    const plane = side * side;
+    const random = seededRandom(5);
+    const rgb = Uint8Array.from({ length: plane * 3 }, () => 20 + Math.floor(random() * 90));
+    const write = (bytes: Uint8Array) => {
+      const batch = new Float32Array(3 * plane);
+      new ImageNormaliser(MEAN, STD, true).writeInto(bytes, batch, 0, side);
+      return batch;
+    };
+
+    it('gives zero mean and unit spread over all three channels, whatever the mean and std it was built with', () => {
+      const batch = write(rgb);
+      const mean = batch.reduce((a, v) => a + v, 0) / batch.length;
+      const variance = batch.reduce((a, v) => a + (v - mean) ** 2, 0) / batch.length;
+      expect(mean).toBeCloseTo(0, 5);
+      expect(variance).toBeCloseTo(1, 4);
+    });
+
+    it('does not see a photo taken brighter and with more contrast (v -> 2 v + 15)', () => {
+      const brighter = rgb.map((v) => 2 * v + 15);
+      const a = write(rgb);
+      const b = write(brighter);
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 4);
+      // With fixed statistics it does.
+      const fixed = (bytes: Uint8Array) => {
+        const batch = new Float32Array(3 * plane);
+        new ImageNormaliser(MEAN, STD).writeInto(bytes, batch, 0, side);
+        return batch;
+      };
+      expect(fixed(brighter)[0]).not.toBeCloseTo(fixed(rgb)[0], 1);
+    });
+
+    it("keeps a colour's balance between channels (one mean and spread for all three) and survives a flat image", () => {
+      const red = new Uint8Array(plane * 3);
+      for (let p = 0; p < plane; p++) red[p * 3] = p < plane / 2 ? 200 : 100;
+      const batch = write(red);
+      // Red above the image's mean where it is bright; green and blue, always 0, below it, and equal.
+      expect(batch[0]).toBeGreaterThan(0);
+      expect(batch[plane]).toBeLessThan(0);
+      expect(batch[plane]).toBe(batch[2 * plane]);
+      const flat = write(new Uint8Array(plane * 3).fill(77));
+      expect(Array.from(flat)).toEqual(new Array(3 * plane).fill(0));
+    });
+  });
 });

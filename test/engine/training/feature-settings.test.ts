@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelArtifact } from '../../../functions/engine/artifact/model-artifact.ts';
 import { fileImage } from '../../../functions/engine/dataset/image-source.ts';
@@ -58,6 +59,29 @@ describe.skipIf(!existsSync(cookie))('feature aggregation and input normalisatio
 
     const { artifact: auto } = await train(images(), { normalise: 'auto' });
     expect(auto.manifest.preprocessing).toMatchObject({ normalise: 'backbone', mean: IMAGENET_MEAN });
+  }, 60_000);
+
+  it('with normalise each-image the model says so, and detection scores a photo the same however bright it was taken', async () => {
+    const { artifact } = await train(images(), { normalise: 'each-image' });
+    expect(artifact.manifest.preprocessing).toMatchObject({ normalise: 'each-image', mean: IMAGENET_MEAN });
+    const bytes = await readFile(join(cookie, 'test', 'cracked', 'anomaly-2.jpg'));
+    // The same photo with half the light (a linear change: the normalised pixels are the same up to rounding).
+    const dimmer = await sharp(bytes).linear(0.5, 0).png().toBuffer();
+    const scores = async (model: ModelArtifact) => {
+      const detector = await Detector.load(model);
+      try {
+        const one = await detector.detect(bytes, { visualizations: false });
+        const two = await detector.detect(dimmer, { visualizations: false });
+        return [one.result.raw_score, two.result.raw_score];
+      } finally {
+        await detector.release();
+      }
+    };
+    const [own, ownDimmer] = await scores(artifact);
+    expect(Math.abs(own - ownDimmer)).toBeLessThan(0.01 * own); // measured 0.3 %
+    // The backbone's statistics see the change in light (measured 3.5 %, eleven times as much).
+    const [fixed, fixedDimmer] = await scores((await train(images(), { normalise: 'backbone' })).artifact);
+    expect(Math.abs(fixed - fixedDimmer)).toBeGreaterThan(5 * Math.abs(own - ownDimmer));
   }, 60_000);
 
   it('refuses an aggregation that is not 1, 3, 5 or 7 before any work', async () => {
