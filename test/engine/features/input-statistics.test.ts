@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { memoryImage } from '../../../functions/engine/dataset/image-source.ts';
 import {
   chooseNormalisation,
-  needsImageStatistics,
+  type ImageSetStatistics,
   type InputStatistics,
+  LIGHTING_DRIFT_RATIO,
+  needsImageStatistics,
   measureInputStatistics,
 } from '../../../functions/engine/features/input-statistics.ts';
 
@@ -46,6 +48,17 @@ describe('measureInputStatistics', () => {
     expect((await measureInputStatistics([black, white, black, white], GEOMETRY))!.mean).toEqual([0.5, 0.5, 0.5]);
   });
 
+  it("measures the lighting drift: the spread of the images' mean brightness over their own mean spread", async () => {
+    const grey = (v: number): [number, number, number] => [v, v, v];
+    const darker = memoryImage('dark.png', await halves(grey(0), grey(102))); // mean 0.2, sd 0.2
+    const lighter = memoryImage('light.png', await halves(grey(102), grey(204))); // mean 0.6, sd 0.2
+    // Means 0.2 and 0.6: spread 0.2 between photos, 0.2 within each.
+    expect((await measureInputStatistics([darker, lighter], GEOMETRY))!.lightingDrift).toBeCloseTo(1, 6);
+    expect((await measureInputStatistics([darker, darker], GEOMETRY))!.lightingDrift).toBe(0);
+    // One photo: nothing to drift from.
+    expect((await measureInputStatistics([lighter], GEOMETRY))!.lightingDrift).toBe(0);
+  });
+
   it('leaves out images that cannot be decoded, and gives undefined when none can', async () => {
     const good = memoryImage('a.png', await halves([0, 0, 0], [255, 255, 255]));
     const broken = memoryImage('broken.png', new TextEncoder().encode('not an image'));
@@ -56,12 +69,24 @@ describe('measureInputStatistics', () => {
 });
 
 describe('chooseNormalisation', () => {
-  const dark: InputStatistics = { mean: [0.07, 0.08, 0.08], std: [0.056, 0.052, 0.048] };
-  const ordinary: InputStatistics = { mean: [0.51, 0.44, 0.34], std: [0.27, 0.19, 0.12] };
+  const dark: ImageSetStatistics = { mean: [0.07, 0.08, 0.08], std: [0.056, 0.052, 0.048], lightingDrift: 0.03 };
+  const ordinary: ImageSetStatistics = { mean: [0.51, 0.44, 0.34], std: [0.27, 0.19, 0.12], lightingDrift: 0.14 };
 
   it("auto takes the images' own statistics only where their contrast is under half the backbone's", () => {
     expect(chooseNormalisation('auto', dark, IMAGENET)).toEqual({ applied: 'images', statistics: dark });
     expect(chooseNormalisation('auto', ordinary, IMAGENET)).toEqual({ applied: 'backbone', statistics: IMAGENET });
+  });
+
+  it("auto normalises each image by its own where the photos' brightness drifts, before any contrast rule", () => {
+    const drifting = { ...ordinary, lightingDrift: 1.13 };
+    expect(chooseNormalisation('auto', drifting, IMAGENET)).toEqual({ applied: 'each-image', statistics: IMAGENET });
+    expect(chooseNormalisation('auto', { ...dark, lightingDrift: LIGHTING_DRIFT_RATIO }, IMAGENET).applied).toBe(
+      'each-image',
+    );
+    expect(chooseNormalisation('auto', { ...dark, lightingDrift: 0.49 }, IMAGENET).applied).toBe('images');
+    // Asked for explicitly, the others do not look at the drift.
+    expect(chooseNormalisation('backbone', drifting, IMAGENET).applied).toBe('backbone');
+    expect(chooseNormalisation('images', drifting, IMAGENET).applied).toBe('images');
   });
 
   it('backbone and images are taken as asked; without readable images the backbone statistics stay', () => {
