@@ -42,7 +42,7 @@ export function addTrainingOptions(command: Command): Command {
     .addOption(
       new Option(
         '--normalise <stats>',
-        "input pixel statistics: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (each image's own when the photos' brightness drifts between them, else their own when their contrast is under half ImageNet's), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos)",
+        "input pixel statistics: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos)",
       )
         .choices(INPUT_NORMALISATIONS)
         .default(d.normalise),

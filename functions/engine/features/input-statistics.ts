@@ -5,9 +5,9 @@ import { DEFAULT_IMAGE_LIMITS, decodeImage, type ImageLimits } from '../image/de
 /**
  * How a model normalises its input pixels before the backbone: with the backbone's (ImageNet) statistics, with the
  * normal training images' own, `each-image`: every image, in training and detection, by its own mean and spread
- * (image/normalise.ts), for lighting that drifts from photo to photo; or `auto`: each image's own where the normal
- * photos' brightness drifts (LIGHTING_DRIFT_RATIO), else the images' own where their contrast is far below what the
- * backbone was trained on (LOW_CONTRAST_RATIO), else the backbone's. A model records the one it used.
+ * (image/normalise.ts), for lighting that drifts from photo to photo; or `auto`: the images' own where their contrast
+ * is far below what the backbone was trained on (LOW_CONTRAST_RATIO), else each image's own where the normal photos'
+ * brightness drifts (LIGHTING_DRIFT_RATIO), else the backbone's. A model records the one it used.
  */
 export const INPUT_NORMALISATIONS = ['backbone', 'images', 'auto', 'each-image'] as const;
 export type InputNormalisation = (typeof INPUT_NORMALISATIONS)[number];
@@ -144,9 +144,10 @@ export function chooseNormalisation(
   if (normalisation === 'each-image') return { applied: 'each-image', statistics: backbone };
   if (!own || normalisation === 'backbone') return { applied: 'backbone', statistics: backbone };
   if (normalisation === 'images') return { applied: 'images', statistics: own };
-  if (own.lightingDrift >= LIGHTING_DRIFT_RATIO) return { applied: 'each-image', statistics: backbone };
   const spread = (s: InputStatistics) => (s.std[0] + s.std[1] + s.std[2]) / 3;
-  return spread(own) < LOW_CONTRAST_RATIO * spread(backbone)
-    ? { applied: 'images', statistics: own }
-    : { applied: 'backbone', statistics: backbone };
+  if (spread(own) < LOW_CONTRAST_RATIO * spread(backbone)) return { applied: 'images', statistics: own };
+  // Only photos of ordinary contrast: a near-flat product's own spread is mostly sensor noise, which dividing each
+  // photo by it would blow up; the low-contrast rule above gives such a set one gain for all its photos instead.
+  if (own.lightingDrift >= LIGHTING_DRIFT_RATIO) return { applied: 'each-image', statistics: backbone };
+  return { applied: 'backbone', statistics: backbone };
 }

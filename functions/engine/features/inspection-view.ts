@@ -29,7 +29,7 @@ export const inspectionSettingsSchema = z
       .meta({ description: 'With tiles: also a coarse whole-image view in every patch (layout and large defects)' }),
     normalise: z.enum(INPUT_NORMALISATIONS).optional().meta({
       description:
-        "Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (each image's own when the photos' brightness drifts between them, else their own when their contrast is under half ImageNet's; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)",
+        "Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)",
     }),
   })
   .strict()
