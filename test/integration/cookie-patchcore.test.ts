@@ -38,6 +38,20 @@ describe.skipIf(!existsSync(cookie))('PatchCore on the cookie data set', () => {
     expect(report.recall).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('reports the image AUROC of each defect type, which the whole set averages weighted by its images', () => {
+    const types = Object.keys(report.imageAurocByDefect).sort();
+    expect(types).toEqual(['anomaly_unlabeled', 'cracked']);
+    const counts: Record<string, number> = { anomaly_unlabeled: 8, cracked: 32 };
+    let weighted = 0;
+    for (const t of types) {
+      expect(report.imageAurocByDefect[t]).toBeGreaterThanOrEqual(0);
+      expect(report.imageAurocByDefect[t]).toBeLessThanOrEqual(1);
+      weighted += counts[t] * report.imageAurocByDefect[t];
+    }
+    // AUROC is the mean over the defective images of their win rate against the good ones, so it splits by type.
+    expect(weighted / 40).toBeCloseTo(report.imageAuroc, 3);
+  });
+
   it('flags a cracked cookie with a box over the crack and explains it with a training patch', async () => {
     const { result } = await detector.detect(await readFile(cracked));
     expect(result.is_anomalous).toBe(true);

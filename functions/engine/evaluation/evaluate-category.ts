@@ -140,6 +140,8 @@ export interface EvaluationReport {
   quality: ModelQuality['verdict'];
   /** Share of defective images flagged, per defect type. */
   recallByDefect: Record<string, number>;
+  /** Image AUROC of each defect type against all the good images. */
+  imageAurocByDefect: Record<string, number>;
   timings: { trainMs: TrainingReport['timingsMs']; detectMsPerImage: StageTimings & { total: number } };
 }
 
@@ -204,6 +206,7 @@ export async function evaluateCategory(
       quality: training.quality.verdict,
       recall: scored.recall,
       recallByDefect: scored.recallByDefect,
+      imageAurocByDefect: scored.imageAurocByDefect,
       timings: { trainMs: training.timingsMs, detectMsPerImage: scored.detectMsPerImage },
     };
     artifact.manifest.metrics = {

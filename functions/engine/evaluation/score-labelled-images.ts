@@ -34,6 +34,8 @@ export interface LabelledImageScores {
   falseBoxes: number;
   falseAlarms: { flagged: number; good: number; rate: number };
   recallByDefect: Record<string, number>;
+  /** Image AUROC of each defect type's images against all the good ones: which kinds of defect the model separates. */
+  imageAurocByDefect: Record<string, number>;
   detectMsPerImage: StageTimings & { total: number };
 }
 
@@ -171,9 +173,16 @@ export async function scoreLabelledImages(
   const tp = predicted.filter((p, i) => p && labels[i]).length;
   const fp = predicted.filter((p, i) => p && !labels[i]).length;
   const recallByDefect: Record<string, number> = {};
+  const imageAurocByDefect: Record<string, number> = {};
   for (const d of new Set(defects.filter((_, i) => labels[i]))) {
-    const idx = defects.map((x, i) => (x === d ? i : -1)).filter((i) => i >= 0);
+    const idx = defects.map((x, i) => (x === d && labels[i] ? i : -1)).filter((i) => i >= 0);
     recallByDefect[d] = round(idx.filter((i) => predicted[i]).length / idx.length);
+    imageAurocByDefect[d] = round(
+      auroc(
+        idx.map((i) => scores[i]),
+        neg,
+      ),
+    );
   }
   const detectMsPerImage = Object.fromEntries(
     STAGES.map((s) => [s, round(sums[s] / Math.max(1, detected), 2)]),
@@ -196,6 +205,7 @@ export async function scoreLabelledImages(
     falseBoxes,
     falseAlarms: { flagged: fp, good: neg.length, rate: round(fp / Math.max(1, neg.length)) },
     recallByDefect,
+    imageAurocByDefect,
     detectMsPerImage,
   };
 }
