@@ -1,7 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BACKBONE_ID } from '../engine/backbone/backbone-manifest.ts';
 import { AGGREGATIONS } from '../engine/backbone/feature-model.ts';
-import { INPUT_NORMALISATIONS, type InputNormalisation } from '../engine/features/input-statistics.ts';
+import {
+  INPUT_NORMALISATIONS,
+  type InputNormalisation,
+  NORMALISATION_CHOICES,
+} from '../engine/features/input-statistics.ts';
 import { type Augmentation, AUGMENTATIONS } from '../engine/training/augment.ts';
 import { TRAINING_DEFAULTS, type TrainOptions } from '../engine/training/train.ts';
 import { fraction, numberOption, positiveInteger } from './output.ts';
@@ -40,10 +44,7 @@ export function addTrainingOptions(command: Command): Command {
       d.aggregation,
     )
     .addOption(
-      new Option(
-        '--normalise <stats>',
-        "input pixel statistics: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos)",
-      )
+      new Option('--normalise <stats>', `input pixel statistics: ${NORMALISATION_CHOICES}`)
         .choices(INPUT_NORMALISATIONS)
         .default(d.normalise),
     )

@@ -1587,7 +1587,7 @@ export interface components {
              */
             multiScale?: boolean;
             /**
-             * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+             * @description Pixel statistics the input is normalised with: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos). Absent: auto
              * @enum {string}
              */
             normalise?: "backbone" | "images" | "auto" | "each-image";
@@ -1621,7 +1621,7 @@ export interface components {
                  */
                 multiScale?: boolean;
                 /**
-                 * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+                 * @description Pixel statistics the input is normalised with: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos). Absent: auto
                  * @enum {string}
                  */
                 normalise?: "backbone" | "images" | "auto" | "each-image";
@@ -2977,7 +2977,7 @@ export interface operations {
                              */
                             multiScale?: boolean;
                             /**
-                             * @description Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)
+                             * @description Pixel statistics the input is normalised with: backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos). Absent: auto
                              * @enum {string}
                              */
                             normalise?: "backbone" | "images" | "auto" | "each-image";

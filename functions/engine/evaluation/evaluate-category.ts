@@ -4,6 +4,7 @@ import { readMvtecCategory } from '../dataset/mvtec-category.ts';
 import type { StageTimings } from '../detection/detection-result.ts';
 import { Detector } from '../detection/detector.ts';
 import { InvalidOptionError } from '../errors.ts';
+import { appliedNormalisation } from '../features/input-statistics.ts';
 import { seededRandom } from '../math/random.ts';
 import type { ModelQuality } from '../training/model-quality.ts';
 import { type TrainingReport, type TrainOptions, train } from '../training/train.ts';
@@ -176,7 +177,7 @@ export async function evaluateCategory(
         backbone: m.backbone.id,
         layers: m.backbone.layers,
         aggregation: m.backbone.aggregation ?? DEFAULT_AGGREGATION,
-        normalise: m.preprocessing.normalise ?? 'backbone',
+        normalise: appliedNormalisation(m.preprocessing),
         resize: m.preprocessing.resize,
         resizeTo: m.preprocessing.resizeTo,
         coresetRatio: m.memoryBank.coresetRatio,

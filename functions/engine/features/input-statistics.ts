@@ -1,6 +1,7 @@
 import type { Preprocessing } from '../artifact/artifact-manifest.ts';
 import type { ImageSource } from '../dataset/image-source.ts';
 import { DEFAULT_IMAGE_LIMITS, decodeImage, type ImageLimits } from '../image/decode-image.ts';
+import { MIN_SPREAD_LEVELS } from '../image/normalise.ts';
 
 /**
  * How a model normalises its input pixels before the backbone: with the backbone's (ImageNet) statistics, with the
@@ -13,6 +14,14 @@ export const INPUT_NORMALISATIONS = ['backbone', 'images', 'auto', 'each-image']
 export type InputNormalisation = (typeof INPUT_NORMALISATIONS)[number];
 export const APPLIED_NORMALISATIONS = ['backbone', 'images', 'each-image'] as const;
 export type AppliedNormalisation = (typeof APPLIED_NORMALISATIONS)[number];
+
+/** What each choice means, for the CLI's help and the API's schema. */
+export const NORMALISATION_CHOICES =
+  "backbone (ImageNet's mean and sd), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them), each-image (every image by its own mean and sd, in training and detection: lighting that drifts between photos)";
+
+/** The normalisation a model applied: models saved before the field was kept used the backbone's statistics. */
+export const appliedNormalisation = (p: { normalise?: AppliedNormalisation }): AppliedNormalisation =>
+  p.normalise ?? 'backbone';
 
 /**
  * `auto` uses the images' statistics when their mean standard deviation is below this share of the backbone's.
@@ -44,11 +53,8 @@ export interface ImageSetStatistics extends InputStatistics {
   lightingDrift: number;
 }
 
-/**
- * A flat channel (a single-colour product) would divide by zero; one grey level is the least contrast a
- * standard deviation stands for.
- */
-const MIN_STD = 1 / 255;
+/** The least standard deviation, in [0, 1] units: one grey level (a single-colour product's channel). */
+const MIN_STD = MIN_SPREAD_LEVELS / 255;
 
 /**
  * Images the statistics are measured on, spread evenly over the training set: every image is read once more for them

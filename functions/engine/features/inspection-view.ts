@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_RESOLUTION } from './tiling.ts';
-import { INPUT_NORMALISATIONS } from './input-statistics.ts';
+import { INPUT_NORMALISATIONS, NORMALISATION_CHOICES } from './input-statistics.ts';
 
 /** Pixels per feature cell of the default backbone's finest layer: resolutions are multiples of it. */
 export const RESOLUTION_STEP = 8;
@@ -27,10 +27,12 @@ export const inspectionSettingsSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'With tiles: also a coarse whole-image view in every patch (layout and large defects)' }),
-    normalise: z.enum(INPUT_NORMALISATIONS).optional().meta({
-      description:
-        "Pixel statistics the input is normalised with: backbone (ImageNet's), images (the normal training images' own), auto (their own when their contrast is under half ImageNet's, else each image's own when the photos' brightness drifts between them; the default when absent), each-image (every image by its own mean and spread, for lighting that drifts between photos)",
-    }),
+    normalise: z
+      .enum(INPUT_NORMALISATIONS)
+      .optional()
+      .meta({
+        description: `Pixel statistics the input is normalised with: ${NORMALISATION_CHOICES}. Absent: auto`,
+      }),
   })
   .strict()
   .meta({ id: 'Inspection', description: 'What the next training inspects; detection follows the model it made' });

@@ -35,8 +35,11 @@ export class ImageNormaliser {
   }
 }
 
-/** A flat image (one grey level) would divide by zero; one level is the least spread a standard deviation stands for. */
-const MIN_SPREAD = 1;
+/**
+ * A flat image or channel (one grey level) would divide by zero; one level is the least spread a standard deviation
+ * stands for (here in byte units; input-statistics.ts reads it in [0, 1] units).
+ */
+export const MIN_SPREAD_LEVELS = 1;
 
 /** One table for all three channels: (v - mean) / sd over every byte of the image, from its histogram (exact sums). */
 function imageOwnTables(rgb: Uint8Array): Float32Array[] {
@@ -49,7 +52,7 @@ function imageOwnTables(rgb: Uint8Array): Float32Array[] {
     squares += histogram[v] * v * v;
   }
   const mean = sum / rgb.length;
-  const sd = Math.max(MIN_SPREAD, Math.sqrt(Math.max(0, squares / rgb.length - mean * mean)));
+  const sd = Math.max(MIN_SPREAD_LEVELS, Math.sqrt(Math.max(0, squares / rgb.length - mean * mean)));
   const table = new Float32Array(256);
   for (let v = 0; v < 256; v++) table[v] = (v - mean) / sd;
   return [table, table, table];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ModelArtifact, saveModelArtifact } from '../../engine/artifact/model-artifact.ts';
 import { memoryImage, type ImageSource } from '../../engine/dataset/image-source.ts';
+import { appliedNormalisation } from '../../engine/features/input-statistics.ts';
 import { MIN_TRAINING_IMAGES, train } from '../../engine/training/train.ts';
 import type { Job } from '../domain/job.ts';
 import { projectNotFound, ServiceError } from '../errors.ts';
@@ -239,7 +240,7 @@ export async function publishModelVersion(
       resize: m.preprocessing.resize,
       resizeTo: m.preprocessing.resizeTo,
       size: m.preprocessing.size,
-      normalise: m.preprocessing.normalise ?? 'backbone',
+      normalise: appliedNormalisation(m.preprocessing),
     },
     bankRows: m.memoryBank.rows,
     ...facts,
